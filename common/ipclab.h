@@ -1,0 +1,437 @@
+/*
+ * ipclab.h - the few helpers every ipclab program would otherwise write again.
+ *
+ * Header-only: every function is static (inline where small), so each program still builds
+ * on its own with `cc -o /tmp/x fifo/fifo_reader.c` and no library.  The including file
+ * chooses its feature-test macro before any #include; this header needs POSIX.1-2008.
+ *
+ *   I/O         ipclab_write_all()   write everything, across partial writes and EINTR
+ *               ipclab_read_full()   read exactly n bytes unless EOF comes first
+ *               ipclab_upcase()      the toolkit's echo service: upper-case ASCII letters
+ *               ipclab_send_greetings()  the seeds' "hello" loop, made finite
+ *   processes   ipclab_wait_child()  reap a child and say how it ended
+ *   arguments   ipclab_parse_long()  strtol(3) with every check; ipclab_usage_error()
+ *   run dir     ipclab_run_path()    $IPCLAB_DIR, $XDG_RUNTIME_DIR/ipclab or /tmp/ipclab-UID,
+ *                                    created 0700 and refused if anyone else could get in
+ *   signals     ipclab_catch_signals(), ipclab_signal, ipclab_die_of_signal(),
+ *               ipclab_open_wait(), ipclab_poll() (the last needs _GNU_SOURCE: ppoll)
+ *   FIFOs       ipclab_creat_fifo(), ipclab_remove_fifo()
+ *   status      ipclab_ready()       the "<program>: ready" line tests and demos wait for
+ */
+#ifndef IPCLAB_H
+#define IPCLAB_H
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#if defined(_GNU_SOURCE)
+#include <poll.h>
+#endif
+
+/* Exit statuses of the command-line contract (DESIGN.md section 3). */
+enum { IPCLAB_EXIT_OK = 0, IPCLAB_EXIT_FAIL = 1, IPCLAB_EXIT_USAGE = 2 };
+
+/* One chunk of a stream copy: PIPE_BUF bytes, so a pipe write of one chunk is atomic. */
+#define IPCLAB_CHUNK 4096
+
+/* ---------------------------------------------------------------- I/O */
+
+/*
+ * Write all len bytes.  write(2) may write fewer bytes than asked (a pipe or socket that is
+ * nearly full, a signal), so loop until everything is out.  An EINTR is retried unless a
+ * termination signal was caught (see ipclab_catch_signals), so Ctrl-C still ends a blocked
+ * writer.  Returns 0, or -1 with errno set (EPIPE: the reader has gone).
+ */
+static volatile sig_atomic_t ipclab_signal; /* the termination signal caught, 0 if none */
+
+static inline int ipclab_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n == -1) {
+            if (errno == EINTR && !ipclab_signal)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/*
+ * Read until len bytes have arrived or EOF comes.  A stream (pipe, FIFO, stream socket) keeps
+ * no message boundaries: one read(2) may return any part of what the peer wrote.  Returns the
+ * number of bytes read (less than len only at EOF), or -1 with errno set.
+ */
+static inline ssize_t ipclab_read_full(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    size_t got = 0;
+
+    while (got < len) {
+        ssize_t n = read(fd, p + got, len - got);
+        if (n == -1) {
+            if (errno == EINTR && !ipclab_signal)
+                continue;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+/* The reply of the toolkit's echo services: ASCII letters upper-cased, every other byte kept. */
+static inline void ipclab_upcase(char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] >= 'a' && buf[i] <= 'z')
+            buf[i] = (char)(buf[i] - 'a' + 'A');
+}
+
+/*
+ * The seeds' demo loop, made finite: COUNT writes of "hello N\n", one write() each.  Returns the
+ * number of bytes written, or -1 with errno set.
+ */
+static inline long ipclab_send_greetings(int fd, long count)
+{
+    long total = 0;
+
+    for (long i = 1; i <= count; i++) {
+        char msg[32];
+        int len = snprintf(msg, sizeof msg, "hello %ld\n", i);
+        if (ipclab_write_all(fd, msg, (size_t)len) == -1)
+            return -1;
+        total += len;
+    }
+    return total;
+}
+
+/* ---------------------------------------------------------------- processes */
+
+/*
+ * Reap child pid and say how it ended if it did not end well.  Returns status (the caller's own
+ * verdict) if the child exited 0, else IPCLAB_EXIT_FAIL.  The seeds never waited for their
+ * children: a parent must, or the child stays a zombie and its failure goes unseen.
+ */
+static inline int ipclab_wait_child(pid_t pid, int status)
+{
+    int wstatus;
+
+    while (waitpid(pid, &wstatus, 0) == -1)
+        if (errno != EINTR)
+            err(IPCLAB_EXIT_FAIL, "waitpid");
+    if (WIFSIGNALED(wstatus)) {
+        warnx("parent: child %ld was killed by signal %d (%s)", (long)pid, WTERMSIG(wstatus),
+              strsignal(WTERMSIG(wstatus)));
+        return IPCLAB_EXIT_FAIL;
+    }
+    if (WEXITSTATUS(wstatus) != 0)
+        return IPCLAB_EXIT_FAIL;
+    return status;
+}
+
+/* ---------------------------------------------------------------- arguments */
+
+/* Parse a whole decimal number in [min, max]: no sign games, no trailing junk, no overflow. */
+static inline bool ipclab_parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* A usage error: "<program>: <reason>", then the usage text, on stderr; exit status 2. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static inline _Noreturn void ipclab_usage_error(const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vwarnx(fmt, ap);
+    va_end(ap);
+    fputs(usage, stderr);
+    exit(IPCLAB_EXIT_USAGE);
+}
+
+/* ---------------------------------------------------------------- status */
+
+/* The ready line: "<program>: ready (pid N): <what>".  stderr is unbuffered, so it is out now. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static inline void ipclab_ready(const char *fmt, ...)
+{
+    char what[PATH_MAX + 128];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    warnx("ready (pid %ld): %s", (long)getpid(), what);
+}
+
+/* ---------------------------------------------------------------- run directory */
+
+/*
+ * Put the run directory's name in buf: $IPCLAB_DIR, else $XDG_RUNTIME_DIR/ipclab, else
+ * /tmp/ipclab-<uid>.  Create it mode 0700 if it is missing.  Refuse (exit 1) if it is not a
+ * directory of ours that nobody else can enter: in a shared /tmp another user could otherwise
+ * plant a symlink or a FIFO of their own where our rendezvous names go.
+ */
+static inline void ipclab_run_dir(char *buf, size_t size)
+{
+    const char *env;
+    int n;
+
+    if ((env = getenv("IPCLAB_DIR")) != NULL && *env != '\0')
+        n = snprintf(buf, size, "%s", env);
+    else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL && *env != '\0')
+        n = snprintf(buf, size, "%s/ipclab", env);
+    else
+        n = snprintf(buf, size, "/tmp/ipclab-%ld", (long)geteuid());
+    if (n < 0 || (size_t)n >= size)
+        errx(IPCLAB_EXIT_FAIL, "run directory name is too long");
+
+    if (mkdir(buf, 0700) == -1 && errno != EEXIST)
+        err(IPCLAB_EXIT_FAIL, "cannot create run directory %s", buf);
+
+    struct stat st;
+    if (lstat(buf, &st) == -1)
+        err(IPCLAB_EXIT_FAIL, "run directory %s", buf);
+    if (!S_ISDIR(st.st_mode))
+        errx(IPCLAB_EXIT_FAIL, "run directory %s is not a directory%s; refusing to use it", buf,
+             S_ISLNK(st.st_mode) ? " but a symbolic link" : "");
+    if (st.st_uid != geteuid())
+        errx(IPCLAB_EXIT_FAIL, "run directory %s belongs to uid %ld, not to you (uid %ld); "
+             "refusing to use it", buf, (long)st.st_uid, (long)geteuid());
+    if ((st.st_mode & 077) != 0)
+        errx(IPCLAB_EXIT_FAIL, "run directory %s has mode %03o: others can get in; "
+             "refusing to use it (chmod 700 %s)", buf, (unsigned)(st.st_mode & 0777), buf);
+}
+
+/* buf = <run directory>/<name>. */
+static inline void ipclab_run_path(char *buf, size_t size, const char *name)
+{
+    char dir[PATH_MAX];
+
+    ipclab_run_dir(dir, sizeof dir);
+    int n = snprintf(buf, size, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= size)
+        errx(IPCLAB_EXIT_FAIL, "path %s/%s is too long", dir, name);
+}
+
+/* ---------------------------------------------------------------- signals */
+
+/*
+ * Termination signals (SIGINT, SIGTERM, SIGHUP) are caught so that a program can remove what
+ * it created.  The handler records the signal and nothing else: the main code sees a blocking
+ * call fail with EINTR (the handler is installed without SA_RESTART), finds ipclab_signal set,
+ * cleans up outside the handler and then dies of the same signal (ipclab_die_of_signal), so
+ * its parent, a shell, sees "killed by SIGINT" as it would without the handler.
+ *
+ * One blocking call needs more: open(2) on a FIFO, which waits for the peer.  A signal that
+ * lands after the program last looked at ipclab_signal but before open() blocks would be
+ * recorded and then ignored while open() waits, maybe forever.  No call opens a file with
+ * signals atomically unblocked (as ppoll and pselect wait), so ipclab_open_wait() arms a jump:
+ * while it is armed the handler leaves through siglongjmp(), which is well defined here
+ * because the only code it can interrupt is open() itself, an async-signal-safe function.
+ */
+static sigjmp_buf ipclab_open_jmp;
+static volatile sig_atomic_t ipclab_open_armed;
+
+static inline void ipclab_on_signal(int signo)
+{
+    ipclab_signal = signo;
+    if (ipclab_open_armed) {
+        ipclab_open_armed = 0;
+        siglongjmp(ipclab_open_jmp, 1);
+    }
+}
+
+static const int ipclab_term_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+static inline void ipclab_term_sigset(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < sizeof ipclab_term_signals / sizeof ipclab_term_signals[0]; i++)
+        sigaddset(set, ipclab_term_signals[i]);
+}
+
+/* SIGPIPE would kill us silently when the reader goes away; ignored, write() fails with EPIPE. */
+static inline void ipclab_ignore_sigpipe(void)
+{
+    struct sigaction sa = { .sa_handler = SIG_IGN };
+
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGPIPE, &sa, NULL) == -1)
+        err(IPCLAB_EXIT_FAIL, "sigaction SIGPIPE");
+}
+
+/* Catch SIGINT, SIGTERM and SIGHUP (flag only, no SA_RESTART); ignore SIGPIPE. */
+static inline void ipclab_catch_signals(void)
+{
+    struct sigaction sa = { .sa_handler = ipclab_on_signal };
+
+    ipclab_term_sigset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a blocked read() or write() returns EINTR */
+    for (size_t i = 0; i < sizeof ipclab_term_signals / sizeof ipclab_term_signals[0]; i++)
+        if (sigaction(ipclab_term_signals[i], &sa, NULL) == -1)
+            err(IPCLAB_EXIT_FAIL, "sigaction");
+    ipclab_ignore_sigpipe();
+}
+
+/* After cleaning up: if a termination signal was caught, die of it; otherwise return. */
+static inline void ipclab_die_of_signal(void)
+{
+    int signo = ipclab_signal;
+
+    if (signo == 0)
+        return;
+    struct sigaction sa = { .sa_handler = SIG_DFL };
+    sigemptyset(&sa.sa_mask);
+    sigaction(signo, &sa, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(signo);
+    _exit(128 + signo); /* not reached */
+}
+
+/*
+ * open(path, flags) for a FIFO: blocks until the peer opens the other end, and returns -1 with
+ * errno EINTR as soon as a termination signal is caught, however close to the call it lands.
+ * (If the signal comes just as open() succeeds, the new descriptor is dropped: the caller is
+ * about to exit, which closes it.)
+ */
+static inline int ipclab_open_wait(const char *path, int flags)
+{
+    if (sigsetjmp(ipclab_open_jmp, 1) != 0) {
+        errno = EINTR;
+        return -1;
+    }
+    ipclab_open_armed = 1;
+    if (ipclab_signal) {
+        ipclab_open_armed = 0;
+        errno = EINTR;
+        return -1;
+    }
+    int fd = open(path, flags);
+    ipclab_open_armed = 0;
+    return fd;
+}
+
+#if defined(_GNU_SOURCE)
+/*
+ * poll(2) without a lost wake-up.  Checking ipclab_signal and then calling poll() leaves a gap:
+ * a signal that arrives in between is recorded, and poll() then waits on regardless.  So the
+ * termination signals are blocked while we look, and ppoll() unblocks them atomically for the
+ * wait itself.  Returns what ppoll returns; -1 with errno EINTR once a signal was caught.
+ * (ppoll is in POSIX.1-2024; glibc declares it only under _GNU_SOURCE.)
+ */
+static inline int ipclab_poll(struct pollfd *fds, nfds_t nfds)
+{
+    sigset_t term, old, during;
+
+    ipclab_term_sigset(&term);
+    sigprocmask(SIG_BLOCK, &term, &old);
+    int rc;
+    if (ipclab_signal) {
+        errno = EINTR;
+        rc = -1;
+    } else {
+        during = old;
+        for (size_t i = 0; i < sizeof ipclab_term_signals / sizeof ipclab_term_signals[0]; i++)
+            sigdelset(&during, ipclab_term_signals[i]);
+        rc = ppoll(fds, nfds, NULL, &during);
+    }
+    int saved = errno;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return rc;
+}
+#endif
+
+/* ---------------------------------------------------------------- FIFOs */
+
+/*
+ * Make sure path is a FIFO: create it (mode 0600) or accept the one already there.  Anything
+ * else at that path (a regular file, a directory, a symlink) is refused, never opened: the
+ * original opened whatever it found.  Returns 0, or -1 after a message.
+ */
+static inline int ipclab_creat_fifo(const char *path)
+{
+    struct stat st;
+
+    if (mkfifo(path, 0600) == -1 && errno != EEXIST) {
+        warn("mkfifo %s", path);
+        return -1;
+    }
+    if (lstat(path, &st) == -1) {
+        warn("%s", path);
+        return -1;
+    }
+    if (!S_ISFIFO(st.st_mode)) {
+        warnx("%s exists and is not a FIFO; refusing to use it (remove it, or name another "
+              "path with -p)", path);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Open a FIFO made by ipclab_creat_fifo, waiting for the peer (see ipclab_open_wait), and check
+ * that what was opened is still a FIFO.  Returns the descriptor (close-on-exec), or -1: errno
+ * EINTR when a signal ended the wait, otherwise after a message.
+ */
+static inline int ipclab_open_fifo(const char *path, int open_mode)
+{
+    int fd = ipclab_open_wait(path, open_mode | O_CLOEXEC);
+    if (fd == -1) {
+        if (errno != EINTR)
+            warn("open %s", path);
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
+        warnx("%s is no longer a FIFO", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Remove path if it is a FIFO (never a file that someone else put there). */
+static inline void ipclab_remove_fifo(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == 0 && S_ISFIFO(st.st_mode) && unlink(path) == -1 && errno != ENOENT)
+        warn("cannot remove %s", path);
+}
+
+#endif /* IPCLAB_H */

@@ -1,0 +1,270 @@
+/*
+ * socketpair_duplex - a parent and its child talk both ways over one socketpair.
+ *
+ * socketpair(2) returns two connected UNIX-domain sockets, sv[0] and sv[1].  Unlike a pipe,
+ * each end both sends and receives: after fork() the parent keeps sv[0], the child sv[1], and
+ * one descriptor per process carries the whole conversation.  As in pipe_duplex, the child
+ * upper-cases what it receives and sends it back; the parent prints the replies.
+ *
+ * With -d the pair is SOCK_DGRAM instead of SOCK_STREAM: every send() is one message and every
+ * read() returns exactly one message.  A stream keeps no boundaries -- compare
+ *     ./socketpair/socketpair_duplex -n 3       # child: 24 bytes in 1 read() call
+ *     ./socketpair/socketpair_duplex -d -n 3    # child: 24 bytes in 3 read() calls
+ * (the three greetings are sent before the child exists, so they all wait in the socket).
+ *
+ * Run it (one terminal: both sides are this one program):
+ *     printf 'hello\nworld\n' | ./socketpair/socketpair_duplex
+ * What you should see (pids vary):
+ *     socketpair_duplex: parent 4242 (sv[0]) talks to child 4243 (sv[1]) over a stream socketpair
+ *     HELLO
+ *     WORLD
+ *     socketpair_duplex: child: end of data: 12 bytes in 1 read() call(s)
+ *
+ * Mirrors seed 002, socketpair.  Build alone: cc -o socketpair_duplex socketpair_duplex.c
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <sys/prctl.h> /* PR_SET_PDEATHSIG: Linux */
+#include <sys/select.h>
+#include <sys/socket.h>
+
+#include "../common/ipclab.h"
+
+static const char usage[] =
+    "usage: socketpair_duplex [-d] [-n COUNT]\n"
+    "  The parent sends its stdin to its child over one socketpair; the child sends it back\n"
+    "  upper-cased over the same socketpair; the parent prints the replies on stdout.\n"
+    "  -d        SOCK_DGRAM: each chunk of stdin (up to 4096 bytes) is one message\n"
+    "  -n COUNT  instead of stdin, send COUNT greetings \"hello N\\n\" (1 to 100), all sent\n"
+    "            before the child exists\n"
+    "  -h        show this help\n";
+
+#define MAX_GREETINGS 100
+
+/* Set by the SIGCHLD handler; looked at only while SIGCHLD is blocked (see recv_reply). */
+static volatile sig_atomic_t child_exited;
+
+static void on_sigchld(int signo)
+{
+    (void)signo;
+    child_exited = 1;
+}
+
+/*
+ * Say "no more data".  A stream has end of file: shutdown(SHUT_WR) sends it while this end can
+ * still receive (a half-close; close() would end both directions).  A datagram socket has no end
+ * of file at all -- its reader would wait forever -- so the end is a message of its own: an
+ * empty datagram, which read() returns as 0, just like end of file on a stream.
+ */
+static int send_end(int fd, int type)
+{
+    if (type == SOCK_STREAM)
+        return shutdown(fd, SHUT_WR);
+    return send(fd, "", 0, 0) == -1 ? -1 : 0;
+}
+
+/*
+ * The parent's read(): it also gives up once the child has exited.  A stream socket shows end
+ * of file when the child dies, but a datagram socket reports no hang-up at all, so a parent
+ * waiting for a reply from a dead child would wait forever.  SIGCHLD is blocked all along;
+ * pselect() unblocks it only while it waits, so the signal cannot slip in between the test of
+ * child_exited and the wait.  Once the child is gone, what it sent before dying is still read.
+ */
+static ssize_t recv_reply(int fd, void *buf, size_t len, const sigset_t *waitmask)
+{
+    for (;;) {
+        const struct timespec now = { 0, 0 };
+        fd_set readable;
+        FD_ZERO(&readable);
+        FD_SET(fd, &readable);
+        int ready = pselect(fd + 1, &readable, NULL, NULL, child_exited ? &now : NULL, waitmask);
+        if (ready > 0)
+            return read(fd, buf, len);
+        if (ready == 0) { /* the child has exited and nothing more is queued */
+            errno = ECONNRESET;
+            return -1;
+        }
+        if (errno != EINTR)
+            return -1;
+    }
+}
+
+/* Print replies until the child's end of data (end of file, or the empty datagram). */
+static int print_replies(int fd, const sigset_t *waitmask)
+{
+    char buf[IPCLAB_CHUNK];
+    ssize_t n;
+
+    while ((n = recv_reply(fd, buf, sizeof buf, waitmask)) != 0) {
+        if (n == -1) {
+            warn("parent: read");
+            return IPCLAB_EXIT_FAIL;
+        }
+        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
+            warn("parent: write stdout");
+            return IPCLAB_EXIT_FAIL;
+        }
+    }
+    return IPCLAB_EXIT_OK;
+}
+
+/*
+ * Parent, default mode: send stdin a chunk at a time and wait for that chunk's reply before
+ * reading more (at most one chunk in flight each way: no deadlock, see pipe_duplex.c).  On a
+ * datagram socket each chunk is one message and comes back as one message; on a stream socket
+ * the reply may come in pieces, so the parent reads until it has all of it.
+ */
+static int converse(int fd, const sigset_t *waitmask)
+{
+    char buf[IPCLAB_CHUNK];
+    ssize_t n;
+
+    while ((n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
+        if (n == -1) {
+            if (errno == EINTR)
+                continue;
+            warn("parent: read stdin");
+            return IPCLAB_EXIT_FAIL;
+        }
+        if (ipclab_write_all(fd, buf, (size_t)n) == -1) {
+            warn("parent: the child went away (send)");
+            return IPCLAB_EXIT_FAIL;
+        }
+        for (ssize_t got = 0; got < n;) {
+            ssize_t r = recv_reply(fd, buf + got, (size_t)(n - got), waitmask);
+            if (r <= 0) {
+                if (r == 0)
+                    warnx("parent: the child went away before it answered");
+                else
+                    warn("parent: the child went away before it answered");
+                return IPCLAB_EXIT_FAIL;
+            }
+            got += r;
+        }
+        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
+            warn("parent: write stdout");
+            return IPCLAB_EXIT_FAIL;
+        }
+    }
+    return IPCLAB_EXIT_OK;
+}
+
+/* Child: upper-case what arrives and send it back on the same socket, until end of data. */
+static int serve(int fd, int type)
+{
+    char buf[IPCLAB_CHUNK];
+    size_t total = 0;
+    long reads = 0;
+    ssize_t n;
+
+    /*
+     * Fix: the original ignored read()'s and write()'s results and printed buf with %s,
+     * trusting the peer to have sent a terminating NUL.  Here read()'s count is the length.
+     */
+    while ((n = read(fd, buf, sizeof buf)) != 0) {
+        if (n == -1) {
+            if (errno == EINTR)
+                continue;
+            warn("child: read");
+            return IPCLAB_EXIT_FAIL;
+        }
+        reads++;
+        total += (size_t)n;
+        ipclab_upcase(buf, (size_t)n);
+        if (ipclab_write_all(fd, buf, (size_t)n) == -1) {
+            warn("child: the parent went away (send)");
+            return IPCLAB_EXIT_FAIL;
+        }
+    }
+    warnx("child: end of data: %zu bytes in %ld read() call(s)", total, reads);
+    if (send_end(fd, type) == -1) {
+        warn("child: send end of data");
+        return IPCLAB_EXIT_FAIL;
+    }
+    return IPCLAB_EXIT_OK;
+}
+
+int main(int argc, char *argv[])
+{
+    int type = SOCK_STREAM;
+    long count = 0; /* 0: send stdin */
+    int opt;
+
+    while ((opt = getopt(argc, argv, "dhn:")) != -1) {
+        switch (opt) {
+        case 'd':
+            type = SOCK_DGRAM;
+            break;
+        case 'n':
+            if (!ipclab_parse_long(optarg, 1, MAX_GREETINGS, &count))
+                ipclab_usage_error(usage, "-n wants a count from 1 to %d, not '%s'",
+                                   MAX_GREETINGS, optarg);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            fputs(usage, stderr);
+            return IPCLAB_EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+
+    ipclab_ignore_sigpipe();
+
+    /* SIGCHLD stays blocked except inside pselect() (see recv_reply). */
+    struct sigaction sa = { .sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP };
+    sigemptyset(&sa.sa_mask);
+    sigset_t chld, waitmask;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    if (sigaction(SIGCHLD, &sa, NULL) == -1 || sigprocmask(SIG_BLOCK, &chld, &waitmask) == -1)
+        err(IPCLAB_EXIT_FAIL, "sigaction SIGCHLD");
+
+    int sv[2];
+    if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) == -1)
+        err(IPCLAB_EXIT_FAIL, "socketpair");
+    /* The original's one-message exchange, made a finite burst: see pipe_oneway.c. */
+    if (count > 0 && ipclab_send_greetings(sv[0], count) == -1)
+        err(IPCLAB_EXIT_FAIL, "parent: send");
+
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == -1)
+        err(IPCLAB_EXIT_FAIL, "fork"); /* Fix: the original never checked fork() */
+    if (pid == 0) {
+        sigprocmask(SIG_SETMASK, &waitmask, NULL);
+        /*
+         * A datagram socket tells the child nothing when the parent dies (no end of file), so
+         * ask the kernel for SIGTERM then.  If the parent died before the prctl() call, the
+         * child has already been re-parented: check, or that death would go unnoticed.
+         */
+        if (type == SOCK_DGRAM && (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != parent))
+            _exit(IPCLAB_EXIT_FAIL);
+        /*
+         * Fix: the original's text says sv[0] is for reading and sv[1] for writing.  Both ends
+         * are full duplex: the child uses sv[1] for both directions, the parent sv[0].
+         */
+        close(sv[0]);
+        int status = serve(sv[1], type);
+        close(sv[1]);
+        _exit(status);
+    }
+
+    close(sv[1]);
+    warnx("parent %ld (sv[0]) talks to child %ld (sv[1]) over a %s socketpair", (long)parent,
+          (long)pid, type == SOCK_STREAM ? "stream" : "datagram");
+    int status = count > 0 ? IPCLAB_EXIT_OK : converse(sv[0], &waitmask);
+    if (status == IPCLAB_EXIT_OK) {
+        if (send_end(sv[0], type) == -1) {
+            warn("parent: send end of data");
+            status = IPCLAB_EXIT_FAIL;
+        } else {
+            status = print_replies(sv[0], &waitmask);
+        }
+    }
+    close(sv[0]);
+    /* Fix: the original never called wait(). */
+    return ipclab_wait_child(pid, status);
+}
