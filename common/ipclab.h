@@ -10,7 +10,8 @@
  *               ipclab_upcase()      the toolkit's echo service: upper-case ASCII letters
  *               ipclab_send_greetings()  the seeds' "hello" loop, made finite
  *   processes   ipclab_wait_child()  reap a child and say how it ended
- *   arguments   ipclab_parse_long()  strtol(3) with every check; ipclab_usage_error()
+ *   arguments   ipclab_parse_long()  strtol(3) with every check; ipclab_usage_error();
+ *               ipclab_path_arg()    the -p PATH option
  *   run dir     ipclab_run_path()    $IPCLAB_DIR, $XDG_RUNTIME_DIR/ipclab or /tmp/ipclab-UID,
  *                                    created 0700 and refused if anyone else could get in
  *   signals     ipclab_catch_signals(), ipclab_signal, ipclab_die_of_signal(),
@@ -175,6 +176,14 @@ static inline _Noreturn void ipclab_usage_error(const char *usage, const char *f
     va_end(ap);
     fputs(usage, stderr);
     exit(IPCLAB_EXIT_USAGE);
+}
+
+/* -p PATH: copy arg into buf (size PATH_MAX), or a usage error if it is empty or too long. */
+static inline void ipclab_path_arg(char *buf, size_t size, const char *arg, const char *usage)
+{
+    if (arg[0] == '\0' || strlen(arg) >= size)
+        ipclab_usage_error(usage, "-p wants a path of 1 to %zu bytes", size - 1);
+    memcpy(buf, arg, strlen(arg) + 1);
 }
 
 /* ---------------------------------------------------------------- status */

@@ -1,0 +1,94 @@
+# ipclab: one non-recursive Makefile for every program, test and demo.  `make help` lists the
+# targets.
+#
+# Adding a program is one word in PROGRAMS: its path without ".c".  Its directory is its
+# mechanism; demo-<mechanism> and the CLI tests follow from the list, and tests/<mechanism>.bats
+# holds its own tests.  The list is in learning order, which `make demo` follows.
+
+PROGRAMS := \
+	pipe/pipe_oneway pipe/pipe_duplex \
+	socketpair/socketpair_duplex \
+	fifo/fifo_writer fifo/fifo_reader fifo/fifo_chat
+
+# Each mechanism once, in the order of PROGRAMS.
+uniq = $(if $1,$(firstword $1) $(call uniq,$(filter-out $(firstword $1),$1)))
+MECHANISMS := $(strip $(call uniq,$(patsubst %/,%,$(dir $(PROGRAMS)))))
+
+# CC and CFLAGS are yours to set (make CC=clang CFLAGS='-O0 -g3'); the language level and the
+# warnings stay, as GNU's conventions ask of flags a build needs.  LDLIBS_<program> is the
+# place for a program's own libraries.
+CFLAGS ?= -O2 -g
+IPCLAB_CFLAGS := -std=c11 -Wall -Wextra -Wpedantic -Wshadow
+HEADERS := common/ipclab.h
+SOURCES := $(addsuffix .c,$(PROGRAMS))
+BATS ?= bats
+
+.PHONY: all test check check-build check-shell check-cppcheck demo $(addprefix demo-,$(MECHANISMS)) \
+	clean help print-programs print-mechanisms
+
+all: $(PROGRAMS)
+
+$(PROGRAMS): %: %.c $(HEADERS)
+	$(CC) $(IPCLAB_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS) $(LDLIBS_$(notdir $@))
+
+# The suite finds the programs through IPCLAB_BIN (the top of a tree built like this one).
+test: all
+	scripts/bootstrap.sh
+	IPCLAB_BIN=$(CURDIR) $(BATS) tests
+
+# check: the build with gcc and with clang, warnings as errors; every source on its own with no
+# flags at all (DESIGN.md: `cc -o /tmp/x fifo/fifo_chat.c` must work); shellcheck; cppcheck.
+check: check-build check-shell check-cppcheck
+
+CHECK_BINS := $(addprefix build/check/gcc/,$(PROGRAMS)) $(addprefix build/check/clang/,$(PROGRAMS)) \
+	$(addprefix build/check/plain/,$(PROGRAMS))
+
+check-build: $(CHECK_BINS)
+
+build/check/gcc/%: %.c $(HEADERS)
+	@mkdir -p $(@D)
+	gcc $(IPCLAB_CFLAGS) -Werror -O2 -o $@ $< $(LDLIBS_$(notdir $@))
+
+build/check/clang/%: %.c $(HEADERS)
+	@mkdir -p $(@D)
+	clang $(IPCLAB_CFLAGS) -Werror -O2 -o $@ $< $(LDLIBS_$(notdir $@))
+
+build/check/plain/%: %.c $(HEADERS)
+	@mkdir -p $(@D)
+	cc -o $@ $<
+
+SHELL_SCRIPTS = $(wildcard scripts/*.sh) tests/test_helper.bash .ci/run
+check-shell:
+	shellcheck -x $(SHELL_SCRIPTS)
+	shellcheck -x -s bash $(wildcard tests/*.bats)
+
+check-cppcheck:
+	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,style,performance,portability \
+		--inline-suppr --suppress=missingIncludeSystem -I common $(SOURCES)
+
+# demo-<mechanism>: both sides of each of its programs, labelled, with a scripted conversation.
+demo: all
+	@for m in $(MECHANISMS); do scripts/demo.sh "$$m" || exit 1; done
+
+$(addprefix demo-,$(MECHANISMS)): demo-%: all
+	@scripts/demo.sh $*
+
+clean:
+	rm -f $(PROGRAMS)
+	rm -rf build
+
+print-programs:
+	@printf '%s\n' $(PROGRAMS)
+
+print-mechanisms:
+	@printf '%s\n' $(MECHANISMS)
+
+help:
+	@echo 'make / make all      build every program next to its source'
+	@echo 'make test            install bats if missing (scripts/bootstrap.sh), run tests/*.bats'
+	@echo 'make check           gcc and clang -Werror, plain cc, shellcheck, cppcheck'
+	@echo 'make demo            every mechanism in turn: $(MECHANISMS)'
+	@$(foreach m,$(MECHANISMS),printf 'make %-15s both sides of %s, labelled, in one terminal\n' demo-$(m) $(m);)
+	@echo 'make clean           remove the programs and build/'
+	@echo 'make print-programs  the program list (one per line), as the tests read it'
+	@echo 'make help            this list'

@@ -1,0 +1,127 @@
+/*
+ * fifo_writer - send stdin through a named pipe (FIFO) to fifo_reader.
+ *
+ * A FIFO is a pipe with a name in the file system.  Any process that may open the name can
+ * use it, related or not.  open() for writing waits until some process opens the FIFO for
+ * reading (and the reverse), so whichever side starts first waits for the other.  Data never
+ * touches the disk: the name is only the meeting point; the bytes go through the kernel.
+ *
+ * Run it in two terminals, either one first:
+ *     terminal 1:  ./fifo/fifo_reader
+ *     terminal 2:  ./fifo/fifo_writer          then type lines; Ctrl-D ends, Ctrl-C too
+ * What you should see in terminal 2 (the path depends on your run directory):
+ *     fifo_writer: ready (pid 4242): waiting for a reader on /run/user/1000/ipclab/fifo
+ *     fifo_writer: a reader has opened /run/user/1000/ipclab/fifo
+ * and every line you type appears in terminal 1.  Files work too:
+ *     ./fifo/fifo_writer < photo.jpg     and     ./fifo/fifo_reader > copy.jpg
+ *
+ * Mirrors seed 004, 有名管道 (one direction of demo1/demo2).  Build alone:
+ *     cc -o fifo_writer fifo_writer.c
+ */
+#define _GNU_SOURCE /* ppoll(2), used by ipclab_poll: POSIX.1-2024, glibc wants _GNU_SOURCE */
+
+#include "../common/ipclab.h"
+
+static const char usage[] =
+    "usage: fifo_writer [-p PATH]\n"
+    "  Send stdin through a FIFO to fifo_reader.  Creates the FIFO if it is missing and waits\n"
+    "  for a reader; removes the FIFO when it leaves.\n"
+    "  -p PATH   the FIFO (default: fifo in the run directory, see README.md)\n"
+    "  -h        show this help\n";
+
+/*
+ * Copy stdin into the FIFO until end of input.  poll() watches stdin and the FIFO's write end:
+ * when the reader closes its end, the write end reports POLLERR (poll(2)), so the writer notices
+ * at once, even while it waits for input from a terminal.  Returns the exit status.
+ */
+static int send_stdin(int fd, const char *fifoname)
+{
+    struct pollfd fds[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
+                             { .fd = fd, .events = 0 } }; /* POLLERR is always reported */
+    char buf[IPCLAB_CHUNK];
+    long long total = 0;
+
+    for (;;) {
+        if (ipclab_poll(fds, 2) == -1) {
+            if (errno == EINTR)
+                return IPCLAB_EXIT_FAIL; /* a signal: main cleans up and dies of it */
+            err(IPCLAB_EXIT_FAIL, "poll");
+        }
+        if (fds[1].revents != 0) {
+            warnx("the reader closed %s after %lld bytes", fifoname, total);
+            return IPCLAB_EXIT_FAIL;
+        }
+        /*
+         * Fix: the original read with scanf("%s", buf) into a 100-byte buffer: a longer word
+         * overflowed it, spaces split the input, and at end of input scanf failed and the loop
+         * went on forever.  read() takes any bytes, NULs included, and 0 means the end.
+         */
+        ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+        if (n == -1) {
+            if (errno == EINTR)
+                continue;
+            err(IPCLAB_EXIT_FAIL, "read stdin");
+        }
+        if (n == 0) {
+            warnx("end of input: sent %lld bytes", total);
+            return IPCLAB_EXIT_OK;
+        }
+        /*
+         * Fix: the original wrote sizeof(buf) -- always 100 bytes, whatever was typed -- and
+         * ignored the result.  Fix: with SIGPIPE ignored, a write to a FIFO that nobody reads
+         * any more fails with EPIPE and is reported; the original was killed without a word.
+         */
+        if (ipclab_write_all(fd, buf, (size_t)n) == -1) {
+            if (errno == EPIPE)
+                warnx("the reader closed %s after %lld bytes", fifoname, total);
+            else if (errno != EINTR)
+                warn("write %s", fifoname);
+            return IPCLAB_EXIT_FAIL;
+        }
+        total += n;
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    char fifoname[PATH_MAX] = "";
+    int opt;
+
+    while ((opt = getopt(argc, argv, "hp:")) != -1) {
+        switch (opt) {
+        case 'p':
+            ipclab_path_arg(fifoname, sizeof fifoname, optarg, usage);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            fputs(usage, stderr);
+            return IPCLAB_EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    /* Fix: the original used "./fifo1": a FIFO in whatever directory you started it from. */
+    if (fifoname[0] == '\0')
+        ipclab_run_path(fifoname, sizeof fifoname, "fifo");
+
+    /* Fix: the original's handler called remove() and exit(), which are not async-signal-safe
+     * (signal-safety(7)).  Ours only records the signal; the cleanup below runs outside it. */
+    ipclab_catch_signals();
+
+    int status = IPCLAB_EXIT_FAIL;
+    if (ipclab_creat_fifo(fifoname) == 0) {
+        ipclab_ready("waiting for a reader on %s", fifoname);
+        int fd = ipclab_open_fifo(fifoname, O_WRONLY);
+        if (fd != -1) {
+            warnx("a reader has opened %s", fifoname);
+            status = send_stdin(fd, fifoname);
+            close(fd); /* end of file for the reader */
+        }
+    }
+    /* Either side removes the FIFO when it leaves; the other then finds nothing to remove. */
+    ipclab_remove_fifo(fifoname);
+    ipclab_die_of_signal();
+    return status;
+}

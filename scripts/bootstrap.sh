@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# scripts/bootstrap.sh - make sure what `make test` (and, with --check, `make check`) needs is
+# installed: bats, bats-support and bats-assert; with --check also gcc, clang, shellcheck and
+# cppcheck.  Missing Debian packages are installed with apt-get, as root or through `sudo -n`;
+# otherwise it names the command to run and exits 1.
+set -euo pipefail
+
+want_check=0
+[[ ${1:-} == --check ]] && want_check=1
+
+missing=()
+command -v bats >/dev/null || missing+=(bats)
+# bats_load_library looks in BATS_LIB_PATH, /usr/lib/bats by default: where Debian installs them.
+lib_path=${BATS_LIB_PATH:-/usr/lib/bats}
+has_lib() {
+    local dir
+    IFS=: read -r -a dirs <<<"$lib_path"
+    for dir in "${dirs[@]}"; do
+        [[ -f $dir/$1/load.bash || -f $dir/$1/load ]] && return 0
+    done
+    return 1
+}
+has_lib bats-support || missing+=(bats-support)
+has_lib bats-assert || missing+=(bats-assert)
+if (( want_check )); then
+    command -v gcc >/dev/null || missing+=(gcc)
+    command -v clang >/dev/null || missing+=(clang)
+    command -v shellcheck >/dev/null || missing+=(shellcheck)
+    command -v cppcheck >/dev/null || missing+=(cppcheck)
+fi
+# The test suite itself uses these (ipcs: util-linux; timeout, setsid: coreutils, util-linux).
+command -v setsid >/dev/null || missing+=(util-linux)
+command -v timeout >/dev/null || missing+=(coreutils)
+
+(( ${#missing[@]} == 0 )) && exit 0
+
+echo "bootstrap: installing ${missing[*]}" >&2
+if (( EUID == 0 )); then
+    as_root=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    as_root=(sudo -n)
+else
+    echo "bootstrap: missing ${missing[*]}; install them with:" >&2
+    echo "    sudo apt-get install ${missing[*]}" >&2
+    exit 1
+fi
+if ! command -v apt-get >/dev/null; then
+    echo "bootstrap: missing ${missing[*]} and no apt-get here: install them with your package manager" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "bootstrap: installed ${missing[*]}" >&2

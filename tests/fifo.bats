@@ -1,0 +1,271 @@
+#!/usr/bin/env bats
+# tests/fifo.bats - fifo_writer, fifo_reader and fifo_chat as real processes on real FIFOs.
+
+load test_helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+    ipclab_setup
+    W=$BIN/fifo/fifo_writer
+    R=$BIN/fifo/fifo_reader
+    C=$BIN/fifo/fifo_chat
+}
+
+teardown() {
+    exec 5>&- 6>&- 7<&-
+    ipclab_teardown
+}
+
+# 1 MiB of random bytes through the FIFO; SHA-256 of what arrived equals what was sent.
+transfer_1mib() {
+    local first=$1 second=$2
+    random_file "$LOG/in.bin" 1048576
+    if [[ $first == reader ]]; then
+        start_side reader /dev/null "$R"
+        wait_ready reader
+        start_side writer "$LOG/in.bin" "$W"
+    else
+        start_side writer "$LOG/in.bin" "$W"
+        wait_ready writer
+        start_side reader /dev/null "$R"
+    fi
+    wait_exit "$first"
+    assert_equal "$STATUS" 0
+    wait_exit "$second"
+    assert_equal "$STATUS" 0
+    assert_equal "$(sha256sum <"$LOG/reader.out")" "$(sha256sum <"$LOG/in.bin")"
+    run cat "$LOG/reader.err"
+    assert_line --partial 'the writer closed'
+    assert_line --partial '1048576 bytes received'
+    assert_run_dir_empty
+}
+
+@test "fifo: 1 MiB of random binary, NUL bytes included, arrives intact (reader started first)" {
+    transfer_1mib reader writer
+}
+
+@test "fifo: 1 MiB of random binary arrives intact (writer started first)" {
+    transfer_1mib writer reader
+}
+
+@test "fifo: lines with spaces and longer than 100 bytes arrive exactly, not padded (seed: scanf %s, write sizeof buf)" {
+    { printf 'a line with spaces\n'; head -c 300 /dev/zero | tr '\0' x; printf '\nend\n'; } >"$LOG/in.txt"
+    start_side reader /dev/null "$R"
+    wait_ready reader
+    start_side writer "$LOG/in.txt" "$W"
+    wait_exit reader
+    assert_equal "$STATUS" 0
+    run cmp "$LOG/in.txt" "$LOG/reader.out"
+    assert_success
+}
+
+@test "fifo: the FIFO is made mode 0600 in the run directory, not in the working directory (seed: ./fifo1)" {
+    mkdir "$LOG/cwd"
+    cd "$LOG/cwd"
+    start_side reader /dev/null "$R"
+    wait_ready reader
+    [[ -p $IPCLAB_DIR/fifo ]]
+    assert_equal "$(stat -c %a "$IPCLAB_DIR/fifo")" 600
+    assert_equal "$(ls -A "$LOG/cwd")" ''
+}
+
+@test "fifo: -p PATH puts the FIFO where asked" {
+    printf 'over a custom path\n' >"$LOG/in.txt"
+    start_side reader /dev/null "$R" -p "$LOG/custom"
+    wait_ready reader
+    [[ -p $LOG/custom ]]
+    start_side writer "$LOG/in.txt" "$W" -p "$LOG/custom"
+    wait_exit reader
+    assert_equal "$STATUS" 0
+    assert_equal "$(cat "$LOG/reader.out")" 'over a custom path'
+    [[ ! -e $LOG/custom ]]
+}
+
+@test "fifo: the writer SIGKILLed mid-transfer -> the reader says so and ends within 2 s (seed: busy loop on EOF)" {
+    mkfifo "$LOG/stdin"
+    start_side reader /dev/null "$R"
+    wait_ready reader
+    start_side writer "$LOG/stdin" "$W"
+    exec 5>"$LOG/stdin"
+    printf 'first part\n' >&5
+    ipclab_wait_for "$LOG/reader.out" '^first part$' || fail "the first part never arrived"
+    kill -KILL -- "-$(pgid_of writer)"
+    wait_exit reader 2
+    assert_equal "$STATUS" 0
+    run cat "$LOG/reader.err"
+    assert_line --partial 'the writer closed'
+    assert_run_dir_empty
+}
+
+@test "fifo: the reader killed while the writer waits for input -> the writer says so at once, exit 1" {
+    mkfifo "$LOG/stdin"
+    start_side writer "$LOG/stdin" "$W"
+    exec 5>"$LOG/stdin"
+    wait_ready writer
+    start_side reader /dev/null "$R"
+    printf 'first part\n' >&5
+    ipclab_wait_for "$LOG/reader.out" '^first part$' || fail "the first part never arrived"
+    kill -KILL -- "-$(pgid_of reader)"
+    wait_exit writer 2
+    assert_equal "$STATUS" 1
+    run cat "$LOG/writer.err"
+    assert_line --partial 'the reader closed'
+    assert_run_dir_empty
+}
+
+@test "fifo: the reader killed while the writer is blocked writing -> EPIPE reported, exit 1, not killed by SIGPIPE (seed)" {
+    random_file "$LOG/in.bin" 1048576
+    mkfifo "$LOG/reader.out" # the reader's stdout: opened here, never read, so the reader stalls
+    start_side reader /dev/null "$R"
+    exec 7<"$LOG/reader.out"
+    wait_ready reader
+    start_side writer "$LOG/in.bin" "$W"
+    wait_line writer 'a reader has opened'
+    kill -KILL -- "-$(pgid_of reader)"
+    wait_exit writer 2
+    assert_equal "$STATUS" 1 # 141 would be death by SIGPIPE
+    run cat "$LOG/writer.err"
+    assert_line --partial 'the reader closed'
+    assert_run_dir_empty
+}
+
+@test "fifo: SIGTERM to a reader waiting for a writer removes the FIFO and ends it by SIGTERM" {
+    start_side reader /dev/null "$R"
+    wait_ready reader
+    [[ -p $IPCLAB_DIR/fifo ]]
+    kill -TERM "${PID[reader]}"
+    wait_exit reader 2
+    assert_equal "$STATUS" $((128 + 15))
+    assert_run_dir_empty
+}
+
+@test "fifo: SIGINT and SIGHUP to a waiting writer remove the FIFO too" {
+    local sig
+    for sig in INT HUP; do
+        start_side "writer$sig" /dev/null "$W"
+        wait_ready "writer$sig"
+        kill -"$sig" "${PID[writer$sig]}"
+        wait_exit "writer$sig" 2
+        assert_equal "$STATUS" $((128 + $(kill -l "$sig")))
+        assert_run_dir_empty
+    done
+}
+
+@test "fifo: SIGTERM to both sides mid-transfer: both end, nothing left behind" {
+    mkfifo "$LOG/stdin"
+    start_side reader /dev/null "$R"
+    wait_ready reader
+    start_side writer "$LOG/stdin" "$W"
+    exec 5>"$LOG/stdin"
+    wait_ready writer
+    printf 'some data\n' >&5
+    ipclab_wait_for "$LOG/reader.out" '^some data$' || fail "the data never arrived"
+    kill -TERM "${PID[writer]}" "${PID[reader]}"
+    wait_exit writer 2
+    assert_equal "$STATUS" $((128 + 15))
+    wait_exit reader 2
+    assert_equal "$STATUS" $((128 + 15))
+    assert_run_dir_empty
+}
+
+@test "fifo: a regular file where the FIFO should be is refused with a clear error and left alone (seed)" {
+    printf 'precious\n' >"$IPCLAB_DIR/fifo"
+    for prog in "$R" "$W"; do
+        run --separate-stderr timeout 5 "$prog" </dev/null
+        assert_failure 1
+        [[ $stderr == *"$IPCLAB_DIR/fifo exists and is not a FIFO"* ]] || fail "stderr: $stderr"
+    done
+    assert_equal "$(cat "$IPCLAB_DIR/fifo")" precious
+}
+
+@test "fifo: a stale FIFO left by a SIGKILLed side is reused by the next run" {
+    start_side reader1 /dev/null "$R"
+    wait_ready reader1
+    kill -KILL -- "-$(pgid_of reader1)"
+    wait_exit reader1
+    [[ -p $IPCLAB_DIR/fifo ]] # SIGKILL cannot be caught: the FIFO stays
+    printf 'second run\n' >"$LOG/in.txt"
+    start_side reader2 /dev/null "$R"
+    wait_ready reader2
+    start_side writer "$LOG/in.txt" "$W"
+    wait_exit reader2
+    assert_equal "$STATUS" 0
+    assert_equal "$(cat "$LOG/reader2.out")" 'second run'
+    assert_run_dir_empty
+}
+
+# The chat: a and b each read a FIFO of the test as their keyboard.
+start_chat() {
+    local first=$1 second=$2
+    mkfifo "$LOG/$first.in" "$LOG/$second.in"
+    start_side "$first" "$LOG/$first.in" "$C" "$first"
+    start_side "$second" "$LOG/$second.in" "$C" "$second"
+    exec 5>"$LOG/a.in" 6>"$LOG/b.in"
+    wait_ready a
+    wait_ready b
+    wait_line a 'b is here'
+    wait_line b 'a is here'
+}
+
+@test "fifo_chat: a and b exchange lines both ways; when a leaves, b says so and both end cleanly" {
+    start_chat a b
+    printf 'hello from a\n' >&5
+    ipclab_wait_for "$LOG/b.out" '^hello from a$' || fail "b never got a's line"
+    printf 'hello from b, with spaces and more than a hundred bytes %s\n' "$(head -c 80 /dev/zero | tr '\0' y)" >&6
+    ipclab_wait_for "$LOG/a.out" '^hello from b, with spaces' || fail "a never got b's line"
+    exec 5>&- # a's end of input: Ctrl-D
+    wait_exit b 2
+    assert_equal "$STATUS" 0
+    run cat "$LOG/b.err"
+    assert_line --partial 'a has left the chat'
+    wait_exit a 2
+    assert_equal "$STATUS" 0
+    assert_equal "$(cat "$LOG/a.out")" "hello from b, with spaces and more than a hundred bytes $(head -c 80 /dev/zero | tr '\0' y)"
+    assert_run_dir_empty
+}
+
+@test "fifo_chat: either side may start first (b before a)" {
+    start_chat b a
+    printf 'b started first\n' >&6
+    ipclab_wait_for "$LOG/a.out" '^b started first$' || fail "a never got b's line"
+    exec 6>&-
+    wait_exit a 2
+    assert_equal "$STATUS" 0
+    wait_exit b 2
+    assert_equal "$STATUS" 0
+    assert_run_dir_empty
+}
+
+@test "fifo_chat: b SIGKILLed -> a says b has left and ends within 2 s" {
+    start_chat a b
+    kill -KILL -- "-$(pgid_of b)"
+    wait_exit a 2
+    assert_equal "$STATUS" 0
+    run cat "$LOG/a.err"
+    assert_line --partial 'b has left the chat'
+    assert_run_dir_empty
+}
+
+@test "fifo_chat: Ctrl-C (SIGINT) on a leaves no process and no FIFO behind (seed: the child lingered)" {
+    start_chat a b
+    local pgid_a
+    pgid_a=$(pgid_of a)
+    kill -INT "${PID[a]}"
+    wait_exit a 2
+    assert_equal "$STATUS" $((128 + 2))
+    wait_exit b 2
+    assert_equal "$STATUS" 0
+    run pgrep -g "$pgid_a"
+    assert_failure # nobody left in a's process group
+    assert_run_dir_empty
+}
+
+@test "fifo_chat: SIGTERM to a side still waiting for its peer removes both FIFOs" {
+    start_side a /dev/null "$C" a
+    wait_ready a
+    [[ -p $IPCLAB_DIR/chat.a2b && -p $IPCLAB_DIR/chat.b2a ]]
+    kill -TERM "${PID[a]}"
+    wait_exit a 2
+    assert_equal "$STATUS" $((128 + 15))
+    assert_run_dir_empty
+}

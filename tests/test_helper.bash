@@ -1,0 +1,117 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # BIN, PID, STATUS and LOG are for the .bats files
+# tests/test_helper.bash - loaded by every tests/*.bats: run the two sides of a pair as real
+# processes, safely.
+#
+#   ipclab_setup / ipclab_teardown       call from setup() and teardown()
+#   start_side NAME STDIN PROG [ARGS]    PROG in the background; stdout/stderr in $LOG/NAME.out/.err
+#   wait_ready NAME                      wait for NAME's "ready" line; PID[NAME] = its pid
+#   wait_line NAME REGEX [SECONDS]       wait for a line of NAME's stderr matching REGEX
+#   wait_exit NAME [SECONDS]             wait for NAME to end; STATUS = its exit status
+#   assert_run_dir_empty                 nothing of ours left in the run directory
+#   random_file PATH BYTES               BYTES of random binary (NULs included) in PATH
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# The programs: $IPCLAB_BIN/<mechanism>/<program> (make test sets it; a sanitizer build can too).
+BIN=${IPCLAB_BIN:-$ROOT}
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+
+# Every process a test starts runs under coreutils timeout: a hang fails the test, never the suite.
+BACKSTOP=${IPCLAB_BACKSTOP:-20}
+
+ipclab_setup() {
+    # A run directory of the test's own (DESIGN.md section 6): parallel tests never meet, and a
+    # student's demo is never touched.  BATS_TEST_TMPDIR keeps the paths short (sun_path).
+    export IPCLAB_DIR="$BATS_TEST_TMPDIR/run"
+    unset XDG_RUNTIME_DIR
+    mkdir -m 700 "$IPCLAB_DIR"
+    LOG=$BATS_TEST_TMPDIR
+    declare -gA PID=()
+    declare -ga SIDES=()
+}
+
+ipclab_teardown() {
+    local name pgid
+    for name in "${SIDES[@]}"; do
+        pgid=$(cat "$LOG/$name.pgid" 2>/dev/null) || continue
+        kill -KILL -- "-$pgid" 2>/dev/null || true
+    done
+}
+
+# start_side NAME STDIN PROG [ARGS...]: run PROG with stdin from the file or FIFO STDIN, in a
+# process group of its own (setsid), under the timeout backstop, with fds 3 to 9 closed: bats
+# waits for any child holding fd 3 (4 in setup_file), and a test's own descriptors, such as the
+# write end of another side's stdin FIFO, must not leak into a side and keep it open.  A wrapper records the group id in $LOG/NAME.pgid and, when PROG
+# has ended, its exit status in $LOG/NAME.status.
+start_side() {
+    local name=$1 stdin=$2
+    shift 2
+    SIDES+=("$name")
+    (
+        setsid timeout -k 2 "$BACKSTOP" "$@" <"$stdin" >"$LOG/$name.out" 2>"$LOG/$name.err" &
+        echo "$!" >"$LOG/$name.pgid"
+        status=0
+        wait "$!" || status=$? # bats runs tests under set -e: a failing side must not end us here
+        echo "$status" >"$LOG/$name.status"
+    ) </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+}
+
+# wait_line NAME REGEX [SECONDS]: wait until NAME's stderr has a line matching REGEX.
+wait_line() {
+    local name=$1 regex=$2 secs=${3:-5}
+    ipclab_wait_for "$LOG/$name.err" "$regex" "$secs" ||
+        fail "$name: no line matching '$regex' within $secs s; its stderr: $(cat "$LOG/$name.err")"
+}
+
+# wait_ready NAME: wait for "<program>: ready (pid N)" and set PID[NAME]=N.
+wait_ready() {
+    local name=$1
+    wait_line "$name" ': ready \(pid [0-9]+\)'
+    PID[$name]=$(sed -n 's/^[^:]*: ready (pid \([0-9]*\)).*/\1/p' "$LOG/$name.err" | head -n 1)
+}
+
+# wait_exit NAME [SECONDS]: wait at most SECONDS (10) for NAME to end; STATUS = its exit status
+# (128+N: killed by signal N; 124: the backstop fired).
+wait_exit() {
+    local name=$1 secs=${2:-10}
+    ipclab_wait_file "$LOG/$name.status" "$secs" ||
+        fail "$name did not end within $secs s; its stderr: $(cat "$LOG/$name.err")"
+    STATUS=$(cat "$LOG/$name.status")
+}
+
+# pgid_of NAME: the process group of NAME (the group leader is the timeout backstop).
+pgid_of() {
+    ipclab_wait_file "$LOG/$1.pgid" 5 || fail "$1 was never started"
+    cat "$LOG/$1.pgid"
+}
+
+assert_run_dir_empty() {
+    run ls -A "$IPCLAB_DIR"
+    assert_success
+    assert_output ''
+}
+
+random_file() {
+    head -c "$2" /dev/urandom >"$1"
+}
+
+# is_alive PID: the process exists and is not a zombie.
+is_alive() {
+    local state
+    state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+    [[ -n $state && $state != Z ]]
+}
+
+# wait_gone PID [SECONDS]: wait until process PID has ended.
+wait_gone() {
+    local pid=$1 tries=$(( ${2:-5} * 50 ))
+    while (( tries-- > 0 )); do
+        is_alive "$pid" || return 0
+        sleep 0.02
+    done
+    fail "process $pid still runs after ${2:-5} s"
+}
