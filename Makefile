@@ -34,7 +34,7 @@ $(PROGRAMS): %: %.c $(HEADERS)
 # The suite finds the programs through IPCLAB_BIN (the top of a tree built like this one).
 test: all
 	scripts/bootstrap.sh
-	IPCLAB_BIN=$(CURDIR) $(BATS) tests
+	IPCLAB_BIN=$(CURDIR) $(BATS) $(BATS_FLAGS) tests
 
 # check: the build with gcc and with clang, warnings as errors; every source on its own with no
 # flags at all (DESIGN.md: `cc -o /tmp/x fifo/fifo_chat.c` must work); shellcheck; cppcheck.

@@ -11,7 +11,7 @@
  *               ipclab_send_greetings()  the seeds' "hello" loop, made finite
  *   processes   ipclab_wait_child()  reap a child and say how it ended
  *   arguments   ipclab_parse_long()  strtol(3) with every check; ipclab_usage_error();
- *               ipclab_path_arg()    the -p PATH option
+ *               ipclab_path_arg()    the -p PATH option; ipclab_bad_option()
  *   run dir     ipclab_run_path()    $IPCLAB_DIR, $XDG_RUNTIME_DIR/ipclab or /tmp/ipclab-UID,
  *                                    created 0700 and refused if anyone else could get in
  *   signals     ipclab_catch_signals(), ipclab_signal, ipclab_die_of_signal(),
@@ -178,6 +178,18 @@ static inline _Noreturn void ipclab_usage_error(const char *usage, const char *f
     exit(IPCLAB_EXIT_USAGE);
 }
 
+/*
+ * getopt(3) returned '?' (unknown option) or ':' (missing argument; the option string must
+ * start with ':').  getopt's own message would name the program by its whole argv[0]; err(3)
+ * and this one use the short name, like every other message.
+ */
+static inline _Noreturn void ipclab_bad_option(const char *usage, int opt)
+{
+    if (opt == ':')
+        ipclab_usage_error(usage, "option -%c needs an argument", optopt);
+    ipclab_usage_error(usage, "unknown option -%c", optopt);
+}
+
 /* -p PATH: copy arg into buf (size PATH_MAX), or a usage error if it is empty or too long. */
 static inline void ipclab_path_arg(char *buf, size_t size, const char *arg, const char *usage)
 {
@@ -328,7 +340,8 @@ static inline void ipclab_die_of_signal(void)
     sigaddset(&set, signo);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     raise(signo);
-    _exit(128 + signo); /* not reached */
+    /* cppcheck-suppress unreachableCode ; raise() returns if the signal cannot be delivered */
+    _exit(128 + signo);
 }
 
 /*

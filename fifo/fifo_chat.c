@@ -134,7 +134,7 @@ int main(int argc, char *argv[])
     char prefix[PATH_MAX] = "";
     int opt;
 
-    while ((opt = getopt(argc, argv, "hp:")) != -1) {
+    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
         switch (opt) {
         case 'p':
             ipclab_path_arg(prefix, sizeof prefix, optarg, usage);
@@ -143,8 +143,7 @@ int main(int argc, char *argv[])
             fputs(usage, stdout);
             return IPCLAB_EXIT_OK;
         default:
-            fputs(usage, stderr);
-            return IPCLAB_EXIT_USAGE;
+            ipclab_bad_option(usage, opt);
         }
     }
     if (argc - optind != 1)

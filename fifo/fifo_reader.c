@@ -70,7 +70,7 @@ int main(int argc, char *argv[])
     char fifoname[PATH_MAX] = "";
     int opt;
 
-    while ((opt = getopt(argc, argv, "hp:")) != -1) {
+    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
         switch (opt) {
         case 'p':
             ipclab_path_arg(fifoname, sizeof fifoname, optarg, usage);
@@ -79,8 +79,7 @@ int main(int argc, char *argv[])
             fputs(usage, stdout);
             return IPCLAB_EXIT_OK;
         default:
-            fputs(usage, stderr);
-            return IPCLAB_EXIT_USAGE;
+            ipclab_bad_option(usage, opt);
         }
     }
     if (optind < argc)

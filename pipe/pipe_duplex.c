@@ -126,7 +126,7 @@ int main(int argc, char *argv[])
     long count = 0; /* 0: send stdin */
     int opt;
 
-    while ((opt = getopt(argc, argv, "hn:")) != -1) {
+    while ((opt = getopt(argc, argv, ":hn:")) != -1) {
         switch (opt) {
         case 'n':
             if (!ipclab_parse_long(optarg, 1, MAX_GREETINGS, &count))
@@ -137,8 +137,7 @@ int main(int argc, char *argv[])
             fputs(usage, stdout);
             return IPCLAB_EXIT_OK;
         default:
-            fputs(usage, stderr);
-            return IPCLAB_EXIT_USAGE;
+            ipclab_bad_option(usage, opt);
         }
     }
     if (optind < argc)

@@ -190,7 +190,7 @@ int main(int argc, char *argv[])
     long count = 0; /* 0: send stdin */
     int opt;
 
-    while ((opt = getopt(argc, argv, "dhn:")) != -1) {
+    while ((opt = getopt(argc, argv, ":dhn:")) != -1) {
         switch (opt) {
         case 'd':
             type = SOCK_DGRAM;
@@ -204,8 +204,7 @@ int main(int argc, char *argv[])
             fputs(usage, stdout);
             return IPCLAB_EXIT_OK;
         default:
-            fputs(usage, stderr);
-            return IPCLAB_EXIT_USAGE;
+            ipclab_bad_option(usage, opt);
         }
     }
     if (optind < argc)

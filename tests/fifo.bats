@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # tests/fifo.bats - fifo_writer, fifo_reader and fifo_chat as real processes on real FIFOs.
 
+# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
 load test_helper
 bats_require_minimum_version 1.5.0
 
@@ -30,9 +31,9 @@ transfer_1mib() {
         start_side reader /dev/null "$R"
     fi
     wait_exit "$first"
-    assert_equal "$STATUS" 0
+    assert_equal "$SIDE_STATUS" 0
     wait_exit "$second"
-    assert_equal "$STATUS" 0
+    assert_equal "$SIDE_STATUS" 0
     assert_equal "$(sha256sum <"$LOG/reader.out")" "$(sha256sum <"$LOG/in.bin")"
     run cat "$LOG/reader.err"
     assert_line --partial 'the writer closed'
@@ -54,7 +55,7 @@ transfer_1mib() {
     wait_ready reader
     start_side writer "$LOG/in.txt" "$W"
     wait_exit reader
-    assert_equal "$STATUS" 0
+    assert_equal "$SIDE_STATUS" 0
     run cmp "$LOG/in.txt" "$LOG/reader.out"
     assert_success
 }
@@ -76,7 +77,7 @@ transfer_1mib() {
     [[ -p $LOG/custom ]]
     start_side writer "$LOG/in.txt" "$W" -p "$LOG/custom"
     wait_exit reader
-    assert_equal "$STATUS" 0
+    assert_equal "$SIDE_STATUS" 0
     assert_equal "$(cat "$LOG/reader.out")" 'over a custom path'
     [[ ! -e $LOG/custom ]]
 }
@@ -91,7 +92,7 @@ transfer_1mib() {
     ipclab_wait_for "$LOG/reader.out" '^first part$' || fail "the first part never arrived"
     kill -KILL -- "-$(pgid_of writer)"
     wait_exit reader 2
-    assert_equal "$STATUS" 0
+    assert_equal "$SIDE_STATUS" 0
     run cat "$LOG/reader.err"
     assert_line --partial 'the writer closed'
     assert_run_dir_empty
@@ -107,7 +108,7 @@ transfer_1mib() {
     ipclab_wait_for "$LOG/reader.out" '^first part$' || fail "the first part never arrived"
     kill -KILL -- "-$(pgid_of reader)"
     wait_exit writer 2
-    assert_equal "$STATUS" 1
+    assert_equal "$SIDE_STATUS" 1
     run cat "$LOG/writer.err"
     assert_line --partial 'the reader closed'
     assert_run_dir_empty
@@ -123,7 +124,7 @@ transfer_1mib() {
     wait_line writer 'a reader has opened'
     kill -KILL -- "-$(pgid_of reader)"
     wait_exit writer 2
-    assert_equal "$STATUS" 1 # 141 would be death by SIGPIPE
+    assert_equal "$SIDE_STATUS" 1 # 141 would be death by SIGPIPE
     run cat "$LOG/writer.err"
     assert_line --partial 'the reader closed'
     assert_run_dir_empty
@@ -135,7 +136,7 @@ transfer_1mib() {
     [[ -p $IPCLAB_DIR/fifo ]]
     kill -TERM "${PID[reader]}"
     wait_exit reader 2
-    assert_equal "$STATUS" $((128 + 15))
+    assert_equal "$SIDE_STATUS" $((128 + 15))
     assert_run_dir_empty
 }
 
@@ -146,7 +147,7 @@ transfer_1mib() {
         wait_ready "writer$sig"
         kill -"$sig" "${PID[writer$sig]}"
         wait_exit "writer$sig" 2
-        assert_equal "$STATUS" $((128 + $(kill -l "$sig")))
+        assert_equal "$SIDE_STATUS" $((128 + $(kill -l "$sig")))
         assert_run_dir_empty
     done
 }
@@ -162,9 +163,9 @@ transfer_1mib() {
     ipclab_wait_for "$LOG/reader.out" '^some data$' || fail "the data never arrived"
     kill -TERM "${PID[writer]}" "${PID[reader]}"
     wait_exit writer 2
-    assert_equal "$STATUS" $((128 + 15))
+    assert_equal "$SIDE_STATUS" $((128 + 15))
     wait_exit reader 2
-    assert_equal "$STATUS" $((128 + 15))
+    assert_equal "$SIDE_STATUS" $((128 + 15))
     assert_run_dir_empty
 }
 
@@ -189,7 +190,7 @@ transfer_1mib() {
     wait_ready reader2
     start_side writer "$LOG/in.txt" "$W"
     wait_exit reader2
-    assert_equal "$STATUS" 0
+    assert_equal "$SIDE_STATUS" 0
     assert_equal "$(cat "$LOG/reader2.out")" 'second run'
     assert_run_dir_empty
 }
@@ -215,11 +216,11 @@ start_chat() {
     ipclab_wait_for "$LOG/a.out" '^hello from b, with spaces' || fail "a never got b's line"
     exec 5>&- # a's end of input: Ctrl-D
     wait_exit b 2
-    assert_equal "$STATUS" 0
+    assert_equal "$SIDE_STATUS" 0
     run cat "$LOG/b.err"
     assert_line --partial 'a has left the chat'
     wait_exit a 2
-    assert_equal "$STATUS" 0
+    assert_equal "$SIDE_STATUS" 0
     assert_equal "$(cat "$LOG/a.out")" "hello from b, with spaces and more than a hundred bytes $(head -c 80 /dev/zero | tr '\0' y)"
     assert_run_dir_empty
 }
@@ -230,9 +231,9 @@ start_chat() {
     ipclab_wait_for "$LOG/a.out" '^b started first$' || fail "a never got b's line"
     exec 6>&-
     wait_exit a 2
-    assert_equal "$STATUS" 0
+    assert_equal "$SIDE_STATUS" 0
     wait_exit b 2
-    assert_equal "$STATUS" 0
+    assert_equal "$SIDE_STATUS" 0
     assert_run_dir_empty
 }
 
@@ -240,7 +241,7 @@ start_chat() {
     start_chat a b
     kill -KILL -- "-$(pgid_of b)"
     wait_exit a 2
-    assert_equal "$STATUS" 0
+    assert_equal "$SIDE_STATUS" 0
     run cat "$LOG/a.err"
     assert_line --partial 'b has left the chat'
     assert_run_dir_empty
@@ -252,9 +253,9 @@ start_chat() {
     pgid_a=$(pgid_of a)
     kill -INT "${PID[a]}"
     wait_exit a 2
-    assert_equal "$STATUS" $((128 + 2))
+    assert_equal "$SIDE_STATUS" $((128 + 2))
     wait_exit b 2
-    assert_equal "$STATUS" 0
+    assert_equal "$SIDE_STATUS" 0
     run pgrep -g "$pgid_a"
     assert_failure # nobody left in a's process group
     assert_run_dir_empty
@@ -266,6 +267,6 @@ start_chat() {
     [[ -p $IPCLAB_DIR/chat.a2b && -p $IPCLAB_DIR/chat.b2a ]]
     kill -TERM "${PID[a]}"
     wait_exit a 2
-    assert_equal "$STATUS" $((128 + 15))
+    assert_equal "$SIDE_STATUS" $((128 + 15))
     assert_run_dir_empty
 }

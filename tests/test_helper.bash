@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2034 # BIN, PID, STATUS and LOG are for the .bats files
+# shellcheck disable=SC2034 # BIN, PID, SIDE_STATUS and LOG are for the .bats files
 # tests/test_helper.bash - loaded by every tests/*.bats: run the two sides of a pair as real
 # processes, safely.
 #
@@ -7,7 +7,8 @@
 #   start_side NAME STDIN PROG [ARGS]    PROG in the background; stdout/stderr in $LOG/NAME.out/.err
 #   wait_ready NAME                      wait for NAME's "ready" line; PID[NAME] = its pid
 #   wait_line NAME REGEX [SECONDS]       wait for a line of NAME's stderr matching REGEX
-#   wait_exit NAME [SECONDS]             wait for NAME to end; STATUS = its exit status
+#   wait_exit NAME [SECONDS]             wait for NAME to end; SIDE_STATUS = its exit status
+#   wait_gone PID / wait_blocked_in PID RE  wait for a process to end / to sleep in a kernel wait
 #   assert_run_dir_empty                 nothing of ours left in the run directory
 #   random_file PATH BYTES               BYTES of random binary (NULs included) in PATH
 
@@ -74,13 +75,13 @@ wait_ready() {
     PID[$name]=$(sed -n 's/^[^:]*: ready (pid \([0-9]*\)).*/\1/p' "$LOG/$name.err" | head -n 1)
 }
 
-# wait_exit NAME [SECONDS]: wait at most SECONDS (10) for NAME to end; STATUS = its exit status
+# wait_exit NAME [SECONDS]: wait at most SECONDS (10) for NAME to end; SIDE_STATUS = its exit status
 # (128+N: killed by signal N; 124: the backstop fired).
 wait_exit() {
     local name=$1 secs=${2:-10}
     ipclab_wait_file "$LOG/$name.status" "$secs" ||
         fail "$name did not end within $secs s; its stderr: $(cat "$LOG/$name.err")"
-    STATUS=$(cat "$LOG/$name.status")
+    SIDE_STATUS=$(cat "$LOG/$name.status")
 }
 
 # pgid_of NAME: the process group of NAME (the group leader is the timeout backstop).
@@ -114,4 +115,16 @@ wait_gone() {
         sleep 0.02
     done
     fail "process $pid still runs after ${2:-5} s"
+}
+
+# wait_blocked_in PID REGEX [SECONDS]: wait until process PID sleeps in a kernel function
+# matching REGEX (/proc/PID/wchan), e.g. poll_schedule for poll/select: a test's way to know
+# that a side has reached a given wait, instead of sleeping and hoping.
+wait_blocked_in() {
+    local pid=$1 regex=$2 tries=$(( ${3:-5} * 50 ))
+    while (( tries-- > 0 )); do
+        grep -Eq -- "$regex" "/proc/$pid/wchan" 2>/dev/null && return 0
+        sleep 0.02
+    done
+    fail "process $pid never waited in $regex (wchan: $(cat "/proc/$pid/wchan" 2>/dev/null))"
 }

@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# tests/cli.bats - the command-line contract (DESIGN.md section 3) of every program in the
+# Makefile's PROGRAMS list, and the run directory every rendezvous name lives in.
+
+# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
+# shellcheck disable=SC2030,SC2031 # each @test runs in a subshell: its exports are meant to stay there
+load test_helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+    ipclab_setup
+    mapfile -t PROGRAMS < <(make -s --no-print-directory -C "$ROOT" print-programs)
+    (( ${#PROGRAMS[@]} > 0 )) || fail "make print-programs listed nothing"
+}
+
+teardown() {
+    ipclab_teardown
+}
+
+# usage_error PROGRAM ARGS...: exit 2, nothing on stdout, "<name>: <reason>" then the usage on
+# stderr, and nothing created in the run directory.
+usage_error() {
+    local prog=$1 name=${1##*/}
+    shift
+    run --separate-stderr timeout 5 "$BIN/$prog" "$@" </dev/null
+    [[ $status == 2 ]] || fail "$prog $*: exit status $status, not 2; stderr: $stderr"
+    [[ -z $output ]] || fail "$prog $*: wrote to stdout: $output"
+    [[ ${stderr%%$'\n'*} == "$name: "?* ]] || fail "$prog $*: no one-line reason first: $stderr"
+    [[ $stderr == *"usage: $name"* ]] || fail "$prog $*: no usage on stderr: $stderr"
+    assert_run_dir_empty
+}
+
+# Each program's malformed arguments.  A program added to the Makefile must get a line here.
+malformed_arguments() {
+    local prog=$1 long_path
+    long_path=$(printf 'x%.0s' {1..5000})
+    case $prog in
+    pipe/pipe_oneway | pipe/pipe_duplex)
+        usage_error "$prog" -n abc
+        usage_error "$prog" -n 0
+        usage_error "$prog" -n 101
+        usage_error "$prog" -n 5x
+        usage_error "$prog" -n
+        usage_error "$prog" extra
+        ;;
+    socketpair/socketpair_duplex)
+        usage_error "$prog" -n -1
+        usage_error "$prog" -n 99999999999999999999
+        usage_error "$prog" -d extra
+        ;;
+    fifo/fifo_writer | fifo/fifo_reader)
+        usage_error "$prog" -p ''
+        usage_error "$prog" -p "$long_path"
+        usage_error "$prog" extra
+        ;;
+    fifo/fifo_chat)
+        usage_error "$prog"
+        usage_error "$prog" c
+        usage_error "$prog" ab
+        usage_error "$prog" a b
+        usage_error "$prog" -p '' a
+        ;;
+    *)
+        fail "$prog has no malformed-argument cases in tests/cli.bats: add them"
+        ;;
+    esac
+}
+
+@test "cli: every program's -h prints its usage on stdout and exits 0" {
+    local prog
+    for prog in "${PROGRAMS[@]}"; do
+        run --separate-stderr timeout 5 "$BIN/$prog" -h </dev/null
+        [[ $status == 0 ]] || fail "$prog -h: exit status $status"
+        [[ $output == "usage: ${prog##*/} "* ]] || fail "$prog -h: stdout: $output"
+        [[ -z $stderr ]] || fail "$prog -h: stderr: $stderr"
+    done
+}
+
+@test "cli: every program refuses an unknown option: reason and usage on stderr, exit 2" {
+    local prog
+    for prog in "${PROGRAMS[@]}"; do
+        usage_error "$prog" -Z
+        [[ $stderr == "${prog##*/}: unknown option -Z"* ]] || fail "$prog -Z: stderr: $stderr"
+    done
+}
+
+@test "cli: every program refuses malformed arguments: reason and usage on stderr, exit 2" {
+    local prog
+    for prog in "${PROGRAMS[@]}"; do
+        malformed_arguments "$prog"
+    done
+}
+
+@test "cli: a bad count names itself in the reason" {
+    usage_error pipe/pipe_oneway -n abc
+    [[ $stderr == "pipe_oneway: -n wants a count from 1 to 100, not 'abc'"* ]] || fail "stderr: $stderr"
+}
+
+@test "run directory: \$IPCLAB_DIR is created mode 0700 when missing" {
+    export IPCLAB_DIR=$LOG/fresh
+    start_side reader /dev/null "$BIN/fifo/fifo_reader"
+    wait_ready reader
+    assert_equal "$(stat -c %a "$IPCLAB_DIR")" 700
+    [[ -p $IPCLAB_DIR/fifo ]]
+}
+
+@test "run directory: \$XDG_RUNTIME_DIR/ipclab when \$IPCLAB_DIR is unset" {
+    unset IPCLAB_DIR
+    mkdir -m 700 "$LOG/xdg"
+    export XDG_RUNTIME_DIR=$LOG/xdg
+    start_side reader /dev/null "$BIN/fifo/fifo_reader"
+    wait_ready reader
+    [[ -p $LOG/xdg/ipclab/fifo ]]
+    assert_equal "$(stat -c %a "$LOG/xdg/ipclab")" 700
+}
+
+# refused_run_dir REGEX: fifo_reader refuses the run directory with a message matching REGEX.
+refused_run_dir() {
+    run --separate-stderr timeout 5 "$BIN/fifo/fifo_reader" </dev/null
+    assert_failure 1
+    [[ $stderr =~ $1 ]] || fail "stderr: $stderr"
+}
+
+@test "run directory: one that others can enter is refused" {
+    chmod 755 "$IPCLAB_DIR"
+    refused_run_dir "run directory $IPCLAB_DIR has mode 755: others can get in; refusing"
+    [[ ! -e $IPCLAB_DIR/fifo ]]
+}
+
+@test "run directory: a symbolic link is refused" {
+    mkdir -m 700 "$LOG/elsewhere"
+    export IPCLAB_DIR=$LOG/link
+    ln -s "$LOG/elsewhere" "$IPCLAB_DIR"
+    refused_run_dir "is not a directory but a symbolic link"
+    [[ ! -e $LOG/elsewhere/fifo ]]
+}
+
+@test "run directory: one that belongs to another user is refused" {
+    if (( EUID == 0 )); then
+        chown 65534 "$IPCLAB_DIR" # nobody
+    else
+        export IPCLAB_DIR=/ # root's, and we are not root
+    fi
+    refused_run_dir "belongs to uid [0-9]+, not to you"
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bats
+# tests/pipe.bats - pipe_oneway and pipe_duplex: a parent and its child over anonymous pipes.
+
+# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
+load test_helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+    ipclab_setup
+    ONEWAY=$BIN/pipe/pipe_oneway
+    DUPLEX=$BIN/pipe/pipe_duplex
+}
+
+teardown() {
+    exec 5>&- 7<&-
+    ipclab_teardown
+}
+
+# The pids a pipe program announces: "... parent P writes, child C reads" / "parent P talks to child C".
+parent_of() { sed -n 's/.*: parent \([0-9]*\) .*child.*/\1/p' "$LOG/$1.err" | head -n 1; }
+child_of() { sed -n 's/.*child \([0-9]*\) .*/\1/p' "$LOG/$1.err" | head -n 1; }
+
+@test "pipe_oneway: -n 3 ends by itself; three writes arrive in one read: a pipe keeps bytes, not messages (seed: endless loop, hellohello)" {
+    run --separate-stderr timeout 5 "$ONEWAY" -n 3
+    assert_success
+    assert_output $'hello 1\nhello 2\nhello 3'
+    [[ $stderr == *"wrote 3 messages, 24 bytes, in 3 write() calls"* ]] || fail "stderr: $stderr"
+    [[ $stderr == *"child: end of data: 24 bytes in 1 read() call(s)"* ]] || fail "stderr: $stderr"
+}
+
+@test "pipe_oneway: 1 MiB of random binary, NUL bytes included, goes from stdin to stdout intact (seed: 30-byte buffer printed with %s)" {
+    random_file "$LOG/in.bin" 1048576
+    timeout 10 "$ONEWAY" <"$LOG/in.bin" >"$LOG/out.bin" 2>"$LOG/err.txt"
+    assert_equal "$(sha256sum <"$LOG/out.bin")" "$(sha256sum <"$LOG/in.bin")"
+    run cat "$LOG/err.txt"
+    assert_line --partial 'child: end of data: 1048576 bytes'
+}
+
+@test "pipe_oneway: end of stdin ends the child too: it closed its copy of the write end (seed: close commented out)" {
+    run --separate-stderr timeout 5 "$ONEWAY" </dev/null
+    assert_success
+    assert_output ''
+    [[ $stderr == *"child: end of data: 0 bytes"* ]] || fail "stderr: $stderr"
+}
+
+@test "pipe_oneway: the child killed mid-transfer -> the parent reports it and exits 1, not killed by SIGPIPE (seed: no wait)" {
+    random_file "$LOG/in.bin" 1048576
+    mkfifo "$LOG/p.out" # the child's stdout: opened here, never read, so the child stalls
+    start_side p "$LOG/in.bin" "$ONEWAY"
+    exec 7<"$LOG/p.out"
+    wait_line p 'child [0-9]+ reads'
+    kill -KILL "$(child_of p)"
+    wait_exit p 2
+    assert_equal "$SIDE_STATUS" 1 # 141 would be death by SIGPIPE
+    run cat "$LOG/p.err"
+    assert_line --partial 'the child stopped reading'
+    assert_line --regexp 'child [0-9]+ was killed by signal 9'
+}
+
+@test "pipe_oneway: the parent killed -> the child sees end of file and ends within 2 s" {
+    mkfifo "$LOG/stdin"
+    start_side p "$LOG/stdin" "$ONEWAY"
+    exec 5>"$LOG/stdin"
+    printf 'first\n' >&5
+    ipclab_wait_for "$LOG/p.out" '^first$' || fail "the first line never arrived"
+    local child
+    child=$(child_of p)
+    kill -KILL "$(parent_of p)"
+    wait_gone "$child" 2
+}
+
+@test "pipe_duplex: -n 3: the child answers each greeting upper-cased, then both end" {
+    run --separate-stderr timeout 5 "$DUPLEX" -n 3
+    assert_success
+    assert_output $'HELLO 1\nHELLO 2\nHELLO 3'
+    [[ $stderr == *"child: end of data: 24 bytes in 1 read() call(s)"* ]] || fail "stderr: $stderr"
+}
+
+@test "pipe_duplex: 1 MiB of random binary goes down and comes back upper-cased, without deadlock" {
+    random_file "$LOG/in.bin" 1048576
+    timeout 10 "$DUPLEX" <"$LOG/in.bin" >"$LOG/out.bin" 2>"$LOG/err.txt"
+    assert_equal "$(sha256sum <"$LOG/out.bin")" "$(LC_ALL=C tr "[:lower:]" "[:upper:]" <"$LOG/in.bin" | sha256sum)"
+}
+
+@test "pipe_duplex: a terminal-like stdin is answered line by line" {
+    mkfifo "$LOG/stdin"
+    start_side p "$LOG/stdin" "$DUPLEX"
+    exec 5>"$LOG/stdin"
+    printf 'one\n' >&5
+    ipclab_wait_for "$LOG/p.out" '^ONE$' || fail "no answer to the first line"
+    printf 'two\n' >&5
+    ipclab_wait_for "$LOG/p.out" '^TWO$' || fail "no answer to the second line"
+    exec 5>&-
+    wait_exit p 2
+    assert_equal "$SIDE_STATUS" 0
+}
+
+@test "pipe_duplex: the child killed mid-conversation -> the parent reports it and exits 1" {
+    mkfifo "$LOG/stdin"
+    start_side p "$LOG/stdin" "$DUPLEX"
+    exec 5>"$LOG/stdin"
+    printf 'first\n' >&5
+    ipclab_wait_for "$LOG/p.out" '^FIRST$' || fail "no answer to the first line"
+    kill -KILL "$(child_of p)"
+    printf 'second\n' >&5
+    wait_exit p 2
+    assert_equal "$SIDE_STATUS" 1
+    run cat "$LOG/p.err"
+    assert_line --regexp 'the child (stopped reading|went away)'
+    assert_line --regexp 'child [0-9]+ was killed by signal 9'
+}
+
+@test "pipe_duplex: the parent killed -> the child ends within 2 s" {
+    mkfifo "$LOG/stdin"
+    start_side p "$LOG/stdin" "$DUPLEX"
+    exec 5>"$LOG/stdin"
+    printf 'first\n' >&5
+    ipclab_wait_for "$LOG/p.out" '^FIRST$' || fail "no answer to the first line"
+    local child
+    child=$(child_of p)
+    kill -KILL "$(parent_of p)"
+    wait_gone "$child" 2
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bats
+# tests/socketpair.bats - socketpair_duplex: a parent and its child over one socketpair.
+
+# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
+load test_helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+    ipclab_setup
+    SP=$BIN/socketpair/socketpair_duplex
+}
+
+teardown() {
+    exec 5>&-
+    ipclab_teardown
+}
+
+parent_of() { sed -n 's/.*: parent \([0-9]*\) .*/\1/p' "$LOG/$1.err" | head -n 1; }
+child_of() { sed -n 's/.*child \([0-9]*\) .*/\1/p' "$LOG/$1.err" | head -n 1; }
+
+@test "socketpair_duplex: stream: three greetings sent apart are read in one read() call" {
+    run --separate-stderr timeout 5 "$SP" -n 3
+    assert_success
+    assert_output $'HELLO 1\nHELLO 2\nHELLO 3'
+    [[ $stderr == *"over a stream socketpair"* ]] || fail "stderr: $stderr"
+    [[ $stderr == *"child: end of data: 24 bytes in 1 read() call(s)"* ]] || fail "stderr: $stderr"
+}
+
+@test "socketpair_duplex: -d: datagrams keep their boundaries: three greetings, three read() calls" {
+    run --separate-stderr timeout 5 "$SP" -d -n 3
+    assert_success
+    assert_output $'HELLO 1\nHELLO 2\nHELLO 3'
+    [[ $stderr == *"over a datagram socketpair"* ]] || fail "stderr: $stderr"
+    [[ $stderr == *"child: end of data: 24 bytes in 3 read() call(s)"* ]] || fail "stderr: $stderr"
+}
+
+@test "socketpair_duplex: 1 MiB of random binary comes back upper-cased, stream and datagram" {
+    random_file "$LOG/in.bin" 1048576
+    local expected mode
+    expected=$(LC_ALL=C tr "[:lower:]" "[:upper:]" <"$LOG/in.bin" | sha256sum)
+    for mode in "" -d; do
+        timeout 10 "$SP" $mode <"$LOG/in.bin" >"$LOG/out.bin" 2>"$LOG/err.txt"
+        assert_equal "$(sha256sum <"$LOG/out.bin")" "$expected"
+    done
+}
+
+@test "socketpair_duplex: each process holds one end and uses it both ways (seed: 'sv[0] reads, sv[1] writes')" {
+    mkfifo "$LOG/stdin"
+    start_side p "$LOG/stdin" "$SP"
+    exec 5>"$LOG/stdin"
+    printf 'both ways\n' >&5
+    ipclab_wait_for "$LOG/p.out" '^BOTH WAYS$' || fail "no answer"
+    local pid sockets
+    for pid in "$(parent_of p)" "$(child_of p)"; do
+        sockets=$(find "/proc/$pid/fd" -lname 'socket:*' | wc -l)
+        assert_equal "$sockets" 1
+    done
+}
+
+# The child stopped, so the parent waits for a reply that will never come; then the child dies.
+kill_child_while_parent_waits() {
+    mkfifo "$LOG/stdin"
+    start_side p "$LOG/stdin" "$SP" "$@"
+    exec 5>"$LOG/stdin"
+    printf 'first\n' >&5
+    ipclab_wait_for "$LOG/p.out" '^FIRST$' || fail "no answer to the first line"
+    local child
+    child=$(child_of p)
+    kill -STOP "$child"
+    printf 'second\n' >&5
+    wait_blocked_in "$(parent_of p)" 'poll_schedule|select' # sent, now waiting for the reply
+    kill -KILL "$child"
+    wait_exit p 2
+    assert_equal "$SIDE_STATUS" 1
+    run cat "$LOG/p.err"
+    assert_line --partial 'the child went away before it answered'
+    assert_line --regexp 'child [0-9]+ was killed by signal 9'
+}
+
+@test "socketpair_duplex: stream: the child killed while the parent waits for its reply -> reported, exit 1" {
+    kill_child_while_parent_waits
+}
+
+@test "socketpair_duplex: -d: the child killed while the parent waits -> reported, exit 1 (a datagram socket shows no hang-up)" {
+    kill_child_while_parent_waits -d
+}
+
+parent_killed() {
+    mkfifo "$LOG/stdin"
+    start_side p "$LOG/stdin" "$SP" "$@"
+    exec 5>"$LOG/stdin"
+    printf 'first\n' >&5
+    ipclab_wait_for "$LOG/p.out" '^FIRST$' || fail "no answer to the first line"
+    local child
+    child=$(child_of p)
+    kill -KILL "$(parent_of p)"
+    wait_gone "$child" 2
+}
+
+@test "socketpair_duplex: stream: the parent killed -> the child sees end of file and ends within 2 s" {
+    parent_killed
+}
+
+@test "socketpair_duplex: -d: the parent killed -> the child ends within 2 s (PR_SET_PDEATHSIG: no end of file on datagrams)" {
+    parent_killed -d
+}
