@@ -17,7 +17,8 @@
  *   signals     ipclab_catch_signals(), ipclab_signal, ipclab_die_of_signal(),
  *               ipclab_open_wait(), ipclab_poll() (the last needs _GNU_SOURCE: ppoll)
  *   FIFOs       ipclab_creat_fifo(), ipclab_remove_fifo()
- *   status      ipclab_ready()       the "<program>: ready" line tests and demos wait for
+ *   status      ipclab_ready()       the "<program>: ready" line tests and demos wait for;
+ *               ipclab_stderr_by_line()  one write(2) per status line
  */
 #ifndef IPCLAB_H
 #define IPCLAB_H
@@ -200,7 +201,20 @@ static inline void ipclab_path_arg(char *buf, size_t size, const char *arg, cons
 
 /* ---------------------------------------------------------------- status */
 
-/* The ready line: "<program>: ready (pid N): <what>".  stderr is unbuffered, so it is out now. */
+/*
+ * Call first in main().  err(3) and warn(3) write the program name, the message and the newline
+ * in separate calls; on an unbuffered stderr each is its own write(2), so when a parent and its
+ * child (or the two sides of a demo) share one stderr, a line of one can be cut in two by the
+ * other.  Line-buffered, each status line leaves in one write(2) as soon as it is complete, so
+ * the ready line is still out at once.  (Every message ends with a newline, so nothing is left
+ * in the buffer when a process forks or calls _exit.)
+ */
+static inline void ipclab_stderr_by_line(void)
+{
+    setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
+}
+
+/* The ready line: "<program>: ready (pid N): <what>", out at once (see ipclab_stderr_by_line). */
 #if defined(__GNUC__)
 __attribute__((format(printf, 1, 2)))
 #endif

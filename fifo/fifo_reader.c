@@ -70,6 +70,7 @@ int main(int argc, char *argv[])
     char fifoname[PATH_MAX] = "";
     int opt;
 
+    ipclab_stderr_by_line();
     while ((opt = getopt(argc, argv, ":hp:")) != -1) {
         switch (opt) {
         case 'p':

@@ -94,6 +94,7 @@ int main(int argc, char *argv[])
     long count = 0; /* 0: send stdin */
     int opt;
 
+    ipclab_stderr_by_line();
     while ((opt = getopt(argc, argv, ":hn:")) != -1) {
         switch (opt) {
         case 'n':

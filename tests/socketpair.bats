@@ -104,3 +104,12 @@ parent_killed() {
 @test "socketpair_duplex: -d: the parent killed -> the child ends within 2 s (PR_SET_PDEATHSIG: no end of file on datagrams)" {
     parent_killed -d
 }
+
+@test "socketpair_duplex: parent and child sharing one stderr never cut each other's lines (20 runs)" {
+    local run
+    for run in $(seq 20); do
+        timeout 5 "$SP" -d -n 3 >"$LOG/both.txt" 2>&1 || fail "run $run failed"
+        run grep -Evc '^(HELLO [123]|socketpair_duplex: (parent|child)[ :].*)$' "$LOG/both.txt"
+        assert_output 0
+    done
+}
