@@ -346,6 +346,8 @@ static inline void ipclab_die_of_signal(void)
 
     if (signo == 0)
         return;
+    warnx("%s: cleaned up, leaving", signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM"
+                                     : signo == SIGHUP ? "SIGHUP" : "signal");
     struct sigaction sa = { .sa_handler = SIG_DFL };
     sigemptyset(&sa.sa_mask);
     sigaction(signo, &sa, NULL);

@@ -12,8 +12,9 @@
  * What you should see in terminal 1 (the path depends on your run directory):
  *     fifo_chat: ready (pid 4242): you are a; waiting for b on /run/user/1000/ipclab/chat.a2b
  *     fifo_chat: b is here; type lines to send them, Ctrl-D to leave
- * Each line typed on one side appears on the other.  When one side leaves (Ctrl-D, Ctrl-C,
- * or killed), the other says so and ends as well.
+ * Each line typed on one side appears on the other, marked "b: " (or "a: ") in a terminal so
+ * it stands apart from your own typing.  When one side leaves (Ctrl-D, Ctrl-C, or killed), the
+ * other says so and ends as well.
  *
  * Mirrors seed 004, 有名管道 demo1 (here: a) and demo2 (here: b).  Build alone:
  *     cc -o fifo_chat fifo_chat.c
@@ -32,8 +33,39 @@ static const char usage[] =
 /* Where the chat stands after one event. */
 enum chat { CHAT_GOES_ON, CHAT_OVER, CHAT_FAILED };
 
+/* The peer, and how its words are shown. */
+struct peer {
+    char name;       /* 'a' or 'b' */
+    bool label;      /* stdout is a terminal: begin each of its lines with "b: " */
+    bool line_start; /* the next byte printed begins a line */
+};
+
+/*
+ * Print what the peer sent.  In a terminal, each of its lines begins with "b: ", so it stands
+ * apart from your own lines, which the terminal echoes as you type them.  Into a file or a pipe
+ * the bytes go unchanged.
+ */
+static int print_peer(struct peer *p, const char *buf, size_t n)
+{
+    if (!p->label)
+        return ipclab_write_all(STDOUT_FILENO, buf, n);
+    const char prefix[] = { p->name, ':', ' ' };
+    while (n > 0) {
+        if (p->line_start && ipclab_write_all(STDOUT_FILENO, prefix, sizeof prefix) == -1)
+            return -1;
+        const char *nl = memchr(buf, '\n', n);
+        size_t len = nl != NULL ? (size_t)(nl - buf) + 1 : n;
+        if (ipclab_write_all(STDOUT_FILENO, buf, len) == -1)
+            return -1;
+        p->line_start = nl != NULL;
+        buf += len;
+        n -= len;
+    }
+    return 0;
+}
+
 /* Something arrived from the peer: print it.  End of file means the peer has left. */
-static enum chat receive(int in, char peer)
+static enum chat receive(int in, struct peer *peer)
 {
     char buf[IPCLAB_CHUNK];
     ssize_t n = read(in, buf, sizeof buf);
@@ -47,10 +79,10 @@ static enum chat receive(int in, char peer)
     /* Fix: the original ignored read()'s result and printed empty lines forever once the
      * peer was gone. */
     if (n == 0) {
-        warnx("%c has left the chat", peer);
+        warnx("%c has left the chat", peer->name);
         return CHAT_OVER;
     }
-    if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
+    if (print_peer(peer, buf, (size_t)n) == -1) {
         if (errno != EINTR)
             warn("write stdout");
         return CHAT_FAILED;
@@ -100,8 +132,9 @@ static enum chat send_typed(int *out, char peer)
  * SIGINT, so the child lingered after Ctrl-C; and neither learned that the peer had left.  One
  * process watching both descriptors with poll() has nothing to leave behind.
  */
-static int chat(int in, int out, char peer)
+static int chat(int in, int out, char peer_name)
 {
+    struct peer peer = { peer_name, isatty(STDOUT_FILENO) == 1, true };
     struct pollfd fds[3] = { { .fd = STDIN_FILENO, .events = POLLIN },
                              { .fd = in, .events = POLLIN },
                              { .fd = out, .events = 0 } }; /* POLLERR: the peer stopped reading */
@@ -114,12 +147,12 @@ static int chat(int in, int out, char peer)
             err(IPCLAB_EXIT_FAIL, "poll");
         }
         if (fds[1].revents != 0) {
-            state = receive(in, peer);
+            state = receive(in, &peer);
         } else if (fds[2].revents != 0) {
-            warnx("%c has left the chat", peer);
+            warnx("%c has left the chat", peer.name);
             state = CHAT_OVER;
         } else if (fds[0].revents != 0) {
-            state = send_typed(&out, peer);
+            state = send_typed(&out, peer.name);
             if (out == -1)
                 fds[0].fd = fds[2].fd = -1; /* poll() ignores negative descriptors */
         }

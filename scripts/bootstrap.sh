@@ -28,9 +28,10 @@ if (( want_check )); then
     command -v shellcheck >/dev/null || missing+=(shellcheck)
     command -v cppcheck >/dev/null || missing+=(cppcheck)
 fi
-# The test suite itself uses these (ipcs: util-linux; timeout, setsid: coreutils, util-linux).
+# The test suite itself uses these: setsid (util-linux), timeout (coreutils), script (bsdutils).
 command -v setsid >/dev/null || missing+=(util-linux)
 command -v timeout >/dev/null || missing+=(coreutils)
+command -v script >/dev/null || missing+=(bsdutils)
 
 (( ${#missing[@]} == 0 )) && exit 0
 

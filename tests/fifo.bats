@@ -137,6 +137,8 @@ transfer_1mib() {
     kill -TERM "${PID[reader]}"
     wait_exit reader 2
     assert_equal "$SIDE_STATUS" $((128 + 15))
+    run cat "$LOG/reader.err"
+    assert_line --partial 'fifo_reader: SIGTERM: cleaned up, leaving'
     assert_run_dir_empty
 }
 
@@ -269,4 +271,22 @@ start_chat() {
     wait_exit a 2
     assert_equal "$SIDE_STATUS" $((128 + 15))
     assert_run_dir_empty
+}
+
+@test "fifo_chat: in a terminal the peer's lines are marked 'a: '; into a file the bytes pass unmarked" {
+    mkfifo "$LOG/a.in" "$LOG/b.in"
+    start_side a "$LOG/a.in" "$C" a
+    # script(1) runs b on a pseudo-terminal: its stdout (and stderr) is a tty, copied to b.out.
+    start_side b "$LOG/b.in" script -qefc "$C b" /dev/null
+    exec 5>"$LOG/a.in" 6>"$LOG/b.in"
+    wait_line a 'b is here'
+    ipclab_wait_for "$LOG/b.out" 'a is here' || fail "b never saw a: $(cat "$LOG/b.out")"
+    printf 'hi b\n' >&5
+    ipclab_wait_for "$LOG/b.out" $'^a: hi b\r?$' || fail "no marked line on b's terminal: $(cat "$LOG/b.out")"
+    printf 'hi a\n' >&6
+    ipclab_wait_for "$LOG/a.out" '^hi a$' || fail "a never got b's line"
+    exec 5>&-
+    wait_exit b 2
+    assert_equal "$SIDE_STATUS" 0
+    assert_equal "$(cat "$LOG/a.out")" 'hi a' # a's stdout is a file: no mark
 }
