@@ -16,7 +16,8 @@
  *                                    created 0700 and refused if anyone else could get in
  *   signals     ipclab_catch_signals(), ipclab_signal, ipclab_die_of_signal(),
  *               ipclab_open_wait(), ipclab_poll() (the last needs _GNU_SOURCE: ppoll)
- *   FIFOs       ipclab_creat_fifo(), ipclab_remove_fifo()
+ *   FIFOs       ipclab_creat_open_fifo() (the seeds' creat_open_fifo), ipclab_creat_fifo(),
+ *               ipclab_open_fifo(), ipclab_remove_fifo()
  *   status      ipclab_ready()       the "<program>: ready" line tests and demos wait for;
  *               ipclab_stderr_by_line()  one write(2) per status line
  */
@@ -460,6 +461,24 @@ static inline int ipclab_open_fifo(const char *path, int open_mode)
         close(fd);
         return -1;
     }
+    return fd;
+}
+
+/*
+ * The seeds' creat_open_fifo(): make sure path is a FIFO, print the ready line, wait in open()
+ * until the peer opens the other end, and say that it has.  Returns the descriptor, or -1:
+ * errno EINTR when a signal ended the wait, otherwise after a message.
+ */
+static inline int ipclab_creat_open_fifo(const char *path, int open_mode)
+{
+    const char *peer = (open_mode & O_ACCMODE) == O_RDONLY ? "writer" : "reader";
+
+    if (ipclab_creat_fifo(path) == -1)
+        return -1;
+    ipclab_ready("waiting for a %s on %s", peer, path);
+    int fd = ipclab_open_fifo(path, open_mode);
+    if (fd != -1)
+        warnx("a %s has opened %s", peer, path);
     return fd;
 }
 

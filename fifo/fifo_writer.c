@@ -110,15 +110,12 @@ int main(int argc, char *argv[])
      * (signal-safety(7)).  Ours only records the signal; the cleanup below runs outside it. */
     ipclab_catch_signals();
 
+    /* Fix: the original's creat_open_fifo() opened whatever it found at the path. */
     int status = IPCLAB_EXIT_FAIL;
-    if (ipclab_creat_fifo(fifoname) == 0) {
-        ipclab_ready("waiting for a reader on %s", fifoname);
-        int fd = ipclab_open_fifo(fifoname, O_WRONLY);
-        if (fd != -1) {
-            warnx("a reader has opened %s", fifoname);
-            status = send_stdin(fd, fifoname);
-            close(fd); /* end of file for the reader */
-        }
+    int fd = ipclab_creat_open_fifo(fifoname, O_WRONLY);
+    if (fd != -1) {
+        status = send_stdin(fd, fifoname);
+        close(fd); /* end of file for the reader */
     }
     /* Either side removes the FIFO when it leaves; the other then finds nothing to remove. */
     ipclab_remove_fifo(fifoname);

@@ -35,7 +35,6 @@ command -v script >/dev/null || missing+=(bsdutils)
 
 (( ${#missing[@]} == 0 )) && exit 0
 
-echo "bootstrap: installing ${missing[*]}" >&2
 if (( EUID == 0 )); then
     as_root=()
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
@@ -49,6 +48,7 @@ if ! command -v apt-get >/dev/null; then
     echo "bootstrap: missing ${missing[*]} and no apt-get here: install them with your package manager" >&2
     exit 1
 fi
+echo "bootstrap: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -qq
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

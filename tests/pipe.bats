@@ -12,13 +12,9 @@ setup() {
 }
 
 teardown() {
-    exec 5>&- 7<&-
     ipclab_teardown
 }
 
-# The pids a pipe program announces: "... parent P writes, child C reads" / "parent P talks to child C".
-parent_of() { sed -n 's/.*: parent \([0-9]*\) .*child.*/\1/p' "$LOG/$1.err" | head -n 1; }
-child_of() { sed -n 's/.*child \([0-9]*\) .*/\1/p' "$LOG/$1.err" | head -n 1; }
 
 @test "pipe_oneway: -n 3 ends by itself; three writes arrive in one read: a pipe keeps bytes, not messages (seed: endless loop, hellohello)" {
     run --separate-stderr timeout 5 "$ONEWAY" -n 3
@@ -49,7 +45,7 @@ child_of() { sed -n 's/.*child \([0-9]*\) .*/\1/p' "$LOG/$1.err" | head -n 1; }
     start_side p "$LOG/in.bin" "$ONEWAY"
     exec 7<"$LOG/p.out"
     wait_line p 'child [0-9]+ reads'
-    kill -KILL "$(child_of p)"
+    kill -KILL "$(child_pid p)"
     wait_exit p 2
     assert_equal "$SIDE_STATUS" 1 # 141 would be death by SIGPIPE
     run cat "$LOG/p.err"
@@ -58,14 +54,12 @@ child_of() { sed -n 's/.*child \([0-9]*\) .*/\1/p' "$LOG/$1.err" | head -n 1; }
 }
 
 @test "pipe_oneway: the parent killed -> the child sees end of file and ends within 2 s" {
-    mkfifo "$LOG/stdin"
-    start_side p "$LOG/stdin" "$ONEWAY"
-    exec 5>"$LOG/stdin"
+    start_fed p "$ONEWAY"
     printf 'first\n' >&5
-    ipclab_wait_for "$LOG/p.out" '^first$' || fail "the first line never arrived"
+    wait_output p '^first$'
     local child
-    child=$(child_of p)
-    kill -KILL "$(parent_of p)"
+    child=$(child_pid p)
+    kill -KILL "$(parent_pid p)"
     wait_gone "$child" 2
 }
 
@@ -83,25 +77,21 @@ child_of() { sed -n 's/.*child \([0-9]*\) .*/\1/p' "$LOG/$1.err" | head -n 1; }
 }
 
 @test "pipe_duplex: a terminal-like stdin is answered line by line" {
-    mkfifo "$LOG/stdin"
-    start_side p "$LOG/stdin" "$DUPLEX"
-    exec 5>"$LOG/stdin"
+    start_fed p "$DUPLEX"
     printf 'one\n' >&5
-    ipclab_wait_for "$LOG/p.out" '^ONE$' || fail "no answer to the first line"
+    wait_output p '^ONE$'
     printf 'two\n' >&5
-    ipclab_wait_for "$LOG/p.out" '^TWO$' || fail "no answer to the second line"
+    wait_output p '^TWO$'
     exec 5>&-
     wait_exit p 2
     assert_equal "$SIDE_STATUS" 0
 }
 
 @test "pipe_duplex: the child killed mid-conversation -> the parent reports it and exits 1" {
-    mkfifo "$LOG/stdin"
-    start_side p "$LOG/stdin" "$DUPLEX"
-    exec 5>"$LOG/stdin"
+    start_fed p "$DUPLEX"
     printf 'first\n' >&5
-    ipclab_wait_for "$LOG/p.out" '^FIRST$' || fail "no answer to the first line"
-    kill -KILL "$(child_of p)"
+    wait_output p '^FIRST$'
+    kill -KILL "$(child_pid p)"
     printf 'second\n' >&5
     wait_exit p 2
     assert_equal "$SIDE_STATUS" 1
@@ -111,13 +101,11 @@ child_of() { sed -n 's/.*child \([0-9]*\) .*/\1/p' "$LOG/$1.err" | head -n 1; }
 }
 
 @test "pipe_duplex: the parent killed -> the child ends within 2 s" {
-    mkfifo "$LOG/stdin"
-    start_side p "$LOG/stdin" "$DUPLEX"
-    exec 5>"$LOG/stdin"
+    start_fed p "$DUPLEX"
     printf 'first\n' >&5
-    ipclab_wait_for "$LOG/p.out" '^FIRST$' || fail "no answer to the first line"
+    wait_output p '^FIRST$'
     local child
-    child=$(child_of p)
-    kill -KILL "$(parent_of p)"
+    child=$(child_pid p)
+    kill -KILL "$(parent_pid p)"
     wait_gone "$child" 2
 }

@@ -11,12 +11,9 @@ setup() {
 }
 
 teardown() {
-    exec 5>&-
     ipclab_teardown
 }
 
-parent_of() { sed -n 's/.*: parent \([0-9]*\) .*/\1/p' "$LOG/$1.err" | head -n 1; }
-child_of() { sed -n 's/.*child \([0-9]*\) .*/\1/p' "$LOG/$1.err" | head -n 1; }
 
 @test "socketpair_duplex: stream: three greetings sent apart are read in one read() call" {
     run --separate-stderr timeout 5 "$SP" -n 3
@@ -45,13 +42,11 @@ child_of() { sed -n 's/.*child \([0-9]*\) .*/\1/p' "$LOG/$1.err" | head -n 1; }
 }
 
 @test "socketpair_duplex: each process holds one end and uses it both ways (seed: 'sv[0] reads, sv[1] writes')" {
-    mkfifo "$LOG/stdin"
-    start_side p "$LOG/stdin" "$SP"
-    exec 5>"$LOG/stdin"
+    start_fed p "$SP"
     printf 'both ways\n' >&5
-    ipclab_wait_for "$LOG/p.out" '^BOTH WAYS$' || fail "no answer"
+    wait_output p '^BOTH WAYS$'
     local pid sockets
-    for pid in "$(parent_of p)" "$(child_of p)"; do
+    for pid in "$(parent_pid p)" "$(child_pid p)"; do
         sockets=$(find "/proc/$pid/fd" -lname 'socket:*' | wc -l)
         assert_equal "$sockets" 1
     done
@@ -59,16 +54,14 @@ child_of() { sed -n 's/.*child \([0-9]*\) .*/\1/p' "$LOG/$1.err" | head -n 1; }
 
 # The child stopped, so the parent waits for a reply that will never come; then the child dies.
 kill_child_while_parent_waits() {
-    mkfifo "$LOG/stdin"
-    start_side p "$LOG/stdin" "$SP" "$@"
-    exec 5>"$LOG/stdin"
+    start_fed p "$SP" "$@"
     printf 'first\n' >&5
-    ipclab_wait_for "$LOG/p.out" '^FIRST$' || fail "no answer to the first line"
+    wait_output p '^FIRST$'
     local child
-    child=$(child_of p)
+    child=$(child_pid p)
     kill -STOP "$child"
     printf 'second\n' >&5
-    wait_blocked_in "$(parent_of p)" 'poll_schedule|select' # sent, now waiting for the reply
+    wait_blocked_in "$(parent_pid p)" 'poll_schedule|select' # sent, now waiting for the reply
     kill -KILL "$child"
     wait_exit p 2
     assert_equal "$SIDE_STATUS" 1
@@ -86,14 +79,12 @@ kill_child_while_parent_waits() {
 }
 
 parent_killed() {
-    mkfifo "$LOG/stdin"
-    start_side p "$LOG/stdin" "$SP" "$@"
-    exec 5>"$LOG/stdin"
+    start_fed p "$SP" "$@"
     printf 'first\n' >&5
-    ipclab_wait_for "$LOG/p.out" '^FIRST$' || fail "no answer to the first line"
+    wait_output p '^FIRST$'
     local child
-    child=$(child_of p)
-    kill -KILL "$(parent_of p)"
+    child=$(child_pid p)
+    kill -KILL "$(parent_pid p)"
     wait_gone "$child" 2
 }
 

@@ -5,11 +5,15 @@
 #
 #   ipclab_setup / ipclab_teardown       call from setup() and teardown()
 #   start_side NAME STDIN PROG [ARGS]    PROG in the background; stdout/stderr in $LOG/NAME.out/.err
+#   start_fed NAME PROG [ARGS]           the same, its stdin a FIFO the test types into on fd 5
 #   wait_ready NAME                      wait for NAME's "ready" line; PID[NAME] = its pid
 #   wait_line NAME REGEX [SECONDS]       wait for a line of NAME's stderr matching REGEX
+#   wait_output NAME REGEX [SECONDS]     the same on NAME's stdout
+#   parent_pid NAME, child_pid NAME      the pids a fork demo announces on stderr
 #   wait_exit NAME [SECONDS]             wait for NAME to end; SIDE_STATUS = its exit status
 #   wait_gone PID / wait_blocked_in PID RE  wait for a process to end / to sleep in a kernel wait
-#   assert_run_dir_empty                 nothing of ours left in the run directory
+#   assert_run_dir_empty                 nothing of ours left in the run directory (teardown
+#                                        checks it after every test, once the sides are gone)
 #   random_file PATH BYTES               BYTES of random binary (NULs included) in PATH
 
 bats_load_library bats-support
@@ -28,6 +32,7 @@ ipclab_setup() {
     # A run directory of the test's own (DESIGN.md section 6): parallel tests never meet, and a
     # student's demo is never touched.  BATS_TEST_TMPDIR keeps the paths short (sun_path).
     export IPCLAB_DIR="$BATS_TEST_TMPDIR/run"
+    RUN_DIR=$IPCLAB_DIR # tests may point IPCLAB_DIR elsewhere; teardown checks this one
     unset XDG_RUNTIME_DIR
     mkdir -m 700 "$IPCLAB_DIR"
     LOG=$BATS_TEST_TMPDIR
@@ -35,12 +40,24 @@ ipclab_setup() {
     declare -ga SIDES=()
 }
 
+# After every test: a side still running gets SIGTERM, as a user's Ctrl-C or kill would send,
+# and 2 s to clean up; whatever still runs then is killed.  Then the test's run directory must
+# be empty: every side removes what it created (DESIGN.md section 3), in every test.
 ipclab_teardown() {
+    exec 5>&- 6>&- 7<&- # the descriptors tests hold: other sides' stdin, a stalled stdout
     local name pgid
     for name in "${SIDES[@]}"; do
+        [[ -e $LOG/$name.status ]] && continue
+        pgid=$(cat "$LOG/$name.pgid" 2>/dev/null) || continue
+        kill -TERM -- "-$pgid" 2>/dev/null || true
+    done
+    for name in "${SIDES[@]}"; do
+        ipclab_wait_file "$LOG/$name.status" 2 && continue
         pgid=$(cat "$LOG/$name.pgid" 2>/dev/null) || continue
         kill -KILL -- "-$pgid" 2>/dev/null || true
+        echo "# teardown: $name ignored SIGTERM and was killed" >&3
     done
+    IPCLAB_DIR=$RUN_DIR assert_run_dir_empty
 }
 
 # start_side NAME STDIN PROG [ARGS...]: run PROG with stdin from the file or FIFO STDIN, in a
@@ -60,6 +77,27 @@ start_side() {
         echo "$status" >"$LOG/$name.status"
     ) </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 }
+
+# start_fed NAME PROG [ARGS...]: start_side with stdin from a FIFO that the test holds open on
+# fd 5, as a terminal would be: `printf 'line\n' >&5` types a line, `exec 5>&-` is Ctrl-D.
+start_fed() {
+    local name=$1
+    shift
+    mkfifo "$LOG/$name.in"
+    start_side "$name" "$LOG/$name.in" "$@"
+    exec 5>"$LOG/$name.in"
+}
+
+# wait_output NAME REGEX [SECONDS]: wait until NAME's stdout has a line matching REGEX.
+wait_output() {
+    local name=$1 regex=$2 secs=${3:-5}
+    ipclab_wait_for "$LOG/$name.out" "$regex" "$secs" ||
+        fail "$name: no output line matching '$regex' within $secs s; its stdout: $(cat "$LOG/$name.out")"
+}
+
+# parent_pid NAME, child_pid NAME: from the line "...: parent P ... child C ..." of a fork demo.
+parent_pid() { sed -n 's/.*: parent \([0-9]*\) .*child \([0-9]*\).*/\1/p' "$LOG/$1.err" | head -n 1; }
+child_pid() { sed -n 's/.*: parent \([0-9]*\) .*child \([0-9]*\).*/\2/p' "$LOG/$1.err" | head -n 1; }
 
 # wait_line NAME REGEX [SECONDS]: wait until NAME's stderr has a line matching REGEX.
 wait_line() {
