@@ -149,18 +149,39 @@ transfer_1mib() {
     done
 }
 
-@test "fifo: SIGTERM to both sides mid-transfer: both end, nothing left behind" {
+# A writer and a reader in mid-conversation.
+connected_pair() {
     start_side reader /dev/null "$R"
     wait_ready reader
     start_fed writer "$W"
     wait_ready writer
     printf 'some data\n' >&5
     wait_output reader '^some data$'
-    kill -TERM "${PID[writer]}" "${PID[reader]}"
+}
+
+@test "fifo: SIGTERM to the writer mid-transfer: it cleans up and dies of SIGTERM; the reader ends with 0" {
+    connected_pair
+    kill -TERM "${PID[writer]}"
     wait_exit writer 2
     assert_equal "$SIDE_STATUS" $((128 + 15))
+    run cat "$LOG/writer.err"
+    assert_line --partial 'fifo_writer: SIGTERM: cleaned up, leaving'
+    wait_exit reader 2
+    assert_equal "$SIDE_STATUS" 0
+    run cat "$LOG/reader.err"
+    assert_line --partial 'the writer closed'
+    assert_run_dir_empty
+}
+
+@test "fifo: SIGTERM to the reader mid-transfer: it cleans up and dies of SIGTERM; the writer reports it, exit 1" {
+    connected_pair
+    kill -TERM "${PID[reader]}"
     wait_exit reader 2
     assert_equal "$SIDE_STATUS" $((128 + 15))
+    wait_exit writer 2
+    assert_equal "$SIDE_STATUS" 1
+    run cat "$LOG/writer.err"
+    assert_line --partial 'the reader closed'
     assert_run_dir_empty
 }
 
