@@ -1,9 +1,10 @@
 /*
  * ipclab.h - the few helpers every ipclab program would otherwise write again.
  *
- * Header-only: every function is static (inline where small), so each program still builds
- * on its own with `cc -o /tmp/x fifo/fifo_reader.c` and no library.  The including file
- * chooses its feature-test macro before any #include; this header needs POSIX.1-2008.
+ * Header-only: every function is static inline (a program that leaves one unused gets no
+ * warning), so each program still builds on its own with `cc -o /tmp/x fifo/fifo_reader.c`
+ * and no library.  The including file chooses its feature-test macro before any #include;
+ * this header needs POSIX.1-2008, and ipclab_poll() _GNU_SOURCE.
  *
  *   I/O         ipclab_write_all()   write everything, across partial writes and EINTR
  *               ipclab_read_full()   read exactly n bytes unless EOF comes first
@@ -49,15 +50,17 @@ enum { IPCLAB_EXIT_OK = 0, IPCLAB_EXIT_FAIL = 1, IPCLAB_EXIT_USAGE = 2 };
 /* One chunk of a stream copy: PIPE_BUF bytes, so a pipe write of one chunk is atomic. */
 #define IPCLAB_CHUNK 4096
 
+/* The termination signal caught (see ipclab_catch_signals), 0 if none. */
+static volatile sig_atomic_t ipclab_signal;
+
 /* ---------------------------------------------------------------- I/O */
 
 /*
  * Write all len bytes.  write(2) may write fewer bytes than asked (a pipe or socket that is
  * nearly full, a signal), so loop until everything is out.  An EINTR is retried unless a
- * termination signal was caught (see ipclab_catch_signals), so Ctrl-C still ends a blocked
- * writer.  Returns 0, or -1 with errno set (EPIPE: the reader has gone).
+ * termination signal was caught, so Ctrl-C still ends a blocked writer.  Returns 0, or -1
+ * with errno set (EPIPE: the reader has gone).
  */
-static volatile sig_atomic_t ipclab_signal; /* the termination signal caught, 0 if none */
 
 static inline int ipclab_write_all(int fd, const void *buf, size_t len)
 {
