@@ -155,7 +155,7 @@ int main(int argc, char *argv[])
 
     pid_t pid = fork();
     if (pid == -1)
-        err(IPCLAB_EXIT_FAIL, "fork");
+        err(IPCLAB_EXIT_FAIL, "fork"); /* Fix: the original let -1 fall past both branches */
     if (pid == 0) {
         close(pipefd1[1]);
         close(pipefd2[0]);

@@ -132,7 +132,7 @@ int main(int argc, char *argv[])
 
     pid_t pid = fork();
     if (pid == -1)
-        err(IPCLAB_EXIT_FAIL, "fork"); /* Fix: the original took -1 for "I am the parent" */
+        err(IPCLAB_EXIT_FAIL, "fork"); /* Fix: the original let -1 fall past both branches */
     if (pid == 0) {
         /*
          * Fix: the original left the child's copy of the write end open (the close was
