@@ -28,10 +28,12 @@ if (( want_check )); then
     command -v shellcheck >/dev/null || missing+=(shellcheck)
     command -v cppcheck >/dev/null || missing+=(cppcheck)
 fi
-# The test suite itself uses these: setsid (util-linux), timeout (coreutils), script (bsdutils).
+# The test suite itself uses these: setsid (util-linux), timeout (coreutils), script (bsdutils),
+# gdb (to put a signal at an exact point in a program).
 command -v setsid >/dev/null || missing+=(util-linux)
 command -v timeout >/dev/null || missing+=(coreutils)
 command -v script >/dev/null || missing+=(bsdutils)
+command -v gdb >/dev/null || missing+=(gdb)
 
 (( ${#missing[@]} == 0 )) && exit 0
 

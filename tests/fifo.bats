@@ -137,6 +137,23 @@ transfer_1mib() {
     assert_run_dir_empty
 }
 
+@test "fifo: a SIGTERM that lands just before open() blocks is not lost (gdb puts it there)" {
+    # The window between "no signal yet" and the blocking open() is a few instructions wide,
+    # too narrow to hit from outside.  gdb stops the reader at a breakpoint on open() -- after
+    # that check, before the call -- and resumes it with SIGTERM, so the handler runs exactly
+    # there.  Without ipclab_open_wait's siglongjmp the signal is recorded, open() blocks
+    # anyway, and the reader waits for a writer forever with its FIFO in place.
+    start_side gdb /dev/null gdb -q -batch -ex 'set breakpoint pending on' \
+        -ex 'handle SIGTERM nostop noprint pass' -ex 'break open' -ex run -ex 'signal SIGTERM' "$R"
+    wait_exit gdb 15
+    run cat "$LOG/gdb.err"
+    assert_line --partial 'fifo_reader: SIGTERM: cleaned up, leaving'
+    run cat "$LOG/gdb.out"
+    assert_line --partial 'Breakpoint 1'
+    assert_line --partial 'Program terminated with signal SIGTERM'
+    assert_run_dir_empty
+}
+
 @test "fifo: SIGINT and SIGHUP to a waiting writer remove the FIFO too" {
     local sig
     for sig in INT HUP; do
