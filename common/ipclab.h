@@ -7,6 +7,7 @@
  * this header needs POSIX.1-2008, and ipclab_poll() _GNU_SOURCE.
  *
  *   I/O         ipclab_write_all()   write everything, across partial writes and EINTR
+ *               ipclab_read()        read(2) with EINTR retried
  *               ipclab_read_full()   read exactly n bytes unless EOF comes first
  *               ipclab_upcase()      the toolkit's echo service: upper-case ASCII letters
  *               ipclab_send_greetings()  the seeds' "hello" loop, made finite
@@ -80,6 +81,20 @@ static inline int ipclab_write_all(int fd, const void *buf, size_t len)
 }
 
 /*
+ * read(2), with an EINTR retried unless a termination signal was caught (as ipclab_write_all
+ * does).  Returns what read() returns: bytes read, 0 at end of file, -1 with errno set.
+ */
+static inline ssize_t ipclab_read(int fd, void *buf, size_t len)
+{
+    ssize_t n;
+
+    do
+        n = read(fd, buf, len);
+    while (n == -1 && errno == EINTR && !ipclab_signal);
+    return n;
+}
+
+/*
  * Read until len bytes have arrived or EOF comes.  A stream (pipe, FIFO, stream socket) keeps
  * no message boundaries: one read(2) may return any part of what the peer wrote.  Returns the
  * number of bytes read (less than len only at EOF), or -1 with errno set.
@@ -90,12 +105,9 @@ static inline ssize_t ipclab_read_full(int fd, void *buf, size_t len)
     size_t got = 0;
 
     while (got < len) {
-        ssize_t n = read(fd, p + got, len - got);
-        if (n == -1) {
-            if (errno == EINTR && !ipclab_signal)
-                continue;
+        ssize_t n = ipclab_read(fd, p + got, len - got);
+        if (n == -1)
             return -1;
-        }
         if (n == 0)
             break;
         got += (size_t)n;

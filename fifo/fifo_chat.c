@@ -142,11 +142,10 @@ static int chat(int in, int out, char peer_name)
 
     while (state == CHAT_GOES_ON) {
         if (ipclab_poll(fds, 3) == -1) {
-            if (errno == EINTR)
-                return IPCLAB_EXIT_FAIL; /* a signal: main cleans up and dies of it */
-            err(IPCLAB_EXIT_FAIL, "poll");
-        }
-        if (fds[1].revents != 0) {
+            if (errno != EINTR)
+                err(IPCLAB_EXIT_FAIL, "poll");
+            state = CHAT_FAILED; /* a signal: main cleans up and dies of it */
+        } else if (fds[1].revents != 0) {
             state = receive(in, &peer);
         } else if (fds[2].revents != 0) {
             warnx("%c has left the chat", peer.name);

@@ -38,10 +38,8 @@ static int print_until_eof(int fd)
     char buf[IPCLAB_CHUNK];
     ssize_t n;
 
-    while ((n = read(fd, buf, sizeof buf)) != 0) {
+    while ((n = ipclab_read(fd, buf, sizeof buf)) != 0) {
         if (n == -1) {
-            if (errno == EINTR)
-                continue;
             warn("parent: read");
             return -1;
         }
@@ -66,10 +64,8 @@ static int converse(int down, int up)
     char buf[IPCLAB_CHUNK];
     ssize_t n;
 
-    while ((n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
+    while ((n = ipclab_read(STDIN_FILENO, buf, sizeof buf)) != 0) {
         if (n == -1) {
-            if (errno == EINTR)
-                continue;
             warn("parent: read stdin");
             return IPCLAB_EXIT_FAIL;
         }
@@ -102,10 +98,8 @@ static int serve(int down, int up)
     ssize_t n;
 
     /* Fix: the original ignored read()'s result and printed a 30-byte buffer with %s. */
-    while ((n = read(down, buf, sizeof buf)) != 0) {
+    while ((n = ipclab_read(down, buf, sizeof buf)) != 0) {
         if (n == -1) {
-            if (errno == EINTR)
-                continue;
             warn("child: read");
             return IPCLAB_EXIT_FAIL;
         }

@@ -34,27 +34,25 @@ static const char usage[] =
 
 #define MAX_GREETINGS 100
 
-/* Parent, default mode: copy stdin into the pipe.  Returns 0, or 1 if the copy failed. */
+/* Parent, default mode: copy stdin into the pipe.  Returns the exit status. */
 static int send_stdin(int fd)
 {
     char buf[IPCLAB_CHUNK];
     ssize_t n;
 
-    while ((n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
+    while ((n = ipclab_read(STDIN_FILENO, buf, sizeof buf)) != 0) {
         if (n == -1) {
-            if (errno == EINTR)
-                continue;
             warn("parent: read stdin");
-            return 1;
+            return IPCLAB_EXIT_FAIL;
         }
         /* Fix: the original ignored write()'s result; a partial write lost the rest. */
         if (ipclab_write_all(fd, buf, (size_t)n) == -1) {
             /* Fix: SIGPIPE is ignored, so a vanished child is reported, not a silent death. */
             warn("parent: the child stopped reading (write)");
-            return 1;
+            return IPCLAB_EXIT_FAIL;
         }
     }
-    return 0;
+    return IPCLAB_EXIT_OK;
 }
 
 /* Child: print everything the pipe brings until end of file.  Returns the exit status. */
@@ -70,10 +68,8 @@ static int child_read(int fd)
      * that filled all 30 bytes had no terminator, and NUL bytes cut the output short.  The
      * bytes go to stdout exactly as they came, as many as read() says it returned.
      */
-    while ((n = read(fd, buf, sizeof buf)) != 0) {
+    while ((n = ipclab_read(fd, buf, sizeof buf)) != 0) {
         if (n == -1) {
-            if (errno == EINTR)
-                continue;
             warn("child: read");
             return IPCLAB_EXIT_FAIL;
         }

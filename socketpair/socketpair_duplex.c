@@ -119,10 +119,8 @@ static int converse(int fd, const sigset_t *waitmask)
     char buf[IPCLAB_CHUNK];
     ssize_t n;
 
-    while ((n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
+    while ((n = ipclab_read(STDIN_FILENO, buf, sizeof buf)) != 0) {
         if (n == -1) {
-            if (errno == EINTR)
-                continue;
             warn("parent: read stdin");
             return IPCLAB_EXIT_FAIL;
         }
@@ -161,10 +159,8 @@ static int serve(int fd, int type)
      * Fix: the original ignored read()'s and write()'s results and printed buf with %s,
      * trusting the peer to have sent a terminating NUL.  Here read()'s count is the length.
      */
-    while ((n = read(fd, buf, sizeof buf)) != 0) {
+    while ((n = ipclab_read(fd, buf, sizeof buf)) != 0) {
         if (n == -1) {
-            if (errno == EINTR)
-                continue;
             warn("child: read");
             return IPCLAB_EXIT_FAIL;
         }
