@@ -41,30 +41,39 @@ ipclab_setup() {
 }
 
 # After every test: a side still running gets SIGTERM, as a user's Ctrl-C or kill would send,
-# and 2 s to clean up; whatever still runs then is killed.  Then the test's run directory must
-# be empty: every side removes what it created (DESIGN.md section 3), in every test.
+# and must end within 2 s by itself; one that does not (it is killed, by teardown or by its
+# timeout's -k) fails the test.  Then the test's run directory must be empty: every side
+# removes what it created (DESIGN.md section 3).
 ipclab_teardown() {
     exec 5>&- 6>&- 7<&- # the descriptors tests hold: other sides' stdin, a stalled stdout
-    local name pgid
+    local name pgid signalled=() stuck=()
     for name in "${SIDES[@]}"; do
         [[ -e $LOG/$name.status ]] && continue
         pgid=$(cat "$LOG/$name.pgid" 2>/dev/null) || continue
         kill -TERM -- "-$pgid" 2>/dev/null || true
+        signalled+=("$name")
     done
-    for name in "${SIDES[@]}"; do
-        ipclab_wait_file "$LOG/$name.status" 2 && continue
-        pgid=$(cat "$LOG/$name.pgid" 2>/dev/null) || continue
-        kill -KILL -- "-$pgid" 2>/dev/null || true
-        echo "# teardown: $name ignored SIGTERM and was killed" >&3
+    for name in "${signalled[@]}"; do
+        if ipclab_wait_file "$LOG/$name.status" 2; then
+            [[ $(cat "$LOG/$name.status") != $((128 + 9)) ]] && continue
+        else
+            kill -KILL -- "-$(cat "$LOG/$name.pgid")" 2>/dev/null || true
+        fi
+        stuck+=("$name")
     done
+    if (( ${#stuck[@]} > 0 )); then
+        fail "did not end by itself after SIGTERM, killed: ${stuck[*]}"
+        return 1 # bats judges teardown by its status alone: errexit is off here
+    fi
     IPCLAB_DIR=$RUN_DIR assert_run_dir_empty
 }
 
 # start_side NAME STDIN PROG [ARGS...]: run PROG with stdin from the file or FIFO STDIN, in a
 # process group of its own (setsid), under the timeout backstop, with fds 3 to 9 closed: bats
 # waits for any child holding fd 3 (4 in setup_file), and a test's own descriptors, such as the
-# write end of another side's stdin FIFO, must not leak into a side and keep it open.  A wrapper records the group id in $LOG/NAME.pgid and, when PROG
-# has ended, its exit status in $LOG/NAME.status.
+# write end of another side's stdin FIFO, must not leak into a side and keep it open.  A
+# wrapper records the group id in $LOG/NAME.pgid and, when PROG has ended, its exit status in
+# $LOG/NAME.status.
 start_side() {
     local name=$1 stdin=$2
     shift 2
