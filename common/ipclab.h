@@ -20,6 +20,10 @@
  *               ipclab_open_wait(), ipclab_poll() (the last needs _GNU_SOURCE: ppoll)
  *   FIFOs       ipclab_creat_open_fifo() (the seeds' creat_open_fifo), ipclab_creat_fifo(),
  *               ipclab_open_fifo(), ipclab_remove_fifo()
+ *   peers       ipclab_lock(), ipclab_lock_holder()  who is there, by fcntl record locks
+ *               ipclab_key_file_open(), ipclab_key_file_remove()  the file a key or lock lives in
+ *               ipclab_start_ticks(), ipclab_tick  wake a blocked call 5 times a second (needs
+ *                                    _XOPEN_SOURCE: setitimer)
  *   status      ipclab_ready()       the "<program>: ready" line tests and demos wait for;
  *               ipclab_stderr_by_line()  one write(2) per status line
  */
@@ -43,6 +47,9 @@
 #include <unistd.h>
 #if defined(_GNU_SOURCE)
 #include <poll.h>
+#endif
+#if defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE)
+#include <sys/time.h>
 #endif
 
 /* Exit statuses of the command-line contract (DESIGN.md section 3). */
@@ -505,5 +512,126 @@ static inline void ipclab_remove_fifo(const char *path)
     if (lstat(path, &st) == 0 && S_ISFIFO(st.st_mode) && unlink(path) == -1 && errno != ENOENT)
         warn("cannot remove %s", path);
 }
+
+/* ---------------------------------------------------------------- peers: locks and ticks */
+
+/*
+ * A System V queue or segment, a POSIX queue or shared memory object, says nothing when the
+ * process at the other end dies: a msgrcv() or sem_wait() waits on for a peer that will never
+ * come back.  Record locks fill the gap.  While a program plays a role (sender, receiver, chat
+ * side N), it holds a write lock on one byte of a file both sides open, and the kernel drops
+ * that lock when the process ends, however it ends -- SIGKILL included.  So F_GETLK on the
+ * peer's byte tells a live peer from one that has vanished.  (Record locks belong to the
+ * process: a child does not inherit its parent's.)
+ */
+
+/* fcntl(F_SETLK or, with wait, F_SETLKW) on the one byte at offset byte.  type: F_WRLCK,
+ * F_RDLCK or F_UNLCK.  Returns 0, or -1 with errno set (EAGAIN or EACCES: someone holds it;
+ * EINTR: a termination signal came while we waited). */
+static inline int ipclab_lock(int fd, off_t byte, short type, bool wait)
+{
+    struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1 };
+    int rc;
+
+    while ((rc = fcntl(fd, wait ? F_SETLKW : F_SETLK, &fl)) == -1 && errno == EINTR &&
+           !ipclab_signal)
+        continue;
+    return rc;
+}
+
+/* Who holds a lock on the byte at offset byte?  Its pid, 0 if nobody (our own locks do not
+ * count), -1 with errno set on error.  byte < 0: anywhere in the file. */
+static inline pid_t ipclab_lock_holder(int fd, off_t byte)
+{
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = byte < 0 ? 0 : byte,
+                        .l_len = byte < 0 ? 0 : 1 };
+
+    if (fcntl(fd, F_GETLK, &fl) == -1)
+        return -1;
+    return fl.l_type == F_UNLCK ? 0 : fl.l_pid;
+}
+
+/*
+ * Open the key file path -- the file ftok(3) makes a System V key of, and where the role locks
+ * live -- creating it (mode 0600) if it is missing, and hold its door: the write lock on byte 0.
+ * A program holds the door only while it joins (creates or opens the IPC object, takes its role
+ * lock) or while it removes the object and the file, so that one program's removal never
+ * interleaves with another's creation; release it with ipclab_lock(fd, 0, F_UNLCK, false).  If
+ * the file was removed while we waited at the door, the one we hold is no longer the one at
+ * path, and we start again.  Refuses anything but a regular file (the original opened whatever
+ * it found, O_CREAT and all).  Returns the descriptor (close-on-exec), or -1: errno EINTR when
+ * a termination signal ended the wait, otherwise after a message.
+ */
+static inline int ipclab_key_file_open(const char *path)
+{
+    for (;;) {
+        int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+        if (fd == -1) {
+            warn("%s", path);
+            return -1;
+        }
+        struct stat st, now;
+        if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+            warnx("%s exists and is not a regular file; refusing to use it (remove it, or name "
+                  "another path with -p)", path);
+            close(fd);
+            return -1;
+        }
+        if (ipclab_lock(fd, 0, F_WRLCK, true) == -1) {
+            int saved = errno;
+            if (saved != EINTR)
+                warn("lock %s", path);
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        if (lstat(path, &now) == 0 && now.st_ino == st.st_ino && now.st_dev == st.st_dev)
+            return fd;
+        close(fd); /* removed, and maybe made again, while we waited: start again */
+    }
+}
+
+/* Remove the key file path if it is still the file open on fd (call it holding the door). */
+static inline void ipclab_key_file_remove(const char *path, int fd)
+{
+    struct stat st, now;
+
+    if (fstat(fd, &st) == 0 && lstat(path, &now) == 0 && now.st_ino == st.st_ino &&
+        now.st_dev == st.st_dev && unlink(path) == -1 && errno != ENOENT)
+        warn("cannot remove %s", path);
+}
+
+#if defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE)
+/*
+ * A blocking msgrcv(), msgsnd() or sem_wait() has no timeout and no descriptor to poll, so a
+ * program that must also look after its peer asks for SIGALRM five times a second.  The
+ * handler sets ipclab_tick and nothing else; installed without SA_RESTART, it makes the blocked
+ * call fail with EINTR (System V IPC calls and sem_wait() fail with EINTR after any handler, see
+ * signal(7)), and the program looks at its peer and waits again.  The same tick closes the gap
+ * that ppoll() closes elsewhere: a termination signal that lands just before msgrcv() blocks is
+ * seen at the next tick, a fifth of a second later, not never.  The timer is not inherited by
+ * a child of fork(): a child that needs ticks starts its own.
+ */
+#define IPCLAB_TICK_MS 200
+
+static volatile sig_atomic_t ipclab_tick;
+
+static inline void ipclab_on_tick(int signo)
+{
+    (void)signo;
+    ipclab_tick = 1;
+}
+
+static inline void ipclab_start_ticks(void)
+{
+    struct sigaction sa = { .sa_handler = ipclab_on_tick };
+    const struct timeval every = { 0, IPCLAB_TICK_MS * 1000L };
+    struct itimerval timer = { every, every };
+
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, NULL) == -1 || setitimer(ITIMER_REAL, &timer, NULL) == -1)
+        err(IPCLAB_EXIT_FAIL, "setitimer");
+}
+#endif
 
 #endif /* IPCLAB_H */

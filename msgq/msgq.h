@@ -1,0 +1,93 @@
+/*
+ * msgq.h - what msgq_send, msgq_recv and msgq_chat share: the message, the limits, and the
+ * seed's creat_or_get_msgque() with its bugs fixed.  Include it after ../common/ipclab.h.
+ *
+ * The queue's key comes from ftok(3) on a key file in the run directory.  The key file is also
+ * where each side holds its role lock (see "peers" in ipclab.h), so a side can tell whether its
+ * peer is still there: a System V queue does not say.
+ */
+#ifndef MSGQ_H
+#define MSGQ_H
+
+#include <sys/ipc.h>
+#include <sys/msg.h>
+
+/* The seed's MSG_SIZE: the default size of a message's text. */
+#define MSG_SIZE 1024
+
+/* The largest text any ipclab program sends, and the buffer every receiver takes it into. */
+#define MSGQ_TEXT_MAX 65536
+
+/* The bytes of the key file that msgq_send and msgq_recv lock while they are at work (byte 0
+ * is the door, see ipclab_key_file_open; msgq_chat locks the byte of its own type). */
+enum { MSGQ_SENDER = 1, MSGQ_RECEIVER = 2 };
+
+/* The ftok(3) project id, as in the seed. */
+#define MSGQ_PROJ 'a'
+
+/*
+ * Fix: the original named this `struct msgbuf`, the very name glibc's <sys/msg.h> declares
+ * under _GNU_SOURCE: the program then no longer compiles.  Any name of our own will do.
+ */
+struct msgq_msg {
+    long mtype;                 /* > 0: msgrcv(2) picks messages by it */
+    char mtext[MSGQ_TEXT_MAX];  /* the text: any bytes, length given to msgsnd(2) */
+};
+
+/*
+ * creat_or_get_msgque(): open the key file path (creating it 0600) and hold its door (see
+ * ipclab_key_file_open), make the key with ftok(), and create or get the queue, mode 0600.
+ * Returns the queue id and puts the key file's descriptor in *keyfd, door held; or -1 (errno
+ * EINTR: a termination signal came while we waited at the door; otherwise after a message).
+ *
+ * Fix: the original made ./msgfile and the queue mode 0664 (anyone in the group could read and
+ * write them), never closed the key file's descriptor, and ended the program from inside the
+ * helper with exit(-1), which a shell sees as status 255.
+ */
+static inline int creat_or_get_msgque(const char *path, int *keyfd)
+{
+    int fd = ipclab_key_file_open(path);
+    if (fd == -1)
+        return -1;
+    key_t key = ftok(path, MSGQ_PROJ);
+    int msqid = key == (key_t)-1 ? -1 : msgget(key, IPC_CREAT | 0600);
+    if (msqid == -1) {
+        warn(key == (key_t)-1 ? "ftok %s" : "msgget (key from %s)", path);
+        close(fd);
+        return -1;
+    }
+    *keyfd = fd;
+    return msqid;
+}
+
+/* Remove the queue and its key file (call it holding the door).  Either may be gone already. */
+static inline void remove_msgque(int msqid, const char *path, int keyfd)
+{
+    if (msgctl(msqid, IPC_RMID, NULL) == -1 && errno != EIDRM && errno != EINVAL)
+        warn("msgctl IPC_RMID");
+    ipclab_key_file_remove(path, keyfd);
+}
+
+/* The queue was removed under us (by the peer, or by ipcrm): msgsnd, msgrcv, msgctl say so. */
+static inline bool msgque_gone(int error)
+{
+    return error == EIDRM || error == EINVAL;
+}
+
+/* A kernel limit from /proc/sys/kernel (msgmax, msgmnb), or fallback if it cannot be read. */
+static inline long msgq_kernel_limit(const char *name, long fallback)
+{
+    char path[64];
+    long value;
+
+    snprintf(path, sizeof path, "/proc/sys/kernel/%s", name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return fallback;
+    if (fscanf(f, "%ld", &value) != 1 || value <= 0)
+        value = fallback;
+    fclose(f);
+    return value;
+}
+
+#endif /* MSGQ_H */

@@ -1,0 +1,286 @@
+/*
+ * msgq_chat - two people chat through one System V message queue, by message type.
+ *
+ * One queue carries both directions.  Side 1 sends its lines as type 2 and takes the messages
+ * of type 1; side 2 the other way round: msgrcv(2) picks each side's messages out of the
+ * shared queue by their type.  As in the original, the process forks: the parent reads your
+ * lines and sends them, the child receives and prints (msgrcv() cannot wait together with a
+ * read() of the keyboard in one poll()).
+ *
+ * Run it in two terminals, either one first:
+ *     terminal 1:  ./msgq/msgq_chat 1 2
+ *     terminal 2:  ./msgq/msgq_chat 2 1
+ * What you should see in terminal 1 (queue id, pids and path vary):
+ *     msgq_chat: ready (pid 4242): you are 1, talking to 2 on queue 5 (key from ...); type
+ *     lines to send them, Ctrl-D to leave
+ *     msgq_chat: 2 (pid 4250) is here
+ * Each line typed on one side appears on the other, marked "2: " (or "1: ") in a terminal.
+ * When one side leaves (Ctrl-D, Ctrl-C, kill, even kill -9) the other says so and ends too;
+ * the last one out removes the queue and its key file.
+ *
+ * Mirrors seed 004, 消息队列 demo (`./a.out 1` and `./a.out 2`).  Build alone:
+ *     cc -o msgq_chat msgq_chat.c
+ */
+#define _XOPEN_SOURCE 700 /* System V IPC and setitimer() are XSI */
+
+#include "../common/ipclab.h"
+#include "msgq.h"
+
+static const char usage[] =
+    "usage: msgq_chat [-p PATH] MYTYPE PEERTYPE\n"
+    "  Chat through one System V message queue: lines typed here go out as messages of type\n"
+    "  PEERTYPE; messages of type MYTYPE are printed here.  The other side swaps the two.\n"
+    "  Types are 1 to LONG_MAX.  Either side may start first.\n"
+    "  -p PATH  the key file: ftok(3) makes the queue's key from it (default: msgq_chat in the\n"
+    "           run directory, see README.md)\n"
+    "  -h       show this help\n";
+
+/* The child's exit statuses: how the conversation ended, as the parent learns it. */
+enum { PEER_LEFT = 0, PEER_LOST = 1 };
+
+/*
+ * The child: print the messages of type me until the peer's goodbye (an empty message).
+ * Returns PEER_LEFT, or PEER_LOST: the peer vanished, the queue was removed, our parent died,
+ * or a signal came (the parent then knows why).
+ *
+ * Fix: the original's child looped on msgrcv() forever, printing nothing once the queue was
+ * removed: msgrcv() failed with EIDRM at once, every time, and the loop spun.  Nor did it end
+ * when its parent did: after Ctrl-C it lingered, spinning, in the background.
+ */
+static int receive(int msqid, int keyfd, long me, long peer, pid_t parent)
+{
+    static struct msgq_msg msg;
+    bool label = isatty(STDOUT_FILENO) == 1, seen = false;
+    int flags = 0;
+
+    ipclab_start_ticks(); /* a timer is not inherited across fork() */
+    for (;;) {
+        ssize_t n = msgrcv(msqid, &msg, sizeof msg.mtext, me, flags);
+        if (n > 0) {
+            char prefix[32];
+            int len = label ? snprintf(prefix, sizeof prefix, "%ld: ", peer) : 0;
+            /* Fix: the original printed mtext with %s: a NUL cut it, a full one overran. */
+            if (ipclab_write_all(STDOUT_FILENO, prefix, (size_t)len) == -1 ||
+                ipclab_write_all(STDOUT_FILENO, msg.mtext, (size_t)n) == -1)
+                return PEER_LOST;
+            continue;
+        }
+        if (n == 0) {
+            warnx("%ld has left the chat", peer);
+            return PEER_LEFT;
+        }
+        if (errno == EINTR) {
+            if (ipclab_signal || getppid() != parent)
+                return PEER_LOST;
+            if (ipclab_tick) {
+                ipclab_tick = 0;
+                pid_t holder = ipclab_lock_holder(keyfd, peer);
+                if (holder > 0 && !seen)
+                    warnx("%ld (pid %ld) is here", peer, (long)holder);
+                seen = seen || holder > 0;
+                /* Gone without a goodbye?  Then whatever it sent is already queued: take it
+                 * without waiting, and if nothing is left, it has vanished. */
+                flags = holder == 0 && seen ? IPC_NOWAIT : 0;
+            }
+            continue;
+        }
+        if (errno == ENOMSG)
+            warnx("%ld vanished without saying goodbye (killed?)", peer);
+        else if (msgque_gone(errno))
+            warnx("the queue has been removed");
+        else
+            warn("msgrcv");
+        return PEER_LOST;
+    }
+}
+
+/* Has the child ended?  Then put how (PEER_LEFT or PEER_LOST) in *how. */
+static bool child_ended(pid_t child, int *how)
+{
+    int wstatus;
+
+    if (waitpid(child, &wstatus, WNOHANG) != child)
+        return false;
+    *how = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == PEER_LEFT ? PEER_LEFT : PEER_LOST;
+    return true;
+}
+
+/* msgsnd(), waiting while the queue is full.  Returns 0, or -1: we are leaving (*how = -1) or
+ * the child has ended (*how = PEER_LEFT or PEER_LOST). */
+static int send_msg(int msqid, const struct msgq_msg *msg, size_t len, pid_t child, int *how)
+{
+    *how = -1;
+    while (msgsnd(msqid, msg, len, 0) == -1) {
+        if (errno != EINTR) {
+            if (msgque_gone(errno))
+                warnx("the queue has been removed");
+            else
+                warn("msgsnd");
+            return -1;
+        }
+        if (ipclab_signal || child_ended(child, how))
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * The parent: send each chunk typed (a line, from a terminal) as a message of type peer, until
+ * end of input, a signal, or the child's end.  Returns PEER_LEFT or PEER_LOST if the child
+ * ended (the peer left or vanished), -1 if we are the ones leaving.
+ *
+ * Fix: the original read each message with scanf("%s") (one word, overflowing mtext on a long
+ * one), then asked for its type; a letter typed as the type left mtype 0, which msgsnd() refuses
+ * (unchecked), and end of input made both scanf()s fail forever, spinning.
+ */
+static int send_typed(int msqid, long peer, pid_t child)
+{
+    static struct msgq_msg msg;
+    int how = -1;
+
+    msg.mtype = peer;
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, msg.mtext, MSG_SIZE);
+        if (n == -1) {
+            if (errno != EINTR) {
+                warn("read stdin");
+                return -1;
+            }
+            if (ipclab_signal || child_ended(child, &how))
+                return how; /* a tick lets us see the child's end while we wait for input */
+            continue;
+        }
+        if (n == 0) {
+            warnx("you have left the chat; telling %ld", peer);
+            return -1;
+        }
+        if (send_msg(msqid, &msg, (size_t)n, child, &how) == -1)
+            return how;
+    }
+}
+
+/*
+ * Join the chat: key file, queue, and the lock on the byte of our own type.  If nobody else is
+ * in the chat but the queue holds messages, a chat was killed before it could clean up: drop
+ * them, or the new conversation would begin with the old one's last words.  Returns the queue
+ * id, or -1.
+ */
+static int join(const char *path, long me, int *keyfd)
+{
+    int msqid = creat_or_get_msgque(path, keyfd);
+    if (msqid == -1)
+        return -1;
+    pid_t holder = ipclab_lock_holder(*keyfd, me);
+    struct msqid_ds ds;
+    if (holder != 0) {
+        warnx("type %ld is taken: another msgq_chat (pid %ld) is %ld on %s", me, (long)holder,
+              me, path);
+        msqid = -1;
+    } else if (ipclab_lock_holder(*keyfd, -1) == 0 && msgctl(msqid, IPC_STAT, &ds) == 0 &&
+               ds.msg_qnum > 0) {
+        warnx("dropping %lu message(s) left in the queue by a chat that was killed",
+              (unsigned long)ds.msg_qnum);
+        msgctl(msqid, IPC_RMID, NULL);
+        msqid = msgget(ftok(path, MSGQ_PROJ), IPC_CREAT | 0600);
+        if (msqid == -1)
+            warn("msgget");
+    }
+    if (msqid != -1 && ipclab_lock(*keyfd, me, F_WRLCK, false) == -1) {
+        warn("lock %s", path);
+        msqid = -1;
+    }
+    ipclab_lock(*keyfd, 0, F_UNLCK, false); /* the door */
+    if (msqid == -1)
+        close(*keyfd);
+    return msqid;
+}
+
+/*
+ * Leave: say goodbye and stop the child (unless how says the child has ended: the peer is the
+ * one who left, or vanished), and if nobody else
+ * is in the chat any more, remove the queue and the key file.  Our own lock goes first, under
+ * the door: if both sides leave at once, the second through the door sees the first gone and
+ * removes what is left.
+ */
+static void leave(int msqid, const char *path, int keyfd, long me, long peer, pid_t child,
+                  int how)
+{
+    if (how == -1) {
+        struct { long mtype; char mtext[1]; } bye = { peer, "" }; /* sent with no text */
+        if (msgsnd(msqid, &bye, 0, IPC_NOWAIT) == -1 && !msgque_gone(errno))
+            warn("msgsnd goodbye");
+    }
+    if (how == -1 && child > 0 && !child_ended(child, &how)) { /* never kill(-1): everyone */
+        kill(child, SIGTERM);
+        ipclab_wait_child(child, IPCLAB_EXIT_OK);
+    }
+    ipclab_lock(keyfd, 0, F_WRLCK, true);
+    ipclab_lock(keyfd, me, F_UNLCK, false);
+    if (ipclab_lock_holder(keyfd, -1) == 0)
+        remove_msgque(msqid, path, keyfd);
+    close(keyfd);
+}
+
+int main(int argc, char *argv[])
+{
+    char path[PATH_MAX] = "";
+    long me, peer;
+    int opt;
+
+    ipclab_stderr_by_line();
+    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
+        switch (opt) {
+        case 'p':
+            ipclab_path_arg(path, sizeof path, optarg, usage);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if (argc - optind != 2)
+        ipclab_usage_error(usage, "give two types: yours, then your peer's (e.g. 1 2)");
+    /* Fix: the original took its type with atol(): "x" became 0, and msgrcv() with type 0
+     * takes every message, the chat's own included. */
+    for (int i = 0; i < 2; i++)
+        if (!ipclab_parse_long(argv[optind + i], 1, LONG_MAX, i == 0 ? &me : &peer))
+            ipclab_usage_error(usage, "a type is a number from 1 to %ld, not '%s'", LONG_MAX,
+                               argv[optind + i]);
+    if (me == peer)
+        ipclab_usage_error(usage, "the two types must differ: with %ld and %ld you would read "
+                           "your own messages", me, peer);
+    /* Fix: the original's key file was ./msgfile, in whatever directory it started in. */
+    if (path[0] == '\0')
+        ipclab_run_path(path, sizeof path, "msgq_chat");
+
+    /* Fix: only the original's parent caught SIGINT, and its handler called msgctl(), remove()
+     * and exit(), not all async-signal-safe.  Ours only records the signal, in both processes. */
+    ipclab_catch_signals();
+    ipclab_start_ticks();
+
+    int keyfd;
+    int msqid = join(path, me, &keyfd);
+    if (msqid == -1) {
+        ipclab_die_of_signal();
+        return IPCLAB_EXIT_FAIL;
+    }
+    ipclab_ready("you are %ld, talking to %ld on queue %d (key from %s); type lines to send "
+                 "them, Ctrl-D to leave", me, peer, msqid, path);
+
+    pid_t parent = getpid();
+    pid_t child = fork();
+    if (child == -1) {
+        warn("fork");
+        leave(msqid, path, keyfd, me, peer, child, -1);
+        return IPCLAB_EXIT_FAIL;
+    }
+    if (child == 0)
+        _exit(receive(msqid, keyfd, me, peer, parent));
+
+    int how = send_typed(msqid, peer, child);
+    leave(msqid, path, keyfd, me, peer, child, how);
+    ipclab_die_of_signal();
+    return how == PEER_LOST ? IPCLAB_EXIT_FAIL : IPCLAB_EXIT_OK;
+}

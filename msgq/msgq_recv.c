@@ -1,0 +1,166 @@
+/*
+ * msgq_recv - print the messages of one type that arrive on a System V message queue.
+ *
+ * msgrcv(2) with a positive type takes the oldest message of exactly that type and leaves the
+ * others in the queue; it waits while there is none.  Every message is printed as it is, bytes
+ * and all (NUL included, nothing added).  The empty message msgq_send sends last ends it.
+ *
+ * Run it in two terminals, either one first:
+ *     terminal 1:  ./msgq/msgq_recv
+ *     terminal 2:  ./msgq/msgq_send
+ * What you should see in terminal 1 (queue id and path vary), once terminal 2 has sent a line
+ * and pressed Ctrl-D:
+ *     msgq_recv: ready (pid 4243): queue 3 (key from /tmp/ipclab-1000/msgq); waiting for type 1
+ *     hello queue
+ *     msgq_recv: end message: 12 bytes in 1 message(s)
+ *
+ * Who removes the queue: msgq_recv, when it leaves, whatever the reason: the end message, a
+ * signal, a sender that vanished.  It removes the key file with it.  A second msgq_recv on the
+ * same queue is refused: two receivers of one type would each get some of the messages.
+ *
+ * Mirrors seed 004, 消息队列 (the receiving half of its demo).  Build alone:
+ *     cc -o msgq_recv msgq_recv.c
+ */
+#define _XOPEN_SOURCE 700 /* System V IPC and setitimer() are XSI */
+
+#include "../common/ipclab.h"
+#include "msgq.h"
+
+static const char usage[] =
+    "usage: msgq_recv [-p PATH] [-t TYPE]\n"
+    "  Print the messages of type TYPE that arrive on a System V message queue, until the\n"
+    "  empty message msgq_send sends last; then remove the queue.\n"
+    "  -p PATH  the key file: ftok(3) makes the queue's key from it (default: msgq in the run\n"
+    "           directory, see README.md)\n"
+    "  -t TYPE  the type to receive, 1 to LONG_MAX (default 1)\n"
+    "  -h       show this help\n";
+
+/*
+ * At a tick: is the sender still there?  Returns 0 (wait on) or IPC_NOWAIT: the sender is gone
+ * though one has sent on this queue, so the next msgrcv() must not wait -- if no message of
+ * ours is left, none will ever come.
+ */
+static int sender_check(int msqid, int keyfd)
+{
+    struct msqid_ds ds;
+
+    if (ipclab_lock_holder(keyfd, MSGQ_SENDER) > 0)
+        return 0;
+    if (msgctl(msqid, IPC_STAT, &ds) == 0 && ds.msg_lspid == 0)
+        return 0; /* nobody has sent yet: wait for a sender */
+    return IPC_NOWAIT;
+}
+
+/*
+ * Print the messages of type `type` until the end message.  Returns 0 at the end message, -1
+ * otherwise.
+ *
+ * Fix: the original ignored every msgrcv() failure and looped again at once: once the other
+ * side had removed the queue, msgrcv() failed with EIDRM, then EINVAL, forever, and the loop
+ * spun at full speed.  Fix: it printed mtext with printf("%s\n"), which stops at the first NUL
+ * and runs past the end of a full buffer that has none; here write(2) prints exactly the bytes
+ * msgrcv() says arrived.
+ */
+static int print_msgs(int msqid, int keyfd, long type)
+{
+    static struct msgq_msg msg;
+    long long total = 0, count = 0;
+    int flags = 0;
+
+    for (;;) {
+        ssize_t n = msgrcv(msqid, &msg, sizeof msg.mtext, type, flags);
+        if (n == -1) {
+            if (errno == EINTR) {
+                if (ipclab_signal)
+                    return -1;
+                if (ipclab_tick) {
+                    ipclab_tick = 0;
+                    flags = sender_check(msqid, keyfd);
+                }
+                continue;
+            }
+            if (errno == ENOMSG)
+                warnx("the sender vanished before its end message (killed?): %lld bytes in %lld "
+                      "message(s) received, the rest is lost", total, count);
+            else if (msgque_gone(errno))
+                warnx("the queue was removed before the end message: the sender gave up after "
+                      "%lld bytes", total);
+            else if (errno == E2BIG)
+                warnx("a message longer than %zu bytes came; not an ipclab sender?",
+                      sizeof msg.mtext);
+            else
+                warn("msgrcv");
+            return -1;
+        }
+        if (n == 0) {
+            warnx("end message: %lld bytes in %lld message(s)", total, count);
+            return 0;
+        }
+        if (ipclab_write_all(STDOUT_FILENO, msg.mtext, (size_t)n) == -1) {
+            if (errno != EINTR)
+                warn("write stdout");
+            return -1;
+        }
+        total += n;
+        count++;
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    char path[PATH_MAX] = "";
+    long type = 1;
+    int opt;
+
+    ipclab_stderr_by_line();
+    while ((opt = getopt(argc, argv, ":hp:t:")) != -1) {
+        switch (opt) {
+        case 'p':
+            ipclab_path_arg(path, sizeof path, optarg, usage);
+            break;
+        case 't':
+            /* Fix: the original took the type with atol(argv[1]): "abc" became 0, which makes
+             * msgrcv() take messages of every type; a negative one, all types up to it. */
+            if (!ipclab_parse_long(optarg, 1, LONG_MAX, &type))
+                ipclab_usage_error(usage, "-t wants a message type from 1 to %ld, not '%s'",
+                                   LONG_MAX, optarg);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    /* Fix: the original's key file was ./msgfile, in whatever directory it started in. */
+    if (path[0] == '\0')
+        ipclab_run_path(path, sizeof path, "msgq");
+
+    ipclab_catch_signals();
+    ipclab_start_ticks();
+
+    int keyfd;
+    int msqid = creat_or_get_msgque(path, &keyfd);
+    if (msqid == -1) {
+        ipclab_die_of_signal();
+        return IPCLAB_EXIT_FAIL;
+    }
+    pid_t other = ipclab_lock_holder(keyfd, MSGQ_RECEIVER);
+    if (other != 0 || ipclab_lock(keyfd, MSGQ_RECEIVER, F_WRLCK, false) == -1) {
+        warnx("another msgq_recv (pid %ld) is already receiving on %s", (long)other, path);
+        close(keyfd);
+        return IPCLAB_EXIT_FAIL;
+    }
+    ipclab_lock(keyfd, 0, F_UNLCK, false); /* the door */
+    ipclab_ready("queue %d (key from %s); waiting for type %ld", msqid, path, type);
+
+    int status = print_msgs(msqid, keyfd, type);
+
+    ipclab_lock(keyfd, 0, F_WRLCK, true);
+    remove_msgque(msqid, path, keyfd);
+    close(keyfd);
+    ipclab_die_of_signal();
+    return status == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+}

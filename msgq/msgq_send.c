@@ -1,0 +1,233 @@
+/*
+ * msgq_send - send stdin through a System V message queue, as typed messages.
+ *
+ * A message queue is a list of messages kept by the kernel.  msgsnd(2) appends a message with a
+ * type (a positive long); msgrcv(2) takes the first message of the type it asks for, whole, or
+ * waits until one comes.  Unlike a pipe, the queue keeps message boundaries, and it outlives
+ * the processes: messages sent before any receiver exists wait in the kernel (`ipcs -q`).
+ *
+ * msgq_send cuts its stdin into messages of at most SIZE bytes (each read() of stdin becomes
+ * one message: a line from a terminal, SIZE bytes from a file), sends them with type TYPE, and
+ * ends with an empty message, which tells msgq_recv that nothing more will come.
+ *
+ * Run it in two terminals, either one first:
+ *     terminal 1:  ./msgq/msgq_recv
+ *     terminal 2:  ./msgq/msgq_send
+ * What you should see in terminal 2 (queue id and path vary), then type lines, then Ctrl-D:
+ *     msgq_send: ready (pid 4242): queue 3 (key from /tmp/ipclab-1000/msgq); sending type 1 ...
+ *     hello queue
+ *     msgq_send: end of input: 12 bytes in 1 message(s), then the empty end message
+ * Terminal 1 prints "hello queue", then "msgq_recv: end message: 12 bytes in 1 message(s)".
+ *
+ * Who removes the queue: msgq_recv, once it has read the end message.  msgq_send leaves it at
+ * its normal end (the messages may still be waiting for a receiver), and removes it when it
+ * gives up: a signal, an error, or a receiver that vanished.
+ *
+ * Mirrors seed 004, 消息队列 (the sending half of its demo).  Build alone:
+ *     cc -o msgq_send msgq_send.c
+ */
+#define _XOPEN_SOURCE 700 /* System V IPC and setitimer() are XSI */
+
+#include "../common/ipclab.h"
+#include "msgq.h"
+
+static const char usage[] =
+    "usage: msgq_send [-p PATH] [-t TYPE] [-s SIZE]\n"
+    "  Send stdin through a System V message queue as messages of type TYPE, each at most SIZE\n"
+    "  bytes; an empty message marks the end.  msgq_recv prints them.\n"
+    "  -p PATH  the key file: ftok(3) makes the queue's key from it (default: msgq in the run\n"
+    "           directory, see README.md)\n"
+    "  -t TYPE  the messages' type, 1 to LONG_MAX (default 1)\n"
+    "  -s SIZE  the most bytes in one message, 1 to kernel.msgmax (default 1024)\n"
+    "  -h       show this help\n";
+
+/* What the sender knows of the receiver. */
+struct receiver {
+    bool seen;        /* a receiver has been here during this run */
+    pid_t first_rpid; /* msg_lrpid (last msgrcv's pid) when we joined */
+};
+
+/* Is the receiver still there?  0: yes, or none has come yet; -1: it left, after a message. */
+static int check_receiver(int msqid, int keyfd, struct receiver *r)
+{
+    struct msqid_ds ds;
+
+    if (msgctl(msqid, IPC_STAT, &ds) == -1) {
+        if (msgque_gone(errno))
+            warnx("the queue has been removed: the receiver has left");
+        else
+            warn("msgctl IPC_STAT");
+        return -1;
+    }
+    pid_t holder = ipclab_lock_holder(keyfd, MSGQ_RECEIVER);
+    if (holder > 0) {
+        r->seen = true;
+        return 0;
+    }
+    if (r->seen || ds.msg_lrpid != r->first_rpid) {
+        warnx("the receiver vanished without removing the queue (killed?)");
+        return -1;
+    }
+    return 0; /* no receiver yet: the messages wait in the queue until one comes */
+}
+
+/* msgsnd(), waiting while the queue is full, and looking at the receiver at every tick. */
+static int send_msg(int msqid, int keyfd, const struct msgq_msg *msg, size_t len,
+                    struct receiver *r)
+{
+    while (msgsnd(msqid, msg, len, 0) == -1) {
+        if (errno != EINTR) {
+            if (msgque_gone(errno))
+                warnx("the queue has been removed: the receiver has left");
+            else
+                warn("msgsnd");
+            return -1;
+        }
+        if (ipclab_signal || check_receiver(msqid, keyfd, r) == -1)
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * Send stdin, then the end message.  Returns 0 when all of it is sent, -1 otherwise.
+ *
+ * Fix: the original read the text with scanf("%s") (one word, overflowing mtext on a long one),
+ * then the type with scanf("%ld") -- after the text, so its prompt came too late -- and sent
+ * MSG_SIZE bytes whatever the length.  A failed scanf left mtype 0, which msgsnd() refuses
+ * (EINVAL, unchecked), and at end of input both scanf()s failed forever: the loop spun.  Here
+ * the type is fixed on the command line, each message is exactly the bytes read, and end of
+ * input ends the loop.
+ */
+static int send_stdin(int msqid, int keyfd, long type, size_t size)
+{
+    static struct msgq_msg msg;
+    struct receiver r = { false, 0 };
+    long long total = 0, count = 0;
+
+    struct msqid_ds ds;
+    if (msgctl(msqid, IPC_STAT, &ds) == 0)
+        r.first_rpid = ds.msg_lrpid;
+    msg.mtype = type;
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, msg.mtext, size);
+        if (n == -1) {
+            if (errno != EINTR) {
+                warn("read stdin");
+                return -1;
+            }
+            /* A tick (or a signal): while we wait for input, the receiver may leave. */
+            if (ipclab_signal || check_receiver(msqid, keyfd, &r) == -1)
+                return -1;
+            continue;
+        }
+        if (send_msg(msqid, keyfd, &msg, (size_t)n, &r) == -1)
+            return -1;
+        if (n == 0)
+            break;
+        total += n;
+        count++;
+    }
+    warnx("end of input: %lld bytes in %lld message(s), then the empty end message", total, count);
+    return 0;
+}
+
+/*
+ * Join the queue: key file, queue, and the sender's role lock.  Refuse if another msgq_send is
+ * at work on it, or if messages of an earlier one still wait for a receiver: ours would be
+ * appended to theirs.  Returns the queue id, or -1 (nothing of ours to remove then).
+ */
+static int join(const char *path, int *keyfd)
+{
+    int msqid = creat_or_get_msgque(path, keyfd);
+    if (msqid == -1)
+        return -1;
+    struct msqid_ds ds;
+    pid_t other = ipclab_lock_holder(*keyfd, MSGQ_SENDER);
+    if (other != 0) {
+        warnx("another msgq_send (pid %ld) is already sending on %s", (long)other, path);
+        msqid = -1;
+    } else if (msgctl(msqid, IPC_STAT, &ds) == -1) {
+        warn("msgctl IPC_STAT");
+        msqid = -1;
+    } else if (ds.msg_qnum > 0) {
+        warnx("queue %d already holds %lu message(s) that no receiver has read; run msgq_recv "
+              "to read them, or `ipcrm -q %d` to drop them", msqid, (unsigned long)ds.msg_qnum,
+              msqid);
+        msqid = -1;
+    } else if (ipclab_lock(*keyfd, MSGQ_SENDER, F_WRLCK, false) == -1) {
+        warn("lock %s", path);
+        msqid = -1;
+    }
+    ipclab_lock(*keyfd, 0, F_UNLCK, false); /* the door */
+    if (msqid == -1)
+        close(*keyfd);
+    return msqid;
+}
+
+int main(int argc, char *argv[])
+{
+    char path[PATH_MAX] = "";
+    long type = 1, size = MSG_SIZE;
+    int opt;
+
+    ipclab_stderr_by_line();
+    long msgmax = msgq_kernel_limit("msgmax", 8192), msgmnb = msgq_kernel_limit("msgmnb", 16384);
+    long size_max = msgmax < msgmnb ? msgmax : msgmnb;
+    if (size_max > MSGQ_TEXT_MAX)
+        size_max = MSGQ_TEXT_MAX;
+    while ((opt = getopt(argc, argv, ":hp:t:s:")) != -1) {
+        switch (opt) {
+        case 'p':
+            ipclab_path_arg(path, sizeof path, optarg, usage);
+            break;
+        case 't':
+            if (!ipclab_parse_long(optarg, 1, LONG_MAX, &type))
+                ipclab_usage_error(usage, "-t wants a message type from 1 to %ld, not '%s'",
+                                   LONG_MAX, optarg);
+            break;
+        case 's':
+            /* A message longer than kernel.msgmax is refused by msgsnd() (EINVAL); one longer
+             * than the queue's capacity (kernel.msgmnb) could never be sent at all. */
+            if (!ipclab_parse_long(optarg, 1, size_max, &size))
+                ipclab_usage_error(usage, "-s wants a message size from 1 to %ld bytes (the "
+                                   "kernel's msgmax %ld, queue capacity %ld), not '%s'",
+                                   size_max, msgmax, msgmnb, optarg);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    /* Fix: the original's key file was ./msgfile, in whatever directory it started in. */
+    if (path[0] == '\0')
+        ipclab_run_path(path, sizeof path, "msgq");
+
+    /* Fix: the original's handler called msgctl(), remove() and exit(), which are not all
+     * async-signal-safe (signal-safety(7)).  Ours only records the signal. */
+    ipclab_catch_signals();
+    ipclab_start_ticks();
+
+    int keyfd;
+    int msqid = join(path, &keyfd);
+    if (msqid == -1) {
+        ipclab_die_of_signal();
+        return IPCLAB_EXIT_FAIL;
+    }
+    ipclab_ready("queue %d (key from %s); sending type %ld messages of up to %ld bytes", msqid,
+                 path, type, size);
+    int status = send_stdin(msqid, keyfd, type, (size_t)size);
+    if (status == -1) {
+        /* Giving up: remove the queue, so a receiver is told at once (EIDRM) rather than
+         * waiting for an end message that will not come. */
+        ipclab_lock(keyfd, 0, F_WRLCK, true);
+        remove_msgque(msqid, path, keyfd);
+    }
+    close(keyfd);
+    ipclab_die_of_signal();
+    return status == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+}

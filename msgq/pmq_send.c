@@ -1,0 +1,189 @@
+/*
+ * pmq_send - msgq_send's twin over a POSIX message queue.
+ *
+ * A POSIX queue (mq_overview(7)) is named like a file, "/name", instead of by a System V key;
+ * it is opened, closed and unlinked like one; its messages carry a priority instead of a type;
+ * and mq_timedsend(3)/mq_timedreceive(3) can wait with a timeout, which msgsnd()/msgrcv() cannot.
+ * pmq_send cuts stdin into messages of at most SIZE bytes (each read() one message) and ends
+ * with an empty message; pmq_recv prints them.
+ *
+ * Run it in two terminals, either one first:
+ *     terminal 1:  ./msgq/pmq_recv
+ *     terminal 2:  ./msgq/pmq_send
+ * What you should see in terminal 2, then type lines, then Ctrl-D:
+ *     pmq_send: ready (pid 4242): queue /ipclab-1000-pmq; sending messages of up to 1024 bytes
+ *     hello posix queue
+ *     pmq_send: end of input: 18 bytes in 1 message(s), then the empty end message
+ * While it runs, `cat /dev/mqueue/ipclab-1000-pmq` shows the queue (where /dev/mqueue is
+ * mounted).
+ *
+ * Who removes the queue (mq_unlink): pmq_recv, once it has read the end message; pmq_send only
+ * when it gives up (a signal, an error, a receiver that vanished).
+ *
+ * Beyond the seeds: the System V pair (msgq_send, msgq_recv) done the POSIX way.  Build alone
+ * (glibc before 2.34 keeps mq_open in librt):
+ *     cc -o pmq_send pmq_send.c -lrt
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <poll.h>
+
+#include "../common/ipclab.h"
+#include "pmq.h"
+
+static const char usage[] =
+    "usage: pmq_send [-p /NAME] [-s SIZE]\n"
+    "  Send stdin through a POSIX message queue as messages of at most SIZE bytes; an empty\n"
+    "  message marks the end.  pmq_recv prints them.\n"
+    "  -p /NAME  the queue's name (default: /ipclab-<uid>-pmq)\n"
+    "  -s SIZE   the most bytes in one message, 1 to 8192 (default 1024)\n"
+    "  -h        show this help\n";
+
+/* Is the receiver still there?  0: yes, or none has come yet; -1: it came and went. */
+static int check_receiver(mqd_t q, bool *seen)
+{
+    if (ipclab_lock_holder((int)q, PMQ_RECEIVER) > 0) {
+        *seen = true;
+        return 0;
+    }
+    if (!*seen)
+        return 0; /* no receiver yet: the messages wait in the queue until one comes */
+    warnx("the receiver has left (or was killed) before the end");
+    return -1;
+}
+
+/* Wait until stdin has something to read, looking at the receiver every PMQ_WAIT_MS. */
+static int wait_input(mqd_t q, bool *seen)
+{
+    struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
+
+    for (;;) {
+        int n = poll(&in, 1, PMQ_WAIT_MS);
+        if (n == 1)
+            return 0;
+        if ((n == -1 && errno != EINTR) || ipclab_signal || check_receiver(q, seen) == -1) {
+            if (n == -1 && errno != EINTR)
+                warn("poll");
+            return -1;
+        }
+    }
+}
+
+/* Send stdin, then the end message.  Returns 0 when all of it is sent, -1 otherwise. */
+static int send_stdin(mqd_t q, size_t size)
+{
+    static char buf[PMQ_MSGSIZE];
+    long long total = 0, count = 0;
+    bool seen = false;
+
+    for (;;) {
+        if (wait_input(q, &seen) == -1)
+            return -1;
+        ssize_t n = read(STDIN_FILENO, buf, size);
+        if (n == -1) {
+            if (errno == EINTR && !ipclab_signal)
+                continue;
+            if (errno != EINTR)
+                warn("read stdin");
+            return -1;
+        }
+        /* The queue full (the receiver is slow, or not there yet): wait, looking at it. */
+        for (;;) {
+            struct timespec deadline = pmq_deadline();
+            if (mq_timedsend(q, buf, (size_t)n, 0, &deadline) == 0)
+                break;
+            if ((errno != ETIMEDOUT && errno != EINTR) || ipclab_signal ||
+                check_receiver(q, &seen) == -1) {
+                if (errno != ETIMEDOUT && errno != EINTR)
+                    warn("mq_send");
+                return -1;
+            }
+        }
+        if (n == 0)
+            break;
+        total += n;
+        count++;
+    }
+    warnx("end of input: %lld bytes in %lld message(s), then the empty end message", total, count);
+    return 0;
+}
+
+/*
+ * Join the queue and take the sender's role lock.  Refuse if another pmq_send is at work on it,
+ * or if messages of an earlier one still wait for a receiver.  Returns the queue, or -1.
+ */
+static mqd_t join(const char *name, size_t size)
+{
+    mqd_t q = pmq_open(name, O_RDWR);
+    if (q == (mqd_t)-1)
+        return q;
+    struct mq_attr attr;
+    pid_t other = ipclab_lock_holder((int)q, PMQ_SENDER);
+    bool ok = false;
+    if (other != 0)
+        warnx("another pmq_send (pid %ld) is already sending on %s", (long)other, name);
+    else if (mq_getattr(q, &attr) == -1)
+        warn("mq_getattr");
+    else if (attr.mq_curmsgs > 0)
+        warnx("%s already holds %ld message(s) that no receiver has read; run pmq_recv to read "
+              "them, or remove the queue (rm /dev/mqueue%s)", name, attr.mq_curmsgs, name);
+    else if (attr.mq_msgsize < (long)size)
+        warnx("%s takes messages of at most %ld bytes; -s %zu is too big", name,
+              attr.mq_msgsize, size);
+    else if (ipclab_lock((int)q, PMQ_SENDER, F_WRLCK, false) == -1)
+        warn("lock %s", name);
+    else
+        ok = true;
+    ipclab_lock((int)q, PMQ_DOOR, F_UNLCK, false);
+    if (!ok) {
+        mq_close(q);
+        q = (mqd_t)-1;
+    }
+    return q;
+}
+
+int main(int argc, char *argv[])
+{
+    char name[NAME_MAX + 2] = "";
+    long size = 1024;
+    int opt;
+
+    ipclab_stderr_by_line();
+    while ((opt = getopt(argc, argv, ":hp:s:")) != -1) {
+        switch (opt) {
+        case 'p':
+            pmq_name_arg(name, sizeof name, optarg, usage);
+            break;
+        case 's':
+            if (!ipclab_parse_long(optarg, 1, PMQ_MSGSIZE, &size))
+                ipclab_usage_error(usage, "-s wants a message size from 1 to %d bytes (the "
+                                   "queue's mq_msgsize), not '%s'", PMQ_MSGSIZE, optarg);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (name[0] == '\0')
+        pmq_default_name(name, sizeof name);
+
+    ipclab_catch_signals();
+    mqd_t q = join(name, (size_t)size);
+    if (q == (mqd_t)-1) {
+        ipclab_die_of_signal();
+        return IPCLAB_EXIT_FAIL;
+    }
+    ipclab_ready("queue %s; sending messages of up to %ld bytes", name, size);
+    int status = send_stdin(q, (size_t)size);
+    if (status == -1) {
+        ipclab_lock((int)q, PMQ_DOOR, F_WRLCK, true);
+        pmq_remove(name, q);
+    }
+    mq_close(q);
+    ipclab_die_of_signal();
+    return status == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+}
