@@ -8,7 +8,9 @@
 PROGRAMS := \
 	pipe/pipe_oneway pipe/pipe_duplex \
 	socketpair/socketpair_duplex \
-	fifo/fifo_writer fifo/fifo_reader fifo/fifo_chat
+	fifo/fifo_writer fifo/fifo_reader fifo/fifo_chat \
+	msgq/msgq_send msgq/msgq_recv msgq/msgq_chat msgq/pmq_send msgq/pmq_recv \
+	shm/shm_writer shm/shm_reader shm/pshm_writer shm/pshm_reader
 
 # Each mechanism once, in the order of PROGRAMS.
 uniq = $(if $1,$(firstword $1) $(call uniq,$(filter-out $(firstword $1),$1)))
@@ -19,9 +21,16 @@ MECHANISMS := $(strip $(call uniq,$(patsubst %/,%,$(dir $(PROGRAMS)))))
 # place for a program's own libraries.
 CFLAGS ?= -O2 -g
 IPCLAB_CFLAGS := -std=c11 -Wall -Wextra -Wpedantic -Wshadow
-HEADERS := common/ipclab.h
+HEADERS := common/ipclab.h $(wildcard */*.h)
 SOURCES := $(addsuffix .c,$(PROGRAMS))
 BATS ?= bats
+
+# glibc before 2.34 keeps the POSIX queue, shared memory and semaphore calls in librt (and
+# semaphores in libpthread); linking them costs nothing where libc has them.
+LDLIBS_pmq_send := -lrt
+LDLIBS_pmq_recv := -lrt
+LDLIBS_pshm_writer := -lrt -pthread
+LDLIBS_pshm_reader := -lrt -pthread
 
 .PHONY: all test check check-build check-shell check-cppcheck demo $(addprefix demo-,$(MECHANISMS)) \
 	clean help print-programs print-mechanisms
@@ -55,7 +64,7 @@ build/check/clang/%: %.c $(HEADERS)
 
 build/check/plain/%: %.c $(HEADERS)
 	@mkdir -p $(@D)
-	cc -o $@ $<
+	cc -o $@ $< $(LDLIBS_$(notdir $@))
 
 SHELL_SCRIPTS = $(wildcard scripts/*.sh) tests/test_helper.bash .ci/run
 check-shell:

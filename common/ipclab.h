@@ -14,6 +14,7 @@
  *   processes   ipclab_wait_child()  reap a child and say how it ended
  *   arguments   ipclab_parse_long()  strtol(3) with every check; ipclab_usage_error();
  *               ipclab_path_arg()    the -p PATH option; ipclab_bad_option()
+ *               ipclab_posix_name_arg(), ipclab_posix_name()  -p /NAME for POSIX objects
  *   run dir     ipclab_run_path()    $IPCLAB_DIR, $XDG_RUNTIME_DIR/ipclab or /tmp/ipclab-UID,
  *                                    created 0700 and refused if anyone else could get in
  *   signals     ipclab_catch_signals(), ipclab_signal, ipclab_die_of_signal(),
@@ -21,6 +22,7 @@
  *   FIFOs       ipclab_creat_open_fifo() (the seeds' creat_open_fifo), ipclab_creat_fifo(),
  *               ipclab_open_fifo(), ipclab_remove_fifo()
  *   peers       ipclab_lock(), ipclab_lock_holder()  who is there, by fcntl record locks
+ *               ipclab_deadline()    an absolute time for mq_timedsend, sem_timedwait ...
  *               ipclab_key_file_open(), ipclab_key_file_remove()  the file a key or lock lives in
  *               ipclab_start_ticks(), ipclab_tick  wake a blocked call 5 times a second (needs
  *                                    _XOPEN_SOURCE: setitimer)
@@ -44,6 +46,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(_GNU_SOURCE)
 #include <poll.h>
@@ -220,6 +223,27 @@ static inline void ipclab_path_arg(char *buf, size_t size, const char *arg, cons
     if (arg[0] == '\0' || strlen(arg) >= size)
         ipclab_usage_error(usage, "-p wants a path of 1 to %zu bytes", size - 1);
     memcpy(buf, arg, strlen(arg) + 1);
+}
+
+/*
+ * -p /NAME for a POSIX queue, shared memory object or semaphore: a slash, then 1 to NAME_MAX
+ * bytes with no other slash (mq_overview(7), shm_overview(7)).  buf holds NAME_MAX + 2 bytes.
+ */
+static inline void ipclab_posix_name_arg(char *buf, size_t size, const char *arg,
+                                         const char *usage)
+{
+    size_t len = strlen(arg);
+
+    if (arg[0] != '/' || len < 2 || len > NAME_MAX || len >= size || strchr(arg + 1, '/') != NULL)
+        ipclab_usage_error(usage, "-p wants a name like /myname: a slash, then 1 to %d bytes "
+                           "with no other slash, not '%s'", NAME_MAX - 1, arg);
+    memcpy(buf, arg, len + 1);
+}
+
+/* The default POSIX name: one per user and program pair, /ipclab-<uid>-<what>. */
+static inline void ipclab_posix_name(char *buf, size_t size, const char *what)
+{
+    snprintf(buf, size, "/ipclab-%ld-%s", (long)geteuid(), what);
 }
 
 /* ---------------------------------------------------------------- status */
@@ -599,6 +623,22 @@ static inline void ipclab_key_file_remove(const char *path, int fd)
     if (fstat(fd, &st) == 0 && lstat(path, &now) == 0 && now.st_ino == st.st_ino &&
         now.st_dev == st.st_dev && unlink(path) == -1 && errno != ENOENT)
         warn("cannot remove %s", path);
+}
+
+/* The absolute CLOCK_REALTIME time ms milliseconds from now, as mq_timedreceive(3),
+ * mq_timedsend(3) and sem_timedwait(3) want their deadline. */
+static inline struct timespec ipclab_deadline(long ms)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += ms % 1000 * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
 }
 
 #if defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE)

@@ -11,7 +11,6 @@
 #define PMQ_H
 
 #include <mqueue.h>
-#include <time.h>
 
 /* Every queue the pair creates: at most PMQ_MAXMSG messages of at most PMQ_MSGSIZE bytes
  * (Linux's defaults and, unprivileged, its limits: fs.mqueue.msg_max, msgsize_max). */
@@ -23,37 +22,6 @@ enum { PMQ_DOOR = 0, PMQ_SENDER = 1, PMQ_RECEIVER = 2 };
 
 /* How long one wait lasts before a side looks at its peer again. */
 #define PMQ_WAIT_MS 200
-
-/* -p NAME: "/name", one slash, at most NAME_MAX bytes after it (mq_overview(7)). */
-static inline void pmq_name_arg(char *buf, size_t size, const char *arg, const char *usage)
-{
-    size_t len = strlen(arg);
-
-    if (arg[0] != '/' || len < 2 || len > NAME_MAX || strchr(arg + 1, '/') != NULL)
-        ipclab_usage_error(usage, "-p wants a queue name like /myqueue: a slash, then 1 to %d "
-                           "bytes with no other slash, not '%s'", NAME_MAX, arg);
-    snprintf(buf, size, "%s", arg);
-}
-
-/* The default name: one per user, /ipclab-<uid>-pmq. */
-static inline void pmq_default_name(char *buf, size_t size)
-{
-    snprintf(buf, size, "/ipclab-%ld-pmq", (long)geteuid());
-}
-
-/* An absolute time PMQ_WAIT_MS from now, for mq_timedsend and mq_timedreceive. */
-static inline struct timespec pmq_deadline(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_nsec += PMQ_WAIT_MS * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
 
 /* Are a and b the same queue?  (An mqueue descriptor has an inode, as any file does.) */
 static inline bool pmq_same(mqd_t a, mqd_t b)

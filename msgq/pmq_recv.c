@@ -42,7 +42,7 @@ static int print_msgs(mqd_t q, char *buf, size_t size)
         /* Draining: the sender is gone, so whatever it sent is queued; do not wait. */
         struct timespec deadline = { 0, 0 };
         if (!draining)
-            deadline = pmq_deadline();
+            deadline = ipclab_deadline(PMQ_WAIT_MS);
         ssize_t n = mq_timedreceive(q, buf, size, NULL, &deadline);
         if (n > 0) {
             if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
@@ -89,7 +89,7 @@ int main(int argc, char *argv[])
     while ((opt = getopt(argc, argv, ":hp:")) != -1) {
         switch (opt) {
         case 'p':
-            pmq_name_arg(name, sizeof name, optarg, usage);
+            ipclab_posix_name_arg(name, sizeof name, optarg, usage);
             break;
         case 'h':
             fputs(usage, stdout);
@@ -101,7 +101,7 @@ int main(int argc, char *argv[])
     if (optind < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (name[0] == '\0')
-        pmq_default_name(name, sizeof name);
+        ipclab_posix_name(name, sizeof name, "pmq");
 
     ipclab_catch_signals();
     mqd_t q = pmq_open(name, O_RDWR);

@@ -89,7 +89,7 @@ static int send_stdin(mqd_t q, size_t size)
         }
         /* The queue full (the receiver is slow, or not there yet): wait, looking at it. */
         for (;;) {
-            struct timespec deadline = pmq_deadline();
+            struct timespec deadline = ipclab_deadline(PMQ_WAIT_MS);
             if (mq_timedsend(q, buf, (size_t)n, 0, &deadline) == 0)
                 break;
             if ((errno != ETIMEDOUT && errno != EINTR) || ipclab_signal ||
@@ -152,7 +152,7 @@ int main(int argc, char *argv[])
     while ((opt = getopt(argc, argv, ":hp:s:")) != -1) {
         switch (opt) {
         case 'p':
-            pmq_name_arg(name, sizeof name, optarg, usage);
+            ipclab_posix_name_arg(name, sizeof name, optarg, usage);
             break;
         case 's':
             if (!ipclab_parse_long(optarg, 1, PMQ_MSGSIZE, &size))
@@ -169,7 +169,7 @@ int main(int argc, char *argv[])
     if (optind < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (name[0] == '\0')
-        pmq_default_name(name, sizeof name);
+        ipclab_posix_name(name, sizeof name, "pmq");
 
     ipclab_catch_signals();
     mqd_t q = join(name, (size_t)size);

@@ -1,0 +1,132 @@
+/*
+ * shm.h - what shm_writer and shm_reader share: the segment's layout, the seed's
+ * create_or_get_shm() with its bugs fixed, the notification signals, and the lifeline check.
+ * Include it after ../common/ipclab.h.
+ */
+#ifndef SHM_H
+#define SHM_H
+
+#include <poll.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+/* The seed's SHM_SIZE: the whole segment, length field included. */
+#define SHM_SIZE 4096
+#define SHM_PROJ 'b'
+
+/*
+ * The segment.  Fix: the original copied a NUL-terminated string in and printed it with %s,
+ * so it carried text only, at most one segment of it, and nothing bounded the copy to SHM_SIZE.
+ * Here a length field says how many bytes of data are valid: any bytes, and an input of any
+ * size goes through one segment-full at a time.  A length of 0 marks the end.
+ */
+struct shm_area {
+    long writer_pid; /* the writer, for the reader's acknowledgements */
+    long len;        /* bytes valid in data; 0: end of data */
+    char data[SHM_SIZE - 2 * sizeof(long)];
+};
+
+/* The writer says "a buffer is ready" with SIGUSR1, the reader "done with it" with SIGUSR2. */
+#define SHM_NOTE SIGUSR1
+#define SHM_ACK SIGUSR2
+
+/* Set by the handler of SHM_NOTE (reader) or SHM_ACK (writer). */
+static volatile sig_atomic_t shm_signalled;
+
+static inline void shm_on_signal(int signo)
+{
+    (void)signo;
+    shm_signalled = 1;
+}
+
+/*
+ * Catch signo (flag only) and block it; put in *waitmask the mask to wait with, in which it is
+ * unblocked.  Blocked, a signal that comes early stays pending instead of being lost: it is
+ * delivered inside the next sigsuspend(*waitmask), which unblocks it and waits in one atomic
+ * step.  Fix: the original waited with pause(), so a SIGUSR1 that came before pause() was
+ * handled and forgotten, and the reader slept forever.
+ */
+static inline void shm_catch(int signo, sigset_t *waitmask)
+{
+    struct sigaction sa = { .sa_handler = shm_on_signal };
+    sigset_t block;
+
+    sigemptyset(&sa.sa_mask);
+    sigemptyset(&block);
+    sigaddset(&block, signo);
+    /* Fix: the original used signal(), whose semantics vary between systems; sigaction() does
+     * not. */
+    if (sigaction(signo, &sa, NULL) == -1 || sigprocmask(SIG_BLOCK, &block, waitmask) == -1)
+        err(IPCLAB_EXIT_FAIL, "sigaction");
+    sigdelset(waitmask, signo);
+}
+
+/*
+ * Wait until signo's handler has run (shm_signalled), a termination signal came, or the peer
+ * is gone.  Blocked outside this wait, the signal cannot slip past.  Every tick (ipclab.h)
+ * looks at the FIFO that carried the reader's PID: each side keeps its end open all along, so
+ * when one dies the kernel closes its end, and the other sees it (POLLHUP, POLLERR).
+ * Returns 0 when the signal came, -1 otherwise (after a message if the peer is gone).
+ */
+static inline int shm_wait(const sigset_t *waitmask, int lifeline, const char *peer)
+{
+    while (!shm_signalled) {
+        if (ipclab_signal)
+            return -1;
+        if (ipclab_tick) {
+            ipclab_tick = 0;
+            struct pollfd p = { .fd = lifeline, .events = 0 };
+            if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0) {
+                warnx("the %s has gone (its end of the FIFO closed)", peer);
+                return -1;
+            }
+        }
+        sigsuspend(waitmask);
+    }
+    shm_signalled = 0;
+    return 0;
+}
+
+/*
+ * create_or_get_shm(): open the key file path (creating it 0600; door held, see
+ * ipclab_key_file_open), make the key with ftok(), and create or get the segment, mode 0600.
+ * Returns the segment id and the key file's descriptor in *keyfd, door released; or -1.
+ *
+ * Fix: the original created ./shmfile and the segment mode 0664, leaked the key file's
+ * descriptor, and set the global shmid as a side effect.
+ */
+static inline int create_or_get_shm(const char *path, int *keyfd)
+{
+    int fd = ipclab_key_file_open(path);
+    if (fd == -1)
+        return -1;
+    key_t key = ftok(path, SHM_PROJ);
+    int shmid = key == (key_t)-1 ? -1 : shmget(key, sizeof(struct shm_area), IPC_CREAT | 0600);
+    if (shmid == -1)
+        warn(key == (key_t)-1 ? "ftok %s" : "shmget (key from %s)", path);
+    ipclab_lock(fd, 0, F_UNLCK, false);
+    if (shmid == -1) {
+        close(fd);
+        return -1;
+    }
+    *keyfd = fd;
+    return shmid;
+}
+
+/* Detach, mark the segment for removal, remove the FIFO and the key file (each may be gone). */
+static inline void shm_cleanup(struct shm_area *area, int shmid, const char *fifo,
+                               const char *path, int keyfd)
+{
+    if (area != NULL)
+        shmdt(area);
+    if (shmid != -1 && shmctl(shmid, IPC_RMID, NULL) == -1 && errno != EIDRM && errno != EINVAL)
+        warn("shmctl IPC_RMID");
+    ipclab_remove_fifo(fifo);
+    if (keyfd != -1) {
+        ipclab_lock(keyfd, 0, F_WRLCK, true);
+        ipclab_key_file_remove(path, keyfd);
+        close(keyfd);
+    }
+}
+
+#endif /* SHM_H */

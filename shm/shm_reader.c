@@ -1,0 +1,161 @@
+/*
+ * shm_reader - print what shm_writer puts in a System V shared memory segment.
+ *
+ * Shared memory is the fastest IPC: after shmat(2) both processes see the same pages, and data
+ * moves without a system call.  But nothing tells the reader when a buffer is ready, or the
+ * writer when it may reuse it.  As in the original, signals do that here: the reader sends its
+ * PID through a FIFO, the writer says "ready" with SIGUSR1, and -- the fix -- the reader
+ * answers "done" with SIGUSR2, so the writer never overwrites a buffer still being printed.
+ *
+ * Run it in two terminals, either one first:
+ *     terminal 1:  ./shm/shm_reader
+ *     terminal 2:  ./shm/shm_writer
+ * What you should see in terminal 1 (pids, ids and paths vary), once terminal 2 has sent a
+ * line and pressed Ctrl-D:
+ *     shm_reader: ready (pid 4243): segment 7 attached; waiting for a writer on .../shm.fifo
+ *     shm_reader: a writer has opened .../shm.fifo
+ *     hello segment
+ *     shm_reader: end of data: 14 bytes in 1 buffer(s)
+ *
+ * Who removes what: the writer marks the segment for removal (IPC_RMID) as soon as both sides
+ * are attached, so the kernel frees it when the last one detaches, even if both are killed.
+ * Each side marks it too when it leaves (in case the writer never got that far), and removes
+ * the FIFO and the key file.
+ *
+ * Mirrors seed 004, 共享内存 (the reading side).  Build alone:
+ *     cc -o shm_reader shm_reader.c
+ */
+#define _XOPEN_SOURCE 700 /* System V IPC and setitimer() are XSI */
+
+#include "../common/ipclab.h"
+#include "shm.h"
+
+static const char usage[] =
+    "usage: shm_reader [-p PATH]\n"
+    "  Print what shm_writer sends through a System V shared memory segment: this side sends\n"
+    "  its PID through the FIFO PATH.fifo, waits for SIGUSR1, prints the buffer and answers\n"
+    "  SIGUSR2, until an empty buffer.\n"
+    "  -p PATH  the key file: ftok(3) makes the segment's key from it (default: shm in the run\n"
+    "           directory, see README.md); the FIFO is PATH.fifo\n"
+    "  -h       show this help\n";
+
+/*
+ * snd_self_PID(): the seed's name.  Send our PID through the FIFO, which stays open: it is the
+ * lifeline by which each side learns that the other has gone.  Returns the FIFO's descriptor,
+ * or -1.
+ *
+ * Fix: the original did not store mkfifo()'s result, so its error check read a stale `ret`;
+ * it opened whatever was at ./fifo; and it sent the PID before attaching the segment, so the
+ * writer could fill it before the reader had it.  Here the PID goes last: once it arrives, the
+ * reader is attached and its SIGUSR1 blocked.
+ */
+static int snd_self_PID(const char *fifo, int shmid)
+{
+    if (ipclab_creat_fifo(fifo) == -1)
+        return -1;
+    ipclab_ready("segment %d attached; waiting for shm_writer on %s", shmid, fifo);
+    int fd = ipclab_open_fifo(fifo, O_WRONLY);
+    if (fd == -1)
+        return -1;
+    ipclab_start_ticks(); /* from now on, every tick looks at the lifeline (not before: a tick
+                             would cut the wait in open() short) */
+    pid_t pid = getpid();
+    if (ipclab_write_all(fd, &pid, sizeof pid) == -1) {
+        if (errno == EPIPE)
+            warnx("the writer closed %s before taking our PID", fifo);
+        else if (errno != EINTR)
+            warn("write %s", fifo);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/*
+ * Print each buffer the writer announces, acknowledge it, and stop at the empty one.
+ * Returns 0 at the end of data, -1 otherwise.
+ *
+ * Fix: the original printed with printf("%s\n") (stopping at a NUL, adding a newline) and then
+ * zeroed the segment with bzero() while the writer might already be copying the next buffer in.
+ * Here the writer waits for our SIGUSR2 before it touches the segment again.
+ */
+static int print_buffers(struct shm_area *area, const sigset_t *waitmask, int lifeline)
+{
+    long long total = 0, count = 0;
+
+    for (;;) {
+        if (shm_wait(waitmask, lifeline, "writer") == -1)
+            return -1;
+        long len = area->len;
+        pid_t writer = (pid_t)area->writer_pid;
+        if (len < 0 || (size_t)len > sizeof area->data || writer <= 0) {
+            warnx("the segment holds nonsense (length %ld, writer %ld): not our writer?", len,
+                  (long)writer);
+            return -1;
+        }
+        if (len > 0 && ipclab_write_all(STDOUT_FILENO, area->data, (size_t)len) == -1) {
+            if (errno != EINTR)
+                warn("write stdout");
+            return -1;
+        }
+        if (kill(writer, SHM_ACK) == -1) {
+            warn("kill %ld (the writer)", (long)writer);
+            return -1;
+        }
+        if (len == 0) {
+            warnx("end of data: %lld bytes in %lld buffer(s)", total, count);
+            return 0;
+        }
+        total += len;
+        count++;
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    char path[PATH_MAX] = "", fifo[PATH_MAX];
+    int opt;
+
+    ipclab_stderr_by_line();
+    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
+        switch (opt) {
+        case 'p':
+            ipclab_path_arg(path, sizeof path, optarg, usage);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    /* Fix: the original used ./shmfile and ./fifo, in whatever directory it started in. */
+    if (path[0] == '\0')
+        ipclab_run_path(path, sizeof path, "shm");
+    if (snprintf(fifo, sizeof fifo, "%s.fifo", path) >= (int)sizeof fifo)
+        ipclab_usage_error(usage, "-p: the path is too long");
+
+    /* Fix: the original's handler called shmdt(), shmctl(), remove() and exit(), not all
+     * async-signal-safe.  Ours only record the signal; the cleanup runs in main. */
+    ipclab_catch_signals();
+    sigset_t waitmask;
+    shm_catch(SHM_NOTE, &waitmask);
+
+    int status = IPCLAB_EXIT_FAIL, keyfd = -1, lifeline = -1;
+    struct shm_area *area = NULL;
+    int shmid = create_or_get_shm(path, &keyfd);
+    if (shmid != -1 && (area = shmat(shmid, NULL, 0)) == (void *)-1) {
+        warn("shmat");
+        area = NULL;
+    }
+    if (area != NULL && (lifeline = snd_self_PID(fifo, shmid)) != -1) {
+        status = print_buffers(area, &waitmask, lifeline) == 0 ? IPCLAB_EXIT_OK
+                                                               : IPCLAB_EXIT_FAIL;
+        close(lifeline);
+    }
+    shm_cleanup(area, shmid, fifo, path, keyfd);
+    ipclab_die_of_signal();
+    return status;
+}
