@@ -79,7 +79,11 @@ static int print_msgs(int msqid, int keyfd, long type)
                 }
                 continue;
             }
-            if (errno == ENOMSG)
+            struct msqid_ds ds;
+            if (errno == ENOMSG && msgctl(msqid, IPC_STAT, &ds) == 0 && ds.msg_qnum > 0)
+                warnx("the sender has left, and none of the %lu message(s) it left in the queue "
+                      "has type %ld (dropped with the queue)", (unsigned long)ds.msg_qnum, type);
+            else if (errno == ENOMSG)
                 warnx("the sender vanished before its end message (killed?): %lld bytes in %lld "
                       "message(s) received, the rest is lost", total, count);
             else if (msgque_gone(errno))

@@ -39,13 +39,20 @@ static const char usage[] =
     "  -s SIZE   the most bytes in one message, 1 to 8192 (default 1024)\n"
     "  -h        show this help\n";
 
-/* Is the receiver still there?  0: yes, or none has come yet; -1: it came and went. */
-static int check_receiver(mqd_t q, bool *seen)
+/*
+ * Is the receiver still there?  0: yes, or none has come yet; -1: it came and went.  A receiver
+ * has come if we saw its lock, or if fewer messages wait than we have sent: someone took some.
+ */
+static int check_receiver(mqd_t q, long long sent, bool *seen)
 {
+    struct mq_attr attr;
+
     if (ipclab_lock_holder((int)q, PMQ_RECEIVER) > 0) {
         *seen = true;
         return 0;
     }
+    if (!*seen && mq_getattr(q, &attr) == 0 && attr.mq_curmsgs < sent)
+        *seen = true;
     if (!*seen)
         return 0; /* no receiver yet: the messages wait in the queue until one comes */
     warnx("the receiver has left (or was killed) before the end");
@@ -53,7 +60,7 @@ static int check_receiver(mqd_t q, bool *seen)
 }
 
 /* Wait until stdin has something to read, looking at the receiver every PMQ_WAIT_MS. */
-static int wait_input(mqd_t q, bool *seen)
+static int wait_input(mqd_t q, long long sent, bool *seen)
 {
     struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
 
@@ -61,7 +68,7 @@ static int wait_input(mqd_t q, bool *seen)
         int n = poll(&in, 1, PMQ_WAIT_MS);
         if (n == 1)
             return 0;
-        if ((n == -1 && errno != EINTR) || ipclab_signal || check_receiver(q, seen) == -1) {
+        if ((n == -1 && errno != EINTR) || ipclab_signal || check_receiver(q, sent, seen) == -1) {
             if (n == -1 && errno != EINTR)
                 warn("poll");
             return -1;
@@ -77,7 +84,7 @@ static int send_stdin(mqd_t q, size_t size)
     bool seen = false;
 
     for (;;) {
-        if (wait_input(q, &seen) == -1)
+        if (wait_input(q, count, &seen) == -1)
             return -1;
         ssize_t n = read(STDIN_FILENO, buf, size);
         if (n == -1) {
@@ -93,7 +100,7 @@ static int send_stdin(mqd_t q, size_t size)
             if (mq_timedsend(q, buf, (size_t)n, 0, &deadline) == 0)
                 break;
             if ((errno != ETIMEDOUT && errno != EINTR) || ipclab_signal ||
-                check_receiver(q, &seen) == -1) {
+                check_receiver(q, count, &seen) == -1) {
                 if (errno != ETIMEDOUT && errno != EINTR)
                     warn("mq_send");
                 return -1;

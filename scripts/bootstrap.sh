@@ -2,7 +2,9 @@
 # scripts/bootstrap.sh - make sure what `make test` (and, with --check, `make check`) needs is
 # installed: bats, bats-support and bats-assert; with --check also gcc, clang, shellcheck and
 # cppcheck.  Missing Debian packages are installed with apt-get, as root or through `sudo -n`;
-# otherwise it names the command to run and exits 1.
+# otherwise it names the command to run and exits 1.  It also mounts the mqueue file system on
+# /dev/mqueue if nothing is there (most systems mount it at boot; minimal containers do not):
+# the tests look there for POSIX queues left behind.
 set -euo pipefail
 
 want_check=0
@@ -34,14 +36,31 @@ command -v setsid >/dev/null || missing+=(util-linux)
 command -v timeout >/dev/null || missing+=(coreutils)
 command -v script >/dev/null || missing+=(bsdutils)
 command -v gdb >/dev/null || missing+=(gdb)
+command -v ipcs >/dev/null || missing+=(util-linux) # ipcs: System V objects left behind
+
+as_root=()
+if (( EUID != 0 )); then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        as_root=(sudo -n)
+    else
+        as_root=(none)
+    fi
+fi
+
+if ! grep -qs '^[^ ]* /dev/mqueue mqueue ' /proc/mounts; then
+    if [[ ${as_root[*]} == none ]]; then
+        echo "bootstrap: /dev/mqueue is not mounted; the POSIX queue tests need it:" >&2
+        echo "    sudo mkdir -p /dev/mqueue && sudo mount -t mqueue none /dev/mqueue" >&2
+        exit 1
+    fi
+    "${as_root[@]}" mkdir -p /dev/mqueue
+    "${as_root[@]}" mount -t mqueue none /dev/mqueue
+    echo "bootstrap: mounted the mqueue file system on /dev/mqueue" >&2
+fi
 
 (( ${#missing[@]} == 0 )) && exit 0
 
-if (( EUID == 0 )); then
-    as_root=()
-elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-    as_root=(sudo -n)
-else
+if [[ ${as_root[*]} == none ]]; then
     echo "bootstrap: missing ${missing[*]}; install them with:" >&2
     echo "    sudo apt-get install ${missing[*]}" >&2
     exit 1

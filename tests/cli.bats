@@ -60,6 +60,48 @@ malformed_arguments() {
         usage_error "$prog" a b
         usage_error "$prog" -p '' a
         ;;
+    msgq/msgq_send | msgq/msgq_recv)
+        usage_error "$prog" -t 0 # seed: atol() made it 0, and type 0 takes every message
+        usage_error "$prog" -t -1
+        usage_error "$prog" -t abc
+        usage_error "$prog" -t 99999999999999999999
+        usage_error "$prog" -p ''
+        usage_error "$prog" extra
+        if [[ $prog == */msgq_send ]]; then
+            usage_error "$prog" -s 0
+            usage_error "$prog" -s "$(( $(cat /proc/sys/kernel/msgmax) + 1 ))" # over the limit
+            usage_error "$prog" -s 1k
+        fi
+        ;;
+    msgq/msgq_chat)
+        usage_error "$prog"
+        usage_error "$prog" 1
+        usage_error "$prog" 1 2 3
+        usage_error "$prog" 1 1 # it would read its own messages
+        usage_error "$prog" 0 2
+        usage_error "$prog" 1 x # seed: atol("x") is 0
+        ;;
+    msgq/pmq_send | msgq/pmq_recv)
+        usage_error "$prog" -p noslash
+        usage_error "$prog" -p /two/slashes
+        usage_error "$prog" -p /
+        usage_error "$prog" -p "/$long_path"
+        usage_error "$prog" extra
+        if [[ $prog == */pmq_send ]]; then
+            usage_error "$prog" -s 0
+            usage_error "$prog" -s 8193 # over the queue's mq_msgsize
+        fi
+        ;;
+    shm/shm_writer | shm/shm_reader)
+        usage_error "$prog" -p ''
+        usage_error "$prog" -p "$long_path"
+        usage_error "$prog" extra
+        ;;
+    shm/pshm_writer | shm/pshm_reader)
+        usage_error "$prog" -p pshm
+        usage_error "$prog" -p /a/b
+        usage_error "$prog" extra
+        ;;
     *)
         fail "$prog has no malformed-argument cases in tests/cli.bats: add them"
         ;;
@@ -89,6 +131,12 @@ malformed_arguments() {
     for prog in "${PROGRAMS[@]}"; do
         malformed_arguments "$prog"
     done
+}
+
+@test "cli: a message size over the kernel's limit says what the limit is" {
+    usage_error msgq/msgq_send -s 100000
+    [[ $stderr == "msgq_send: -s wants a message size from 1 to $(cat /proc/sys/kernel/msgmax) bytes"* ]] ||
+        fail "stderr: $stderr"
 }
 
 @test "cli: a bad count names itself in the reason" {

@@ -12,9 +12,14 @@
 #   parent_pid NAME, child_pid NAME      the pids a fork demo announces on stderr
 #   wait_exit NAME [SECONDS]             wait for NAME to end; SIDE_STATUS = its exit status
 #   wait_gone PID / wait_blocked_in PID RE  wait for a process to end / to sleep in a kernel wait
+#   wait_until SECONDS COMMAND...        wait until COMMAND succeeds
 #   assert_run_dir_empty                 nothing of ours left in the run directory (teardown
 #                                        checks it after every test, once the sides are gone)
 #   random_file PATH BYTES               BYTES of random binary (NULs included) in PATH
+#   $POSIX                               a POSIX name prefix of the test's own (/ipclab-t...):
+#                                        teardown checks /dev/shm and /dev/mqueue for it
+#   ipc_objects, assert_nothing_left     System V objects and POSIX names the test left behind
+#                                        (teardown checks them after every test)
 
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -38,6 +43,29 @@ ipclab_setup() {
     LOG=$BATS_TEST_TMPDIR
     declare -gA PID=()
     declare -ga SIDES=()
+    # POSIX names are global, not under the run directory: give the test names of its own.
+    POSIX="/ipclab-t$$-${BATS_TEST_NUMBER}"
+    IPC_BEFORE=$(ipc_objects)
+}
+
+# ipc_objects: every System V object that exists now, one "q 42" (queue), "m 7" (segment) or
+# "s 3" (semaphore set) per line.
+ipc_objects() {
+    ipcs -q -m -s | awk '/^-+ Message Queues/ { t = "q" } /^-+ Shared Memory/ { t = "m" }
+        /^-+ Semaphore/ { t = "s" } $2 ~ /^[0-9]+$/ { print t, $2 }' | sort
+}
+
+# assert_nothing_left: no System V object has appeared since the test began, and no POSIX
+# queue or shared memory object carries the test's names.  (The suite runs one test at a time,
+# so a new object is the test's own.)
+assert_nothing_left() {
+    local new left
+    new=$(comm -13 <(printf '%s\n' "$IPC_BEFORE") <(ipc_objects))
+    [[ -z $new ]] || fail "System V objects left behind: $(ipcs -q -m -s)"
+    grep -qs '^[^ ]* /dev/mqueue mqueue ' /proc/mounts ||
+        fail "/dev/mqueue is not mounted: scripts/bootstrap.sh mounts it"
+    left=$(cd /dev && ls -d shm/"${POSIX#/}"* mqueue/"${POSIX#/}"* 2>/dev/null || true)
+    [[ -z $left ]] || fail "POSIX objects left behind: $left"
 }
 
 # After every test: a side still running gets SIGTERM, as a user's Ctrl-C or kill would send,
@@ -66,6 +94,7 @@ ipclab_teardown() {
         return 1 # bats judges teardown by its status alone: errexit is off here
     fi
     IPCLAB_DIR=$RUN_DIR assert_run_dir_empty
+    assert_nothing_left
 }
 
 # start_side NAME STDIN PROG [ARGS...]: run PROG with stdin from the file or FIFO STDIN, in a
@@ -129,6 +158,17 @@ wait_exit() {
     ipclab_wait_file "$LOG/$name.status" "$secs" ||
         fail "$name did not end within $secs s; its stderr: $(cat "$LOG/$name.err")"
     SIDE_STATUS=$(cat "$LOG/$name.status")
+}
+
+# wait_until SECONDS COMMAND...: run COMMAND every 20 ms until it succeeds, at most SECONDS.
+wait_until() {
+    local tries=$(( $1 * 50 ))
+    shift
+    while (( tries-- > 0 )); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.02
+    done
+    fail "never true within the time allowed: $*"
 }
 
 # pgid_of NAME: the process group of NAME (the group leader is the timeout backstop).

@@ -1,0 +1,377 @@
+#!/usr/bin/env bats
+# tests/msgq.bats - msgq_send, msgq_recv and msgq_chat on real System V queues, and pmq_send and
+# pmq_recv on real POSIX queues.  Teardown checks after every test that no queue is left.
+
+# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
+load test_helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+    ipclab_setup
+    M=$BIN/msgq
+}
+
+teardown() {
+    ipclab_teardown
+}
+
+# queue_holds BYTES MESSAGES: a queue of mode 600 holds that many bytes in that many messages.
+queue_holds() {
+    ipcs -q | grep -Eq " 600 +$1 +$2 *\$"
+}
+
+# transfer KIND FIRST: 1 MiB of random binary from KIND_send to KIND_recv (KIND: msgq or pmq),
+# the side FIRST started first; both end by themselves, the bytes arrive intact.
+transfer() {
+    local kind=$1 first=$2 opts=()
+    [[ $kind == pmq ]] && opts=(-p "$POSIX-q")
+    random_file "$LOG/in.bin" 1048576
+    if [[ $first == recv ]]; then
+        start_side recv /dev/null "$M/${kind}_recv" "${opts[@]}"
+        wait_ready recv
+        start_side send "$LOG/in.bin" "$M/${kind}_send" "${opts[@]}"
+    else
+        start_side send "$LOG/in.bin" "$M/${kind}_send" "${opts[@]}"
+        wait_ready send
+        start_side recv /dev/null "$M/${kind}_recv" "${opts[@]}"
+    fi
+    wait_exit send
+    assert_equal "$SIDE_STATUS" 0
+    wait_exit recv
+    assert_equal "$SIDE_STATUS" 0
+    assert_equal "$(sha256sum <"$LOG/recv.out")" "$(sha256sum <"$LOG/in.bin")"
+    run cat "$LOG/recv.err"
+    assert_line --partial 'end message: 1048576 bytes in 1024 message(s)'
+}
+
+@test "msgq: 1 MiB of random binary arrives intact, NUL bytes included (receiver first) (seed: printf %s)" {
+    transfer msgq recv
+}
+
+@test "msgq: 1 MiB of random binary arrives intact (sender first: it waits while the queue is full)" {
+    transfer msgq send
+}
+
+@test "pmq: 1 MiB of random binary arrives intact (receiver first)" {
+    transfer pmq recv
+}
+
+@test "pmq: 1 MiB of random binary arrives intact (sender first)" {
+    transfer pmq send
+}
+
+@test "msgq: each read of stdin is one message of at most -s bytes, sent whole (seed: always MSG_SIZE bytes)" {
+    head -c 1000 /dev/zero | tr '\0' y >"$LOG/in.txt"
+    start_side recv /dev/null "$M/msgq_recv"
+    wait_ready recv
+    start_side send "$LOG/in.txt" "$M/msgq_send" -s 300
+    wait_exit recv
+    assert_equal "$SIDE_STATUS" 0
+    run cmp "$LOG/in.txt" "$LOG/recv.out"
+    assert_success
+    run cat "$LOG/recv.err"
+    assert_line --partial 'end message: 1000 bytes in 4 message(s)'
+}
+
+@test "msgq: a sender that finishes before any receiver leaves its messages waiting in the queue" {
+    printf 'sent before anyone listened\n' >"$LOG/in.txt"
+    start_side send "$LOG/in.txt" "$M/msgq_send"
+    wait_exit send
+    assert_equal "$SIDE_STATUS" 0
+    queue_holds 28 2 # the line and the empty end message
+    start_side recv /dev/null "$M/msgq_recv"
+    wait_exit recv
+    assert_equal "$SIDE_STATUS" 0
+    assert_equal "$(cat "$LOG/recv.out")" 'sent before anyone listened'
+}
+
+@test "msgq: -t picks the type: a receiver of type 2 gets the type-2 sender's messages" {
+    printf 'for type two\n' >"$LOG/in.txt"
+    start_side recv /dev/null "$M/msgq_recv" -t 2
+    wait_ready recv
+    start_side send "$LOG/in.txt" "$M/msgq_send" -t 2
+    wait_exit recv
+    assert_equal "$SIDE_STATUS" 0
+    assert_equal "$(cat "$LOG/recv.out")" 'for type two'
+}
+
+@test "msgq: a receiver of type 1 takes none of type 2, and says so once the sender has left" {
+    printf 'for type two\n' >"$LOG/in.txt"
+    start_side recv /dev/null "$M/msgq_recv" -t 1
+    wait_ready recv
+    start_side send "$LOG/in.txt" "$M/msgq_send" -t 2
+    wait_exit send
+    assert_equal "$SIDE_STATUS" 0
+    wait_exit recv 2
+    assert_equal "$SIDE_STATUS" 1
+    assert_equal "$(cat "$LOG/recv.out")" ''
+    run cat "$LOG/recv.err"
+    assert_line --partial 'none of the 2 message(s) it left in the queue has type 1'
+}
+
+@test "msgq: the key file and the queue are mode 0600, in the run directory (seed: 0664, ./msgfile)" {
+    mkdir "$LOG/cwd"
+    cd "$LOG/cwd"
+    start_side recv /dev/null "$M/msgq_recv"
+    wait_ready recv
+    assert_equal "$(stat -c %a "$IPCLAB_DIR/msgq")" 600
+    local id
+    id=$(sed -n 's/.*: queue \([0-9]*\) .*/\1/p' "$LOG/recv.err")
+    run ipcs -q -i "$id"
+    assert_output --regexp 'mode=0?600'
+    assert_equal "$(ls -A "$LOG/cwd")" ''
+}
+
+@test "msgq: a second receiver, or a second sender, on the same queue is refused" {
+    start_side recv /dev/null "$M/msgq_recv"
+    wait_ready recv
+    run --separate-stderr timeout 5 "$M/msgq_recv" </dev/null
+    assert_failure 1
+    [[ $stderr == *"another msgq_recv (pid ${PID[recv]}) is already receiving"* ]] || fail "$stderr"
+    start_fed send "$M/msgq_send"
+    wait_ready send
+    run --separate-stderr timeout 5 "$M/msgq_send" </dev/null
+    assert_failure 1
+    [[ $stderr == *"another msgq_send (pid ${PID[send]}) is already sending"* ]] || fail "$stderr"
+    exec 5>&-
+    wait_exit recv
+    assert_equal "$SIDE_STATUS" 0
+}
+
+@test "msgq: a sender refuses to append to messages an earlier sender left for a receiver" {
+    printf 'first\n' >"$LOG/in.txt"
+    start_side first "$LOG/in.txt" "$M/msgq_send"
+    wait_exit first
+    run --separate-stderr timeout 5 "$M/msgq_send" <"$LOG/in.txt"
+    assert_failure 1
+    [[ $stderr == *"already holds 2 message(s) that no receiver has read"* ]] || fail "$stderr"
+    start_side recv /dev/null "$M/msgq_recv"
+    wait_exit recv
+    assert_equal "$(cat "$LOG/recv.out")" 'first'
+}
+
+# kill_mid KIND VICTIM SIGNAL: start a transfer that stays in progress, kill VICTIM (send or recv)
+# with SIGNAL; the survivor must say so and end within 2 s.  Sets SURVIVOR.
+kill_mid() {
+    local kind=$1 victim=$2 sig=$3 opts=()
+    [[ $kind == pmq ]] && opts=(-p "$POSIX-q")
+    if [[ $victim == send ]]; then
+        SURVIVOR=recv
+        start_side recv /dev/null "$M/${kind}_recv" "${opts[@]}"
+        wait_ready recv
+        start_fed send "$M/${kind}_send" "${opts[@]}"
+        wait_ready send
+        printf 'first part\n' >&5
+        wait_output recv '^first part$'
+    else
+        SURVIVOR=send
+        # The receiver's stdout is a FIFO nobody reads: it stalls, the queue fills, and the
+        # sender waits in msgsnd() -- mid-transfer.
+        random_file "$LOG/in.bin" 1048576
+        mkfifo "$LOG/recv.out"
+        start_side recv /dev/null "$M/${kind}_recv" "${opts[@]}"
+        exec 7<"$LOG/recv.out"
+        wait_ready recv
+        start_side send "$LOG/in.bin" "$M/${kind}_send" "${opts[@]}"
+        wait_ready send
+        wait_blocked_in "${PID[recv]}" 'pipe_write|pipe_wait'
+    fi
+    if [[ $sig == KILL ]]; then
+        kill -KILL -- "-$(pgid_of "$victim")"
+    else
+        kill -"$sig" "${PID[$victim]}"
+    fi
+    wait_exit "$SURVIVOR" 2
+    assert_equal "$SIDE_STATUS" 1
+    exec 5>&- 7<&-
+}
+
+# next_run_works KIND: after whatever a killed side left, a new pair still works.
+next_run_works() {
+    local kind=$1 opts=()
+    [[ $kind == pmq ]] && opts=(-p "$POSIX-q")
+    printf 'the next run\n' >"$LOG/next.txt"
+    start_side recv2 /dev/null "$M/${kind}_recv" "${opts[@]}"
+    wait_ready recv2
+    start_side send2 "$LOG/next.txt" "$M/${kind}_send" "${opts[@]}"
+    wait_exit recv2
+    assert_equal "$SIDE_STATUS" 0
+    assert_equal "$(cat "$LOG/recv2.out")" 'the next run'
+}
+
+@test "msgq: the sender SIGKILLed mid-transfer -> the receiver says so within 2 s and removes the queue; the next run works" {
+    kill_mid msgq send KILL
+    run cat "$LOG/recv.err"
+    assert_line --partial 'the sender vanished before its end message (killed?): 11 bytes'
+    assert_nothing_left
+    next_run_works msgq
+}
+
+@test "msgq: the receiver SIGKILLed mid-transfer -> the sender says so within 2 s and removes the queue; the next run works" {
+    kill_mid msgq recv KILL
+    run cat "$LOG/send.err"
+    assert_line --partial 'the receiver vanished without removing the queue (killed?)'
+    assert_nothing_left
+    next_run_works msgq
+}
+
+@test "msgq: SIGTERM to the sender mid-transfer removes the queue: the receiver is told at once (seed: EIDRM spin)" {
+    kill_mid msgq send TERM
+    run cat "$LOG/recv.err"
+    assert_line --partial 'the queue was removed before the end message'
+    wait_exit send
+    assert_equal "$SIDE_STATUS" $((128 + 15))
+    run cat "$LOG/send.err"
+    assert_line 'msgq_send: SIGTERM: cleaned up, leaving'
+}
+
+@test "msgq: SIGTERM to the receiver mid-transfer -> the sender is told and ends" {
+    kill_mid msgq recv TERM
+    run cat "$LOG/send.err"
+    assert_line --partial 'the queue has been removed: the receiver has left'
+    wait_exit recv
+    assert_equal "$SIDE_STATUS" $((128 + 15))
+}
+
+@test "pmq: the sender SIGKILLed mid-transfer -> the receiver says so within 2 s; the next run works" {
+    kill_mid pmq send KILL
+    run cat "$LOG/recv.err"
+    assert_line --partial 'the sender vanished before its end message (killed?): 11 bytes'
+    assert_nothing_left
+    next_run_works pmq
+}
+
+@test "pmq: the receiver SIGKILLed mid-transfer -> the sender says so within 2 s; the next run works" {
+    kill_mid pmq recv KILL
+    run cat "$LOG/send.err"
+    assert_line --partial 'the receiver has left (or was killed) before the end'
+    assert_nothing_left
+    next_run_works pmq
+}
+
+@test "pmq: SIGTERM to the sender mid-transfer -> the receiver is told and ends; nothing is left" {
+    kill_mid pmq send TERM
+    run cat "$LOG/recv.err"
+    assert_line --partial 'the sender vanished before its end message'
+    wait_exit send
+    assert_equal "$SIDE_STATUS" $((128 + 15))
+}
+
+@test "pmq: SIGTERM to the receiver mid-transfer -> the sender is told and ends; nothing is left" {
+    kill_mid pmq recv TERM
+    run cat "$LOG/send.err"
+    assert_line --partial 'the receiver has left (or was killed) before the end'
+    wait_exit recv
+    assert_equal "$SIDE_STATUS" $((128 + 15))
+}
+
+@test "pmq: the queue is mode 0600 and carries its name" {
+    start_side recv /dev/null "$M/pmq_recv" -p "$POSIX-q"
+    wait_ready recv
+    assert_equal "$(stat -c %a "/dev/mqueue/${POSIX#/}-q")" 600
+}
+
+# ---------------------------------------------------------------- msgq_chat
+
+@test "msgq_chat: lines go both ways by type; Ctrl-D on one side tells the other, which ends; the queue goes" {
+    start_fed one "$M/msgq_chat" 1 2
+    wait_ready one
+    mkfifo "$LOG/two.in"
+    start_side two "$LOG/two.in" "$M/msgq_chat" 2 1
+    exec 6>"$LOG/two.in"
+    wait_ready two
+    printf 'hello two, one here\n' >&5
+    wait_output two '^hello two, one here$'
+    printf 'hi one, I read you\n' >&6
+    wait_output one '^hi one, I read you$'
+    exec 5>&-
+    wait_exit one
+    assert_equal "$SIDE_STATUS" 0
+    wait_exit two 2
+    assert_equal "$SIDE_STATUS" 0
+    run cat "$LOG/two.err"
+    assert_line 'msgq_chat: 1 has left the chat'
+    exec 6>&-
+}
+
+@test "msgq_chat: what one side types before the other starts waits in the queue" {
+    start_fed one "$M/msgq_chat" 1 2
+    wait_ready one
+    printf 'are you there?\n' >&5
+    start_side two /dev/null "$M/msgq_chat" 2 1 # stdin at its end at once: it reads, then leaves
+    wait_exit two
+    assert_equal "$SIDE_STATUS" 0
+    assert_equal "$(cat "$LOG/two.out")" 'are you there?'
+    wait_exit one 2
+    assert_equal "$SIDE_STATUS" 0
+    run cat "$LOG/one.err"
+    assert_line 'msgq_chat: 2 has left the chat'
+}
+
+# chat_kill SIGNAL: two sides chatting; SIGNAL to side one; side two must end within 2 s.
+chat_kill() {
+    start_fed one "$M/msgq_chat" 1 2
+    wait_ready one
+    mkfifo "$LOG/two.in"
+    start_side two "$LOG/two.in" "$M/msgq_chat" 2 1
+    exec 6>"$LOG/two.in"
+    wait_line two '1 \(pid [0-9]+\) is here'
+    if [[ $1 == KILL ]]; then
+        kill -KILL -- "-$(pgid_of one)"
+    else
+        kill -"$1" "${PID[one]}"
+    fi
+    wait_exit two 2
+    exec 5>&- 6>&-
+}
+
+@test "msgq_chat: SIGTERM to one side -> the other is told and ends; the queue goes (seed: the child lingered)" {
+    chat_kill TERM
+    assert_equal "$SIDE_STATUS" 0
+    run cat "$LOG/two.err"
+    assert_line 'msgq_chat: 1 has left the chat'
+    wait_exit one
+    assert_equal "$SIDE_STATUS" $((128 + 15))
+}
+
+@test "msgq_chat: SIGINT to one side ends both of its processes (seed: only the parent caught it)" {
+    chat_kill INT
+    assert_equal "$SIDE_STATUS" 0
+    wait_exit one
+    assert_equal "$SIDE_STATUS" $((128 + 2))
+    run pgrep -s "$(pgid_of one)"
+    assert_failure # nothing of side one is left in its session
+}
+
+@test "msgq_chat: one side SIGKILLed -> the other notices within 2 s, ends and removes the queue" {
+    chat_kill KILL
+    assert_equal "$SIDE_STATUS" 1
+    run cat "$LOG/two.err"
+    assert_line 'msgq_chat: 1 vanished without saying goodbye (killed?)'
+}
+
+@test "msgq_chat: messages left by a chat that was killed are dropped, not shown to the next one" {
+    start_fed one "$M/msgq_chat" 1 2
+    wait_ready one
+    printf 'stale words\n' >&5
+    wait_until 5 queue_holds 12 1
+    kill -KILL -- "-$(pgid_of one)"
+    wait_exit one
+    exec 5>&-
+    start_side two /dev/null "$M/msgq_chat" 2 1
+    wait_exit two
+    assert_equal "$SIDE_STATUS" 0
+    assert_equal "$(cat "$LOG/two.out")" ''
+    run cat "$LOG/two.err"
+    assert_line 'msgq_chat: dropping 1 message(s) left in the queue by a chat that was killed'
+}
+
+@test "msgq_chat: a type already in use is refused" {
+    start_fed one "$M/msgq_chat" 1 2
+    wait_ready one
+    run --separate-stderr timeout 5 "$M/msgq_chat" 1 3 </dev/null
+    assert_failure 1
+    [[ $stderr == *"type 1 is taken: another msgq_chat (pid ${PID[one]})"* ]] || fail "$stderr"
+    exec 5>&-
+    wait_exit one
+}
