@@ -557,9 +557,9 @@ static inline int ipclab_lock(int fd, off_t byte, short type, bool wait)
     struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1 };
     int rc;
 
-    while ((rc = fcntl(fd, wait ? F_SETLKW : F_SETLK, &fl)) == -1 && errno == EINTR &&
-           !ipclab_signal)
-        continue;
+    do
+        rc = fcntl(fd, wait ? F_SETLKW : F_SETLK, &fl);
+    while (rc == -1 && errno == EINTR && !ipclab_signal);
     return rc;
 }
 

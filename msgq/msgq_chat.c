@@ -206,7 +206,8 @@ static void leave(int msqid, const char *path, int keyfd, long me, long peer, pi
                   int how)
 {
     if (how == -1) {
-        struct { long mtype; char mtext[1]; } bye = { peer, "" }; /* sent with no text */
+        static struct msgq_msg bye; /* sent with no text */
+        bye.mtype = peer;
         if (msgsnd(msqid, &bye, 0, IPC_NOWAIT) == -1 && !msgque_gone(errno))
             warn("msgsnd goodbye");
     }

@@ -111,6 +111,64 @@ demo_fifo() {
     finish a b
 }
 
+demo_msgq() {
+    # POSIX names are global: give the demo its own, so it never meets a two-terminal session.
+    local pmq=/ipclab-demo-$$-pmq
+
+    say "msgq_recv and msgq_send: a System V queue, its key made by ftok() from a file in the" \
+        "run directory. Each line is one message of type 1; an empty message ends it."
+    printf 'a message queue keeps\nevery message whole\n' >"$work/send.in"
+    side recv /dev/null "$ROOT/msgq/msgq_recv"
+    expect recv ': ready'
+    side send "$work/send.in" "$ROOT/msgq/msgq_send" -s 12
+    finish send recv
+
+    say "msgq_chat 1 2 and msgq_chat 2 1: one queue, both directions; each side takes only its" \
+        "own type. 1 says hello, 2 answers, 1 leaves (end of input), and 2 is told."
+    mkfifo "$work/one.in" "$work/two.in"
+    side one "$work/one.in" "$ROOT/msgq/msgq_chat" 1 2
+    side two "$work/two.in" "$ROOT/msgq/msgq_chat" 2 1
+    exec 5>"$work/one.in" 6>"$work/two.in"
+    expect one '2 \(pid [0-9]+\) is here'
+    expect two '1 \(pid [0-9]+\) is here'
+    printf 'hello 2, this is 1\n' >&5
+    expect two '^hello 2, this is 1$'
+    printf 'hi 1, 2 here\n' >&6
+    expect one '^hi 1, 2 here$'
+    exec 5>&-
+    expect two '1 has left the chat'
+    finish one two
+    exec 6>&-
+
+    say "pmq_send and pmq_recv: the same pair over a POSIX queue, named $pmq."
+    printf 'the same, the POSIX way\n' >"$work/psend.in"
+    side precv /dev/null "$ROOT/msgq/pmq_recv" -p "$pmq"
+    expect precv ': ready'
+    side psend "$work/psend.in" "$ROOT/msgq/pmq_send" -p "$pmq"
+    finish psend precv
+}
+
+demo_shm() {
+    local pshm=/ipclab-demo-$$-pshm
+
+    say "shm_reader and shm_writer: a System V segment. The reader sends its PID through a FIFO;" \
+        "the writer says \"buffer ready\" with SIGUSR1, the reader \"done\" with SIGUSR2."
+    printf 'shared memory moves no bytes through the kernel:\nboth sides see the same pages\n' \
+        >"$work/writer.in"
+    side reader /dev/null "$ROOT/shm/shm_reader"
+    expect reader ': ready'
+    side writer "$work/writer.in" "$ROOT/shm/shm_writer"
+    finish writer reader
+
+    say "pshm_reader and pshm_writer: a POSIX object, $pshm, with two semaphores inside it" \
+        "taking turns over one buffer."
+    printf 'no signals, no PIDs:\nthe semaphores count\n' >"$work/pwriter.in"
+    side preader /dev/null "$ROOT/shm/pshm_reader" -p "$pshm"
+    expect preader ': ready'
+    side pwriter "$work/pwriter.in" "$ROOT/shm/pshm_writer" -p "$pshm"
+    finish pwriter preader
+}
+
 if ! declare -F "demo_$mech" >/dev/null; then
     echo "demo: no demo for '$mech'" >&2
     echo "$usage" >&2
@@ -119,9 +177,9 @@ fi
 printf '######## %s\n' "$mech"
 "demo_$mech"
 
-leftover=$(ls -A "$IPCLAB_DIR")
+leftover=$(ls -A "$IPCLAB_DIR"; ls -d /dev/shm/ipclab-demo-$$-* /dev/mqueue/ipclab-demo-$$-* 2>/dev/null || true)
 if [[ -n $leftover ]]; then
-    echo "demo: left behind in the run directory: $leftover" >&2
+    echo "demo: left behind: $leftover" >&2
     failed=1
 fi
 if (( failed )); then

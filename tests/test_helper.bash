@@ -64,7 +64,7 @@ assert_nothing_left() {
     [[ -z $new ]] || fail "System V objects left behind: $(ipcs -q -m -s)"
     grep -qs '^[^ ]* /dev/mqueue mqueue ' /proc/mounts ||
         fail "/dev/mqueue is not mounted: scripts/bootstrap.sh mounts it"
-    left=$(cd /dev && ls -d shm/"${POSIX#/}"* mqueue/"${POSIX#/}"* 2>/dev/null || true)
+    left=$(ls -d /dev/shm/"${POSIX#/}"* /dev/mqueue/"${POSIX#/}"* 2>/dev/null || true)
     [[ -z $left ]] || fail "POSIX objects left behind: $left"
 }
 

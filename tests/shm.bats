@@ -1,0 +1,289 @@
+#!/usr/bin/env bats
+# tests/shm.bats - shm_writer and shm_reader on a real System V segment with real signals, and
+# pshm_writer and pshm_reader on a real POSIX object with real semaphores.  Teardown checks
+# after every test that no segment, object, FIFO or key file is left.
+
+load test_helper
+
+setup() {
+    ipclab_setup
+    S=$BIN/shm
+}
+
+teardown() {
+    ipclab_teardown
+}
+
+# opts_for KIND: the name option a KIND (shm or pshm) pair is given in these tests.
+opts_for() {
+    OPTS=()
+    [[ $1 == pshm ]] && OPTS=(-p "$POSIX-shm")
+    return 0
+}
+
+# transfer KIND FIRST INPUT: INPUT from KIND_writer to KIND_reader, the side FIRST started first;
+# both end by themselves with status 0 and the bytes arrive intact.
+transfer() {
+    local kind=$1 first=$2 input=$3
+    opts_for "$kind"
+    if [[ $first == reader ]]; then
+        start_side reader /dev/null "$S/${kind}_reader" "${OPTS[@]}"
+        wait_ready reader
+        start_side writer "$input" "$S/${kind}_writer" "${OPTS[@]}"
+    else
+        start_side writer "$input" "$S/${kind}_writer" "${OPTS[@]}"
+        wait_ready writer
+        start_side reader /dev/null "$S/${kind}_reader" "${OPTS[@]}"
+    fi
+    wait_exit writer
+    assert_equal "$SIDE_STATUS" 0
+    wait_exit reader
+    assert_equal "$SIDE_STATUS" 0
+    assert_equal "$(sha256sum <"$LOG/reader.out")" "$(sha256sum <"$input")"
+}
+
+@test "shm: 1 MiB of random binary arrives intact, in segment-sized chunks (reader first) (seed: one %s string)" {
+    random_file "$LOG/in.bin" 1048576
+    transfer shm reader "$LOG/in.bin"
+    run cat "$LOG/reader.err"
+    assert_line --partial 'end of data: 1048576 bytes in 258 buffer(s)'
+}
+
+@test "shm: 1 MiB of random binary arrives intact (writer first)" {
+    random_file "$LOG/in.bin" 1048576
+    transfer shm writer "$LOG/in.bin"
+}
+
+@test "pshm: 1 MiB of random binary arrives intact (reader first)" {
+    random_file "$LOG/in.bin" 1048576
+    transfer pshm reader "$LOG/in.bin"
+    run cat "$LOG/reader.err"
+    assert_line --partial 'end of data: 1048576 bytes in 16 buffer(s)'
+}
+
+@test "pshm: 1 MiB of random binary arrives intact (writer first)" {
+    random_file "$LOG/in.bin" 1048576
+    transfer pshm writer "$LOG/in.bin"
+}
+
+# many_small KIND: 3000 separate 1-byte writes into the writer's stdin pipe, each a buffer of
+# its own if the writer keeps up: thousands of notify/acknowledge round trips.  One lost
+# wake-up (the original's pause()) and the pair hangs; the backstop would end it, failing here.
+many_small() {
+    local kind=$1
+    opts_for "$kind"
+    start_side reader /dev/null "$S/${kind}_reader" "${OPTS[@]}"
+    wait_ready reader
+    mkfifo "$LOG/small.in"
+    start_side writer "$LOG/small.in" "$S/${kind}_writer" "${OPTS[@]}"
+    (
+        exec >"$LOG/small.in"
+        for ((i = 0; i < 3000; i++)); do printf x; done
+    )
+    wait_exit reader 15
+    assert_equal "$SIDE_STATUS" 0
+    wait_exit writer
+    assert_equal "$SIDE_STATUS" 0
+    assert_equal "$(wc -c <"$LOG/reader.out")" 3000
+    assert_equal "$(tr -d x <"$LOG/reader.out")" ''
+}
+
+@test "shm: 3000 one-byte writes, thousands of signal round trips, finish (seed: pause() lost wake-ups)" {
+    many_small shm
+}
+
+@test "pshm: 3000 one-byte writes finish" {
+    many_small pshm
+}
+
+@test "shm: the reader acknowledges every buffer: the writer never overwrites one being printed (seed: no ack)" {
+    # The reader's stdout is a FIFO the test holds open but does not read yet: the reader stalls
+    # in write() with the first buffers unprinted.  The writer must wait for the acknowledgement
+    # instead of copying the next buffer over them.  Then the test reads everything: intact.
+    random_file "$LOG/in.bin" 300000
+    mkfifo "$LOG/reader.out"
+    start_side reader /dev/null "$S/shm_reader"
+    exec 7<"$LOG/reader.out"
+    wait_ready reader
+    start_side writer "$LOG/in.bin" "$S/shm_writer"
+    wait_ready writer
+    wait_line writer 'attached and marked for removal'
+    wait_blocked_in "${PID[reader]}" 'pipe_write|pipe_wait'
+    wait_blocked_in "${PID[writer]}" 'sigsuspend|do_sigtimedwait|sys_rt_sigsuspend'
+    cat <&7 >"$LOG/got.bin"
+    exec 7<&-
+    wait_exit reader
+    assert_equal "$SIDE_STATUS" 0
+    wait_exit writer
+    assert_equal "$SIDE_STATUS" 0
+    cmp "$LOG/in.bin" "$LOG/got.bin"
+}
+
+@test "shm: the key file, FIFO and segment are mode 0600 in the run directory (seed: 0664, ./shmfile)" {
+    mkdir "$LOG/cwd"
+    cd "$LOG/cwd"
+    start_side reader /dev/null "$S/shm_reader"
+    wait_ready reader
+    assert_equal "$(stat -c %a "$IPCLAB_DIR/shm")" 600
+    assert_equal "$(stat -c %a "$IPCLAB_DIR/shm.fifo")" 600
+    [[ -p $IPCLAB_DIR/shm.fifo ]]
+    local id
+    id=$(sed -n 's/.*: segment \([0-9]*\) attached.*/\1/p' "$LOG/reader.err")
+    run ipcs -m -i "$id"
+    assert_output --regexp 'mode=0?600'
+    assert_equal "$(ls -A "$LOG/cwd")" ''
+}
+
+@test "pshm: the object is mode 0600 in /dev/shm" {
+    start_side reader /dev/null "$S/pshm_reader" -p "$POSIX-shm"
+    wait_ready reader
+    assert_equal "$(stat -c %a "/dev/shm/${POSIX#/}-shm")" 600
+}
+
+# bad_pid BYTES-AS-PRINTF REASON: what a fake reader writes into the FIFO instead of its PID;
+# the writer refuses it before any kill(), exit 1, and removes what it made.
+bad_pid() {
+    start_side writer /dev/null "$S/shm_writer"
+    wait_ready writer
+    # shellcheck disable=SC2059 # the bytes are a printf format on purpose
+    printf "$1" >"$IPCLAB_DIR/shm.fifo"
+    wait_exit writer
+    assert_equal "$SIDE_STATUS" 1
+    run cat "$LOG/writer.err"
+    assert_line --partial "$2"
+}
+
+@test "shm: a PID of -1 from the FIFO is refused, never passed to kill() (seed: kill(-1) signals everyone)" {
+    bad_pid '\377\377\377\377' 'refusing the PID -1'
+}
+
+@test "shm: a PID of 0 is refused (kill(0) would signal the writer's own group)" {
+    bad_pid '\0\0\0\0' 'refusing the PID 0'
+}
+
+@test "shm: the FIFO closed without a PID is refused (seed: read() of 0 ignored, uninitialised PID)" {
+    bad_pid '' 'closed after 0 of the 4 bytes of a PID'
+}
+
+@test "shm: a live PID that does not hold the FIFO is refused" {
+    # A bystander: alive, ours, and nowhere near the FIFO.  (Its pid is written little-endian,
+    # as a pid_t is on the machines this runs on.)
+    start_side bystander /dev/null sleep 30
+    local pid pid_bytes
+    pid=$(pgid_of bystander)
+    pid_bytes=$(printf '%08x' "$pid" | sed 's/\(..\)\(..\)\(..\)\(..\)/\\x\4\\x\3\\x\2\\x\1/')
+    bad_pid "$pid_bytes" "refusing the PID $pid from"
+    is_alive "$pid" # and it was not signalled
+}
+
+# kill_mid KIND VICTIM SIGNAL: a transfer in progress; SIGNAL to VICTIM (writer or reader); the
+# survivor must say so and end with status 1 within 2 s.  Sets SURVIVOR.
+kill_mid() {
+    local kind=$1 victim=$2 sig=$3
+    opts_for "$kind"
+    if [[ $victim == writer ]]; then
+        SURVIVOR=reader
+        start_side reader /dev/null "$S/${kind}_reader" "${OPTS[@]}"
+        wait_ready reader
+        start_fed writer "$S/${kind}_writer" "${OPTS[@]}"
+        wait_ready writer
+        printf 'first part\n' >&5
+        wait_output reader '^first part$'
+    else
+        SURVIVOR=writer
+        random_file "$LOG/in.bin" 1048576
+        mkfifo "$LOG/reader.out"
+        start_side reader /dev/null "$S/${kind}_reader" "${OPTS[@]}"
+        exec 7<"$LOG/reader.out"
+        wait_ready reader
+        start_side writer "$LOG/in.bin" "$S/${kind}_writer" "${OPTS[@]}"
+        wait_ready writer
+        wait_blocked_in "${PID[reader]}" 'pipe_write|pipe_wait'
+    fi
+    if [[ $sig == KILL ]]; then
+        kill -KILL -- "-$(pgid_of "$victim")"
+    else
+        kill -"$sig" "${PID[$victim]}"
+    fi
+    wait_exit "$SURVIVOR" 2
+    assert_equal "$SIDE_STATUS" 1
+    run cat "$LOG/$SURVIVOR.err"
+    assert_line --regexp "the $victim has gone"
+    exec 5>&- 7<&-
+}
+
+# next_run_works KIND: whatever a killed side left, a new pair still works.
+next_run_works() {
+    opts_for "$1"
+    printf 'the next run\n' >"$LOG/next.txt"
+    start_side reader2 /dev/null "$S/${1}_reader" "${OPTS[@]}"
+    wait_ready reader2
+    start_side writer2 "$LOG/next.txt" "$S/${1}_writer" "${OPTS[@]}"
+    wait_exit reader2
+    assert_equal "$SIDE_STATUS" 0
+    assert_equal "$(cat "$LOG/reader2.out")" 'the next run'
+}
+
+@test "shm: the writer SIGKILLed mid-transfer -> the reader notices within 2 s; the segment is gone; the next run works" {
+    kill_mid shm writer KILL
+    assert_nothing_left
+    next_run_works shm
+}
+
+@test "shm: the reader SIGKILLed mid-transfer -> the writer stops signalling it within 2 s (seed: signalled a dead PID forever)" {
+    kill_mid shm reader KILL
+    assert_nothing_left
+    next_run_works shm
+}
+
+@test "shm: SIGTERM to the writer mid-transfer -> both end, nothing is left (seed: handler not async-signal-safe)" {
+    kill_mid shm writer TERM
+    wait_exit writer
+    assert_equal "$SIDE_STATUS" $((128 + 15))
+}
+
+@test "shm: SIGTERM to the reader mid-transfer -> both end, nothing is left" {
+    kill_mid shm reader TERM
+    wait_exit reader
+    assert_equal "$SIDE_STATUS" $((128 + 15))
+}
+
+@test "shm: a reader SIGKILLed while it waits for a writer leaves a stale segment; the next run still works" {
+    start_side reader /dev/null "$S/shm_reader"
+    wait_ready reader
+    kill -KILL -- "-$(pgid_of reader)"
+    wait_exit reader
+    [[ -e $IPCLAB_DIR/shm ]] # what it could not clean up: key file, FIFO, segment
+    next_run_works shm
+}
+
+@test "pshm: the writer SIGKILLed mid-transfer -> the reader notices within 2 s; the next run works" {
+    kill_mid pshm writer KILL
+    assert_nothing_left
+    next_run_works pshm
+}
+
+@test "pshm: the reader SIGKILLed mid-transfer -> the writer notices within 2 s; the next run works" {
+    kill_mid pshm reader KILL
+    assert_nothing_left
+    next_run_works pshm
+}
+
+@test "pshm: SIGTERM to either side mid-transfer -> both end, nothing is left" {
+    kill_mid pshm writer TERM
+    wait_exit writer
+    assert_equal "$SIDE_STATUS" $((128 + 15))
+}
+
+@test "pshm: an object left by a pair that was killed is started afresh" {
+    start_fed writer "$S/pshm_writer" -p "$POSIX-shm"
+    wait_ready writer
+    printf 'stale\n' >&5 # fills the buffer and posts "full": the semaphores are mid-exchange
+    wait_until 5 test -e "/dev/shm/${POSIX#/}-shm"
+    kill -KILL -- "-$(pgid_of writer)"
+    wait_exit writer
+    exec 5>&-
+    next_run_works pshm
+    run cat "$LOG/reader2.err"
+    assert_line --partial 'was left behind by a pair that was killed; starting it afresh'
+}
