@@ -176,11 +176,7 @@ kill_mid() {
         wait_ready send
         wait_blocked_in "${PID[recv]}" 'pipe_write|pipe_wait'
     fi
-    if [[ $sig == KILL ]]; then
-        kill -KILL -- "-$(pgid_of "$victim")"
-    else
-        kill -"$sig" "${PID[$victim]}"
-    fi
+    kill_side "$victim" "$sig"
     wait_exit "$SURVIVOR" 2
     assert_equal "$SIDE_STATUS" 1
     exec 5>&- 7<&-
@@ -316,11 +312,7 @@ chat_kill() {
     start_side two "$LOG/two.in" "$M/msgq_chat" 2 1
     exec 6>"$LOG/two.in"
     wait_line two '1 \(pid [0-9]+\) is here'
-    if [[ $1 == KILL ]]; then
-        kill -KILL -- "-$(pgid_of one)"
-    else
-        kill -"$1" "${PID[one]}"
-    fi
+    kill_side one "$1"
     wait_exit two 2
     exec 5>&- 6>&-
 }

@@ -200,11 +200,7 @@ kill_mid() {
         wait_ready writer
         wait_blocked_in "${PID[reader]}" 'pipe_write|pipe_wait'
     fi
-    if [[ $sig == KILL ]]; then
-        kill -KILL -- "-$(pgid_of "$victim")"
-    else
-        kill -"$sig" "${PID[$victim]}"
-    fi
+    kill_side "$victim" "$sig"
     wait_exit "$SURVIVOR" 2
     assert_equal "$SIDE_STATUS" 1
     run cat "$LOG/$SURVIVOR.err"

@@ -13,6 +13,7 @@
 #   wait_exit NAME [SECONDS]             wait for NAME to end; SIDE_STATUS = its exit status
 #   wait_gone PID / wait_blocked_in PID RE  wait for a process to end / to sleep in a kernel wait
 #   wait_until SECONDS COMMAND...        wait until COMMAND succeeds
+#   kill_side NAME SIGNAL                SIGNAL to NAME (KILL: to its whole process group)
 #   assert_run_dir_empty                 nothing of ours left in the run directory (teardown
 #                                        checks it after every test, once the sides are gone)
 #   random_file PATH BYTES               BYTES of random binary (NULs included) in PATH
@@ -169,6 +170,16 @@ wait_until() {
         sleep 0.02
     done
     fail "never true within the time allowed: $*"
+}
+
+# kill_side NAME SIGNAL: KILL goes to NAME's whole process group (as kill -9 of everything it
+# runs), any other signal to the program itself (wait_ready set PID[NAME]), as kill(1) would.
+kill_side() {
+    if [[ $2 == KILL ]]; then
+        kill -KILL -- "-$(pgid_of "$1")"
+    else
+        kill -"$2" "${PID[$1]}"
+    fi
 }
 
 # pgid_of NAME: the process group of NAME (the group leader is the timeout backstop).
