@@ -23,13 +23,17 @@ enum { PMQ_DOOR = 0, PMQ_SENDER = 1, PMQ_RECEIVER = 2 };
 /* How long one wait lasts before a side looks at its peer again. */
 #define PMQ_WAIT_MS 200
 
-/* Are a and b the same queue?  (An mqueue descriptor has an inode, as any file does.) */
-static inline bool pmq_same(mqd_t a, mqd_t b)
+/*
+ * Does the name still lead to queue q?  A queue has exactly one name, so it does while q's link
+ * count is not 0; mq_unlink() makes it 0.  (Opening the name again to compare would not do:
+ * closing any descriptor of a file drops every record lock the process holds on it, the door
+ * included -- fcntl(2)'s best-known trap.)
+ */
+static inline bool pmq_named(mqd_t q)
 {
-    struct stat sa, sb;
+    struct stat st;
 
-    return fstat((int)a, &sa) == 0 && fstat((int)b, &sb) == 0 && sa.st_ino == sb.st_ino &&
-           sa.st_dev == sb.st_dev;
+    return fstat((int)q, &st) == 0 && st.st_nlink > 0;
 }
 
 /*
@@ -58,26 +62,18 @@ static inline mqd_t pmq_open(const char *name, int oflag)
             errno = saved;
             return (mqd_t)-1;
         }
-        mqd_t now = mq_open(name, O_RDONLY);
-        bool same = now != (mqd_t)-1 && pmq_same(q, now);
-        if (now != (mqd_t)-1)
-            mq_close(now);
-        if (same)
+        if (pmq_named(q))
             return q;
         mq_close(q); /* removed while we waited at the door: start again */
     }
 }
 
-/* Remove the queue's name, if it still means q (call it holding the door). */
+/* Remove the queue's name, if it still means q (call it holding the door: only a holder of
+ * q's door removes q's name, so nobody else can between the check and the unlink). */
 static inline void pmq_remove(const char *name, mqd_t q)
 {
-    mqd_t now = mq_open(name, O_RDONLY);
-
-    if (now == (mqd_t)-1)
-        return;
-    if (pmq_same(q, now) && mq_unlink(name) == -1 && errno != ENOENT)
+    if (pmq_named(q) && mq_unlink(name) == -1 && errno != ENOENT)
         warn("mq_unlink %s", name);
-    mq_close(now);
 }
 
 #endif /* PMQ_H */

@@ -28,17 +28,17 @@ struct pshm_area {
     char data[65536];
 };
 
-/* Is the object open on fd the one name means now? */
-static inline bool pshm_same(int fd, const char *name)
+/*
+ * Does the name still lead to the object open on fd?  An object has exactly one name, so it
+ * does while the link count is not 0; shm_unlink() makes it 0.  (Opening the name again to
+ * compare would not do: closing any descriptor of a file drops every record lock the process
+ * holds on it, the door included -- fcntl(2)'s best-known trap.)
+ */
+static inline bool pshm_named(int fd)
 {
-    struct stat a, b;
-    int now = shm_open(name, O_RDONLY, 0);
-    bool same = now != -1 && fstat(fd, &a) == 0 && fstat(now, &b) == 0 && a.st_ino == b.st_ino &&
-                a.st_dev == b.st_dev;
+    struct stat st;
 
-    if (now != -1)
-        close(now);
-    return same;
+    return fstat(fd, &st) == 0 && st.st_nlink > 0;
 }
 
 /*
@@ -66,7 +66,7 @@ static inline struct pshm_area *pshm_open(const char *name, int *fdp)
             errno = saved;
             return NULL;
         }
-        if (!pshm_same(fd, name)) {
+        if (!pshm_named(fd)) {
             close(fd); /* removed while we waited at the door: start again */
             continue;
         }
@@ -163,7 +163,7 @@ static inline void pshm_close(struct pshm_area *area, int fd, const char *name, 
         sem_destroy(&area->full);
     }
     munmap(area, sizeof *area);
-    if (pshm_same(fd, name) && shm_unlink(name) == -1 && errno != ENOENT)
+    if (pshm_named(fd) && shm_unlink(name) == -1 && errno != ENOENT)
         warn("shm_unlink %s", name);
     close(fd);
 }

@@ -35,10 +35,8 @@ transfer() {
         wait_ready send
         start_side recv /dev/null "$M/${kind}_recv" "${opts[@]}"
     fi
-    wait_exit send
-    assert_equal "$SIDE_STATUS" 0
-    wait_exit recv
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit send 0
+    assert_exit recv 0
     assert_equal "$(sha256sum <"$LOG/recv.out")" "$(sha256sum <"$LOG/in.bin")"
     run cat "$LOG/recv.err"
     assert_line --partial 'end message: 1048576 bytes in 1024 message(s)'
@@ -65,8 +63,7 @@ transfer() {
     start_side recv /dev/null "$M/msgq_recv"
     wait_ready recv
     start_side send "$LOG/in.txt" "$M/msgq_send" -s 300
-    wait_exit recv
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit recv 0
     run cmp "$LOG/in.txt" "$LOG/recv.out"
     assert_success
     run cat "$LOG/recv.err"
@@ -76,12 +73,10 @@ transfer() {
 @test "msgq: a sender that finishes before any receiver leaves its messages waiting in the queue" {
     printf 'sent before anyone listened\n' >"$LOG/in.txt"
     start_side send "$LOG/in.txt" "$M/msgq_send"
-    wait_exit send
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit send 0
     queue_holds 28 2 # the line and the empty end message
     start_side recv /dev/null "$M/msgq_recv"
-    wait_exit recv
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit recv 0
     assert_equal "$(cat "$LOG/recv.out")" 'sent before anyone listened'
 }
 
@@ -90,8 +85,7 @@ transfer() {
     start_side recv /dev/null "$M/msgq_recv" -t 2
     wait_ready recv
     start_side send "$LOG/in.txt" "$M/msgq_send" -t 2
-    wait_exit recv
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit recv 0
     assert_equal "$(cat "$LOG/recv.out")" 'for type two'
 }
 
@@ -100,10 +94,8 @@ transfer() {
     start_side recv /dev/null "$M/msgq_recv" -t 1
     wait_ready recv
     start_side send "$LOG/in.txt" "$M/msgq_send" -t 2
-    wait_exit send
-    assert_equal "$SIDE_STATUS" 0
-    wait_exit recv 2
-    assert_equal "$SIDE_STATUS" 1
+    assert_exit send 0
+    assert_exit recv 1 2
     assert_equal "$(cat "$LOG/recv.out")" ''
     run cat "$LOG/recv.err"
     assert_line --partial 'none of the 2 message(s) it left in the queue has type 1'
@@ -134,8 +126,7 @@ transfer() {
     assert_failure 1
     [[ $stderr == *"another msgq_send (pid ${PID[send]}) is already sending"* ]] || fail "$stderr"
     exec 5>&-
-    wait_exit recv
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit recv 0
 }
 
 @test "msgq: a sender refuses to append to messages an earlier sender left for a receiver" {
@@ -177,8 +168,7 @@ kill_mid() {
         wait_blocked_in "${PID[recv]}" 'pipe_write|pipe_wait'
     fi
     kill_side "$victim" "$sig"
-    wait_exit "$SURVIVOR" 2
-    assert_equal "$SIDE_STATUS" 1
+    assert_exit "$SURVIVOR" 1 2
     exec 5>&- 7<&-
 }
 
@@ -190,8 +180,7 @@ next_run_works() {
     start_side recv2 /dev/null "$M/${kind}_recv" "${opts[@]}"
     wait_ready recv2
     start_side send2 "$LOG/next.txt" "$M/${kind}_send" "${opts[@]}"
-    wait_exit recv2
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit recv2 0
     assert_equal "$(cat "$LOG/recv2.out")" 'the next run'
 }
 
@@ -215,8 +204,7 @@ next_run_works() {
     kill_mid msgq send TERM
     run cat "$LOG/recv.err"
     assert_line --partial 'the queue was removed before the end message'
-    wait_exit send
-    assert_equal "$SIDE_STATUS" $((128 + 15))
+    assert_exit send $((128 + 15))
     run cat "$LOG/send.err"
     assert_line 'msgq_send: SIGTERM: cleaned up, leaving'
 }
@@ -225,8 +213,7 @@ next_run_works() {
     kill_mid msgq recv TERM
     run cat "$LOG/send.err"
     assert_line --partial 'the queue has been removed: the receiver has left'
-    wait_exit recv
-    assert_equal "$SIDE_STATUS" $((128 + 15))
+    assert_exit recv $((128 + 15))
 }
 
 @test "pmq: the sender SIGKILLed mid-transfer -> the receiver says so within 2 s; the next run works" {
@@ -249,16 +236,14 @@ next_run_works() {
     kill_mid pmq send TERM
     run cat "$LOG/recv.err"
     assert_line --partial 'the sender vanished before its end message'
-    wait_exit send
-    assert_equal "$SIDE_STATUS" $((128 + 15))
+    assert_exit send $((128 + 15))
 }
 
 @test "pmq: SIGTERM to the receiver mid-transfer -> the sender is told and ends; nothing is left" {
     kill_mid pmq recv TERM
     run cat "$LOG/send.err"
     assert_line --partial 'the receiver has left (or was killed) before the end'
-    wait_exit recv
-    assert_equal "$SIDE_STATUS" $((128 + 15))
+    assert_exit recv $((128 + 15))
 }
 
 @test "pmq: the queue is mode 0600 and carries its name" {
@@ -281,10 +266,8 @@ next_run_works() {
     printf 'hi one, I read you\n' >&6
     wait_output one '^hi one, I read you$'
     exec 5>&-
-    wait_exit one
-    assert_equal "$SIDE_STATUS" 0
-    wait_exit two 2
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit one 0
+    assert_exit two 0 2
     run cat "$LOG/two.err"
     assert_line 'msgq_chat: 1 has left the chat'
     exec 6>&-
@@ -295,11 +278,9 @@ next_run_works() {
     wait_ready one
     printf 'are you there?\n' >&5
     start_side two /dev/null "$M/msgq_chat" 2 1 # stdin at its end at once: it reads, then leaves
-    wait_exit two
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit two 0
     assert_equal "$(cat "$LOG/two.out")" 'are you there?'
-    wait_exit one 2
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit one 0 2
     run cat "$LOG/one.err"
     assert_line 'msgq_chat: 2 has left the chat'
 }
@@ -322,15 +303,13 @@ chat_kill() {
     assert_equal "$SIDE_STATUS" 0
     run cat "$LOG/two.err"
     assert_line 'msgq_chat: 1 has left the chat'
-    wait_exit one
-    assert_equal "$SIDE_STATUS" $((128 + 15))
+    assert_exit one $((128 + 15))
 }
 
 @test "msgq_chat: SIGINT to one side ends both of its processes (seed: only the parent caught it)" {
     chat_kill INT
     assert_equal "$SIDE_STATUS" 0
-    wait_exit one
-    assert_equal "$SIDE_STATUS" $((128 + 2))
+    assert_exit one $((128 + 2))
     run pgrep -s "$(pgid_of one)"
     assert_failure # nothing of side one is left in its session
 }
@@ -351,8 +330,7 @@ chat_kill() {
     wait_exit one
     exec 5>&-
     start_side two /dev/null "$M/msgq_chat" 2 1
-    wait_exit two
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit two 0
     assert_equal "$(cat "$LOG/two.out")" ''
     run cat "$LOG/two.err"
     assert_line 'msgq_chat: dropping 1 message(s) left in the queue by a chat that was killed'

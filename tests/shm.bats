@@ -35,10 +35,8 @@ transfer() {
         wait_ready writer
         start_side reader /dev/null "$S/${kind}_reader" "${OPTS[@]}"
     fi
-    wait_exit writer
-    assert_equal "$SIDE_STATUS" 0
-    wait_exit reader
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit writer 0
+    assert_exit reader 0
     assert_equal "$(sha256sum <"$LOG/reader.out")" "$(sha256sum <"$input")"
 }
 
@@ -80,10 +78,8 @@ many_small() {
         exec >"$LOG/small.in"
         for ((i = 0; i < 3000; i++)); do printf x; done
     )
-    wait_exit reader 15
-    assert_equal "$SIDE_STATUS" 0
-    wait_exit writer
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit reader 0 15
+    assert_exit writer 0
     assert_equal "$(wc -c <"$LOG/reader.out")" 3000
     assert_equal "$(tr -d x <"$LOG/reader.out")" ''
 }
@@ -112,10 +108,8 @@ many_small() {
     wait_blocked_in "${PID[writer]}" 'sigsuspend|do_sigtimedwait|sys_rt_sigsuspend'
     cat <&7 >"$LOG/got.bin"
     exec 7<&-
-    wait_exit reader
-    assert_equal "$SIDE_STATUS" 0
-    wait_exit writer
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit reader 0
+    assert_exit writer 0
     cmp "$LOG/in.bin" "$LOG/got.bin"
 }
 
@@ -147,8 +141,7 @@ bad_pid() {
     wait_ready writer
     # shellcheck disable=SC2059 # the bytes are a printf format on purpose
     printf "$1" >"$IPCLAB_DIR/shm.fifo"
-    wait_exit writer
-    assert_equal "$SIDE_STATUS" 1
+    assert_exit writer 1
     run cat "$LOG/writer.err"
     assert_line --partial "$2"
 }
@@ -201,8 +194,7 @@ kill_mid() {
         wait_blocked_in "${PID[reader]}" 'pipe_write|pipe_wait'
     fi
     kill_side "$victim" "$sig"
-    wait_exit "$SURVIVOR" 2
-    assert_equal "$SIDE_STATUS" 1
+    assert_exit "$SURVIVOR" 1 2
     run cat "$LOG/$SURVIVOR.err"
     assert_line --regexp "the $victim has gone"
     exec 5>&- 7<&-
@@ -215,8 +207,7 @@ next_run_works() {
     start_side reader2 /dev/null "$S/${1}_reader" "${OPTS[@]}"
     wait_ready reader2
     start_side writer2 "$LOG/next.txt" "$S/${1}_writer" "${OPTS[@]}"
-    wait_exit reader2
-    assert_equal "$SIDE_STATUS" 0
+    assert_exit reader2 0
     assert_equal "$(cat "$LOG/reader2.out")" 'the next run'
 }
 
@@ -234,14 +225,12 @@ next_run_works() {
 
 @test "shm: SIGTERM to the writer mid-transfer -> both end, nothing is left (seed: handler not async-signal-safe)" {
     kill_mid shm writer TERM
-    wait_exit writer
-    assert_equal "$SIDE_STATUS" $((128 + 15))
+    assert_exit writer $((128 + 15))
 }
 
 @test "shm: SIGTERM to the reader mid-transfer -> both end, nothing is left" {
     kill_mid shm reader TERM
-    wait_exit reader
-    assert_equal "$SIDE_STATUS" $((128 + 15))
+    assert_exit reader $((128 + 15))
 }
 
 @test "shm: a reader SIGKILLed while it waits for a writer leaves a stale segment; the next run still works" {
@@ -267,8 +256,7 @@ next_run_works() {
 
 @test "pshm: SIGTERM to either side mid-transfer -> both end, nothing is left" {
     kill_mid pshm writer TERM
-    wait_exit writer
-    assert_equal "$SIDE_STATUS" $((128 + 15))
+    assert_exit writer $((128 + 15))
 }
 
 @test "pshm: an object left by a pair that was killed is started afresh" {

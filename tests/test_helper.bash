@@ -11,6 +11,7 @@
 #   wait_output NAME REGEX [SECONDS]     the same on NAME's stdout
 #   parent_pid NAME, child_pid NAME      the pids a fork demo announces on stderr
 #   wait_exit NAME [SECONDS]             wait for NAME to end; SIDE_STATUS = its exit status
+#   assert_exit NAME STATUS [SECONDS]    wait_exit, then the status must be STATUS
 #   wait_gone PID / wait_blocked_in PID RE  wait for a process to end / to sleep in a kernel wait
 #   wait_until SECONDS COMMAND...        wait until COMMAND succeeds
 #   kill_side NAME SIGNAL                SIGNAL to NAME (KILL: to its whole process group)
@@ -180,6 +181,14 @@ kill_side() {
     else
         kill -"$2" "${PID[$1]}"
     fi
+}
+
+# assert_exit NAME STATUS [SECONDS]: NAME ends within SECONDS (10) with exit status STATUS; if
+# not, the failure shows NAME's stderr.
+assert_exit() {
+    wait_exit "$1" "${3:-10}"
+    [[ $SIDE_STATUS == "$2" ]] ||
+        fail "$1 ended with status $SIDE_STATUS, not $2; its stderr: $(cat "$LOG/$1.err")"
 }
 
 # pgid_of NAME: the process group of NAME (the group leader is the timeout backstop).
