@@ -12,8 +12,7 @@
  *     terminal 2:  ./shm/shm_writer
  * What you should see in terminal 1 (pids, ids and paths vary), once terminal 2 has sent a
  * line and pressed Ctrl-D:
- *     shm_reader: ready (pid 4243): segment 7 attached; waiting for a writer on .../shm.fifo
- *     shm_reader: a writer has opened .../shm.fifo
+ *     shm_reader: ready (pid 4243): segment 7 attached; waiting for shm_writer on .../shm.fifo
  *     hello segment
  *     shm_reader: end of data: 14 bytes in 1 buffer(s)
  *

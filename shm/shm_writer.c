@@ -10,8 +10,7 @@
  *     terminal 1:  ./shm/shm_reader
  *     terminal 2:  ./shm/shm_writer
  * What you should see in terminal 2 (pids, ids and paths vary), then type lines, then Ctrl-D:
- *     shm_writer: ready (pid 4242): waiting for a reader on /tmp/ipclab-1000/shm.fifo
- *     shm_writer: a reader has opened /tmp/ipclab-1000/shm.fifo
+ *     shm_writer: ready (pid 4242): waiting for shm_reader on /tmp/ipclab-1000/shm.fifo
  *     shm_writer: reader pid 4243 checked; segment 7 attached and marked for removal
  *     hello segment
  *     shm_writer: end of input: 14 bytes in 1 buffer(s), each acknowledged
