@@ -37,19 +37,19 @@ static inline bool pmq_named(mqd_t q)
 }
 
 /*
- * Create or open the queue name (mode 0600, PMQ_MAXMSG x PMQ_MSGSIZE; oflag O_RDWR, as a write
- * lock needs a descriptor open for writing), close-on-exec as every
- * mqueue descriptor is, and hold its door (see ipclab_key_file_open): then check that the name
- * still means this queue -- it may have been removed, and made again, while we waited.
- * Returns the descriptor, door held, or (mqd_t)-1: errno EINTR on a termination signal,
- * otherwise after a message.
+ * Create or open the queue name (mode 0600, PMQ_MAXMSG messages of PMQ_MSGSIZE bytes), for
+ * reading and writing whichever side we are: a write lock needs a descriptor open for writing.
+ * Then hold its door (see ipclab_key_file_open), and check that the name still means this queue:
+ * it may have been removed, and made again, while we waited.  Returns the descriptor
+ * (close-on-exec, as every mqueue descriptor is), door held; or (mqd_t)-1: errno EINTR on a
+ * termination signal, otherwise after a message.
  */
-static inline mqd_t pmq_open(const char *name, int oflag)
+static inline mqd_t pmq_open(const char *name)
 {
     struct mq_attr attr = { .mq_maxmsg = PMQ_MAXMSG, .mq_msgsize = PMQ_MSGSIZE };
 
     for (;;) {
-        mqd_t q = mq_open(name, oflag | O_CREAT, 0600, &attr);
+        mqd_t q = mq_open(name, O_RDWR | O_CREAT, 0600, &attr);
         if (q == (mqd_t)-1) {
             warn("mq_open %s", name);
             return q;

@@ -104,7 +104,7 @@ int main(int argc, char *argv[])
         ipclab_posix_name(name, sizeof name, "pmq");
 
     ipclab_catch_signals();
-    mqd_t q = pmq_open(name, O_RDWR);
+    mqd_t q = pmq_open(name);
     if (q == (mqd_t)-1) {
         ipclab_die_of_signal();
         return IPCLAB_EXIT_FAIL;

@@ -121,7 +121,7 @@ static int send_stdin(mqd_t q, size_t size)
  */
 static mqd_t join(const char *name, size_t size)
 {
-    mqd_t q = pmq_open(name, O_RDWR);
+    mqd_t q = pmq_open(name);
     if (q == (mqd_t)-1)
         return q;
     struct mq_attr attr;
