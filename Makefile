@@ -10,7 +10,8 @@ PROGRAMS := \
 	socketpair/socketpair_duplex \
 	fifo/fifo_writer fifo/fifo_reader fifo/fifo_chat \
 	msgq/msgq_send msgq/msgq_recv msgq/msgq_chat msgq/pmq_send msgq/pmq_recv \
-	shm/shm_writer shm/shm_reader shm/pshm_writer shm/pshm_reader
+	shm/shm_writer shm/shm_reader shm/pshm_writer shm/pshm_reader \
+	fdpass/fd_sender fdpass/fd_receiver
 
 # Each mechanism once, in the order of PROGRAMS.
 uniq = $(if $1,$(firstword $1) $(call uniq,$(filter-out $(firstword $1),$1)))

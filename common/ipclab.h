@@ -26,6 +26,9 @@
  *               ipclab_key_file_open(), ipclab_key_file_remove()  the file a key or lock lives in
  *               ipclab_start_ticks(), ipclab_tick  wake a blocked call 5 times a second (needs
  *                                    _XOPEN_SOURCE: setitimer)
+ *   sockets     ipclab_serv_listen(), ipclab_serv_accept(), ipclab_cli_conn(): APUE's
+ *               serv_listen, serv_accept and cli_conn for UNIX-domain sockets;
+ *               ipclab_sun(), ipclab_remove_socket() (need _GNU_SOURCE: SO_PEERCRED, ppoll)
  *   status      ipclab_ready()       the "<program>: ready" line tests and demos wait for;
  *               ipclab_stderr_by_line()  one write(2) per status line
  */
@@ -50,6 +53,8 @@
 #include <unistd.h>
 #if defined(_GNU_SOURCE)
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #endif
 #if defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE)
 #include <sys/time.h>
@@ -671,6 +676,160 @@ static inline void ipclab_start_ticks(void)
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGALRM, &sa, NULL) == -1 || setitimer(ITIMER_REAL, &timer, NULL) == -1)
         err(IPCLAB_EXIT_FAIL, "setitimer");
+}
+#endif
+
+#if defined(_GNU_SOURCE)
+/* ---------------------------------------------------------------- UNIX-domain sockets */
+
+/*
+ * Fill *sa with path.  Fix: the seeds left sockaddr_un unzeroed and copied the path with
+ * strncpy(), which silently cuts a path too long for sun_path (108 bytes on Linux) -- and then
+ * binds or connects to another name.  Here the address is zeroed and a long path is an error
+ * that says so.  Returns 0, or -1 after a message.
+ */
+static inline int ipclab_sun(struct sockaddr_un *sa, const char *path)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sa->sun_path) {
+        warnx("socket path %s is %zu bytes long; a UNIX socket's path holds at most %zu (name "
+              "a shorter one with -p)", path, strlen(path), sizeof sa->sun_path - 1);
+        return -1;
+    }
+    memcpy(sa->sun_path, path, strlen(path) + 1);
+    return 0;
+}
+
+/*
+ * APUE's serv_listen(): a socket of type (SOCK_STREAM or SOCK_DGRAM) bound to path, listening
+ * if it is a stream; close-on-exec; the socket file mode 0600.  What is already at path decides:
+ * nothing -- go on; a socket a live server answers on -- refuse, and that server keeps serving;
+ * a socket nobody answers on (left by a server that was killed) -- stale: remove it; anything
+ * else -- refuse, never remove.  Fix: the seeds unlink()ed the path unconditionally (stealing a
+ * live server's address) or failed with "Address already in use" on every run after a crash.
+ * Returns the descriptor, or -1 after a message.
+ */
+static inline int ipclab_serv_listen(const char *path, int type)
+{
+    struct sockaddr_un sa;
+    struct stat st;
+
+    if (ipclab_sun(&sa, path) == -1)
+        return -1;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            warnx("%s exists and is not a socket; refusing to use it (remove it, or name "
+                  "another path with -p)", path);
+            return -1;
+        }
+        int probe = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+        if (probe == -1) {
+            warn("socket");
+            return -1;
+        }
+        int rc = connect(probe, (struct sockaddr *)&sa, sizeof sa);
+        int saved = errno;
+        close(probe);
+        if (rc == 0) {
+            warnx("%s is already in use by a running server; refusing to take it over", path);
+            return -1;
+        }
+        if (saved != ECONNREFUSED) {
+            warnx("%s: cannot tell whether a server is there: %s", path, strerror(saved));
+            return -1;
+        }
+        if (unlink(path) == -1 && errno != ENOENT) {
+            warn("cannot remove the stale socket %s", path);
+            return -1;
+        }
+        warnx("removed the stale socket %s (its server is gone)", path);
+    }
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        warn("socket");
+        return -1;
+    }
+    mode_t old = umask(0177); /* the socket file is made 0600: only we may connect */
+    int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    umask(old);
+    if (rc == -1 || (type == SOCK_STREAM && listen(fd, SOMAXCONN) == -1)) {
+        warn(rc == -1 ? "bind %s" : "listen %s", path);
+        if (rc == 0)
+            unlink(path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/*
+ * APUE's serv_accept(): wait for a connection on listenfd (ipclab_poll: a termination signal
+ * ends the wait, errno EINTR) and accept it, close-on-exec.  The peer's credentials, which the
+ * kernel recorded at connect() and which the peer cannot forge, go in *cred (SO_PEERCRED,
+ * Linux).  Returns the connected descriptor, or -1 (EINTR, or after a message).
+ */
+static inline int ipclab_serv_accept(int listenfd, struct ucred *cred)
+{
+    struct pollfd p = { .fd = listenfd, .events = POLLIN };
+
+    for (;;) {
+        if (ipclab_poll(&p, 1) == -1) {
+            if (errno != EINTR)
+                warn("poll");
+            return -1;
+        }
+        int fd = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd == -1) {
+            if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)
+                continue; /* the client gave up already: wait for the next one */
+            warn("accept");
+            return -1;
+        }
+        socklen_t len = sizeof *cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) == -1) {
+            warn("getsockopt SO_PEERCRED");
+            close(fd);
+            return -1;
+        }
+        return fd;
+    }
+}
+
+/*
+ * APUE's cli_conn(): a socket of type connected to the server at path, close-on-exec.  When
+ * nobody is there, say so and how to start the server (start, e.g. "./fdpass/fd_receiver").
+ * Returns the descriptor, or -1 after a message.
+ */
+static inline int ipclab_cli_conn(const char *path, int type, const char *start)
+{
+    struct sockaddr_un sa;
+
+    if (ipclab_sun(&sa, path) == -1)
+        return -1;
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        warn("socket");
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
+        if (errno == ENOENT || errno == ECONNREFUSED)
+            warnx("no server at %s; start it with %s", path, start);
+        else
+            warn("connect %s", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Remove path if it is a socket (never a file that someone else put there). */
+static inline void ipclab_remove_socket(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) == -1 && errno != ENOENT)
+        warn("cannot remove %s", path);
 }
 #endif
 

@@ -31,12 +31,14 @@ if (( want_check )); then
     command -v cppcheck >/dev/null || missing+=(cppcheck)
 fi
 # The test suite itself uses these: setsid (util-linux), timeout (coreutils), script (bsdutils),
-# gdb (to put a signal at an exact point in a program).
+# gdb (to put a signal at an exact point in a program), python3 (for raw socket peers).
 command -v setsid >/dev/null || missing+=(util-linux)
 command -v timeout >/dev/null || missing+=(coreutils)
 command -v script >/dev/null || missing+=(bsdutils)
 command -v gdb >/dev/null || missing+=(gdb)
 command -v ipcs >/dev/null || missing+=(util-linux) # ipcs: System V objects left behind
+command -v setpriv >/dev/null || missing+=(util-linux) # setpriv: a side run as another user
+command -v python3 >/dev/null || missing+=(python3) # a hostile peer that our programs cannot play
 
 as_root=()
 if (( EUID != 0 )); then

@@ -169,6 +169,18 @@ demo_shm() {
     finish pwriter preader
 }
 
+demo_fdpass() {
+    say "fd_receiver and fd_sender: the sender opens a file, reads its first 40 bytes itself," \
+        "and passes the open descriptor over a UNIX socket; the receiver reads on from byte 40." \
+        "One open file description, one offset, two processes."
+    printf 'the sender reads this first line itself\nand the receiver reads on from here,\nnot told where to start\n' \
+        >"$work/file.txt"
+    side receiver /dev/null "$ROOT/fdpass/fd_receiver"
+    expect receiver ': ready'
+    side sender /dev/null "$ROOT/fdpass/fd_sender" -n 40 "$work/file.txt"
+    finish sender receiver
+}
+
 if ! declare -F "demo_$mech" >/dev/null; then
     echo "demo: no demo for '$mech'" >&2
     echo "$usage" >&2

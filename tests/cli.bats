@@ -102,6 +102,17 @@ malformed_arguments() {
         usage_error "$prog" -p /a/b
         usage_error "$prog" extra
         ;;
+    fdpass/fd_receiver)
+        usage_error "$prog" -p ''
+        usage_error "$prog" extra
+        ;;
+    fdpass/fd_sender)
+        usage_error "$prog" # no file
+        usage_error "$prog" a b
+        usage_error "$prog" -n -1 file
+        usage_error "$prog" -n 1048577 file
+        usage_error "$prog" -n x file
+        ;;
     *)
         fail "$prog has no malformed-argument cases in tests/cli.bats: add them"
         ;;

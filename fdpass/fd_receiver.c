@@ -1,0 +1,213 @@
+/*
+ * fd_receiver - receive an open file descriptor over a UNIX-domain socket, and read on from it.
+ *
+ * A descriptor is a process's handle on an "open file description": the kernel object that
+ * holds the file's offset and status flags.  Two processes that open one file get two
+ * descriptions, each with its own offset.  Passed with sendmsg(2) and SCM_RIGHTS (unix(7),
+ * cmsg(3)), a descriptor arrives as a new descriptor in the receiver that refers to the *same*
+ * description as the sender's: one offset, shared.  This is what the original asks ("can two
+ * processes share one file table entry?") and never shows.  Here the sender reads the first
+ * part of a file itself, passes the descriptor, and the receiver reads on from where the sender
+ * stopped -- without being told where that is.
+ *
+ * Run it in two terminals, the receiver first (the sender connects to it):
+ *     terminal 1:  ./fdpass/fd_receiver
+ *     terminal 2:  ./fdpass/fd_sender -n 20 README.md
+ * What you should see in terminal 1 (pids and paths vary):
+ *     fd_receiver: ready (pid 4242): waiting for fd_sender on /tmp/ipclab-1000/fdpass
+ *     fd_receiver: fd_sender pid 4250 (uid 1000) passed a descriptor
+ *     fd_receiver: received descriptor 5; its offset is already 20: the sender's reads moved it
+ *     ... the rest of README.md, from its 21st byte ...
+ *     fd_receiver: printed 9107 bytes, from offset 20 to the end of the file
+ *
+ * Mirrors seed 002, 传送文件描述符 (接收进程).  Build alone:
+ *     cc -o fd_receiver fd_receiver.c
+ */
+#define _GNU_SOURCE /* SO_PEERCRED and struct ucred, MSG_CMSG_CLOEXEC, accept4, ppoll: Linux */
+
+#include "../common/ipclab.h"
+
+static const char usage[] =
+    "usage: fd_receiver [-p PATH]\n"
+    "  Wait for fd_sender on the UNIX socket PATH, receive the open file descriptor it passes,\n"
+    "  and print the file from wherever the sender stopped reading to the end; then leave.\n"
+    "  -p PATH  the socket (default: fdpass in the run directory, see README.md)\n"
+    "  -h       show this help\n";
+
+/* What recv_fd() found, when it found no descriptor. */
+enum { NO_FD = -1, NOTHING_SENT = -2 };
+
+/* Close every descriptor an SCM_RIGHTS message brought: refused, they must not stay open. */
+static void close_passed(struct cmsghdr *cmsg)
+{
+    size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+    for (size_t i = 0; i < count; i++) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof fd, sizeof fd);
+        close(fd);
+    }
+}
+
+/*
+ * Receive one descriptor passed with SCM_RIGHTS.  Returns it (close-on-exec); NOTHING_SENT if
+ * the peer closed the connection without sending a byte (a server's "is anyone there?" probe
+ * does that); NO_FD after a message.
+ *
+ * Fix: the original pointed iov_base at the string literal "", so recvmsg() wrote the data byte
+ * into read-only memory (undefined behaviour).  Fix: its control buffer was a char array, not
+ * aligned for struct cmsghdr; the union below is.  Fix: it took CMSG_DATA() of whatever
+ * CMSG_FIRSTHDR() returned -- NULL when no descriptor came -- without checking the level, the
+ * type, the length or MSG_CTRUNC.  Fix: the descriptor it got was not close-on-exec, so any
+ * program it ran would inherit it; MSG_CMSG_CLOEXEC sets that atomically.
+ */
+static int recv_fd(int sock)
+{
+    char byte;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                          .msg_controllen = sizeof control.buf };
+    ssize_t n;
+
+    do
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (n == -1 && errno == EINTR && !ipclab_signal);
+    if (n == -1) {
+        if (errno != EINTR)
+            warn("recvmsg");
+        return NO_FD;
+    }
+    if (n == 0)
+        return NOTHING_SENT;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    bool rights = cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET &&
+                  cmsg->cmsg_type == SCM_RIGHTS;
+    if (msg.msg_flags & MSG_CTRUNC) {
+        /* The kernel closed the descriptors that did not fit; we close those that did. */
+        if (rights)
+            close_passed(cmsg);
+        warnx("more descriptors came than the control buffer holds (MSG_CTRUNC): refusing "
+              "them all");
+        return NO_FD;
+    }
+    if (!rights) {
+        warnx("a byte came, but no descriptor with it");
+        return NO_FD;
+    }
+    if (cmsg->cmsg_len != CMSG_LEN(sizeof(int))) {
+        /* CMSG_SPACE(sizeof(int)) rounds up: on 64-bit Linux there is room for two. */
+        warnx("%zu descriptors came where one was expected: refusing them all",
+              (size_t)((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int)));
+        close_passed(cmsg);
+        return NO_FD;
+    }
+    int fd;
+    memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+    return fd;
+}
+
+/*
+ * Print fd from its current offset to the end.  Fix: the original printed what one read() of
+ * 1024 bytes returned, and no more.  Returns 0, or -1 after a message.
+ */
+static int print_rest(int fd)
+{
+    char buf[IPCLAB_CHUNK];
+    off_t start = lseek(fd, 0, SEEK_CUR);
+    long long total = 0;
+
+    if (start != -1)
+        warnx("received descriptor %d; its offset is already %lld: the sender's reads moved it",
+              fd, (long long)start);
+    else
+        warnx("received descriptor %d (not a seekable file: no offset to show)", fd);
+    for (;;) {
+        ssize_t n = ipclab_read(fd, buf, sizeof buf);
+        if (n == -1) {
+            if (errno != EINTR)
+                warn("read the received descriptor");
+            return -1;
+        }
+        if (n == 0)
+            break;
+        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
+            if (errno != EINTR)
+                warn("write stdout");
+            return -1;
+        }
+        total += n;
+    }
+    if (start != -1)
+        warnx("printed %lld bytes, from offset %lld to the end of the file", total,
+              (long long)start);
+    else
+        warnx("printed %lld bytes, to the end", total);
+    return 0;
+}
+
+int main(int argc, char *argv[])
+{
+    char path[PATH_MAX] = "";
+    int opt;
+
+    ipclab_stderr_by_line();
+    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
+        switch (opt) {
+        case 'p':
+            ipclab_path_arg(path, sizeof path, optarg, usage);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    /* Fix: the original used the fixed /tmp/socket, which any user could have taken. */
+    if (path[0] == '\0')
+        ipclab_run_path(path, sizeof path, "fdpass");
+
+    ipclab_catch_signals();
+    int listenfd = ipclab_serv_listen(path, SOCK_STREAM);
+    if (listenfd == -1)
+        return IPCLAB_EXIT_FAIL;
+    ipclab_ready("waiting for fd_sender on %s", path);
+
+    int status = IPCLAB_EXIT_FAIL;
+    for (bool again = true; again;) {
+        struct ucred cred;
+        int conn = ipclab_serv_accept(listenfd, &cred);
+        if (conn == -1)
+            break;
+        again = false;
+        /* A descriptor from another user would let us read whatever they can: only our own. */
+        if (cred.uid != geteuid()) {
+            warnx("pid %ld connected; refusing a descriptor from uid %ld: only uid %ld's are "
+                  "taken", (long)cred.pid, (long)cred.uid, (long)geteuid());
+        } else {
+            int fd = recv_fd(conn);
+            if (fd == NOTHING_SENT) {
+                /* Someone connected and left without a word -- another fd_receiver asking
+                 * whether this one is alive, say.  Not a sender: wait for the next. */
+                again = true;
+            } else if (fd >= 0) {
+                warnx("fd_sender pid %ld (uid %ld) passed a descriptor", (long)cred.pid,
+                      (long)cred.uid);
+                status = print_rest(fd) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+                close(fd);
+            }
+        }
+        close(conn); /* the sender's cue: we are done with the file */
+    }
+    close(listenfd);
+    /* Fix: the original never removed its socket file; the next bind() failed. */
+    ipclab_remove_socket(path);
+    ipclab_die_of_signal();
+    return status;
+}

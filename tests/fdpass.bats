@@ -1,0 +1,216 @@
+#!/usr/bin/env bats
+# tests/fdpass.bats - fd_sender and fd_receiver: a real descriptor passed over a real UNIX
+# socket, and the one open file description the two processes then share.
+
+# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
+load test_helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+    ipclab_setup
+    F=$BIN/fdpass
+}
+
+teardown() {
+    ipclab_teardown
+    local status=$?
+    [[ -z ${OTHER_DIR:-} ]] || rm -rf "$OTHER_DIR"
+    return "$status"
+}
+
+# pass_file FILE COUNT: the receiver first, then the sender with -n COUNT; both end with 0.
+pass_file() {
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    start_side sender /dev/null "$F/fd_sender" -n "$2" "$1"
+    assert_exit sender 0
+    assert_exit receiver 0
+}
+
+@test "fdpass: the offset is shared: the receiver prints exactly the file minus what the sender read (seed: never shown)" {
+    random_file "$LOG/file.bin" 3145728
+    pass_file "$LOG/file.bin" 1000
+    cmp <(head -c 1000 "$LOG/file.bin") "$LOG/sender.out"
+    cmp <(tail -c +1001 "$LOG/file.bin") "$LOG/receiver.out"
+    run cat "$LOG/receiver.err"
+    assert_line --partial 'its offset is already 1000: the sender'
+    assert_line --partial 'printed 3144728 bytes, from offset 1000 to the end of the file'
+    run cat "$LOG/sender.err"
+    assert_line --partial "my descriptor's offset is now 3145728, the end of the file"
+}
+
+@test "fdpass: mid-read, both processes' descriptors show the same pos in /proc/PID/fdinfo; the receiver's is close-on-exec" {
+    random_file "$LOG/file.bin" 3145728
+    mkfifo "$LOG/receiver.out" # read by nobody yet: the receiver stalls mid-file
+    start_side receiver /dev/null "$F/fd_receiver"
+    exec 7<"$LOG/receiver.out"
+    wait_ready receiver
+    start_side sender /dev/null "$F/fd_sender" -n 1000 "$LOG/file.bin"
+    wait_line receiver 'received descriptor [0-9]+'
+    wait_blocked_in "${PID[receiver]}" 'pipe_write|pipe_wait'
+    local rfd sfd spid rpos spos flags
+    rfd=$(sed -n 's/.*received descriptor \([0-9]*\);.*/\1/p' "$LOG/receiver.err")
+    sfd=$(sed -n 's/.*passing descriptor \([0-9]*\) .*/\1/p' "$LOG/sender.err")
+    spid=$(sed -n 's/.*fd_sender pid \([0-9]*\) .*/\1/p' "$LOG/receiver.err")
+    rpos=$(awk '/^pos:/ { print $2 }' "/proc/${PID[receiver]}/fdinfo/$rfd")
+    spos=$(awk '/^pos:/ { print $2 }' "/proc/$spid/fdinfo/$sfd")
+    (( rpos > 1000 )) || fail "receiver's pos $rpos"
+    assert_equal "$spos" "$rpos" # one open file description: one offset
+    flags=$(awk '/^flags:/ { print $2 }' "/proc/${PID[receiver]}/fdinfo/$rfd")
+    (( (8#$flags & 8#2000000) != 0 )) || fail "the received descriptor is not close-on-exec: flags $flags"
+    cat <&7 >"$LOG/got.bin"
+    exec 7<&-
+    assert_exit receiver 0
+    assert_exit sender 0
+    cmp <(tail -c +1001 "$LOG/file.bin") "$LOG/got.bin"
+}
+
+@test "fdpass: a file of several MiB arrives whole, not 1024 bytes (seed: one read of 1024)" {
+    random_file "$LOG/file.bin" 5242880
+    pass_file "$LOG/file.bin" 0
+    cmp "$LOG/file.bin" "$LOG/receiver.out"
+    assert_equal "$(wc -c <"$LOG/sender.out")" 0
+}
+
+@test "fdpass: the socket is mode 0600 in the run directory, and removed at the end (seed: /tmp/socket, never unlinked)" {
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    [[ -S $IPCLAB_DIR/fdpass ]]
+    assert_equal "$(stat -c %a "$IPCLAB_DIR/fdpass")" 600
+    printf 'x\n' >"$LOG/f.txt"
+    start_side sender /dev/null "$F/fd_sender" "$LOG/f.txt"
+    assert_exit receiver 0
+    [[ ! -e $IPCLAB_DIR/fdpass ]]
+}
+
+@test "fdpass: no receiver -> the sender says how to start one, exit 1" {
+    printf 'x\n' >"$LOG/f.txt"
+    run --separate-stderr timeout 5 "$F/fd_sender" "$LOG/f.txt"
+    assert_failure 1
+    assert_equal "$stderr" "fd_sender: no server at $IPCLAB_DIR/fdpass; start it with ./fdpass/fd_receiver"
+    assert_output '' # it reads nothing before it has a receiver
+}
+
+@test "fdpass: a second receiver on a live one's path is refused; the first keeps serving" {
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    run --separate-stderr timeout 5 "$F/fd_receiver"
+    assert_failure 1
+    [[ $stderr == *"is already in use by a running server"* ]] || fail "$stderr"
+    printf 'still served\n' >"$LOG/f.txt"
+    start_side sender /dev/null "$F/fd_sender" -n 0 "$LOG/f.txt"
+    assert_exit receiver 0
+    assert_equal "$(cat "$LOG/receiver.out")" 'still served'
+}
+
+@test "fdpass: a stale socket left by a killed receiver is reclaimed (seed: bind failed on the second run)" {
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    kill_side receiver KILL
+    wait_exit receiver
+    [[ -S $IPCLAB_DIR/fdpass ]]
+    start_side receiver2 /dev/null "$F/fd_receiver"
+    wait_ready receiver2
+    run cat "$LOG/receiver2.err"
+    assert_line --partial "removed the stale socket $IPCLAB_DIR/fdpass"
+    printf 'x\n' >"$LOG/f.txt"
+    start_side sender /dev/null "$F/fd_sender" "$LOG/f.txt"
+    assert_exit receiver2 0
+}
+
+@test "fdpass: a path too long for sun_path is an error that says so, not a silent cut" {
+    local long
+    long=$LOG/$(printf 'd%.0s' {1..120})
+    run --separate-stderr timeout 5 "$F/fd_receiver" -p "$long"
+    assert_failure 1
+    [[ $stderr == *"a UNIX socket's path holds at most 107"* ]] || fail "$stderr"
+    [[ ! -e ${long:0:107} ]]
+}
+
+@test "fdpass: a regular file at the socket's path is refused and left alone" {
+    printf 'precious\n' >"$LOG/not-a-socket"
+    run --separate-stderr timeout 5 "$F/fd_receiver" -p "$LOG/not-a-socket"
+    assert_failure 1
+    [[ $stderr == *"exists and is not a socket; refusing"* ]] || fail "$stderr"
+    assert_equal "$(cat "$LOG/not-a-socket")" precious
+}
+
+@test "fdpass: SIGTERM to a waiting receiver removes its socket and ends it by SIGTERM" {
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    kill -TERM "${PID[receiver]}"
+    assert_exit receiver $((128 + 15)) 2
+    run cat "$LOG/receiver.err"
+    assert_line 'fd_receiver: SIGTERM: cleaned up, leaving'
+}
+
+# raw_peer PYTHON-CODE: a hand-made sender: connect to the receiver's socket as `s` and run the
+# code (what fd_sender would never send).
+raw_peer() {
+    start_side raw /dev/null python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+$1
+s.recv(1)
+" "$IPCLAB_DIR/fdpass"
+}
+
+@test "fdpass: a byte with no descriptor is refused, not dereferenced (seed: CMSG_FIRSTHDR unchecked)" {
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    raw_peer "s.send(b'F')"
+    assert_exit receiver 1 5
+    run cat "$LOG/receiver.err"
+    assert_line 'fd_receiver: a byte came, but no descriptor with it'
+}
+
+@test "fdpass: two descriptors where one is expected are refused and closed" {
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    raw_peer "socket.send_fds(s, [b'F'], [0, 1])"
+    assert_exit receiver 1 5
+    run cat "$LOG/receiver.err"
+    assert_line 'fd_receiver: 2 descriptors came where one was expected: refusing them all'
+}
+
+@test "fdpass: more descriptors than the control buffer holds: MSG_CTRUNC, refused (seed: unchecked)" {
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    raw_peer "socket.send_fds(s, [b'F'], [0, 1, 2])"
+    assert_exit receiver 1 5
+    run cat "$LOG/receiver.err"
+    assert_line 'fd_receiver: more descriptors came than the control buffer holds (MSG_CTRUNC): refusing them all'
+}
+
+@test "fdpass: a connection that closes without a word is not a sender: the receiver waits on" {
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    raw_peer "s.shutdown(socket.SHUT_WR)"
+    assert_exit raw 0
+    is_alive "${PID[receiver]}"
+    printf 'the real sender\n' >"$LOG/f.txt"
+    start_side sender /dev/null "$F/fd_sender" -n 0 "$LOG/f.txt"
+    assert_exit receiver 0
+    assert_equal "$(cat "$LOG/receiver.out")" 'the real sender'
+}
+
+@test "fdpass: a descriptor from another user is refused (SO_PEERCRED)" {
+    (( EUID == 0 )) || skip "needs root to run the sender as another user (CI runs as root)"
+    # A directory the other user can reach, with its own copy of fd_sender (the tree may sit
+    # where nobody else can enter).
+    OTHER_DIR=$(mktemp -d /tmp/ipclab-fdpass.XXXXXX)
+    chmod 755 "$OTHER_DIR"
+    cp "$F/fd_sender" "$OTHER_DIR/"
+    printf 'from nobody\n' >"$OTHER_DIR/f.txt"
+    chmod 644 "$OTHER_DIR/f.txt"
+    start_side receiver /dev/null "$F/fd_receiver" -p "$OTHER_DIR/sock"
+    wait_ready receiver
+    chmod 666 "$OTHER_DIR/sock" # let the other user connect at all
+    start_side sender /dev/null setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$OTHER_DIR/fd_sender" -p "$OTHER_DIR/sock" "$OTHER_DIR/f.txt"
+    assert_exit receiver 1 5
+    run cat "$LOG/receiver.err"
+    assert_line --partial 'refusing a descriptor from uid 65534'
+    assert_equal "$(cat "$LOG/receiver.out")" ''
+}
