@@ -11,6 +11,7 @@ PROGRAMS := \
 	fifo/fifo_writer fifo/fifo_reader fifo/fifo_chat \
 	msgq/msgq_send msgq/msgq_recv msgq/msgq_chat msgq/pmq_send msgq/pmq_recv \
 	shm/shm_writer shm/shm_reader shm/pshm_writer shm/pshm_reader \
+	unixsock/unix_stream_server unixsock/unix_stream_client \
 	fdpass/fd_sender fdpass/fd_receiver
 
 # Each mechanism once, in the order of PROGRAMS.

@@ -703,7 +703,8 @@ static inline int ipclab_sun(struct sockaddr_un *sa, const char *path)
 
 /*
  * APUE's serv_listen(): a socket of type (SOCK_STREAM or SOCK_DGRAM) bound to path, listening
- * if it is a stream; close-on-exec; the socket file mode 0600.  What is already at path decides:
+ * if it is a stream; close-on-exec and non-blocking (wait with poll()); the socket file mode
+ * 0600.  What is already at path decides:
  * nothing -- go on; a socket a live server answers on -- refuse, and that server keeps serving;
  * a socket nobody answers on (left by a server that was killed) -- stale: remove it; anything
  * else -- refuse, never remove.  Fix: the seeds unlink()ed the path unconditionally (stealing a
@@ -745,7 +746,7 @@ static inline int ipclab_serv_listen(const char *path, int type)
         }
         warnx("removed the stale socket %s (its server is gone)", path);
     }
-    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd == -1) {
         warn("socket");
         return -1;
@@ -764,27 +765,33 @@ static inline int ipclab_serv_listen(const char *path, int type)
 }
 
 /*
- * APUE's serv_accept(): wait for a connection on listenfd (ipclab_poll: a termination signal
- * ends the wait, errno EINTR) and accept it, close-on-exec.  The peer's credentials, which the
- * kernel recorded at connect() and which the peer cannot forge, go in *cred (SO_PEERCRED,
- * Linux).  Returns the connected descriptor, or -1 (EINTR, or after a message).
+ * APUE's serv_accept(): accept a connection on listenfd (which ipclab_serv_listen made
+ * non-blocking), close-on-exec.  With wait, wait for one first (ipclab_poll: a termination
+ * signal ends the wait, errno EINTR); without, return -1 with errno EAGAIN when none is there,
+ * as a poll() loop wants.  The peer's credentials, which the kernel recorded at connect() and
+ * which the peer cannot forge, go in *cred (SO_PEERCRED, Linux).  Returns the connected
+ * descriptor, or -1 (EINTR, EAGAIN, or after a message).
  */
-static inline int ipclab_serv_accept(int listenfd, struct ucred *cred)
+static inline int ipclab_serv_accept(int listenfd, struct ucred *cred, bool wait)
 {
     struct pollfd p = { .fd = listenfd, .events = POLLIN };
 
     for (;;) {
-        if (ipclab_poll(&p, 1) == -1) {
-            if (errno != EINTR)
-                warn("poll");
-            return -1;
-        }
         int fd = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC);
         if (fd == -1) {
-            if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)
-                continue; /* the client gave up already: wait for the next one */
-            warn("accept");
-            return -1;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if (!wait)
+                    return -1;
+                if (ipclab_poll(&p, 1) == -1) {
+                    if (errno != EINTR)
+                        warn("poll");
+                    return -1;
+                }
+            } else if (errno != EINTR && errno != ECONNABORTED) {
+                warn("accept");
+                return -1; /* ECONNABORTED: the client gave up already; try the next */
+            }
+            continue;
         }
         socklen_t len = sizeof *cred;
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) == -1) {

@@ -182,7 +182,7 @@ int main(int argc, char *argv[])
     int status = IPCLAB_EXIT_FAIL;
     for (bool again = true; again;) {
         struct ucred cred;
-        int conn = ipclab_serv_accept(listenfd, &cred);
+        int conn = ipclab_serv_accept(listenfd, &cred, true);
         if (conn == -1)
             break;
         again = false;

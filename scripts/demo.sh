@@ -23,7 +23,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-demo.XXXXXX")
 export IPCLAB_DIR=$work/run
 mkdir -m 700 "$IPCLAB_DIR"
 failed=0
-trap 'rm -rf "$work"' EXIT
+trap '[[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -39,25 +39,35 @@ side() {
         timeout --foreground 30 "$@" <"$stdin" 2>&1 | tee -a "$work/$name.log" | sed -u "s/^/[$name] /"
         echo "${PIPESTATUS[0]}" >"$work/$name.status"
     ) &
+    labeller[$name]=$!
 }
+declare -A labeller=()
 
 # expect NAME REGEX: wait (at most 5 s) until NAME has printed a line matching REGEX.
 expect() {
     ipclab_wait_for "$work/$1.log" "$2" 5 || { echo "demo: $1 never printed /$2/" >&2; exit 1; }
 }
 
-# finish NAME...: wait for each side to end; remember a failure.
+# finish NAME...: wait for each side to end with status 0 (or $expected_status); remember a
+# failure.
 finish() {
     local name status
     for name in "$@"; do
         ipclab_wait_file "$work/$name.status" 10 || { echo "demo: $name did not end" >&2; exit 1; }
         status=$(cat "$work/$name.status")
-        if [[ $status != 0 ]]; then
+        if [[ $status != "${expected_status:-0}" ]]; then
             echo "demo: $name failed (exit status $status)" >&2
             failed=1
         fi
+        wait "${labeller[$name]}" # its labeller, to the last line
     done
-    wait # the labellers
+}
+
+# stop NAME: end a server as Ctrl-C would (SIGINT to the program itself, whose pid its ready
+# line gives), and check that it ended by that signal after cleaning up.
+stop() {
+    kill -INT "$(sed -n 's/.*: ready (pid \([0-9]*\)).*/\1/p' "$work/$1.log" | head -n 1)"
+    expected_status=$((128 + 2)) finish "$1"
 }
 
 demo_pipe() {
@@ -167,6 +177,28 @@ demo_shm() {
     expect preader ': ready'
     side pwriter "$work/pwriter.in" "$ROOT/shm/pshm_writer" -p "$pshm"
     finish pwriter preader
+}
+
+demo_unixsock() {
+    say "unix_stream_server and two unix_stream_clients: one server, one poll() loop, every" \
+        "client served at once; each gets its own bytes back upper-cased, and the server knows" \
+        "each one's pid and uid (SO_PEERCRED)."
+    side server /dev/null "$ROOT/unixsock/unix_stream_server"
+    expect server ': ready'
+    mkfifo "$work/one.in" "$work/two.in"
+    side one "$work/one.in" "$ROOT/unixsock/unix_stream_client"
+    side two "$work/two.in" "$ROOT/unixsock/unix_stream_client"
+    exec 5>"$work/one.in" 6>"$work/two.in"
+    expect server 'client 2 connected'
+    printf 'hello from the first client\n' >&5
+    expect one '^HELLO FROM THE FIRST CLIENT$'
+    printf 'and from the second\n' >&6
+    expect two '^AND FROM THE SECOND$'
+    exec 5>&- 6>&-
+    finish one two
+    expect server 'client 2 .* finished'
+    say "Ctrl-C (SIGINT) ends the server, which removes its socket."
+    stop server
 }
 
 demo_fdpass() {

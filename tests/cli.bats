@@ -102,6 +102,11 @@ malformed_arguments() {
         usage_error "$prog" -p /a/b
         usage_error "$prog" extra
         ;;
+    unixsock/unix_stream_server | unixsock/unix_stream_client)
+        usage_error "$prog" -p ''
+        usage_error "$prog" -p "$long_path"
+        usage_error "$prog" extra
+        ;;
     fdpass/fd_receiver)
         usage_error "$prog" -p ''
         usage_error "$prog" extra

@@ -1,0 +1,163 @@
+#!/usr/bin/env bats
+# tests/unixsock.bats - unix_stream_server and unix_stream_client on a real UNIX-domain socket.
+
+# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
+# shellcheck disable=SC2018,SC2019 # tr a-z A-Z under LC_ALL=C: ASCII letters, on purpose
+load test_helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+    ipclab_setup
+    U=$BIN/unixsock
+}
+
+teardown() {
+    ipclab_teardown
+}
+
+start_server() {
+    start_side server /dev/null "$U/unix_stream_server"
+    wait_ready server
+}
+
+@test "unix_stream: 1 MiB of random binary comes back upper-cased, every other byte as it was (seed: toupper on a signed char)" {
+    random_file "$LOG/in.bin" 1048576
+    start_server
+    start_side client "$LOG/in.bin" "$U/unix_stream_client"
+    assert_exit client 0
+    cmp <(LC_ALL=C tr a-z A-Z <"$LOG/in.bin") "$LOG/client.out"
+    cmp "$LOG/in.bin" "$LOG/server.out" # the server prints what it receives
+    run cat "$LOG/client.err"
+    assert_line 'unix_stream_client: the server closed the connection: 1048576 bytes sent, 1048576 received'
+}
+
+@test "unix_stream: 20 clients at once each get exactly their own data back (seed: one client, then exit)" {
+    local i
+    start_server
+    for i in {1..20}; do
+        random_file "$LOG/in$i.bin" 65536
+        start_side "c$i" "$LOG/in$i.bin" "$U/unix_stream_client"
+    done
+    for i in {1..20}; do
+        assert_exit "c$i" 0
+        cmp <(LC_ALL=C tr a-z A-Z <"$LOG/in$i.bin") "$LOG/c$i.out"
+    done
+    run grep -c 'finished after 65536 bytes' "$LOG/server.err"
+    assert_output 20
+    is_alive "${PID[server]}" # and it serves on
+}
+
+@test "unix_stream: in a terminal-like session each line's reply comes back before the next is sent (seed: one read() per reply)" {
+    start_server
+    start_fed client "$U/unix_stream_client"
+    printf 'first line\n' >&5
+    wait_output client '^FIRST LINE$'
+    printf 'second line\n' >&5
+    wait_output client '^SECOND LINE$'
+    exec 5>&-
+    assert_exit client 0
+}
+
+@test "unix_stream: the server names each client's pid and uid (SO_PEERCRED; seed: stat() of a bound path)" {
+    start_server
+    printf 'who am I\n' >"$LOG/in.txt"
+    start_side client "$LOG/in.txt" "$U/unix_stream_client"
+    assert_exit client 0
+    run cat "$LOG/server.err"
+    assert_line --regexp "^unix_stream_server: client 1 connected: pid [0-9]+, uid $EUID\$"
+}
+
+@test "unix_stream: the socket is mode 0600 in the run directory (seed: relative foo.socket); the client binds nothing (seed: /var/tmp/<pid>)" {
+    start_server
+    assert_equal "$(stat -c %a "$IPCLAB_DIR/unix_stream")" 600
+    start_fed client "$U/unix_stream_client"
+    printf 'x\n' >&5
+    wait_output client '^X$'
+    assert_equal "$(ls -A "$IPCLAB_DIR")" unix_stream
+    exec 5>&-
+    assert_exit client 0
+}
+
+@test "unix_stream: a second server on a live one's path is refused; the first keeps serving (seed: unlink() stole it)" {
+    start_server
+    run --separate-stderr timeout 5 "$U/unix_stream_server"
+    assert_failure 1
+    [[ $stderr == *"is already in use by a running server; refusing"* ]] || fail "$stderr"
+    [[ -S $IPCLAB_DIR/unix_stream ]]
+    printf 'still here\n' >"$LOG/in.txt"
+    start_side client "$LOG/in.txt" "$U/unix_stream_client"
+    assert_exit client 0
+    assert_equal "$(cat "$LOG/client.out")" 'STILL HERE'
+}
+
+@test "unix_stream: a stale socket left by a killed server is reclaimed" {
+    start_server
+    kill_side server KILL
+    wait_exit server
+    [[ -S $IPCLAB_DIR/unix_stream ]]
+    start_side server2 /dev/null "$U/unix_stream_server"
+    wait_ready server2
+    run cat "$LOG/server2.err"
+    assert_line --partial 'removed the stale socket'
+    printf 'new server\n' >"$LOG/in.txt"
+    start_side client "$LOG/in.txt" "$U/unix_stream_client"
+    assert_exit client 0
+    assert_equal "$(cat "$LOG/client.out")" 'NEW SERVER'
+}
+
+@test "unix_stream: a path too long for sun_path is an error that says so, for server and client" {
+    local long
+    long=$LOG/$(printf 's%.0s' {1..120})
+    run --separate-stderr timeout 5 "$U/unix_stream_server" -p "$long"
+    assert_failure 1
+    [[ $stderr == *"a UNIX socket's path holds at most 107"* ]] || fail "$stderr"
+    run --separate-stderr timeout 5 "$U/unix_stream_client" -p "$long" </dev/null
+    assert_failure 1
+    [[ $stderr == *"a UNIX socket's path holds at most 107"* ]] || fail "$stderr"
+}
+
+@test "unix_stream: no server -> the client says how to start one, exit 1" {
+    run --separate-stderr timeout 5 "$U/unix_stream_client" </dev/null
+    assert_failure 1
+    assert_equal "$stderr" "unix_stream_client: no server at $IPCLAB_DIR/unix_stream; start it with ./unixsock/unix_stream_server"
+}
+
+@test "unix_stream: SIGTERM to the server removes its socket; a connected client is told, exit 1" {
+    start_server
+    start_fed client "$U/unix_stream_client"
+    printf 'before\n' >&5
+    wait_output client '^BEFORE$'
+    kill -TERM "${PID[server]}"
+    assert_exit server $((128 + 15)) 2
+    assert_exit client 1 2
+    run cat "$LOG/client.err"
+    assert_line 'unix_stream_client: the server closed the connection before our end of input'
+    [[ ! -e $IPCLAB_DIR/unix_stream ]]
+}
+
+@test "unix_stream: the server SIGKILLed mid-conversation -> the client ends within 2 s, exit 1, not killed by SIGPIPE" {
+    start_server
+    start_fed client "$U/unix_stream_client"
+    printf 'before\n' >&5
+    wait_output client '^BEFORE$'
+    kill_side server KILL
+    assert_exit client 1 2
+    run cat "$LOG/client.err"
+    assert_line 'unix_stream_client: the server closed the connection before our end of input'
+    exec 5>&-
+    rm "$IPCLAB_DIR/unix_stream" # what SIGKILL left (the stale-socket test shows it reclaimed)
+}
+
+@test "unix_stream: a client that stops reading its replies does not stall the others" {
+    random_file "$LOG/big.bin" 4194304
+    mkfifo "$LOG/slow.out" # opened, never read: the slow client's replies back up
+    start_server
+    start_side slow "$LOG/big.bin" "$U/unix_stream_client"
+    exec 7<"$LOG/slow.out"
+    wait_blocked_in "$(pgrep -n -x unix_stream_cli)" 'pipe_write|pipe_wait'
+    printf 'am I served?\n' >"$LOG/in.txt"
+    start_side quick "$LOG/in.txt" "$U/unix_stream_client"
+    assert_exit quick 0 5
+    assert_equal "$(cat "$LOG/quick.out")" 'AM I SERVED?'
+    exec 7<&-
+}

@@ -1,0 +1,192 @@
+/*
+ * unix_stream_client - send stdin to unix_stream_server and print its upper-cased replies.
+ *
+ * The client connects to the server's path and then does two things at once, with poll(2):
+ * sends what it reads on stdin, and prints what the server sends back.  A stream socket keeps
+ * no message boundaries -- one reply may come in pieces, or several in one -- so it never
+ * assumes that one read() is one answer.  At end of input it half-closes the connection
+ * (shutdown(SHUT_WR): "nothing more from me") and reads on until the server has answered
+ * everything and closed its side.
+ *
+ * Run it in two terminals (the server first):
+ *     terminal 1:  ./unixsock/unix_stream_server
+ *     terminal 2:  ./unixsock/unix_stream_client
+ * What you should see in terminal 2, typing "hello" and then Ctrl-D:
+ *     unix_stream_client: connected to /tmp/ipclab-1000/unix_stream
+ *     hello
+ *     HELLO
+ *     unix_stream_client: the server closed the connection: 6 bytes sent, 6 received
+ * Whole files work too: ./unixsock/unix_stream_client < in > out.
+ *
+ * Mirrors seed 001 (dmclient.c, with APUE's cli_conn) and seed 000's AF_UNIX client.  Build
+ * alone:
+ *     cc -o unix_stream_client unix_stream_client.c
+ */
+#define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED in the shared socket helpers: Linux */
+
+#include "../common/ipclab.h"
+
+static const char usage[] =
+    "usage: unix_stream_client [-p PATH]\n"
+    "  Send stdin to unix_stream_server over the UNIX stream socket PATH and print what it\n"
+    "  sends back; at end of input, wait for the last of it.\n"
+    "  -p PATH  the server's socket (default: unix_stream in the run directory, see README.md)\n"
+    "  -h       show this help\n";
+
+/* The conversation's state. */
+struct conv {
+    int sock;
+    char out[IPCLAB_CHUNK]; /* read from stdin, not yet sent */
+    size_t out_len, out_off;
+    bool in_eof, shut;      /* stdin ended; we half-closed */
+    long long sent, received;
+};
+
+/* stdin is readable: take a chunk to send, or at its end half-close once all is sent. */
+static int take_input(struct conv *c)
+{
+    ssize_t n = read(STDIN_FILENO, c->out, sizeof c->out);
+
+    if (n == -1) {
+        if (errno == EINTR)
+            return 0;
+        warn("read stdin");
+        return -1;
+    }
+    if (n == 0)
+        c->in_eof = true;
+    c->out_len = (size_t)n;
+    c->out_off = 0;
+    return 0;
+}
+
+/* The socket can take more: send what we can.  Fix: the original ignored write()'s result. */
+static int send_some(struct conv *c)
+{
+    ssize_t n = send(c->sock, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+
+    if (n == -1) {
+        if (errno == EINTR || errno == EAGAIN)
+            return 0;
+        if (errno == EPIPE || errno == ECONNRESET)
+            warnx("the server went away");
+        else
+            warn("send");
+        return -1;
+    }
+    c->out_off += (size_t)n;
+    c->sent += n;
+    if (c->out_off == c->out_len)
+        c->out_len = c->out_off = 0;
+    return 0;
+}
+
+/*
+ * The server sent something: print it.  Returns 1 when the server has closed, 0 to go on, -1
+ * on error.  Fix: the original read once per line sent and printed that one read(), as if a
+ * stream kept messages apart; it wrote -1 bytes when read() failed.
+ */
+static int print_reply(struct conv *c)
+{
+    char buf[IPCLAB_CHUNK];
+    ssize_t n = read(c->sock, buf, sizeof buf);
+
+    if (n == -1) {
+        if (errno == EINTR || errno == EAGAIN)
+            return 0;
+        if (errno != ECONNRESET)
+            warn("read");
+        else
+            warnx("the server went away");
+        return -1;
+    }
+    if (n == 0)
+        return 1;
+    if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
+        if (errno != EINTR)
+            warn("write stdout");
+        return -1;
+    }
+    c->received += n;
+    return 0;
+}
+
+/* Talk until the server closes after our end of input.  Returns 0, or -1. */
+static int talk(struct conv *c)
+{
+    for (;;) {
+        if (c->in_eof && c->out_len == 0 && !c->shut) {
+            if (shutdown(c->sock, SHUT_WR) == -1) {
+                warn("shutdown");
+                return -1;
+            }
+            c->shut = true;
+        }
+        struct pollfd fds[2] = {
+            { .fd = c->in_eof || c->out_len > 0 ? -1 : STDIN_FILENO, .events = POLLIN },
+            { .fd = c->sock, .events = POLLIN | (c->out_len > 0 ? POLLOUT : 0) },
+        };
+        if (ipclab_poll(fds, 2) == -1) {
+            if (errno != EINTR)
+                warn("poll");
+            return -1;
+        }
+        if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            int r = print_reply(c);
+            if (r == -1)
+                return -1;
+            if (r == 1) {
+                if (c->shut) {
+                    warnx("the server closed the connection: %lld bytes sent, %lld received",
+                          c->sent, c->received);
+                    return 0;
+                }
+                warnx("the server closed the connection before our end of input");
+                return -1;
+            }
+        }
+        if ((fds[1].revents & POLLOUT) && send_some(c) == -1)
+            return -1;
+        if ((fds[0].revents & (POLLIN | POLLHUP)) && take_input(c) == -1)
+            return -1;
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    char path[PATH_MAX] = "";
+    int opt;
+
+    ipclab_stderr_by_line();
+    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
+        switch (opt) {
+        case 'p':
+            ipclab_path_arg(path, sizeof path, optarg, usage);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (path[0] == '\0')
+        ipclab_run_path(path, sizeof path, "unix_stream");
+
+    ipclab_catch_signals();
+    /* Fix: the original's cliConn() bound the client to the predictable /var/tmp/<pid>,
+     * unlink()ing whatever was there first, and never removed it: the files piled up.  A client
+     * needs no address of its own on a stream socket; SO_PEERCRED tells the server who it is. */
+    struct conv c = { .sock = ipclab_cli_conn(path, SOCK_STREAM, "./unixsock/unix_stream_server") };
+    if (c.sock == -1)
+        return IPCLAB_EXIT_FAIL;
+    if (fcntl(c.sock, F_SETFL, fcntl(c.sock, F_GETFL) | O_NONBLOCK) == -1)
+        err(IPCLAB_EXIT_FAIL, "fcntl O_NONBLOCK");
+    warnx("connected to %s", path);
+    int status = talk(&c) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+    close(c.sock);
+    ipclab_die_of_signal();
+    return status;
+}

@@ -1,0 +1,210 @@
+/*
+ * unix_stream_server - an upper-casing echo server on a UNIX-domain stream socket.
+ *
+ * A UNIX-domain socket is a socket whose address is a path in the file system: like a FIFO it
+ * has a name, but it is two-way, one connection per client, and the kernel tells the server
+ * who each client is (SO_PEERCRED: pid, uid, gid).  The server listens on its path; each
+ * client connects, sends bytes, and gets them back with ASCII letters upper-cased.  One
+ * process serves every client at once with poll(2); it runs until Ctrl-C or SIGTERM, then
+ * removes its socket.
+ *
+ * Run it in two terminals (the server first: a client needs a listening server):
+ *     terminal 1:  ./unixsock/unix_stream_server
+ *     terminal 2:  ./unixsock/unix_stream_client
+ * What you should see in terminal 1 (pids and paths vary), once terminal 2 typed "hello":
+ *     unix_stream_server: ready (pid 4242): listening on /tmp/ipclab-1000/unix_stream; ...
+ *     unix_stream_server: client 1 connected: pid 4250, uid 1000
+ *     hello
+ * and in terminal 2 the reply, HELLO.  More clients can connect at the same time.
+ *
+ * Mirrors seed 001 (dmserver.c, with APUE's serv_listen and serv_accept) and seed 000's
+ * AF_UNIX server.  Build alone:
+ *     cc -o unix_stream_server unix_stream_server.c
+ */
+#define _GNU_SOURCE /* SO_PEERCRED and struct ucred, accept4, ppoll: Linux */
+
+#include "../common/ipclab.h"
+
+static const char usage[] =
+    "usage: unix_stream_server [-p PATH]\n"
+    "  Serve any number of clients on the UNIX stream socket PATH: send each one back what it\n"
+    "  sends, ASCII letters upper-cased; print what arrives on stdout and who connects on\n"
+    "  stderr.  Runs until SIGINT or SIGTERM, then removes PATH.\n"
+    "  -p PATH  the socket (default: unix_stream in the run directory, see README.md)\n"
+    "  -h       show this help\n";
+
+#define MAX_CLIENTS 64
+
+/* One connected client.  A reply waits in out until the client takes it: the server never
+ * blocks on one client, and reads nothing more from it until its reply is gone. */
+struct client {
+    int fd;                 /* -1: a free slot */
+    int id;                 /* its number, for the messages */
+    pid_t pid;              /* from SO_PEERCRED */
+    uid_t uid;
+    char out[IPCLAB_CHUNK]; /* the reply not yet written */
+    size_t out_len, out_off;
+    bool eof;               /* the client has sent all it will send */
+    long long bytes;
+};
+
+/* A new connection: take it, non-blocking, and say who it is (SO_PEERCRED).  Fix: the original
+ * learned the client's uid by stat() on the path the client had bound, which a client that does
+ * not bind has not got, and which says who made the file, not who connected. */
+static void add_client(int listenfd, struct client *c, int id)
+{
+    struct ucred cred;
+    int fd = ipclab_serv_accept(listenfd, &cred, false);
+
+    if (fd == -1)
+        return; /* EAGAIN: the client gave up before we took it; or after a message */
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
+        warn("fcntl O_NONBLOCK");
+        close(fd);
+        return;
+    }
+    *c = (struct client){ .fd = fd, .id = id, .pid = cred.pid, .uid = cred.uid };
+    warnx("client %d connected: pid %ld, uid %ld", id, (long)cred.pid, (long)cred.uid);
+}
+
+static void drop_client(struct client *c, const char *why)
+{
+    warnx("client %d (pid %ld) %s after %lld bytes", c->id, (long)c->pid, why, c->bytes);
+    close(c->fd);
+    c->fd = -1;
+}
+
+/*
+ * The client sent something: print it, upper-case it, queue it as the reply.
+ *
+ * Fix: the original upper-cased `n` bytes -- a variable that did not exist -- with toupper() on
+ * plain chars (undefined for bytes above 127), and on a read() error (-1) went on to write -1
+ * bytes.  Its server then answered one client and exited.
+ */
+static void receive(struct client *c)
+{
+    ssize_t n = read(c->fd, c->out, sizeof c->out);
+
+    if (n == -1) {
+        if (errno == EINTR || errno == EAGAIN)
+            return;
+        drop_client(c, errno == ECONNRESET ? "reset the connection" : "failed");
+        return;
+    }
+    if (n == 0) {
+        c->eof = true; /* it half-closed: answer what is pending, then close */
+        if (c->out_len == 0)
+            drop_client(c, "finished");
+        return;
+    }
+    if (ipclab_write_all(STDOUT_FILENO, c->out, (size_t)n) == -1 && errno != EINTR)
+        warn("write stdout");
+    ipclab_upcase(c->out, (size_t)n);
+    c->out_len = (size_t)n;
+    c->out_off = 0;
+    c->bytes += n;
+}
+
+/* Write what we can of the pending reply.  Fix: the original ignored write()'s result, so a
+ * partial write lost the rest.  MSG_NOSIGNAL: a client that has gone is EPIPE, not SIGPIPE. */
+static void reply(struct client *c)
+{
+    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+
+    if (n == -1) {
+        if (errno != EINTR && errno != EAGAIN)
+            drop_client(c, "went away before its reply");
+        return;
+    }
+    c->out_off += (size_t)n;
+    if (c->out_off == c->out_len) {
+        c->out_len = c->out_off = 0;
+        if (c->eof)
+            drop_client(c, "finished");
+    }
+}
+
+/* Serve until a termination signal.  One poll() watches the listening socket and every client:
+ * a client with a reply pending is watched for POLLOUT, the others for POLLIN. */
+static void serve(int listenfd)
+{
+    static struct client clients[MAX_CLIENTS];
+    struct pollfd fds[MAX_CLIENTS + 1];
+    int next_id = 1;
+
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        clients[i].fd = -1;
+    for (;;) {
+        int free_slot = -1;
+        fds[0] = (struct pollfd){ .fd = listenfd, .events = POLLIN };
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+            struct client *c = &clients[i];
+            fds[i + 1] = (struct pollfd){ .fd = c->fd, .events = c->out_len > 0 ? POLLOUT
+                                                                 : c->eof ? 0 : POLLIN };
+            if (c->fd == -1 && free_slot == -1)
+                free_slot = i;
+        }
+        if (free_slot == -1)
+            fds[0].fd = -1; /* full: new clients wait in the listen queue */
+        if (ipclab_poll(fds, MAX_CLIENTS + 1) == -1) {
+            if (errno != EINTR)
+                warn("poll");
+            break;
+        }
+        if (fds[0].revents & POLLIN)
+            add_client(listenfd, &clients[free_slot], next_id++);
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+            struct client *c = &clients[i];
+            short ev = fds[i + 1].revents;
+            if (c->fd == -1 || ev == 0 || fds[i + 1].fd != c->fd)
+                continue;
+            if (c->out_len > 0)
+                reply(c);
+            else
+                receive(c);
+        }
+    }
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (clients[i].fd != -1)
+            close(clients[i].fd);
+}
+
+int main(int argc, char *argv[])
+{
+    char path[PATH_MAX] = "";
+    int opt;
+
+    ipclab_stderr_by_line();
+    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
+        switch (opt) {
+        case 'p':
+            ipclab_path_arg(path, sizeof path, optarg, usage);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    /* Fix: the original used the relative "foo.socket": client and server had to be started in
+     * the same directory. */
+    if (path[0] == '\0')
+        ipclab_run_path(path, sizeof path, "unix_stream");
+
+    ipclab_catch_signals();
+    /* Fix: the original's servListen() unlink()ed the path first, stealing the address of a
+     * server already running there; ipclab_serv_listen() refuses a live one, reclaims a stale
+     * one. */
+    int listenfd = ipclab_serv_listen(path, SOCK_STREAM);
+    if (listenfd == -1)
+        return IPCLAB_EXIT_FAIL;
+    ipclab_ready("listening on %s; up to %d clients at a time", path, MAX_CLIENTS);
+    serve(listenfd);
+    close(listenfd);
+    ipclab_remove_socket(path);
+    ipclab_die_of_signal();
+    return IPCLAB_EXIT_FAIL; /* only a signal or a failed poll() ends the loop */
+}
