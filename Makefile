@@ -12,6 +12,7 @@ PROGRAMS := \
 	msgq/msgq_send msgq/msgq_recv msgq/msgq_chat msgq/pmq_send msgq/pmq_recv \
 	shm/shm_writer shm/shm_reader shm/pshm_writer shm/pshm_reader \
 	unixsock/unix_stream_server unixsock/unix_stream_client \
+	unixsock/unix_dgram_server unixsock/unix_dgram_client \
 	fdpass/fd_sender fdpass/fd_receiver
 
 # Each mechanism once, in the order of PROGRAMS.

@@ -199,6 +199,22 @@ demo_unixsock() {
     expect server 'client 2 .* finished'
     say "Ctrl-C (SIGINT) ends the server, which removes its socket."
     stop server
+
+    say "unix_dgram_server and unix_dgram_client: datagrams keep their boundaries. The client" \
+        "binds an address of its own so that the server can answer; two lines, two datagrams."
+    side dserver /dev/null "$ROOT/unixsock/unix_dgram_server"
+    expect dserver ': ready'
+    mkfifo "$work/dclient.in"
+    side dclient "$work/dclient.in" "$ROOT/unixsock/unix_dgram_client"
+    exec 5>"$work/dclient.in"
+    printf 'one datagram\n' >&5
+    expect dclient '^ONE DATAGRAM$'
+    printf 'and another\n' >&5
+    expect dclient '^AND ANOTHER$'
+    exec 5>&-
+    finish dclient
+    expect dserver 'end of data'
+    stop dserver
 }
 
 demo_fdpass() {

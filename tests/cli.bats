@@ -102,7 +102,8 @@ malformed_arguments() {
         usage_error "$prog" -p /a/b
         usage_error "$prog" extra
         ;;
-    unixsock/unix_stream_server | unixsock/unix_stream_client)
+    unixsock/unix_stream_server | unixsock/unix_stream_client | unixsock/unix_dgram_server | \
+        unixsock/unix_dgram_client)
         usage_error "$prog" -p ''
         usage_error "$prog" -p "$long_path"
         usage_error "$prog" extra

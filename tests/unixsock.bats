@@ -161,3 +161,105 @@ start_server() {
     assert_equal "$(cat "$LOG/quick.out")" 'AM I SERVED?'
     exec 7<&-
 }
+
+# ---------------------------------------------------------------- unix_dgram
+
+start_dgram_server() {
+    start_side server /dev/null "$U/unix_dgram_server"
+    wait_ready server
+}
+
+@test "unix_dgram: 1 MiB of random binary, 256 datagrams, each answered upper-cased" {
+    random_file "$LOG/in.bin" 1048576
+    start_dgram_server
+    start_side client "$LOG/in.bin" "$U/unix_dgram_client"
+    assert_exit client 0
+    cmp <(LC_ALL=C tr a-z A-Z <"$LOG/in.bin") "$LOG/client.out"
+    cmp "$LOG/in.bin" "$LOG/server.out"
+    run cat "$LOG/server.err"
+    assert_line --regexp 'end of data from .*/unix_dgram_client\.[0-9]+: 1048576 bytes in 256 datagram\(s\)$'
+}
+
+@test "unix_dgram: each line typed is one datagram, answered before the next (seed: the client could get no reply)" {
+    start_dgram_server
+    start_fed client "$U/unix_dgram_client"
+    printf 'one\n' >&5
+    wait_output client '^ONE$'
+    printf 'two\n' >&5
+    wait_output client '^TWO$'
+    exec 5>&-
+    assert_exit client 0
+    run cat "$LOG/server.err"
+    assert_line --regexp ': 8 bytes in 2 datagram\(s\)$'
+}
+
+@test "unix_dgram: the client's own address is a 0600 socket in the run directory, removed when it leaves" {
+    start_dgram_server
+    start_fed client "$U/unix_dgram_client"
+    printf 'x\n' >&5
+    wait_output client '^X$'
+    local own
+    own=$(sed -n 's/.*: bound to \([^;]*\);.*/\1/p' "$LOG/client.err")
+    [[ -S $own && $own == "$IPCLAB_DIR"/unix_dgram_client.* ]] || fail "client address: $own"
+    assert_equal "$(stat -c %a "$own")" 600
+    exec 5>&-
+    assert_exit client 0
+    [[ ! -e $own ]]
+}
+
+# raw_dgram PYTHON-CODE: a hand-made datagram sender `s` (unbound unless the code binds it).
+raw_dgram() {
+    start_side raw /dev/null python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+$1
+" "$IPCLAB_DIR/unix_dgram"
+}
+
+@test "unix_dgram: a datagram over the limit is reported and dropped, never printed cut short (seed: MSG_TRUNC unchecked)" {
+    start_dgram_server
+    raw_dgram "s.sendto(b'y' * 5000, sys.argv[1])"
+    assert_exit raw 0
+    wait_line server 'dropped a datagram of 5000 bytes from an unbound socket: more than the 4096'
+    assert_equal "$(wc -c <"$LOG/server.out")" 0
+    printf 'still serving\n' >"$LOG/in.txt"
+    start_side client "$LOG/in.txt" "$U/unix_dgram_client"
+    assert_exit client 0
+    assert_equal "$(cat "$LOG/client.out")" 'STILL SERVING'
+}
+
+@test "unix_dgram: a datagram from an unbound socket is printed exactly; the server says it cannot reply (seed's client)" {
+    start_dgram_server
+    raw_dgram "s.sendto(b'Hello, server!', sys.argv[1])"
+    assert_exit raw 0
+    wait_line server 'a datagram from an unbound socket: no address to reply to'
+    assert_equal "$(cat "$LOG/server.out")" 'Hello, server!' # and nothing after it (seed: no NUL)
+}
+
+@test "unix_dgram: the server SIGKILLed while the client waits -> the client says so within 2 s, exit 1, its socket removed" {
+    start_dgram_server
+    start_fed client "$U/unix_dgram_client"
+    printf 'before\n' >&5
+    wait_output client '^BEFORE$'
+    kill_side server KILL
+    printf 'after\n' >&5
+    assert_exit client 1 2
+    run cat "$LOG/client.err"
+    assert_line --regexp 'the server at .* has gone'
+    exec 5>&-
+    rm "$IPCLAB_DIR/unix_dgram" # what SIGKILL left of the server
+}
+
+@test "unix_dgram: no server -> the client says how to start one, exit 1, and leaves no socket" {
+    run --separate-stderr timeout 5 "$U/unix_dgram_client" </dev/null
+    assert_failure 1
+    [[ $stderr == *"no server at $IPCLAB_DIR/unix_dgram; start it with ./unixsock/unix_dgram_server"* ]] ||
+        fail "$stderr"
+}
+
+@test "unix_dgram: SIGTERM to the server removes its socket (seed: unlink() unreachable after while(true))" {
+    start_dgram_server
+    kill -TERM "${PID[server]}"
+    assert_exit server $((128 + 15)) 2
+    [[ ! -e $IPCLAB_DIR/unix_dgram ]]
+}

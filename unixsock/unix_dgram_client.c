@@ -1,0 +1,187 @@
+/*
+ * unix_dgram_client - send stdin to unix_dgram_server as datagrams, print the replies.
+ *
+ * Each read() of stdin (a line from a terminal, at most 4096 bytes from a file) becomes one
+ * datagram.  To be answered, the client binds an address of its own -- a socket file in the
+ * run directory, removed when it leaves -- and connect()s to the server, which makes the
+ * server the default destination and the only sender it accepts datagrams from.  It sends one
+ * datagram, waits for its reply, then sends the next; at end of input it sends an empty
+ * datagram and waits for the server's empty answer.
+ *
+ * A datagram socket gets no end-of-file and no hang-up when the server dies: a client waiting
+ * for a reply would wait forever.  So while it waits it looks, five times a second, whether a
+ * server still answers at the path.
+ *
+ * Run it in two terminals (the server first):
+ *     terminal 1:  ./unixsock/unix_dgram_server
+ *     terminal 2:  ./unixsock/unix_dgram_client
+ * What you should see in terminal 2, typing "hello", then Ctrl-D:
+ *     unix_dgram_client: bound to /tmp/ipclab-1000/unix_dgram_client.4250; server ...
+ *     hello
+ *     HELLO
+ *     unix_dgram_client: end of input: 6 bytes in 1 datagram(s), each answered
+ *
+ * Mirrors seed 002, Domain UDP (客户端样例).  Build alone:
+ *     cc -o unix_dgram_client unix_dgram_client.c
+ */
+#define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED in the shared socket helpers: Linux */
+
+#include "../common/ipclab.h"
+
+static const char usage[] =
+    "usage: unix_dgram_client [-p PATH]\n"
+    "  Send stdin to unix_dgram_server over the UNIX datagram socket PATH, one datagram of at\n"
+    "  most 4096 bytes per read, and print each reply.  The client binds its own socket,\n"
+    "  unix_dgram_client.<pid> in the run directory, so that the server can answer.\n"
+    "  -p PATH  the server's socket (default: unix_dgram in the run directory, see README.md)\n"
+    "  -h       show this help\n";
+
+#define DGRAM_MAX 4096
+
+/* Does a server still answer at path?  A datagram connect() sends nothing: it fails with
+ * ECONNREFUSED when the socket file is there but nobody has it bound. */
+static bool server_alive(const char *path)
+{
+    struct sockaddr_un sa;
+    int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    bool alive = probe != -1 && ipclab_sun(&sa, path) == 0 &&
+                 connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+
+    if (probe != -1)
+        close(probe);
+    return alive;
+}
+
+/* Wait for the reply to what we sent, and print it.  Returns its length, or -1. */
+static ssize_t await_reply(int fd, const char *server)
+{
+    static char buf[DGRAM_MAX];
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+
+    for (;;) {
+        int ready = poll(&p, 1, 200);
+        if (ready == -1 && errno != EINTR) {
+            warn("poll");
+            return -1;
+        }
+        if (ipclab_signal)
+            return -1;
+        if (ready == 0) {
+            if (!server_alive(server)) {
+                warnx("the server at %s has gone; no reply will come", server);
+                return -1;
+            }
+            continue;
+        }
+        if (ready == -1)
+            continue;
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_TRUNC);
+        if (n == -1) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            warn("recv");
+            return -1;
+        }
+        if (n > DGRAM_MAX) {
+            warnx("a reply of %zd bytes came, more than %d: cut short (MSG_TRUNC)", n,
+                  DGRAM_MAX);
+            return -1;
+        }
+        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
+            if (errno != EINTR)
+                warn("write stdout");
+            return -1;
+        }
+        return n;
+    }
+}
+
+/* Send stdin, datagram by datagram, each answered before the next; then the empty end. */
+static int talk(int fd, const char *server)
+{
+    static char buf[DGRAM_MAX];
+    long long total = 0, count = 0;
+
+    for (;;) {
+        ssize_t n = ipclab_read(STDIN_FILENO, buf, sizeof buf);
+        if (n == -1) {
+            if (errno != EINTR)
+                warn("read stdin");
+            return -1;
+        }
+        /* A datagram goes whole or not at all.  ECONNREFUSED: nobody has the server's path
+         * bound any more. */
+        if (send(fd, buf, (size_t)n, 0) == -1) {
+            if (errno == ECONNREFUSED)
+                warnx("the server at %s has gone", server);
+            else if (errno != EINTR)
+                warn("send");
+            return -1;
+        }
+        ssize_t got = await_reply(fd, server);
+        if (got == -1)
+            return -1;
+        if (got != n) {
+            warnx("sent %zd bytes, the reply has %zd", n, got);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        total += n;
+        count++;
+    }
+    warnx("end of input: %lld bytes in %lld datagram(s), each answered", total, count);
+    return 0;
+}
+
+int main(int argc, char *argv[])
+{
+    char server[PATH_MAX] = "", self[PATH_MAX], name[64];
+    int opt;
+
+    ipclab_stderr_by_line();
+    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
+        switch (opt) {
+        case 'p':
+            ipclab_path_arg(server, sizeof server, optarg, usage);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (server[0] == '\0')
+        ipclab_run_path(server, sizeof server, "unix_dgram");
+
+    ipclab_catch_signals();
+    /* Fix: the original client bound no address, so the server had nowhere to send a reply.
+     * Ours binds one in the run directory (0600, like every socket of ours) and removes it. */
+    snprintf(name, sizeof name, "unix_dgram_client.%ld", (long)getpid());
+    ipclab_run_path(self, sizeof self, name);
+    int fd = ipclab_serv_listen(self, SOCK_DGRAM);
+    if (fd == -1)
+        return IPCLAB_EXIT_FAIL;
+    int status = IPCLAB_EXIT_FAIL;
+    struct sockaddr_un sa;
+    if (ipclab_sun(&sa, server) == 0) {
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
+            if (errno == ENOENT || errno == ECONNREFUSED)
+                warnx("no server at %s; start it with ./unixsock/unix_dgram_server", server);
+            else
+                warn("connect %s", server);
+        } else {
+            /* The socket is non-blocking (ipclab_serv_listen); sends wait, replies are polled. */
+            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+            warnx("bound to %s; server %s", self, server);
+            status = talk(fd, server) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+        }
+    }
+    close(fd);
+    ipclab_remove_socket(self);
+    ipclab_die_of_signal();
+    return status;
+}

@@ -1,0 +1,149 @@
+/*
+ * unix_dgram_server - an upper-casing echo server on a UNIX-domain datagram socket.
+ *
+ * A datagram socket keeps message boundaries: each sendto() is one datagram, and each recvfrom()
+ * returns exactly one, whole -- or, if the buffer is too small, cut short (MSG_TRUNC).  There
+ * are no connections: every datagram carries its sender's address, and the server replies to
+ * that address.  So a client that wants replies must bind an address of its own.  UNIX-domain
+ * datagrams, unlike UDP, are never lost or reordered.
+ *
+ * Run it in two terminals (the server first):
+ *     terminal 1:  ./unixsock/unix_dgram_server
+ *     terminal 2:  ./unixsock/unix_dgram_client
+ * What you should see in terminal 1 (pids and paths vary), once terminal 2 typed "hello" and
+ * pressed Ctrl-D:
+ *     unix_dgram_server: ready (pid 4242): receiving on /tmp/ipclab-1000/unix_dgram; ...
+ *     hello
+ *     unix_dgram_server: end of data from /tmp/ipclab-1000/unix_dgram_client.4250: 6 bytes in
+ *     1 datagram(s)
+ *
+ * Mirrors seed 002, Domain UDP (服务端样例).  Build alone:
+ *     cc -o unix_dgram_server unix_dgram_server.c
+ */
+#define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED in the shared socket helpers: Linux */
+
+#include <stddef.h> /* offsetof */
+
+#include "../common/ipclab.h"
+
+static const char usage[] =
+    "usage: unix_dgram_server [-p PATH]\n"
+    "  Receive datagrams on the UNIX datagram socket PATH, print them, and send each back to\n"
+    "  its sender, ASCII letters upper-cased; an empty datagram is a client's end, answered\n"
+    "  with an empty one.  Datagrams of more than 4096 bytes are refused.  Runs until SIGINT\n"
+    "  or SIGTERM, then removes PATH.\n"
+    "  -p PATH  the socket (default: unix_dgram in the run directory, see README.md)\n"
+    "  -h       show this help\n";
+
+/* The largest datagram taken: the documented limit of the pair. */
+#define DGRAM_MAX 4096
+
+/* What one client has sent so far (the one we are talking to; they take turns). */
+struct tally {
+    char from[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    long long bytes, count;
+};
+
+/*
+ * Handle one datagram.  Fix: the original printed the buffer as a C string that recvfrom()
+ * had not terminated; it cut longer datagrams to 1024 bytes without a word (MSG_TRUNC
+ * unchecked); and, its clients being unbound, it could never answer.
+ */
+static void handle(int fd, char *buf, ssize_t n, const struct sockaddr_un *from, socklen_t len,
+                   struct tally *t)
+{
+    bool bound = len > offsetof(struct sockaddr_un, sun_path) && from->sun_path[0] != '\0';
+    const char *who = bound ? from->sun_path : "an unbound socket";
+
+    if (n > DGRAM_MAX) {
+        warnx("dropped a datagram of %zd bytes from %s: more than the %d this server takes "
+              "(it arrived cut short: MSG_TRUNC)", n, who, DGRAM_MAX);
+        return;
+    }
+    if (strcmp(t->from, who) != 0) {
+        snprintf(t->from, sizeof t->from, "%s", who);
+        t->bytes = t->count = 0;
+    }
+    if (n > 0) {
+        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1 && errno != EINTR)
+            warn("write stdout");
+        t->bytes += n;
+        t->count++;
+    } else {
+        warnx("end of data from %s: %lld bytes in %lld datagram(s)", who, t->bytes, t->count);
+        t->from[0] = '\0';
+    }
+    if (!bound) {
+        warnx("a datagram from an unbound socket: no address to reply to");
+        return;
+    }
+    ipclab_upcase(buf, (size_t)n);
+    /* MSG_DONTWAIT: a client that does not read must not block the server; its reply is
+     * dropped, and it is told so here. */
+    if (sendto(fd, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)from, len) == -1)
+        warn("reply to %s dropped", who);
+}
+
+/* Receive until a termination signal. */
+static void serve(int fd)
+{
+    static char buf[DGRAM_MAX];
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    struct tally t = { "", 0, 0 };
+
+    for (;;) {
+        if (ipclab_poll(&p, 1) == -1) {
+            if (errno != EINTR)
+                warn("poll");
+            return;
+        }
+        struct sockaddr_un from;
+        socklen_t len = sizeof from;
+        memset(&from, 0, sizeof from);
+        /* MSG_TRUNC: return the datagram's real length even when it did not fit. */
+        ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_TRUNC, (struct sockaddr *)&from, &len);
+        if (n == -1) {
+            if (errno != EINTR && errno != EAGAIN)
+                warn("recvfrom");
+            continue;
+        }
+        handle(fd, buf, n, &from, len, &t);
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    char path[PATH_MAX] = "";
+    int opt;
+
+    ipclab_stderr_by_line();
+    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
+        switch (opt) {
+        case 'p':
+            ipclab_path_arg(path, sizeof path, optarg, usage);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    /* Fix: the original used the fixed /tmp/socket, which any user could have taken. */
+    if (path[0] == '\0')
+        ipclab_run_path(path, sizeof path, "unix_dgram");
+
+    ipclab_catch_signals();
+    int fd = ipclab_serv_listen(path, SOCK_DGRAM);
+    if (fd == -1)
+        return IPCLAB_EXIT_FAIL;
+    ipclab_ready("receiving on %s; datagrams of up to %d bytes", path, DGRAM_MAX);
+    /* Fix: the original looped forever, so its close() and unlink() were never reached. */
+    serve(fd);
+    close(fd);
+    ipclab_remove_socket(path);
+    ipclab_die_of_signal();
+    return IPCLAB_EXIT_FAIL; /* only a signal or a failed poll() ends the loop */
+}
