@@ -13,6 +13,7 @@ PROGRAMS := \
 	shm/shm_writer shm/shm_reader shm/pshm_writer shm/pshm_reader \
 	unixsock/unix_stream_server unixsock/unix_stream_client \
 	unixsock/unix_dgram_server unixsock/unix_dgram_client \
+	unixsock/relay_server unixsock/relay_client \
 	fdpass/fd_sender fdpass/fd_receiver
 
 # Each mechanism once, in the order of PROGRAMS.

@@ -108,6 +108,17 @@ malformed_arguments() {
         usage_error "$prog" -p "$long_path"
         usage_error "$prog" extra
         ;;
+    unixsock/relay_server)
+        usage_error "$prog" -p ''
+        usage_error "$prog" extra
+        ;;
+    unixsock/relay_client)
+        usage_error "$prog" # no name
+        usage_error "$prog" alice bob
+        usage_error "$prog" 'a b'
+        usage_error "$prog" 'a/b' # seed: names were socket paths
+        usage_error "$prog" "$(printf 'n%.0s' {1..33})"
+        ;;
     fdpass/fd_receiver)
         usage_error "$prog" -p ''
         usage_error "$prog" extra

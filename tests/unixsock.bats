@@ -12,6 +12,7 @@ setup() {
 }
 
 teardown() {
+    exec 8>&- # the relay tests' third client
     ipclab_teardown
 }
 
@@ -262,4 +263,176 @@ $1
     kill -TERM "${PID[server]}"
     assert_exit server $((128 + 15)) 2
     [[ ! -e $IPCLAB_DIR/unix_dgram ]]
+}
+
+# ---------------------------------------------------------------- relay
+
+start_relay() {
+    start_side server /dev/null "$U/relay_server"
+    wait_ready server
+}
+
+# join NAME: a relay client named NAME whose stdin the test types into on the next free fd
+# (alice: 5, bob: 6, carol: 8).
+declare -gA RELAY_FD=([alice]=5 [bob]=6 [carol]=8)
+join() {
+    local name=$1 fd=${RELAY_FD[$1]}
+    mkfifo "$LOG/$name.in"
+    start_side "$name" "$LOG/$name.in" "$U/relay_client" "$name"
+    eval "exec $fd>\"\$LOG/\$name.in\""
+    wait_line "$name" "you are $name"
+}
+
+# say NAME LINE: NAME types LINE.
+say() {
+    printf '%s\n' "$2" >&"${RELAY_FD[$1]}"
+}
+
+@test "relay: three clients, messages in every direction, each printed as 'sender: text' (seed: two clients, one byte each)" {
+    start_relay
+    join alice
+    join bob
+    join carol
+    say alice 'bob hello bob, from alice'
+    say bob 'carol hello carol, from bob'
+    say carol 'alice hello alice, from carol'
+    say alice 'carol and hello carol'
+    say carol 'bob and hello bob'
+    say bob 'alice and hello alice'
+    wait_output bob '^alice: hello bob, from alice$'
+    wait_output carol '^bob: hello carol, from bob$'
+    wait_output alice '^carol: hello alice, from carol$'
+    wait_output carol '^alice: and hello carol$'
+    wait_output bob '^carol: and hello bob$'
+    wait_output alice '^bob: and hello alice$'
+    exec 5>&- 6>&- 8>&-
+    assert_exit alice 0
+    assert_exit bob 0
+    assert_exit carol 0
+}
+
+@test "relay: a client leaving mid-conversation is removed at once; the others talk on; a message to it is refused" {
+    start_relay
+    join alice
+    join bob
+    join carol
+    say carol 'alice bye for now'
+    wait_output alice '^carol: bye for now$'
+    exec 8>&- # carol leaves
+    assert_exit carol 0
+    wait_line server 'carol \(pid [0-9]+\) left'
+    say alice 'carol are you there?'
+    wait_line alice 'server: no client named carol'
+    say alice 'bob still here?'
+    wait_output bob '^alice: still here\?$'
+    exec 5>&- 6>&-
+}
+
+@test "relay: an unknown destination is an error back to the sender, who stays connected (seed: write(-1), lost silently)" {
+    start_relay
+    join alice
+    say alice 'nobody anyone there?'
+    wait_line alice 'relay_client: server: no client named nobody'
+    join bob
+    say alice 'bob yes, still connected'
+    wait_output bob '^alice: yes, still connected$'
+    exec 5>&- 6>&-
+}
+
+@test "relay: a duplicate name is refused; the first keeps its name (seed: names by first letter collided)" {
+    start_relay
+    join alice
+    mkfifo "$LOG/alice2.in"
+    start_side alice2 "$LOG/alice2.in" "$U/relay_client" alice
+    exec 7>"$LOG/alice2.in"
+    assert_exit alice2 1
+    run cat "$LOG/alice2.err"
+    assert_line 'relay_client: server: the name alice is taken'
+    exec 7>&-
+    join bob
+    say bob 'alice the real one?'
+    wait_output alice '^bob: the real one\?$'
+    exec 5>&- 6>&-
+}
+
+# raw_relay PYTHON-CODE: a hand-made client `s`, connected to the relay (then waits for the close).
+raw_relay() {
+    start_side raw /dev/null python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+$1
+while s.recv(4096): pass
+" "$IPCLAB_DIR/relay"
+}
+
+@test "relay: garbage and an oversized length field disconnect only their sender; the others keep talking" {
+    start_relay
+    join alice
+    join bob
+    raw_relay "s.sendall(b'garbage that is no frame at all')"
+    assert_exit raw 0
+    wait_line server 'malformed frame \(unknown frame type\): disconnected'
+    raw_relay "s.sendall(b'H\\x03\\x00\\x00eve' + b'S\\x03\\xff\\xffbob')" # hello, then a 65535-byte body
+    assert_exit raw 0
+    wait_line server 'eve \(pid [0-9]+\) malformed frame \(body length over the limit\): disconnected'
+    say alice 'bob we are fine'
+    wait_output bob '^alice: we are fine$'
+    is_alive "${PID[server]}"
+    exec 5>&- 6>&-
+}
+
+@test "relay: a frame before the hello, and a bad name, are refused" {
+    start_relay
+    raw_relay "s.sendall(b'S\\x03\\x00\\x02bobhi')"
+    assert_exit raw 0
+    wait_line server 'the first frame must be a hello'
+    raw_relay "s.sendall(b'H\\x03\\x00\\x00a/b')"
+    assert_exit raw 0
+    wait_line server 'malformed frame \(bad name\)'
+}
+
+@test "relay: after a client vanishes the server's CPU stays idle (seed: 100% busy loop on a closed socket)" {
+    start_relay
+    join alice
+    join bob
+    kill_side bob KILL
+    wait_line server 'bob \(pid [0-9]+\) (left|went away)'
+    # CPU time (utime + stime, in clock ticks) over one second of idling: a busy loop would
+    # use about 100 ticks.  The second is a measurement window, not a wait for anything.
+    local before after
+    before=$(awk '{ print $14 + $15 }' "/proc/${PID[server]}/stat")
+    sleep 1
+    after=$(awk '{ print $14 + $15 }' "/proc/${PID[server]}/stat")
+    (( after - before <= 5 )) || fail "the server used $((after - before)) ticks in one idle second"
+    exec 5>&- 6>&-
+}
+
+@test "relay: a client that stops reading is disconnected, not waited for; the others are served (memory bounded)" {
+    start_relay
+    join alice
+    join bob
+    mkfifo "$LOG/carol.out" # carol's stdout, never read: carol stops reading the server
+    mkfifo "$LOG/carol.in"
+    start_side carol "$LOG/carol.in" "$U/relay_client" carol
+    exec 8>"$LOG/carol.in" 7<"$LOG/carol.out" # in this order: the side opens its stdin first
+    wait_line carol 'you are carol'
+    local body i
+    body=$(printf 'z%.0s' {1..1000})
+    for ((i = 0; i < 2000; i++)); do printf 'carol %s\n' "$body"; done >"$LOG/flood.txt"
+    cat "$LOG/flood.txt" >&5
+    wait_line server 'carol \(pid [0-9]+\) is not reading its messages: disconnected' 10
+    say alice 'bob are you still served?'
+    wait_output bob '^alice: are you still served\?$'
+    exec 5>&- 6>&- 7<&- 8>&-
+}
+
+@test "relay: no server -> the client says how to start one; SIGTERM removes the server's socket" {
+    run --separate-stderr timeout 5 "$U/relay_client" alice </dev/null
+    assert_failure 1
+    assert_equal "$stderr" "relay_client: no server at $IPCLAB_DIR/relay; start it with ./unixsock/relay_server"
+    start_relay
+    kill -TERM "${PID[server]}"
+    assert_exit server $((128 + 15)) 2
+    [[ ! -e $IPCLAB_DIR/relay ]]
 }

@@ -1,0 +1,277 @@
+/*
+ * relay_server - pass messages between named clients, with one poll() loop.
+ *
+ * Clients connect to the server's UNIX socket, say their name, and then send messages to each
+ * other by name; the server relays each one to its addressee.  Clients never talk to each
+ * other directly: the server is the switchboard.  It keeps, for each client, what has arrived
+ * but is not yet a whole frame, and what waits to be sent to it, so that one slow or silent
+ * client never holds up the others.  The frame format is in relay.h.
+ *
+ * Run it in three terminals (the server first):
+ *     terminal 1:  ./unixsock/relay_server
+ *     terminal 2:  ./unixsock/relay_client alice
+ *     terminal 3:  ./unixsock/relay_client bob
+ * In terminal 2 type "bob hello there"; terminal 3 prints "alice: hello there".  Terminal 1
+ * shows who joins and leaves:
+ *     relay_server: ready (pid 4242): relaying on /tmp/ipclab-1000/relay; up to 64 clients
+ *     relay_server: alice (pid 4250) joined
+ *     relay_server: bob (pid 4251) joined
+ *
+ * Mirrors seed 003 (the select() server that relays between clients A and B).  Build alone:
+ *     cc -o relay_server relay_server.c
+ */
+#define _GNU_SOURCE /* SO_PEERCRED and struct ucred, accept4, ppoll: Linux */
+
+#include "../common/ipclab.h"
+#include "relay.h"
+
+static const char usage[] =
+    "usage: relay_server [-p PATH]\n"
+    "  Relay messages between named clients (relay_client) on the UNIX stream socket PATH.\n"
+    "  Runs until SIGINT or SIGTERM, then removes PATH.\n"
+    "  -p PATH  the socket (default: relay in the run directory, see README.md)\n"
+    "  -h       show this help\n";
+
+#define MAX_CLIENTS 64
+/* What may wait for one client before the server gives up on it: 64 frames of the largest
+ * size.  Memory stays bounded however slowly a client reads. */
+#define OUT_MAX (64 * RELAY_FRAME_MAX)
+
+struct client {
+    int fd;                        /* -1: a free slot */
+    pid_t pid;
+    char name[RELAY_NAME_MAX + 1]; /* "" until its hello */
+    char in[RELAY_FRAME_MAX];      /* bytes received, not yet a whole frame */
+    size_t in_len;
+    char out[OUT_MAX];             /* frames waiting to be sent to it */
+    size_t out_len;
+};
+
+static struct client clients[MAX_CLIENTS];
+
+static void drop(struct client *c, const char *why)
+{
+    if (c->name[0] != '\0')
+        warnx("%s (pid %ld) %s", c->name, (long)c->pid, why);
+    else
+        warnx("a client (pid %ld) %s", (long)c->pid, why);
+    close(c->fd);
+    c->fd = -1;
+}
+
+/* Queue a frame for c.  Returns 0, or -1 if c's queue is full: it is not reading. */
+static int queue(struct client *c, char type, const char *name, const char *body, size_t len)
+{
+    if (c->out_len + RELAY_HEADER + strlen(name) + len > OUT_MAX)
+        return -1;
+    c->out_len += relay_encode(c->out + c->out_len, type, name, body, len);
+    return 0;
+}
+
+/* Tell c what went wrong (best effort) and, if fatal, disconnect it. */
+static void refuse(struct client *c, const char *msg, bool fatal)
+{
+    if (queue(c, RELAY_ERROR, "", msg, strlen(msg)) == -1 || fatal) {
+        if (fatal) /* one last try to say why, without waiting */
+            send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        drop(c, fatal ? msg : "is not reading: disconnected");
+    }
+}
+
+static struct client *find(const char *name)
+{
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (clients[i].fd != -1 && strcmp(clients[i].name, name) == 0)
+            return &clients[i];
+    return NULL;
+}
+
+/*
+ * One whole frame from c.  Fix: the original read the destination and the payload with two
+ * blocking read()s, so one slow client stalled everyone; here bytes are gathered per client
+ * until a frame is whole.  Fix: an unknown destination made it write(-1, ...), and the message
+ * was lost without a word; here the sender is told.
+ */
+static void handle(struct client *c, const struct relay_frame *f)
+{
+    char msg[128];
+
+    if (f->type == RELAY_HELLO && c->name[0] == '\0') {
+        if (find(f->name) != NULL) {
+            snprintf(msg, sizeof msg, "the name %s is taken", f->name);
+            refuse(c, msg, true);
+            return;
+        }
+        memcpy(c->name, f->name, sizeof c->name);
+        warnx("%s (pid %ld) joined", c->name, (long)c->pid);
+        if (queue(c, RELAY_WELCOME, "", "", 0) == -1)
+            drop(c, "is not reading: disconnected");
+        return;
+    }
+    if (f->type != RELAY_SEND || c->name[0] == '\0') {
+        refuse(c, c->name[0] == '\0' ? "the first frame must be a hello" : "unexpected frame",
+               true);
+        return;
+    }
+    struct client *to = find(f->name);
+    if (to == NULL) {
+        snprintf(msg, sizeof msg, "no client named %s", f->name);
+        refuse(c, msg, false);
+        return;
+    }
+    if (queue(to, RELAY_DELIVER, c->name, f->body, f->body_len) == -1)
+        drop(to, "is not reading its messages: disconnected");
+}
+
+/* c is readable: gather bytes, handle every whole frame. */
+static void receive(struct client *c)
+{
+    ssize_t n = read(c->fd, c->in + c->in_len, sizeof c->in - c->in_len);
+
+    if (n == -1 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        /* Fix: the original left a disconnected client in its select() set: readable
+         * forever, 0 bytes each time -- a busy loop at 100% CPU.  Gone is gone, at once. */
+        drop(c, n == 0 ? "left" : "went away (connection reset)");
+        return;
+    }
+    c->in_len += (size_t)n;
+    size_t used = 0;
+    for (;;) {
+        struct relay_frame f;
+        const char *why;
+        ssize_t len = relay_decode(c->in + used, c->in_len - used, &f, &why);
+        if (len == -1) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "malformed frame (%s): disconnected", why);
+            refuse(c, msg, true);
+            return;
+        }
+        if (len == 0)
+            break;
+        handle(c, &f);
+        if (c->fd == -1)
+            return;
+        used += (size_t)len;
+    }
+    memmove(c->in, c->in + used, c->in_len - used);
+    c->in_len -= used;
+}
+
+/* c is writable: send what waits for it. */
+static void flush(struct client *c)
+{
+    ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
+
+    if (n == -1) {
+        if (errno != EINTR && errno != EAGAIN)
+            drop(c, "went away");
+        return;
+    }
+    memmove(c->out, c->out + n, c->out_len - (size_t)n);
+    c->out_len -= (size_t)n;
+}
+
+static void add_client(int listenfd)
+{
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        if (clients[i].fd != -1)
+            continue;
+        struct ucred cred;
+        int fd = ipclab_serv_accept(listenfd, &cred, false);
+        if (fd == -1)
+            return;
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
+            warn("fcntl O_NONBLOCK");
+            close(fd);
+            return;
+        }
+        clients[i].fd = fd;
+        clients[i].pid = cred.pid;
+        clients[i].name[0] = '\0';
+        clients[i].in_len = clients[i].out_len = 0;
+        return;
+    }
+}
+
+/*
+ * Relay until a termination signal.  Fix: the original knew exactly two clients (fixed
+ * arrays); a third was accepted and never served.  Here up to MAX_CLIENTS, found by name.
+ */
+static void serve(int listenfd)
+{
+    struct pollfd fds[MAX_CLIENTS + 1];
+
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        clients[i].fd = -1;
+    for (;;) {
+        bool room = false;
+        fds[0] = (struct pollfd){ .fd = listenfd, .events = POLLIN };
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+            struct client *c = &clients[i];
+            fds[i + 1] = (struct pollfd){ .fd = c->fd,
+                                          .events = (short)(POLLIN | (c->out_len ? POLLOUT : 0)) };
+            room = room || c->fd == -1;
+        }
+        if (!room)
+            fds[0].fd = -1;
+        if (ipclab_poll(fds, MAX_CLIENTS + 1) == -1) {
+            if (errno != EINTR)
+                warn("poll");
+            return;
+        }
+        if (fds[0].revents & POLLIN)
+            add_client(listenfd);
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+            struct client *c = &clients[i];
+            short ev = fds[i + 1].revents;
+            if (c->fd == -1 || fds[i + 1].fd != c->fd)
+                continue;
+            if (ev & POLLOUT)
+                flush(c);
+            if (c->fd != -1 && (ev & (POLLIN | POLLHUP | POLLERR)))
+                receive(c);
+        }
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    char path[PATH_MAX] = "";
+    int opt;
+
+    ipclab_stderr_by_line();
+    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
+        switch (opt) {
+        case 'p':
+            ipclab_path_arg(path, sizeof path, optarg, usage);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    /* Fix: the original's "server_socket" in the working directory was never removed, and the
+     * next run's unchecked bind() failure left it listening on an address no client knew. */
+    if (path[0] == '\0')
+        ipclab_run_path(path, sizeof path, "relay");
+
+    ipclab_catch_signals();
+    int listenfd = ipclab_serv_listen(path, SOCK_STREAM);
+    if (listenfd == -1)
+        return IPCLAB_EXIT_FAIL;
+    ipclab_ready("relaying on %s; up to %d clients", path, MAX_CLIENTS);
+    serve(listenfd);
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (clients[i].fd != -1)
+            close(clients[i].fd);
+    close(listenfd);
+    ipclab_remove_socket(path);
+    ipclab_die_of_signal();
+    return IPCLAB_EXIT_FAIL; /* only a signal or a failed poll() ends the loop */
+}
