@@ -215,6 +215,30 @@ demo_unixsock() {
     finish dclient
     expect dserver 'end of data'
     stop dserver
+
+    say "relay_server with alice, bob and carol: each message goes to the client it names;" \
+        "one to a client who is not there comes back as an error."
+    side relay /dev/null "$ROOT/unixsock/relay_server"
+    expect relay ': ready'
+    mkfifo "$work/alice.in" "$work/bob.in" "$work/carol.in"
+    side alice "$work/alice.in" "$ROOT/unixsock/relay_client" alice
+    side bob "$work/bob.in" "$ROOT/unixsock/relay_client" bob
+    side carol "$work/carol.in" "$ROOT/unixsock/relay_client" carol
+    exec 5>"$work/alice.in" 6>"$work/bob.in" 7>"$work/carol.in"
+    expect alice 'you are alice'
+    expect bob 'you are bob'
+    expect carol 'you are carol'
+    printf 'bob hello bob, alice here\n' >&5
+    expect bob '^alice: hello bob, alice here$'
+    printf 'carol hi carol, bob here\n' >&6
+    expect carol '^bob: hi carol, bob here$'
+    printf 'alice and hello from carol\n' >&7
+    expect alice '^carol: and hello from carol$'
+    printf 'dave are you there?\n' >&5
+    expect alice 'no client named dave'
+    exec 5>&- 6>&- 7>&-
+    finish alice bob carol
+    stop relay
 }
 
 demo_fdpass() {
