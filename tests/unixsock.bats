@@ -155,7 +155,9 @@ start_server() {
     start_server
     start_side slow "$LOG/big.bin" "$U/unix_stream_client"
     exec 7<"$LOG/slow.out"
-    wait_blocked_in "$(pgrep -n -x unix_stream_cli)" 'pipe_write|pipe_wait'
+    wait_line server 'client 1 connected'
+    wait_blocked_in "$(sed -n 's/.*client 1 connected: pid \([0-9]*\),.*/\1/p' "$LOG/server.err")" \
+        'pipe_write|pipe_wait'
     printf 'am I served?\n' >"$LOG/in.txt"
     start_side quick "$LOG/in.txt" "$U/unix_stream_client"
     assert_exit quick 0 5
