@@ -64,9 +64,10 @@ transfer() {
     transfer pshm writer "$LOG/in.bin"
 }
 
-# many_small KIND: 3000 separate 1-byte writes into the writer's stdin pipe, each a buffer of
-# its own if the writer keeps up: thousands of notify/acknowledge round trips.  One lost
-# wake-up (the original's pause()) and the pair hangs; the backstop would end it, failing here.
+# many_small KIND: 3000 one-byte writes into the writer's stdin, each sent only once the
+# reader has printed the one before, so every byte is a buffer of its own: 3000 notify and
+# acknowledge round trips.  One lost wake-up (the original's pause()) and the pair hangs; the
+# feeder's timeout then fails the test.
 many_small() {
     local kind=$1
     opts_for "$kind"
@@ -74,14 +75,19 @@ many_small() {
     wait_ready reader
     mkfifo "$LOG/small.in"
     start_side writer "$LOG/small.in" "$S/${kind}_writer" "${OPTS[@]}"
-    (
-        exec >"$LOG/small.in"
-        for ((i = 0; i < 3000; i++)); do printf x; done
-    )
-    assert_exit reader 0 15
+    timeout 15 python3 -c '
+import os, sys
+out = os.open(sys.argv[1], os.O_WRONLY)
+for i in range(1, 3001):
+    os.write(out, b"x")
+    while os.stat(sys.argv[2]).st_size < i:
+        pass
+' "$LOG/small.in" "$LOG/reader.out"
+    assert_exit reader 0
     assert_exit writer 0
-    assert_equal "$(wc -c <"$LOG/reader.out")" 3000
     assert_equal "$(tr -d x <"$LOG/reader.out")" ''
+    run cat "$LOG/reader.err"
+    assert_line --partial 'end of data: 3000 bytes in 3000 buffer(s)'
 }
 
 @test "shm: 3000 one-byte writes, thousands of signal round trips, finish (seed: pause() lost wake-ups)" {
