@@ -196,6 +196,28 @@ start_dgram_server() {
     assert_line --regexp ': 8 bytes in 2 datagram\(s\)$'
 }
 
+@test "unix_dgram: two clients whose datagrams interleave are each counted apart" {
+    start_dgram_server
+    start_fed one "$U/unix_dgram_client"
+    mkfifo "$LOG/two.in"
+    start_side two "$LOG/two.in" "$U/unix_dgram_client"
+    exec 6>"$LOG/two.in"
+    printf 'one a\n' >&5
+    wait_output one '^ONE A$'
+    printf 'two a\n' >&6
+    wait_output two '^TWO A$'
+    printf 'one b\n' >&5
+    wait_output one '^ONE B$'
+    exec 5>&-
+    assert_exit one 0
+    printf 'two b\n' >&6
+    wait_output two '^TWO B$'
+    exec 6>&-
+    assert_exit two 0
+    run grep -c ': 12 bytes in 2 datagram(s)$' "$LOG/server.err"
+    assert_output 2
+}
+
 @test "unix_dgram: the client's own address is a 0600 socket in the run directory, removed when it leaves" {
     start_dgram_server
     start_fed client "$U/unix_dgram_client"
@@ -381,6 +403,21 @@ while s.recv(4096): pass
     say alice 'bob we are fine'
     wait_output bob '^alice: we are fine$'
     is_alive "${PID[server]}"
+    exec 5>&- 6>&-
+}
+
+@test "relay: a line too long for one message is refused whole; no part of it is sent" {
+    start_relay
+    join alice
+    join bob
+    # A line for bob that fills the client's 1058-byte line buffer exactly, and whose tail
+    # after that point again reads "bob ...": a client that dropped only the first part would
+    # send the tail.
+    { printf 'bob '; printf 'x%.0s' {1..1054}; printf 'bob tail\n'; } >&5
+    wait_line alice 'a line longer than [0-9]+ bytes: not sent'
+    say alice 'bob after the long line'
+    wait_output bob '^alice: after the long line$'
+    assert_equal "$(cat "$LOG/bob.out")" 'alice: after the long line'
     exec 5>&- 6>&-
 }
 

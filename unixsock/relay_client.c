@@ -64,31 +64,36 @@ static int send_line(int sock, char *line, size_t len)
 
 /*
  * stdin is readable: gather what was typed and send every whole line.  At end of input, a last
- * line without a newline is sent too.  Returns 1 at end of input, 0 to go on, -1 on error.
+ * line without a newline is sent too.  A line too long for any message is dropped whole
+ * (*skipping until its newline).  Returns 1 at end of input, 0 to go on, -1 on error.
  * Fix: the original's clients sent one hard-wired byte after sleep(10).
  */
-static int take_input(int sock, char *buf, size_t *len, size_t size)
+static int take_input(int sock, char *buf, size_t *len, size_t size, bool *skipping)
 {
     ssize_t n = read(STDIN_FILENO, buf + *len, size - *len);
 
     if (n == -1)
         return errno == EINTR ? 0 : (warn("read stdin"), -1);
     if (n == 0) {
-        int rc = send_line(sock, buf, *len);
+        int rc = *skipping ? 0 : send_line(sock, buf, *len);
         *len = 0;
         return rc == -1 ? -1 : 1;
     }
     *len += (size_t)n;
     char *start = buf, *nl;
     while ((nl = memchr(start, '\n', *len - (size_t)(start - buf))) != NULL) {
-        if (send_line(sock, start, (size_t)(nl - start)) == -1)
+        if (*skipping) /* the end of a line too long to send */
+            *skipping = false;
+        else if (send_line(sock, start, (size_t)(nl - start)) == -1)
             return -1;
         start = nl + 1;
     }
     *len -= (size_t)(start - buf);
     memmove(buf, start, *len);
-    if (*len == size) { /* a line longer than any message: say so and drop it */
-        warnx("a line longer than %zu bytes: not sent", size);
+    if (*len == size) { /* a line longer than any message: say so, drop it to its end */
+        if (!*skipping)
+            warnx("a line longer than %zu bytes: not sent", size);
+        *skipping = true;
         *len = 0;
     }
     return 0;
@@ -147,7 +152,7 @@ static int chat(int sock, const char *name)
 {
     static char typed[RELAY_NAME_MAX + 1 + RELAY_BODY_MAX + 1], got[RELAY_FRAME_MAX];
     size_t typed_len = 0, got_len = 0;
-    bool welcomed = false;
+    bool welcomed = false, skipping = false;
     char frame[RELAY_FRAME_MAX];
 
     if (ipclab_write_all(sock, frame, relay_encode(frame, RELAY_HELLO, name, "", 0)) == -1) {
@@ -171,7 +176,7 @@ static int chat(int sock, const char *name)
                 warnx("you are %s; type \"NAME message\" to send, Ctrl-D to leave", name);
         }
         if (fds[1].revents != 0) {
-            int rc = take_input(sock, typed, &typed_len, sizeof typed);
+            int rc = take_input(sock, typed, &typed_len, sizeof typed, &skipping);
             if (rc != 0)
                 return rc == 1 ? 0 : -1;
         }

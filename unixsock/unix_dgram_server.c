@@ -38,11 +38,33 @@ static const char usage[] =
 /* The largest datagram taken: the documented limit of the pair. */
 #define DGRAM_MAX 4096
 
-/* What one client has sent so far (the one we are talking to; they take turns). */
+/* What each client has sent so far, by its address, until its empty end datagram.  Clients may
+ * interleave their datagrams: each has its own tally.  With more clients at once than slots,
+ * the extra ones are served but not counted. */
+#define TALLIES 64
+
 struct tally {
-    char from[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char from[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* "" : a free slot */
     long long bytes, count;
 };
+
+/* The tally of address from, made if need be; NULL if every slot is taken. */
+static struct tally *tally_of(struct tally *t, const char *from)
+{
+    struct tally *free_slot = NULL;
+
+    for (int i = 0; i < TALLIES; i++) {
+        if (strcmp(t[i].from, from) == 0)
+            return &t[i];
+        if (t[i].from[0] == '\0' && free_slot == NULL)
+            free_slot = &t[i];
+    }
+    if (free_slot != NULL) {
+        snprintf(free_slot->from, sizeof free_slot->from, "%s", from);
+        free_slot->bytes = free_slot->count = 0;
+    }
+    return free_slot;
+}
 
 /*
  * Handle one datagram.  Fix: the original printed the buffer as a C string that recvfrom()
@@ -50,7 +72,7 @@ struct tally {
  * unchecked); and, its clients being unbound, it could never answer.
  */
 static void handle(int fd, char *buf, ssize_t n, const struct sockaddr_un *from, socklen_t len,
-                   struct tally *t)
+                   struct tally *tallies)
 {
     bool bound = len > offsetof(struct sockaddr_un, sun_path) && from->sun_path[0] != '\0';
     const char *who = bound ? from->sun_path : "an unbound socket";
@@ -60,16 +82,15 @@ static void handle(int fd, char *buf, ssize_t n, const struct sockaddr_un *from,
               "(it arrived cut short: MSG_TRUNC)", n, who, DGRAM_MAX);
         return;
     }
-    if (strcmp(t->from, who) != 0) {
-        snprintf(t->from, sizeof t->from, "%s", who);
-        t->bytes = t->count = 0;
-    }
+    struct tally *t = bound ? tally_of(tallies, who) : NULL;
     if (n > 0) {
         if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1 && errno != EINTR)
             warn("write stdout");
-        t->bytes += n;
-        t->count++;
-    } else {
+        if (t != NULL) {
+            t->bytes += n;
+            t->count++;
+        }
+    } else if (t != NULL) {
         warnx("end of data from %s: %lld bytes in %lld datagram(s)", who, t->bytes, t->count);
         t->from[0] = '\0';
     }
@@ -89,7 +110,7 @@ static void serve(int fd)
 {
     static char buf[DGRAM_MAX];
     struct pollfd p = { .fd = fd, .events = POLLIN };
-    struct tally t = { "", 0, 0 };
+    static struct tally tallies[TALLIES];
 
     for (;;) {
         if (ipclab_poll(&p, 1) == -1) {
@@ -107,7 +128,7 @@ static void serve(int fd)
                 warn("recvfrom");
             continue;
         }
-        handle(fd, buf, n, &from, len, &t);
+        handle(fd, buf, n, &from, len, tallies);
     }
 }
 
