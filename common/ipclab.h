@@ -789,8 +789,8 @@ static inline int ipclab_serv_accept(int listenfd, struct ucred *cred, bool wait
                 }
             } else if (errno != EINTR && errno != ECONNABORTED) {
                 warn("accept");
-                return -1; /* ECONNABORTED: the client gave up already; try the next */
-            }
+                return -1;
+            } /* ECONNABORTED: the client gave up before we took it; try the next */
             continue;
         }
         socklen_t len = sizeof *cred;

@@ -62,11 +62,26 @@ static inline void shm_catch(int signo, sigset_t *waitmask)
 }
 
 /*
+ * Has the peer gone?  Each side keeps its end of the FIFO that carried the reader's PID open
+ * all along, so when one dies the kernel closes its end, and the other sees it: POLLHUP on the
+ * writer's read end, POLLERR on the reader's write end.  Says so when it has.
+ */
+static inline bool shm_peer_gone(int lifeline, const char *peer)
+{
+    struct pollfd p = { .fd = lifeline, .events = 0 };
+
+    if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0) {
+        warnx("the %s has gone (its end of the FIFO closed)", peer);
+        return true;
+    }
+    return false;
+}
+
+/*
  * Wait until signo's handler has run (shm_signalled), a termination signal came, or the peer
  * is gone.  Blocked outside this wait, the signal cannot slip past.  Every tick (ipclab.h)
- * looks at the FIFO that carried the reader's PID: each side keeps its end open all along, so
- * when one dies the kernel closes its end, and the other sees it (POLLHUP, POLLERR).
- * Returns 0 when the signal came, -1 otherwise (after a message if the peer is gone).
+ * looks at the lifeline (shm_peer_gone).  Returns 0 when the signal came, -1 otherwise (after a
+ * message if the peer is gone).
  */
 static inline int shm_wait(const sigset_t *waitmask, int lifeline, const char *peer)
 {
@@ -75,11 +90,8 @@ static inline int shm_wait(const sigset_t *waitmask, int lifeline, const char *p
             return -1;
         if (ipclab_tick) {
             ipclab_tick = 0;
-            struct pollfd p = { .fd = lifeline, .events = 0 };
-            if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0) {
-                warnx("the %s has gone (its end of the FIFO closed)", peer);
+            if (shm_peer_gone(lifeline, peer))
                 return -1;
-            }
         }
         sigsuspend(waitmask);
     }

@@ -121,11 +121,8 @@ static int send_stdin(struct shm_area *area, pid_t reader, const sigset_t *waitm
                 return -1;
             if (ipclab_tick) { /* while we wait for input, the reader may go */
                 ipclab_tick = 0;
-                struct pollfd p = { .fd = lifeline, .events = 0 };
-                if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) != 0) {
-                    warnx("the reader has gone (its end of the FIFO closed)");
+                if (shm_peer_gone(lifeline, "reader"))
                     return -1;
-                }
             }
             continue;
         }

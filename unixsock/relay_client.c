@@ -56,7 +56,10 @@ static int send_line(int sock, char *line, size_t len)
     line[name_len] = '\0';
     size_t n = relay_encode(frame, RELAY_SEND, line, space + 1, body_len);
     if (ipclab_write_all(sock, frame, n) == -1) {
-        warnx(errno == EPIPE ? "the server has gone" : "send: %s", strerror(errno));
+        if (errno == EPIPE)
+            warnx("the server has gone");
+        else
+            warn("send");
         return -1;
     }
     return 0;
@@ -72,8 +75,12 @@ static int take_input(int sock, char *buf, size_t *len, size_t size, bool *skipp
 {
     ssize_t n = read(STDIN_FILENO, buf + *len, size - *len);
 
-    if (n == -1)
-        return errno == EINTR ? 0 : (warn("read stdin"), -1);
+    if (n == -1) {
+        if (errno == EINTR)
+            return 0;
+        warn("read stdin");
+        return -1;
+    }
     if (n == 0) {
         int rc = *skipping ? 0 : send_line(sock, buf, *len);
         *len = 0;
@@ -107,8 +114,12 @@ static int take_frames(int sock, char *buf, size_t *len, bool *welcomed)
 {
     ssize_t n = read(sock, buf + *len, RELAY_FRAME_MAX - *len);
 
-    if (n == -1)
-        return errno == EINTR ? 0 : (warn("read"), -1);
+    if (n == -1) {
+        if (errno == EINTR)
+            return 0;
+        warn("read");
+        return -1;
+    }
     if (n == 0) {
         warnx("the server closed the connection");
         return -1;

@@ -68,13 +68,21 @@ static int queue(struct client *c, char type, const char *name, const char *body
     return 0;
 }
 
-/* Tell c what went wrong (best effort) and, if fatal, disconnect it. */
+/*
+ * Tell c what went wrong with an error frame.  fatal: disconnect it too, after one last try,
+ * without waiting, to send what is queued.  A client whose queue cannot take even the error is
+ * not reading: it is disconnected as well.
+ */
 static void refuse(struct client *c, const char *msg, bool fatal)
 {
-    if (queue(c, RELAY_ERROR, "", msg, strlen(msg)) == -1 || fatal) {
-        if (fatal) /* one last try to say why, without waiting */
+    bool queued = queue(c, RELAY_ERROR, "", msg, strlen(msg)) == 0;
+
+    if (fatal) {
+        if (queued)
             send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        drop(c, fatal ? msg : "is not reading: disconnected");
+        drop(c, msg);
+    } else if (!queued) {
+        drop(c, "is not reading: disconnected");
     }
 }
 
