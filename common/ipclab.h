@@ -18,7 +18,8 @@
  *   run dir     ipclab_run_path()    $IPCLAB_DIR, $XDG_RUNTIME_DIR/ipclab or /tmp/ipclab-UID,
  *                                    created 0700 and refused if anyone else could get in
  *   signals     ipclab_catch_signals(), ipclab_signal, ipclab_die_of_signal(),
- *               ipclab_open_wait(), ipclab_poll() (the last needs _GNU_SOURCE: ppoll)
+ *               ipclab_open_wait(), ipclab_poll(), ipclab_poll_timed() (the last two need
+ *               _GNU_SOURCE: ppoll)
  *   FIFOs       ipclab_creat_open_fifo() (the seeds' creat_open_fifo), ipclab_creat_fifo(),
  *               ipclab_open_fifo(), ipclab_remove_fifo()
  *   peers       ipclab_lock(), ipclab_lock_holder()  who is there, by fcntl record locks
@@ -29,6 +30,9 @@
  *   sockets     ipclab_serv_listen(), ipclab_serv_accept(), ipclab_cli_conn(): APUE's
  *               serv_listen, serv_accept and cli_conn for UNIX-domain sockets;
  *               ipclab_sun(), ipclab_remove_socket() (need _GNU_SOURCE: SO_PEERCRED, ppoll)
+ *   inet        ipclab_inet_listen(), ipclab_inet_accept(), ipclab_inet_conn(): the same three
+ *               for TCP and UDP over IPv4 and IPv6; ipclab_resolve() (getaddrinfo),
+ *               ipclab_addr_str() ("ADDRESS port PORT"), ipclab_port_arg() (-P PORT)
  *   status      ipclab_ready()       the "<program>: ready" line tests and demos wait for;
  *               ipclab_stderr_by_line()  one write(2) per status line
  */
@@ -52,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 #if defined(_GNU_SOURCE)
+#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -440,11 +445,13 @@ static inline int ipclab_open_wait(const char *path, int flags)
  * poll(2) without a lost wake-up.  Checking ipclab_signal and then calling poll() leaves a gap:
  * a signal that arrives in between is recorded, and poll() then waits on regardless.  So the
  * termination signals are blocked while we look, and ppoll() unblocks them atomically for the
- * wait itself.  Returns what ppoll returns; -1 with errno EINTR once a signal was caught.
- * (ppoll is in POSIX.1-2024; glibc declares it only under _GNU_SOURCE.)
+ * wait itself.  ms is the longest wait in milliseconds, < 0 for no limit.  Returns what ppoll
+ * returns (0: the time ran out); -1 with errno EINTR once a signal was caught.  (ppoll is in
+ * POSIX.1-2024; glibc declares it only under _GNU_SOURCE.)
  */
-static inline int ipclab_poll(struct pollfd *fds, nfds_t nfds)
+static inline int ipclab_poll_timed(struct pollfd *fds, nfds_t nfds, long ms)
 {
+    const struct timespec limit = { ms / 1000, ms % 1000 * 1000000L };
     sigset_t term, old, during;
 
     ipclab_term_sigset(&term);
@@ -457,12 +464,18 @@ static inline int ipclab_poll(struct pollfd *fds, nfds_t nfds)
         during = old;
         for (size_t i = 0; i < sizeof ipclab_term_signals / sizeof ipclab_term_signals[0]; i++)
             sigdelset(&during, ipclab_term_signals[i]);
-        rc = ppoll(fds, nfds, NULL, &during);
+        rc = ppoll(fds, nfds, ms < 0 ? NULL : &limit, &during);
     }
     int saved = errno;
     sigprocmask(SIG_SETMASK, &old, NULL);
     errno = saved;
     return rc;
+}
+
+/* ipclab_poll_timed() with no time limit. */
+static inline int ipclab_poll(struct pollfd *fds, nfds_t nfds)
+{
+    return ipclab_poll_timed(fds, nfds, -1);
 }
 #endif
 
@@ -837,6 +850,187 @@ static inline void ipclab_remove_socket(const char *path)
 
     if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) == -1 && errno != ENOENT)
         warn("cannot remove %s", path);
+}
+
+/* ---------------------------------------------------------------- Internet sockets */
+
+/* The inetsock programs' defaults: the loopback address, so that nothing is reachable from
+ * another machine unless -H says so, and one fixed port, below Linux's ephemeral range
+ * (32768-60999), for TCP and UDP alike. */
+#define IPCLAB_INET_HOST "127.0.0.1"
+#define IPCLAB_INET_PORT "5555"
+
+/* Room for "ADDRESS port PORT", the way the toolkit prints an Internet socket address: the
+ * longest numeric IPv6 address with a scope (INET6_ADDRSTRLEN + IF_NAMESIZE) and the port. */
+#define IPCLAB_ADDR_MAX 96
+
+/* -P PORT: a decimal number from min to 65535 (min 0 for a server: any free port; 1 for a
+ * client), kept as the string getaddrinfo(3) wants; or a usage error.  buf holds 6 bytes. */
+static inline void ipclab_port_arg(char *buf, size_t size, const char *arg, long min,
+                                   const char *usage)
+{
+    long port;
+
+    if (!ipclab_parse_long(arg, min, 65535, &port))
+        ipclab_usage_error(usage, "-P wants a port number from %ld to 65535, not '%s'%s", min,
+                           arg, min > 0 && strcmp(arg, "0") == 0 ?
+                           " (0, any free port, is for a server)" : "");
+    snprintf(buf, size, "%ld", port);
+}
+
+/*
+ * Put "ADDRESS port PORT" in buf, both numeric (getnameinfo(3) with NI_NUMERICHOST and
+ * NI_NUMERICSERV: no name lookup).  Fix: seed 000 put the AF_INET peer in a struct sockaddr_un,
+ * and converted nothing back to host byte order; getnameinfo() knows every family.
+ */
+static inline void ipclab_addr_str(const struct sockaddr *sa, socklen_t len, char *buf,
+                                   size_t size)
+{
+    char host[64], port[8]; /* numeric: INET6_ADDRSTRLEN (46) and a scope (IF_NAMESIZE, 16) */
+
+    if (getnameinfo(sa, len, host, sizeof host, port, sizeof port,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        snprintf(buf, size, "an address of family %d", sa->sa_family);
+    else
+        snprintf(buf, size, "%s port %s", host, port);
+}
+
+/*
+ * The addresses host and port stand for, for a socket of type (getaddrinfo(3): a name, an IPv4
+ * or an IPv6 address).  Fix: seed 000 filled a sockaddr_in by hand: it forgot htons() on the
+ * port, left the structure unzeroed, and missed inet_pton()'s 0 for an invalid address (it
+ * tested only < 0).  Returns the list to freeaddrinfo(), or NULL after a message.
+ */
+static inline struct addrinfo *ipclab_resolve(const char *host, const char *port, int type)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = type,
+                              .ai_flags = AI_NUMERICSERV }, *list;
+    int rc = getaddrinfo(host, port, &hints, &list);
+
+    if (rc != 0) {
+        warnx("cannot resolve host '%s': %s", host,
+              rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        return NULL;
+    }
+    return list;
+}
+
+/*
+ * serv_listen for the Internet: a socket of type (SOCK_STREAM or SOCK_DGRAM) bound to host and
+ * port, listening if it is a stream; close-on-exec and non-blocking.  The first of host's
+ * addresses that can be bound wins.  SO_REUSEADDR lets a server start again on its port at
+ * once, while connections of its previous run still wait out TIME_WAIT; it does not let two
+ * servers listen on one port (that would take SO_REUSEPORT).  where gets the address bound, by
+ * getsockname(), so that port "0" shows the port the kernel chose.  Returns the descriptor,
+ * or -1 after a message.
+ */
+static inline int ipclab_inet_listen(const char *host, const char *port, int type, char *where,
+                                     size_t size)
+{
+    struct addrinfo *list = ipclab_resolve(host, port, type);
+    int fd = -1;
+
+    if (list == NULL)
+        return -1;
+    for (struct addrinfo *ai = list; ai != NULL && fd == -1; ai = ai->ai_next) {
+        ipclab_addr_str(ai->ai_addr, ai->ai_addrlen, where, size);
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                    ai->ai_protocol);
+        if (fd == -1) {
+            warn("socket for %s", where);
+            continue;
+        }
+        int on = 1;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1 ||
+            bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+            (type == SOCK_STREAM && listen(fd, SOMAXCONN) == -1)) {
+            if (errno == EADDRINUSE)
+                warnx("%s is already in use (another server?); name another port with -P, or "
+                      "-P 0 for any free one", where);
+            else
+                warn("cannot listen on %s", where); /* Fix: seed 000 leaked the socket here */
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(list);
+    if (fd != -1) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+            ipclab_addr_str((struct sockaddr *)&ss, len, where, size);
+    }
+    return fd;
+}
+
+/*
+ * serv_accept for the Internet: accept a connection on listenfd (non-blocking, from
+ * ipclab_inet_listen), close-on-exec; with wait, wait for one first.  An Internet peer has no
+ * credentials to ask the kernel for (SO_PEERCRED is for UNIX sockets): what the server knows
+ * is its address, which goes in peer as "ADDRESS port PORT".  Returns the connected
+ * descriptor, or -1 (EINTR, EAGAIN, or after a message).
+ */
+static inline int ipclab_inet_accept(int listenfd, char *peer, size_t size, bool wait)
+{
+    struct pollfd p = { .fd = listenfd, .events = POLLIN };
+
+    for (;;) {
+        struct sockaddr_storage ss; /* Fix: seed 000 accepted into a struct sockaddr_un */
+        socklen_t len = sizeof ss;
+        int fd = accept4(listenfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+        if (fd == -1) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if (!wait)
+                    return -1;
+                if (ipclab_poll(&p, 1) == -1) {
+                    if (errno != EINTR)
+                        warn("poll");
+                    return -1;
+                }
+            } else if (errno != EINTR && errno != ECONNABORTED) {
+                warn("accept");
+                return -1;
+            } /* ECONNABORTED: the client gave up before we took it; try the next */
+            continue;
+        }
+        ipclab_addr_str((struct sockaddr *)&ss, len, peer, size);
+        return fd;
+    }
+}
+
+/*
+ * cli_conn for the Internet: a socket of type connected to host and port, close-on-exec.  Each
+ * of host's addresses is tried in turn (a name may stand for an IPv6 and an IPv4 address), and
+ * each failure is named.  A datagram socket's connect() sends nothing: it only fixes the
+ * default destination and the one source it accepts, so it "succeeds" with no server there.
+ * where gets the address connected to.  Returns the descriptor, or -1 after a message.
+ */
+static inline int ipclab_inet_conn(const char *host, const char *port, int type,
+                                   const char *start, char *where, size_t size)
+{
+    struct addrinfo *list = ipclab_resolve(host, port, type);
+    int fd = -1;
+
+    if (list == NULL)
+        return -1;
+    for (struct addrinfo *ai = list; ai != NULL && fd == -1; ai = ai->ai_next) {
+        ipclab_addr_str(ai->ai_addr, ai->ai_addrlen, where, size);
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd == -1) {
+            warn("socket for %s", where);
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+            if (errno == ECONNREFUSED)
+                warnx("no server at %s (connection refused); start it with %s", where, start);
+            else
+                warn("cannot connect to %s", where);
+            close(fd); /* Fix: seed 000 leaked the socket on every error path */
+            fd = -1;
+        }
+    }
+    freeaddrinfo(list);
+    return fd;
 }
 #endif
 
