@@ -14,6 +14,7 @@ PROGRAMS := \
 	unixsock/unix_stream_server unixsock/unix_stream_client \
 	unixsock/unix_dgram_server unixsock/unix_dgram_client \
 	unixsock/relay_server unixsock/relay_client \
+	inetsock/tcp_server inetsock/tcp_client inetsock/udp_server inetsock/udp_client \
 	fdpass/fd_sender fdpass/fd_receiver
 
 # Each mechanism once, in the order of PROGRAMS.
@@ -45,9 +46,10 @@ $(PROGRAMS): %: %.c $(HEADERS)
 	$(CC) $(IPCLAB_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS) $(LDLIBS_$(notdir $@))
 
 # The suite finds the programs through IPCLAB_BIN (the top of a tree built like this one).
+# scripts/test.sh runs it in two groups side by side (its header says why and how).
 test: all
 	scripts/bootstrap.sh
-	IPCLAB_BIN=$(CURDIR) $(BATS) $(BATS_FLAGS) tests
+	IPCLAB_BIN=$(CURDIR) BATS=$(BATS) scripts/test.sh $(BATS_FLAGS)
 
 # check: the build with gcc and with clang, warnings as errors; every source on its own with no
 # flags at all (DESIGN.md: `cc -o /tmp/x fifo/fifo_chat.c` must work); shellcheck; cppcheck.

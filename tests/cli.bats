@@ -119,6 +119,23 @@ malformed_arguments() {
         usage_error "$prog" 'a/b' # seed: names were socket paths
         usage_error "$prog" "$(printf 'n%.0s' {1..33})"
         ;;
+    inetsock/tcp_server | inetsock/udp_server | inetsock/tcp_client | inetsock/udp_client)
+        usage_error "$prog" -P 65536 # seed: any int, then truncated by the missing htons()
+        usage_error "$prog" -P -1
+        usage_error "$prog" -P http # a port number, not a service name
+        usage_error "$prog" -P 80x
+        usage_error "$prog" -P ''
+        usage_error "$prog" -H ''
+        usage_error "$prog" -p path # inetsock has no -p: its address is -H and -P
+        usage_error "$prog" extra
+        if [[ $prog == *client ]]; then
+            usage_error "$prog" -P 0 # any free port is for a server
+        fi
+        if [[ $prog == inetsock/udp_client ]]; then
+            usage_error "$prog" -w 0
+            usage_error "$prog" -w 1s
+        fi
+        ;;
     fdpass/fd_receiver)
         usage_error "$prog" -p ''
         usage_error "$prog" extra

@@ -1,0 +1,204 @@
+/*
+ * tcp_client - send stdin to tcp_server and print its upper-cased replies: unix_stream_client's
+ * twin.
+ *
+ * The client connects to the server's address and port (the kernel gives the client a port of
+ * its own, an "ephemeral" one) and then does two things at once, with poll(2):
+ * sends what it reads on stdin, and prints what the server sends back.  A stream socket keeps
+ * no message boundaries -- one reply may come in pieces, or several in one -- so it never
+ * assumes that one read() is one answer.  At end of input it half-closes the connection
+ * (shutdown(SHUT_WR): "nothing more from me") and reads on until the server has answered
+ * everything and closed its side.
+ *
+ * Run it in two terminals (the server first):
+ *     terminal 1:  ./inetsock/tcp_server
+ *     terminal 2:  ./inetsock/tcp_client
+ * What you should see in terminal 2, typing "hello" and then Ctrl-D:
+ *     tcp_client: connected to 127.0.0.1 port 5555 from 127.0.0.1 port 40188
+ *     hello
+ *     HELLO
+ *     tcp_client: the server closed the connection: 6 bytes sent, 6 received
+ * Whole files work too: ./inetsock/tcp_client < in > out.
+ *
+ * Mirrors seed 000's AF_INET client (clt_afinet_conn_init and its connect).  Build alone:
+ *     cc -o tcp_client tcp_client.c
+ */
+#define _GNU_SOURCE /* ppoll (ipclab_poll), accept4 in the shared socket helpers: Linux */
+
+#include "../common/ipclab.h"
+
+static const char usage[] =
+    "usage: tcp_client [-H HOST] [-P PORT]\n"
+    "  Send stdin to tcp_server at TCP port PORT of HOST and print what it sends back; at end\n"
+    "  of input, wait for the last of it.\n"
+    "  -H HOST  the server's host: a name, IPv4 or IPv6 address (default " IPCLAB_INET_HOST ")\n"
+    "  -P PORT  the server's port (default " IPCLAB_INET_PORT ")\n"
+    "  -h       show this help\n";
+
+/* The conversation's state. */
+struct conv {
+    int sock;
+    char out[IPCLAB_CHUNK]; /* read from stdin, not yet sent */
+    size_t out_len, out_off;
+    bool in_eof, shut;      /* stdin ended; we half-closed */
+    long long sent, received;
+};
+
+/* stdin is readable: take a chunk to send, or at its end half-close once all is sent. */
+static int take_input(struct conv *c)
+{
+    ssize_t n = read(STDIN_FILENO, c->out, sizeof c->out);
+
+    if (n == -1) {
+        if (errno == EINTR)
+            return 0;
+        warn("read stdin");
+        return -1;
+    }
+    if (n == 0)
+        c->in_eof = true;
+    c->out_len = (size_t)n;
+    c->out_off = 0;
+    return 0;
+}
+
+/* The socket can take more: send what we can.  Fix: the original ignored write()'s result. */
+static int send_some(struct conv *c)
+{
+    ssize_t n = send(c->sock, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+
+    if (n == -1) {
+        if (errno == EINTR || errno == EAGAIN)
+            return 0;
+        if (errno == EPIPE || errno == ECONNRESET)
+            warnx("the server went away");
+        else
+            warn("send");
+        return -1;
+    }
+    c->out_off += (size_t)n;
+    c->sent += n;
+    if (c->out_off == c->out_len)
+        c->out_len = c->out_off = 0;
+    return 0;
+}
+
+/*
+ * The server sent something: print it.  Returns 1 when the server has closed, 0 to go on, -1
+ * on error.  Fix: the original read once per line sent and printed that one read(), as if a
+ * stream kept messages apart; it wrote -1 bytes when read() failed.
+ */
+static int print_reply(struct conv *c)
+{
+    char buf[IPCLAB_CHUNK];
+    ssize_t n = read(c->sock, buf, sizeof buf);
+
+    if (n == -1) {
+        if (errno == EINTR || errno == EAGAIN)
+            return 0;
+        if (errno != ECONNRESET)
+            warn("read");
+        else
+            warnx("the server went away");
+        return -1;
+    }
+    if (n == 0)
+        return 1;
+    if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
+        if (errno != EINTR)
+            warn("write stdout");
+        return -1;
+    }
+    c->received += n;
+    return 0;
+}
+
+/* Talk until the server closes after our end of input.  Returns 0, or -1. */
+static int talk(struct conv *c)
+{
+    for (;;) {
+        if (c->in_eof && c->out_len == 0 && !c->shut) {
+            if (shutdown(c->sock, SHUT_WR) == -1) {
+                warn("shutdown");
+                return -1;
+            }
+            c->shut = true;
+        }
+        struct pollfd fds[2] = {
+            { .fd = c->in_eof || c->out_len > 0 ? -1 : STDIN_FILENO, .events = POLLIN },
+            { .fd = c->sock, .events = POLLIN | (c->out_len > 0 ? POLLOUT : 0) },
+        };
+        if (ipclab_poll(fds, 2) == -1) {
+            if (errno != EINTR)
+                warn("poll");
+            return -1;
+        }
+        if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            int r = print_reply(c);
+            if (r == -1)
+                return -1;
+            if (r == 1) {
+                if (c->shut) {
+                    warnx("the server closed the connection: %lld bytes sent, %lld received",
+                          c->sent, c->received);
+                    return 0;
+                }
+                warnx("the server closed the connection before our end of input");
+                return -1;
+            }
+        }
+        if ((fds[1].revents & POLLOUT) && send_some(c) == -1)
+            return -1;
+        if ((fds[0].revents & (POLLIN | POLLHUP)) && take_input(c) == -1)
+            return -1;
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    const char *host = IPCLAB_INET_HOST;
+    char port[6] = IPCLAB_INET_PORT, where[IPCLAB_ADDR_MAX], self[IPCLAB_ADDR_MAX];
+    int opt;
+
+    ipclab_stderr_by_line();
+    while ((opt = getopt(argc, argv, ":hH:P:")) != -1) {
+        switch (opt) {
+        case 'H':
+            host = optarg;
+            break;
+        case 'P':
+            ipclab_port_arg(port, sizeof port, optarg, 1, usage);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (host[0] == '\0')
+        ipclab_usage_error(usage, "-H wants a host name or address");
+
+    ipclab_catch_signals();
+    /* Fix: seed 000 left the server's sockaddr_in unzeroed, forgot htons() on the port, took
+     * inet_pton()'s 0 (not an address) for success, and leaked the socket on its error paths.
+     * getaddrinfo() in ipclab_inet_conn() fills the address; the kernel picks our port. */
+    struct conv c = { .sock = ipclab_inet_conn(host, port, SOCK_STREAM, "./inetsock/tcp_server",
+                                               where, sizeof where) };
+    if (c.sock == -1)
+        return IPCLAB_EXIT_FAIL;
+    if (fcntl(c.sock, F_SETFL, fcntl(c.sock, F_GETFL) | O_NONBLOCK) == -1)
+        err(IPCLAB_EXIT_FAIL, "fcntl O_NONBLOCK");
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(c.sock, (struct sockaddr *)&ss, &len) == -1)
+        err(IPCLAB_EXIT_FAIL, "getsockname");
+    ipclab_addr_str((struct sockaddr *)&ss, len, self, sizeof self);
+    warnx("connected to %s from %s", where, self);
+    int status = talk(&c) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+    close(c.sock);
+    ipclab_die_of_signal();
+    return status;
+}

@@ -1,0 +1,168 @@
+/*
+ * udp_server - an upper-casing echo server on a UDP socket: unix_dgram_server's twin.
+ *
+ * A datagram socket keeps message boundaries: each sendto() is one datagram, and each recvfrom()
+ * returns exactly one, whole -- or, if the buffer is too small, cut short (MSG_TRUNC).  There
+ * are no connections: every datagram carries its sender's address, and the server replies to
+ * that address.  A UDP sender always has one (the kernel gives it a port if it bound none).
+ * Unlike UNIX-domain datagrams, UDP datagrams may be lost, duplicated or reordered on their
+ * way, and nobody is told: the client must not wait forever for a reply.
+ *
+ * Run it in two terminals (the server first):
+ *     terminal 1:  ./inetsock/udp_server
+ *     terminal 2:  ./inetsock/udp_client
+ * What you should see in terminal 1 (pids and ports vary), once terminal 2 typed "hello" and
+ * pressed Ctrl-D:
+ *     udp_server: ready (pid 4242): receiving on 127.0.0.1 port 5555; ...
+ *     hello
+ *     udp_server: end of data from 127.0.0.1 port 40188: 6 bytes in 1 datagram(s)
+ *
+ * Beyond the seeds: the UDP twin of seed 002's Domain UDP server.  Build alone:
+ *     cc -o udp_server udp_server.c
+ */
+#define _GNU_SOURCE /* ppoll (ipclab_poll), accept4 in the shared socket helpers: Linux */
+
+#include "../common/ipclab.h"
+
+static const char usage[] =
+    "usage: udp_server [-H HOST] [-P PORT]\n"
+    "  Receive datagrams on UDP port PORT of HOST, print them, and send each back to its\n"
+    "  sender, ASCII letters upper-cased; an empty datagram is a client's end, answered\n"
+    "  with an empty one.  Datagrams of more than 4096 bytes are refused.  Runs until SIGINT\n"
+    "  or SIGTERM.\n"
+    "  -H HOST  the name or address to receive on (default " IPCLAB_INET_HOST
+    ", this machine only)\n"
+    "  -P PORT  the port (default " IPCLAB_INET_PORT "; 0: any free one, named in the ready line)\n"
+    "  -h       show this help\n";
+
+/* The largest datagram taken: the documented limit of the pair. */
+#define DGRAM_MAX 4096
+
+/* What each client has sent so far, by its address, until its empty end datagram.  Clients may
+ * interleave their datagrams: each has its own tally.  With more clients at once than slots,
+ * the extra ones are served but not counted. */
+#define TALLIES 64
+
+struct tally {
+    char from[IPCLAB_ADDR_MAX]; /* "ADDRESS port PORT"; "" : a free slot */
+    long long bytes, count;
+};
+
+/* The tally of address from, made if need be; NULL if every slot is taken. */
+static struct tally *tally_of(struct tally *t, const char *from)
+{
+    struct tally *free_slot = NULL;
+
+    for (int i = 0; i < TALLIES; i++) {
+        if (strcmp(t[i].from, from) == 0)
+            return &t[i];
+        if (t[i].from[0] == '\0' && free_slot == NULL)
+            free_slot = &t[i];
+    }
+    if (free_slot != NULL) {
+        snprintf(free_slot->from, sizeof free_slot->from, "%s", from);
+        free_slot->bytes = free_slot->count = 0;
+    }
+    return free_slot;
+}
+
+/*
+ * Handle one datagram.  Fix (as in the UNIX twin): the seed printed the buffer as a C string
+ * that recvfrom() had not terminated, and cut longer datagrams to 1024 bytes without a word
+ * (MSG_TRUNC unchecked).
+ */
+static void handle(int fd, char *buf, ssize_t n, const struct sockaddr_storage *from,
+                   socklen_t len, struct tally *tallies)
+{
+    char who[IPCLAB_ADDR_MAX];
+
+    ipclab_addr_str((const struct sockaddr *)from, len, who, sizeof who);
+
+    if (n > DGRAM_MAX) {
+        warnx("dropped a datagram of %zd bytes from %s: more than the %d this server takes "
+              "(it arrived cut short: MSG_TRUNC)", n, who, DGRAM_MAX);
+        return;
+    }
+    struct tally *t = tally_of(tallies, who);
+    if (n > 0) {
+        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1 && errno != EINTR)
+            warn("write stdout");
+        if (t != NULL) {
+            t->bytes += n;
+            t->count++;
+        }
+    } else if (t != NULL) {
+        warnx("end of data from %s: %lld bytes in %lld datagram(s)", who, t->bytes, t->count);
+        t->from[0] = '\0';
+    }
+    ipclab_upcase(buf, (size_t)n);
+    /* MSG_DONTWAIT: a client that does not read must not block the server; its reply is
+     * dropped, and it is told so here. */
+    if (sendto(fd, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)from, len) == -1)
+        warn("reply to %s dropped", who);
+}
+
+/* Receive until a termination signal. */
+static void serve(int fd)
+{
+    static char buf[DGRAM_MAX];
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    static struct tally tallies[TALLIES];
+
+    for (;;) {
+        if (ipclab_poll(&p, 1) == -1) {
+            if (errno != EINTR)
+                warn("poll");
+            return;
+        }
+        struct sockaddr_storage from;
+        socklen_t len = sizeof from;
+        memset(&from, 0, sizeof from);
+        /* MSG_TRUNC: return the datagram's real length even when it did not fit. */
+        ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_TRUNC, (struct sockaddr *)&from, &len);
+        if (n == -1) {
+            if (errno != EINTR && errno != EAGAIN)
+                warn("recvfrom");
+            continue;
+        }
+        handle(fd, buf, n, &from, len, tallies);
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    const char *host = IPCLAB_INET_HOST;
+    char port[6] = IPCLAB_INET_PORT, where[IPCLAB_ADDR_MAX];
+    int opt;
+
+    ipclab_stderr_by_line();
+    while ((opt = getopt(argc, argv, ":hH:P:")) != -1) {
+        switch (opt) {
+        case 'H':
+            host = optarg;
+            break;
+        case 'P':
+            ipclab_port_arg(port, sizeof port, optarg, 0, usage);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (host[0] == '\0')
+        ipclab_usage_error(usage, "-H wants a host name or address");
+
+    ipclab_catch_signals();
+    int fd = ipclab_inet_listen(host, port, SOCK_DGRAM, where, sizeof where);
+    if (fd == -1)
+        return IPCLAB_EXIT_FAIL;
+    ipclab_ready("receiving on %s; datagrams of up to %d bytes", where, DGRAM_MAX);
+    serve(fd);
+    close(fd);
+    ipclab_die_of_signal();
+    return IPCLAB_EXIT_FAIL; /* only a signal or a failed poll() ends the loop */
+}
