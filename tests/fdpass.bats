@@ -147,7 +147,7 @@ pass_file() {
 # raw_peer PYTHON-CODE: a hand-made sender: connect to the receiver's socket as `s` and run the
 # code (what fd_sender would never send).
 raw_peer() {
-    start_side raw /dev/null python3 -c "
+    start_side raw /dev/null "$PYTHON" -c "
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])

@@ -75,7 +75,7 @@ many_small() {
     wait_ready reader
     mkfifo "$LOG/small.in"
     start_side writer "$LOG/small.in" "$S/${kind}_writer" "${OPTS[@]}"
-    timeout 15 python3 -c '
+    timeout 15 "$PYTHON" -c '
 import os, sys
 out = os.open(sys.argv[1], os.O_WRONLY)
 for i in range(1, 3001):

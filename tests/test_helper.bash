@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2034 # BIN, PID, SIDE_STATUS and LOG are for the .bats files
+# shellcheck disable=SC2034 # BIN, PID, SIDE_STATUS, LOG and PYTHON are for the .bats files
 # tests/test_helper.bash - loaded by every tests/*.bats: run the two sides of a pair as real
 # processes, safely.
 #
@@ -34,6 +34,12 @@ source "$ROOT/scripts/lib.sh"
 
 # Every process a test starts runs under coreutils timeout: a hang fails the test, never the suite.
 BACKSTOP=${IPCLAB_BACKSTOP:-20}
+
+# The hostile peers are python3 snippets: the system's python3 if there is one (Debian's, which
+# scripts/bootstrap.sh installs), because a version manager's shim first in PATH (pyenv's, say)
+# costs a tenth of a second at every start.
+PYTHON=/usr/bin/python3
+[[ -x $PYTHON ]] || PYTHON=python3
 
 ipclab_setup() {
     # A run directory of the test's own (DESIGN.md section 6): parallel tests never meet, and a

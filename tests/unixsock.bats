@@ -234,7 +234,7 @@ start_dgram_server() {
 
 # raw_dgram PYTHON-CODE: a hand-made datagram sender `s` (unbound unless the code binds it).
 raw_dgram() {
-    start_side raw /dev/null python3 -c "
+    start_side raw /dev/null "$PYTHON" -c "
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 $1
@@ -381,7 +381,7 @@ say() {
 
 # raw_relay PYTHON-CODE: a hand-made client `s`, connected to the relay (then waits for the close).
 raw_relay() {
-    start_side raw /dev/null python3 -c "
+    start_side raw /dev/null "$PYTHON" -c "
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
