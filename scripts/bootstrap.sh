@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # scripts/bootstrap.sh - make sure what `make test` (and, with --check, `make check`) needs is
-# installed: bats, bats-support and bats-assert; with --check also gcc, clang, shellcheck and
-# cppcheck.  Missing Debian packages are installed with apt-get, as root or through `sudo -n`;
-# otherwise it names the command to run and exits 1.  It also mounts the mqueue file system on
+# installed: bats, bats-support, bats-assert and the tools the tests use; with --check also
+# clang, shellcheck and cppcheck.  Missing Debian packages are installed with apt-get, as root
+# or through `sudo -n`; otherwise it names the command to run and exits 1.  It also mounts the mqueue file system on
 # /dev/mqueue if nothing is there (most systems mount it at boot; minimal containers do not):
 # the tests look there for POSIX queues left behind.
 set -euo pipefail
@@ -25,7 +25,6 @@ has_lib() {
 has_lib bats-support || missing+=(bats-support)
 has_lib bats-assert || missing+=(bats-assert)
 if (( want_check )); then
-    command -v gcc >/dev/null || missing+=(gcc)
     command -v clang >/dev/null || missing+=(clang)
     command -v shellcheck >/dev/null || missing+=(shellcheck)
     command -v cppcheck >/dev/null || missing+=(cppcheck)
@@ -39,6 +38,9 @@ command -v gdb >/dev/null || missing+=(gdb)
 command -v ipcs >/dev/null || missing+=(util-linux) # ipcs: System V objects left behind
 command -v setpriv >/dev/null || missing+=(util-linux) # setpriv: a side run as another user
 command -v python3 >/dev/null || missing+=(python3) # a hostile peer that our programs cannot play
+command -v ss >/dev/null || missing+=(iproute2) # ss: which TCP and UDP ports are listened on
+command -v nm >/dev/null || missing+=(binutils) # nm: scripts/test.sh's look at what binaries call
+command -v gcc >/dev/null || missing+=(gcc) # the twins test compares code without comments
 
 as_root=()
 if (( EUID != 0 )); then

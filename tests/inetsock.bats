@@ -1,0 +1,475 @@
+#!/usr/bin/env bats
+# tests/inetsock.bats - tcp_server/tcp_client and udp_server/udp_client on real TCP and UDP
+# sockets over the loopback addresses 127.0.0.1 and ::1.  Every server takes -P 0, so the
+# kernel picks a free port and no two tests (or a student's server) ever meet.
+
+# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
+# shellcheck disable=SC2018,SC2019 # tr a-z A-Z under LC_ALL=C: ASCII letters, on purpose
+load test_helper
+bats_require_minimum_version 1.5.0
+
+# Each test runs over both loopback addresses.  (A machine with IPv6 switched off, as in some
+# containers, fails the ::1 half: the first test says why.)
+HOSTS=(127.0.0.1 ::1)
+
+setup() {
+    ipclab_setup
+    I=$BIN/inetsock
+    declare -gA PORT=()
+}
+
+teardown() {
+    exec 8>&-
+    ipclab_teardown
+}
+
+# serve NAME PROG HOST [ARGS...]: start PROG (tcp_server or udp_server) on HOST with -P 0, wait
+# for its ready line, and set PORT[NAME] to the port it names there.
+serve() {
+    local name=$1 prog=$2 host=$3
+    shift 3
+    start_side "$name" /dev/null "$I/$prog" -H "$host" -P 0 "$@"
+    wait_ready "$name"
+    PORT[$name]=$(sed -n 's/.*: ready (pid [0-9]*): [a-z]* on [^ ]* port \([0-9]*\);.*/\1/p' \
+        "$LOG/$name.err")
+    [[ -n ${PORT[$name]} ]] || fail "$name named no port: $(cat "$LOG/$name.err")"
+}
+
+# side_of HOST: a name fragment for side names, 4 or 6.
+side_of() {
+    [[ $1 == *:* ]] && echo 6 || echo 4
+}
+
+# ss_addr HOST PORT: how ss(8) prints that local address.
+ss_addr() {
+    [[ $1 == *:* ]] && echo "[$1]:$2" || echo "$1:$2"
+}
+
+@test "inetsock: this machine has both loopback addresses, 127.0.0.1 and ::1" {
+    local host
+    for host in "${HOSTS[@]}"; do
+        run "$PYTHON" -c "
+import socket, sys
+family = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
+socket.socket(family, socket.SOCK_STREAM).bind((sys.argv[1], 0))" "$host"
+        assert_success "cannot bind $host: is IPv6 switched off? ($output)"
+    done
+}
+
+# ---------------------------------------------------------------- tcp
+
+@test "tcp: 1 MiB of random binary comes back upper-cased, every other byte as it was, over IPv4 and IPv6" {
+    local host f
+    random_file "$LOG/in.bin" 1048576
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" tcp_server "$host"
+        start_side "client$f" "$LOG/in.bin" "$I/tcp_client" -H "$host" -P "${PORT[server$f]}"
+    done
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        assert_exit "client$f" 0
+        cmp <(LC_ALL=C tr a-z A-Z <"$LOG/in.bin") "$LOG/client$f.out"
+        cmp "$LOG/in.bin" "$LOG/server$f.out" # the server prints what it receives
+        run cat "$LOG/client$f.err"
+        assert_line 'tcp_client: the server closed the connection: 1048576 bytes sent, 1048576 received'
+    done
+}
+
+@test "tcp: 20 clients at once each get exactly their own data back, on each address (seed: one request, one client at a time)" {
+    local host f i
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" tcp_server "$host"
+        for i in {1..20}; do
+            random_file "$LOG/in$f.$i.bin" 32768
+            start_side "c$f.$i" "$LOG/in$f.$i.bin" "$I/tcp_client" -H "$host" -P "${PORT[server$f]}"
+        done
+    done
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        for i in {1..20}; do
+            assert_exit "c$f.$i" 0
+            cmp <(LC_ALL=C tr a-z A-Z <"$LOG/in$f.$i.bin") "$LOG/c$f.$i.out"
+        done
+        run grep -c 'finished after 32768 bytes' "$LOG/server$f.err"
+        assert_output 20
+        is_alive "${PID[server$f]}" # and it serves on
+    done
+}
+
+@test "tcp: the server listens on exactly the port it names, -P 0 or -P PORT: the port is in network byte order (seed: no htons)" {
+    local host f port try
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        # A port whose two bytes differ, so that a missing htons() would show (seed 000
+        # listened on the byte-swapped port): the kernel picks one of 256 that do not.
+        for try in 1 2 3; do
+            serve "any$f.$try" tcp_server "$host"
+            port=${PORT[any$f.$try]}
+            run ss -Hltn "sport = :$port"
+            assert_output --partial " $(ss_addr "$host" "$port") "
+            kill -TERM "${PID[any$f.$try]}"
+            assert_exit "any$f.$try" $((128 + 15)) 2
+            (( (port >> 8) != (port & 255) )) && break
+        done
+        # The same port asked for by number.
+        start_side "fixed$f" /dev/null "$I/tcp_server" -H "$host" -P "$port"
+        wait_ready "fixed$f"
+        run ss -Hltn "sport = :$port"
+        assert_output --partial " $(ss_addr "$host" "$port") "
+        printf 'by number\n' >"$LOG/in.txt"
+        start_side "client$f" "$LOG/in.txt" "$I/tcp_client" -H "$host" -P "$port"
+        assert_exit "client$f" 0
+        assert_equal "$(cat "$LOG/client$f.out")" 'BY NUMBER'
+    done
+}
+
+@test "tcp: the server names each client's address and port, and the client its own (seed: the peer read into a sockaddr_un)" {
+    local host f from
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" tcp_server "$host"
+        printf 'who am I\n' >"$LOG/in.txt"
+        start_side "client$f" "$LOG/in.txt" "$I/tcp_client" -H "$host" -P "${PORT[server$f]}"
+        assert_exit "client$f" 0
+        from=$(sed -n "s/^tcp_client: connected to $host port ${PORT[server$f]} from \\(.* port [0-9]*\\)\$/\\1/p" \
+            "$LOG/client$f.err")
+        [[ $from == "$host port "* ]] || fail "client's own address: $(cat "$LOG/client$f.err")"
+        run cat "$LOG/server$f.err"
+        assert_line "tcp_server: client 1 connected from $from"
+        assert_line "tcp_server: client 1 ($from) finished after 9 bytes"
+    done
+}
+
+@test "tcp: host names work as well as addresses: -H localhost" {
+    serve server tcp_server localhost
+    printf 'by name\n' >"$LOG/in.txt"
+    start_side client "$LOG/in.txt" "$I/tcp_client" -H localhost -P "${PORT[server]}"
+    assert_exit client 0
+    assert_equal "$(cat "$LOG/client.out")" 'BY NAME'
+}
+
+@test "tcp: a second server on a port in use is refused with a reason; the first keeps serving" {
+    local host f
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" tcp_server "$host"
+        run --separate-stderr timeout 5 "$I/tcp_server" -H "$host" -P "${PORT[server$f]}"
+        assert_failure 1
+        assert_equal "$stderr" "tcp_server: $host port ${PORT[server$f]} is already in use (another server?); name another port with -P, or -P 0 for any free one"
+        printf 'still here\n' >"$LOG/in.txt"
+        start_side "client$f" "$LOG/in.txt" "$I/tcp_client" -H "$host" -P "${PORT[server$f]}"
+        assert_exit "client$f" 0
+        assert_equal "$(cat "$LOG/client$f.out")" 'STILL HERE'
+    done
+}
+
+@test "tcp: SIGTERM to a server with a client connected: the client is told; a new server takes the port at once despite TIME_WAIT (SO_REUSEADDR)" {
+    local host f port
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" tcp_server "$host"
+        port=${PORT[server$f]}
+        start_fed "client$f" "$I/tcp_client" -H "$host" -P "$port"
+        printf 'before\n' >&5
+        wait_output "client$f" '^BEFORE$'
+        kill -TERM "${PID[server$f]}"
+        assert_exit "server$f" $((128 + 15)) 2
+        assert_exit "client$f" 1 2
+        run cat "$LOG/client$f.err"
+        assert_line 'tcp_client: the server closed the connection before our end of input'
+        exec 5>&-
+        # The server closed first, so its end of the connection waits out TIME_WAIT on the
+        # port; without SO_REUSEADDR a new bind() would fail with "Address already in use".
+        run ss -Htan state time-wait "sport = :$port"
+        assert_output --partial "$(ss_addr "$host" "$port")"
+        start_side "again$f" /dev/null "$I/tcp_server" -H "$host" -P "$port"
+        wait_ready "again$f"
+    done
+}
+
+@test "tcp: the server SIGKILLed mid-conversation -> the client ends within 2 s, exit 1, not killed by SIGPIPE" {
+    local host f
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" tcp_server "$host"
+        start_fed "client$f" "$I/tcp_client" -H "$host" -P "${PORT[server$f]}"
+        printf 'before\n' >&5
+        wait_output "client$f" '^BEFORE$'
+        kill_side "server$f" KILL
+        wait_exit "server$f"
+        assert_exit "client$f" 1 2
+        run cat "$LOG/client$f.err"
+        assert_line 'tcp_client: the server closed the connection before our end of input'
+        exec 5>&-
+    done
+}
+
+@test "tcp: a client that stops reading its replies stalls only itself" {
+    local host f
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" tcp_server "$host"
+        # A peer that sends without end and reads nothing, with a small receive buffer: once
+        # its replies fill the connection, the server stops reading from it, and its send()
+        # blocks (wchan sk_stream_wait_memory, or wait_woken inside it: the peer never reads,
+        # so that is the one place it can wait).  A server that wrote with blocking calls would
+        # now be stuck in that peer's write.
+        start_side "hog$f" /dev/null "$PYTHON" -c "
+import os, socket, sys
+s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect((sys.argv[1], int(sys.argv[2])))
+print(os.getpid(), file=sys.stderr, flush=True)
+while True:
+    s.sendall(b'x' * 65536)
+" "$host" "${PORT[server$f]}"
+        wait_line "hog$f" '^[0-9]+$'
+        wait_blocked_in "$(head -n 1 "$LOG/hog$f.err")" 'sk_stream_wait_memory|wait_woken'
+        printf 'am I served?\n' >"$LOG/in.txt"
+        start_side "quick$f" "$LOG/in.txt" "$I/tcp_client" -H "$host" -P "${PORT[server$f]}"
+        assert_exit "quick$f" 0 5
+        assert_equal "$(cat "$LOG/quick$f.out")" 'AM I SERVED?'
+        kill_side "hog$f" KILL
+        wait_exit "hog$f"
+    done
+}
+
+@test "tcp: no server -> the client names the address it tried, exit 1" {
+    local host f port
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "gone$f" tcp_server "$host" # a port that was free a moment ago ...
+        port=${PORT[gone$f]}
+        kill -TERM "${PID[gone$f]}"
+        assert_exit "gone$f" $((128 + 15)) 2 # ... and is again
+        run --separate-stderr timeout 5 "$I/tcp_client" -H "$host" -P "$port" </dev/null
+        assert_failure 1
+        assert_equal "$stderr" "tcp_client: no server at $host port $port (connection refused); start it with ./inetsock/tcp_server"
+    done
+}
+
+# ---------------------------------------------------------------- udp
+
+@test "udp: 1 MiB of random binary, 256 datagrams, each answered upper-cased, over IPv4 and IPv6" {
+    local host f
+    random_file "$LOG/in.bin" 1048576
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" udp_server "$host"
+        start_side "client$f" "$LOG/in.bin" "$I/udp_client" -H "$host" -P "${PORT[server$f]}"
+    done
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        assert_exit "client$f" 0
+        cmp <(LC_ALL=C tr a-z A-Z <"$LOG/in.bin") "$LOG/client$f.out"
+        cmp "$LOG/in.bin" "$LOG/server$f.out"
+        run cat "$LOG/server$f.err"
+        assert_line --regexp "^udp_server: end of data from $host port [0-9]+: 1048576 bytes in 256 datagram\\(s\\)\$"
+    done
+}
+
+@test "udp: each line typed is one datagram, answered before the next; the server names the client's address and port" {
+    local host f self
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" udp_server "$host"
+        start_fed "client$f" "$I/udp_client" -H "$host" -P "${PORT[server$f]}"
+        printf 'one\n' >&5
+        wait_output "client$f" '^ONE$'
+        printf 'two\n' >&5
+        wait_output "client$f" '^TWO$'
+        exec 5>&-
+        assert_exit "client$f" 0
+        self=$(sed -n "s/^udp_client: bound to \\($host port [0-9]*\\); server $host port ${PORT[server$f]}\$/\\1/p" \
+            "$LOG/client$f.err")
+        [[ -n $self ]] || fail "client's own address: $(cat "$LOG/client$f.err")"
+        run cat "$LOG/server$f.err"
+        assert_line "udp_server: end of data from $self: 8 bytes in 2 datagram(s)"
+    done
+}
+
+@test "udp: two clients whose datagrams interleave are each counted apart" {
+    local host f
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" udp_server "$host"
+        start_fed "one$f" "$I/udp_client" -H "$host" -P "${PORT[server$f]}"
+        mkfifo "$LOG/two$f.in"
+        start_side "two$f" "$LOG/two$f.in" "$I/udp_client" -H "$host" -P "${PORT[server$f]}"
+        exec 6>"$LOG/two$f.in"
+        printf 'one a\n' >&5
+        wait_output "one$f" '^ONE A$'
+        printf 'two a\n' >&6
+        wait_output "two$f" '^TWO A$'
+        printf 'one b\n' >&5
+        wait_output "one$f" '^ONE B$'
+        exec 5>&-
+        assert_exit "one$f" 0
+        printf 'two b\n' >&6
+        wait_output "two$f" '^TWO B$'
+        exec 6>&-
+        assert_exit "two$f" 0
+        run grep -c ': 12 bytes in 2 datagram(s)$' "$LOG/server$f.err"
+        assert_output 2
+    done
+}
+
+# raw_udp NAME HOST PYTHON-CODE: a hand-made UDP peer; the code has socket, sys, `family` and
+# `host`, and sys.argv[2:] (what follows HOST on the line) for its own use.
+raw_udp() {
+    local name=$1 host=$2 code=$3
+    shift 3
+    start_side "$name" /dev/null "$PYTHON" -c "
+import socket, sys
+host = sys.argv[1]
+family = socket.AF_INET6 if ':' in host else socket.AF_INET
+$code
+" "$host" "$@"
+}
+
+@test "udp: a datagram over the limit is reported and dropped, never printed cut short (seed: MSG_TRUNC unchecked)" {
+    local host f
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" udp_server "$host"
+        raw_udp "raw$f" "$host" "
+s = socket.socket(family, socket.SOCK_DGRAM)
+s.sendto(b'y' * 5000, (host, int(sys.argv[2])))
+print(s.getsockname()[1], file=sys.stderr)" "${PORT[server$f]}"
+        assert_exit "raw$f" 0
+        wait_line "server$f" "dropped a datagram of 5000 bytes from $host port $(cat "$LOG/raw$f.err"): more than the 4096"
+        assert_equal "$(wc -c <"$LOG/server$f.out")" 0
+        printf 'still serving\n' >"$LOG/in.txt"
+        start_side "client$f" "$LOG/in.txt" "$I/udp_client" -H "$host" -P "${PORT[server$f]}"
+        assert_exit "client$f" 0
+        assert_equal "$(cat "$LOG/client$f.out")" 'STILL SERVING'
+    done
+}
+
+@test "udp: a reply that never comes -> the client gives up after -w MS with a message, exit 1 (UDP resends nothing)" {
+    local host f
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        # A server that takes the datagram and never answers: to the client, a lost reply.
+        raw_udp "mute$f" "$host" "
+s = socket.socket(family, socket.SOCK_DGRAM)
+s.bind((host, 0))
+print(s.getsockname()[1], file=sys.stderr, flush=True)
+s.recvfrom(4096)
+print('got it', file=sys.stderr, flush=True)"
+        wait_line "mute$f" '^[0-9]+$'
+        printf 'anyone?\n' >"$LOG/in.txt"
+        start_side "client$f" "$LOG/in.txt" "$I/udp_client" -H "$host" \
+            -P "$(head -n 1 "$LOG/mute$f.err")" -w 300
+        assert_exit "client$f" 1 5
+        run cat "$LOG/client$f.err"
+        assert_line "udp_client: no reply from $host port $(head -n 1 "$LOG/mute$f.err") within 300 ms: the datagram or its reply was lost (UDP resends nothing), or the server is not reading"
+        assert_exit "mute$f" 0
+        wait_line "mute$f" '^got it$' # the datagram went; only the reply never came
+    done
+}
+
+@test "udp: a datagram from anyone but the server is not taken for the reply (the client's connect())" {
+    local host f
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        # A server that, before it answers, has a second socket send the client a datagram of
+        # the reply's length: an unconnected client would print that one as the reply.
+        raw_udp "server$f" "$host" "
+s = socket.socket(family, socket.SOCK_DGRAM)
+s.bind((host, 0))
+print(s.getsockname()[1], file=sys.stderr, flush=True)
+data, client = s.recvfrom(4096)
+socket.socket(family, socket.SOCK_DGRAM).sendto(b'FAKE', client)
+s.sendto(data.upper(), client)
+data, client = s.recvfrom(4096)
+s.sendto(b'', client)"
+        wait_line "server$f" '^[0-9]+$'
+        printf 'real' >"$LOG/in.txt"
+        start_side "client$f" "$LOG/in.txt" "$I/udp_client" -H "$host" \
+            -P "$(head -n 1 "$LOG/server$f.err")"
+        assert_exit "client$f" 0
+        assert_equal "$(cat "$LOG/client$f.out")" 'REAL'
+        assert_exit "server$f" 0
+    done
+}
+
+@test "udp: no server -> the kernel's ICMP port unreachable; the client names the address, exit 1" {
+    local host f port
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "gone$f" udp_server "$host"
+        port=${PORT[gone$f]}
+        kill -TERM "${PID[gone$f]}"
+        assert_exit "gone$f" $((128 + 15)) 2
+        run --separate-stderr timeout 5 "$I/udp_client" -H "$host" -P "$port" < <(printf 'hello?\n')
+        assert_failure 1
+        [[ $stderr == *"udp_client: no server at $host port $port (an ICMP port unreachable came back); start it with ./inetsock/udp_server" ]] ||
+            fail "$stderr"
+    done
+}
+
+@test "udp: the server SIGKILLed while a client talks -> the client says so within 2 s, exit 1" {
+    local host f
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" udp_server "$host"
+        start_fed "client$f" "$I/udp_client" -H "$host" -P "${PORT[server$f]}"
+        printf 'before\n' >&5
+        wait_output "client$f" '^BEFORE$'
+        kill_side "server$f" KILL
+        wait_exit "server$f"
+        printf 'after\n' >&5
+        assert_exit "client$f" 1 2
+        run cat "$LOG/client$f.err"
+        assert_line --partial "no server at $host port ${PORT[server$f]} (an ICMP port unreachable came back)"
+        exec 5>&-
+    done
+}
+
+@test "udp: SIGTERM ends the server at once (seed: close() unreachable after while(true))" {
+    local host f
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" udp_server "$host"
+        kill -TERM "${PID[server$f]}"
+        assert_exit "server$f" $((128 + 15)) 2
+        run ss -Huan "sport = :${PORT[server$f]}"
+        assert_output ''
+    done
+}
+
+# ---------------------------------------------------------------- both
+
+@test "inetsock: an unknown host -> every program gives the resolver's reason, exit 1" {
+    local prog
+    # .invalid never resolves (RFC 6761); the resolver options bound the wait on a machine
+    # whose DNS server does not answer.
+    for prog in tcp_server tcp_client udp_server udp_client; do
+        RES_OPTIONS='timeout:1 attempts:1' run --separate-stderr timeout 10 "$I/$prog" \
+            -H no-such-host.invalid </dev/null
+        assert_failure 1
+        [[ $stderr == "$prog: cannot resolve host 'no-such-host.invalid': "?* ]] || fail "$stderr"
+    done
+}
+
+# code FILE: FILE's C code without its comments (the compiler's preprocessor strips them).
+code() {
+    gcc -fpreprocessed -dD -E -P "$1"
+}
+
+@test "inetsock: the twins stay twins: each differs from its unixsock twin in few lines of code" {
+    # The limits are each pair's diff when written, plus about 10%: a change to one twin that
+    # the other does not get fails here, and the README explains what the diffs contain.
+    local pair changed
+    declare -A limit=([unix_stream_server:tcp_server]=50 [unix_stream_client:tcp_client]=40
+        [unix_dgram_server:udp_server]=58 [unix_dgram_client:udp_client]=112)
+    for pair in "${!limit[@]}"; do
+        changed=$(diff <(code "$ROOT/unixsock/${pair%:*}.c") <(code "$ROOT/inetsock/${pair#*:}.c") |
+            grep -c '^[<>]')
+        ((changed <= limit[$pair])) ||
+            fail "${pair%:*}.c and ${pair#*:}.c differ in $changed lines of code, more than ${limit[$pair]}: $(diff <(code "$ROOT/unixsock/${pair%:*}.c") <(code "$ROOT/inetsock/${pair#*:}.c"))"
+    done
+}
