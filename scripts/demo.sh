@@ -241,6 +241,45 @@ demo_unixsock() {
     stop relay
 }
 
+# port_of NAME: the port a server named in its ready line (it was started with -P 0).
+port_of() {
+    sed -n 's/.*: ready (pid [0-9]*): [a-z]* on [^ ]* port \([0-9]*\);.*/\1/p' "$work/$1.log"
+}
+
+demo_inetsock() {
+    say "tcp_server and tcp_client over IPv6 (::1): the unix_stream pair's twins, with an IP" \
+        "address and a port for a path. -P 0 lets the kernel pick a free port; the ready line" \
+        "names it, and the server names each client by its address and port."
+    side server /dev/null "$ROOT/inetsock/tcp_server" -H ::1 -P 0
+    expect server ': ready'
+    mkfifo "$work/client.in"
+    side client "$work/client.in" "$ROOT/inetsock/tcp_client" -H ::1 -P "$(port_of server)"
+    exec 5>"$work/client.in"
+    expect server 'client 1 connected from ::1 port'
+    printf 'hello over tcp\n' >&5
+    expect client '^HELLO OVER TCP$'
+    exec 5>&-
+    finish client
+    expect server 'client 1 .* finished'
+    stop server
+
+    say "udp_server and udp_client over IPv4 (127.0.0.1): datagrams, as with unix_dgram, but" \
+        "the kernel gives the client its port, and a lost reply would end in a timeout."
+    side userver /dev/null "$ROOT/inetsock/udp_server" -P 0
+    expect userver ': ready'
+    mkfifo "$work/uclient.in"
+    side uclient "$work/uclient.in" "$ROOT/inetsock/udp_client" -P "$(port_of userver)"
+    exec 5>"$work/uclient.in"
+    printf 'one datagram\n' >&5
+    expect uclient '^ONE DATAGRAM$'
+    printf 'and another\n' >&5
+    expect uclient '^AND ANOTHER$'
+    exec 5>&-
+    finish uclient
+    expect userver 'end of data from 127.0.0.1 port'
+    stop userver
+}
+
 demo_fdpass() {
     say "fd_receiver and fd_sender: the sender opens a file, reads its first 40 bytes itself," \
         "and passes the open descriptor over a UNIX socket; the receiver reads on from byte 40." \
