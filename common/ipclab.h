@@ -32,7 +32,8 @@
  *               ipclab_sun(), ipclab_remove_socket() (need _GNU_SOURCE: SO_PEERCRED, ppoll)
  *   inet        ipclab_inet_listen(), ipclab_inet_accept(), ipclab_inet_conn(): the same three
  *               for TCP and UDP over IPv4 and IPv6; ipclab_resolve() (getaddrinfo),
- *               ipclab_addr_str() ("ADDRESS port PORT"), ipclab_port_arg() (-P PORT)
+ *               ipclab_addr_str() ("ADDRESS port PORT"), ipclab_local_addr() (ours, so),
+ *               ipclab_port_arg() (-P PORT)
  *   status      ipclab_ready()       the "<program>: ready" line tests and demos wait for;
  *               ipclab_stderr_by_line()  one write(2) per status line
  */
@@ -895,6 +896,18 @@ static inline void ipclab_addr_str(const struct sockaddr *sa, socklen_t len, cha
         snprintf(buf, size, "%s port %s", host, port);
 }
 
+/* Put the local address of socket fd in buf, as ipclab_addr_str() does: for a client, the port
+ * the kernel gave it at connect().  Exits (status 1) if getsockname(2) fails. */
+static inline void ipclab_local_addr(int fd, char *buf, size_t size)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+        err(IPCLAB_EXIT_FAIL, "getsockname");
+    ipclab_addr_str((struct sockaddr *)&ss, len, buf, size);
+}
+
 /*
  * The addresses host and port stand for, for a socket of type (getaddrinfo(3): a name, an IPv4
  * or an IPv6 address).  Fix: seed 000 filled a sockaddr_in by hand: it forgot htons() on the
@@ -954,12 +967,8 @@ static inline int ipclab_inet_listen(const char *host, const char *port, int typ
         }
     }
     freeaddrinfo(list);
-    if (fd != -1) {
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof ss;
-        if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-            ipclab_addr_str((struct sockaddr *)&ss, len, where, size);
-    }
+    if (fd != -1)
+        ipclab_local_addr(fd, where, size);
     return fd;
 }
 

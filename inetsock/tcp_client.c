@@ -191,11 +191,7 @@ int main(int argc, char *argv[])
         return IPCLAB_EXIT_FAIL;
     if (fcntl(c.sock, F_SETFL, fcntl(c.sock, F_GETFL) | O_NONBLOCK) == -1)
         err(IPCLAB_EXIT_FAIL, "fcntl O_NONBLOCK");
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(c.sock, (struct sockaddr *)&ss, &len) == -1)
-        err(IPCLAB_EXIT_FAIL, "getsockname");
-    ipclab_addr_str((struct sockaddr *)&ss, len, self, sizeof self);
+    ipclab_local_addr(c.sock, self, sizeof self);
     warnx("connected to %s from %s", where, self);
     int status = talk(&c) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
     close(c.sock);

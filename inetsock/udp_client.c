@@ -43,11 +43,9 @@ static const char usage[] =
 
 #define DGRAM_MAX 4096
 
-/* The longest wait for one reply, in milliseconds (-w). */
-static long wait_ms = 2000;
-
-/* Wait for the reply to what we sent, and print it.  Returns its length, or -1. */
-static ssize_t await_reply(int fd, const char *server)
+/* Wait at most wait_ms for the reply to what we sent, and print it.  Returns its length, or
+ * -1. */
+static ssize_t await_reply(int fd, const char *server, long wait_ms)
 {
     static char buf[DGRAM_MAX];
     struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -90,7 +88,7 @@ static ssize_t await_reply(int fd, const char *server)
 }
 
 /* Send stdin, datagram by datagram, each answered before the next; then the empty end. */
-static int talk(int fd, const char *server)
+static int talk(int fd, const char *server, long wait_ms)
 {
     static char buf[DGRAM_MAX];
     long long total = 0, count = 0;
@@ -111,7 +109,7 @@ static int talk(int fd, const char *server)
                 warn("send");
             return -1;
         }
-        ssize_t got = await_reply(fd, server);
+        ssize_t got = await_reply(fd, server, wait_ms);
         if (got == -1)
             return -1;
         if (got != n) {
@@ -131,6 +129,7 @@ int main(int argc, char *argv[])
 {
     const char *host = IPCLAB_INET_HOST;
     char port[6] = IPCLAB_INET_PORT, server[IPCLAB_ADDR_MAX], self[IPCLAB_ADDR_MAX];
+    long wait_ms = 2000; /* -w: the longest wait for one reply */
     int opt;
 
     ipclab_stderr_by_line();
@@ -166,13 +165,9 @@ int main(int argc, char *argv[])
                               sizeof server);
     if (fd == -1)
         return IPCLAB_EXIT_FAIL;
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
-        err(IPCLAB_EXIT_FAIL, "getsockname");
-    ipclab_addr_str((struct sockaddr *)&ss, len, self, sizeof self);
+    ipclab_local_addr(fd, self, sizeof self);
     warnx("bound to %s; server %s", self, server);
-    int status = talk(fd, server) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+    int status = talk(fd, server, wait_ms) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
     close(fd);
     ipclab_die_of_signal();
     return status;
