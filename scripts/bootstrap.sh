@@ -35,6 +35,7 @@ command -v setsid >/dev/null || missing+=(util-linux)
 command -v timeout >/dev/null || missing+=(coreutils)
 command -v script >/dev/null || missing+=(bsdutils)
 command -v gdb >/dev/null || missing+=(gdb)
+command -v strace >/dev/null || missing+=(strace) # strace: which sockets a program closes
 command -v ipcs >/dev/null || missing+=(util-linux) # ipcs: System V objects left behind
 command -v setpriv >/dev/null || missing+=(util-linux) # setpriv: a side run as another user
 command -v python3 >/dev/null || missing+=(python3) # a hostile peer that our programs cannot play
