@@ -250,12 +250,18 @@ while True:
     done
 }
 
+# fd_count PID: how many descriptors process PID has open.
+fd_count() {
+    local fds=("/proc/$1/fd/"*)
+    echo "${#fds[@]}"
+}
+
 @test "tcp: clients that reset their connections cost the server no descriptor (seed: continue without close)" {
     local host f before
     for host in "${HOSTS[@]}"; do
         f=$(side_of "$host")
         serve "server$f" tcp_server "$host"
-        before=$(ls "/proc/${PID[server$f]}/fd" | wc -l)
+        before=$(fd_count "${PID[server$f]}")
         # 20 clients that send a byte and close with SO_LINGER 0: a reset (RST), not an end.
         timeout 10 "$PYTHON" -c "
 import socket, struct, sys
@@ -267,7 +273,7 @@ for i in range(20):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
     s.close()" "$host" "${PORT[server$f]}"
         wait_until 5 test "$(grep -c ') .* after [0-9]* bytes$' "$LOG/server$f.err")" = 20
-        assert_equal "$(ls "/proc/${PID[server$f]}/fd" | wc -l)" "$before"
+        assert_equal "$(fd_count "${PID[server$f]}")" "$before"
     done
 }
 
