@@ -29,7 +29,8 @@
  *                                    _XOPEN_SOURCE: setitimer)
  *   sockets     ipclab_serv_listen(), ipclab_serv_accept(), ipclab_cli_conn(): APUE's
  *               serv_listen, serv_accept and cli_conn for UNIX-domain sockets;
- *               ipclab_sun(), ipclab_remove_socket() (need _GNU_SOURCE: SO_PEERCRED, ppoll)
+ *               ipclab_sun(), ipclab_remove_socket(), ipclab_accept() (need _GNU_SOURCE:
+ *               SO_PEERCRED, accept4, ppoll)
  *   inet        ipclab_inet_listen(), ipclab_inet_accept(), ipclab_inet_conn(): the same three
  *               for TCP and UDP over IPv4 and IPv6; ipclab_resolve() (getaddrinfo),
  *               ipclab_addr_str() ("ADDRESS port PORT"), ipclab_local_addr() (ours, so),
@@ -779,42 +780,55 @@ static inline int ipclab_serv_listen(const char *path, int type)
 }
 
 /*
- * APUE's serv_accept(): accept a connection on listenfd (which ipclab_serv_listen made
- * non-blocking), close-on-exec.  With wait, wait for one first (ipclab_poll: a termination
+ * accept4(2) on a non-blocking listening socket, close-on-exec, the peer's address in *sa and
+ * *len (both may be NULL).  With wait, wait for a connection first (ipclab_poll: a termination
  * signal ends the wait, errno EINTR); without, return -1 with errno EAGAIN when none is there,
- * as a poll() loop wants.  The peer's credentials, which the kernel recorded at connect() and
- * which the peer cannot forge, go in *cred (SO_PEERCRED, Linux).  Returns the connected
- * descriptor, or -1 (EINTR, EAGAIN, or after a message).
+ * as a poll() loop wants.  A connection whose client gave up before we took it (ECONNABORTED)
+ * is skipped.  Returns the connected descriptor, or -1 (EINTR, EAGAIN, or after a message).
  */
-static inline int ipclab_serv_accept(int listenfd, struct ucred *cred, bool wait)
+static inline int ipclab_accept(int listenfd, struct sockaddr *sa, socklen_t *len, bool wait)
 {
     struct pollfd p = { .fd = listenfd, .events = POLLIN };
 
     for (;;) {
-        int fd = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd == -1) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if (!wait)
-                    return -1;
-                if (ipclab_poll(&p, 1) == -1) {
-                    if (errno != EINTR)
-                        warn("poll");
-                    return -1;
-                }
-            } else if (errno != EINTR && errno != ECONNABORTED) {
-                warn("accept");
+        int fd = accept4(listenfd, sa, len, SOCK_CLOEXEC);
+        if (fd != -1)
+            return fd;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (!wait)
                 return -1;
-            } /* ECONNABORTED: the client gave up before we took it; try the next */
-            continue;
-        }
-        socklen_t len = sizeof *cred;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) == -1) {
-            warn("getsockopt SO_PEERCRED");
-            close(fd);
+            if (ipclab_poll(&p, 1) == -1) {
+                if (errno != EINTR)
+                    warn("poll");
+                return -1;
+            }
+        } else if (errno != EINTR && errno != ECONNABORTED) {
+            warn("accept");
             return -1;
         }
-        return fd;
     }
+}
+
+/*
+ * APUE's serv_accept(): accept a connection on listenfd (which ipclab_serv_listen made
+ * non-blocking), close-on-exec, waiting for one or not (see ipclab_accept).  The peer's
+ * credentials, which the kernel recorded at connect() and which the peer cannot forge, go in
+ * *cred (SO_PEERCRED, Linux).  Returns the connected descriptor, or -1 (EINTR, EAGAIN, or
+ * after a message).
+ */
+static inline int ipclab_serv_accept(int listenfd, struct ucred *cred, bool wait)
+{
+    int fd = ipclab_accept(listenfd, NULL, NULL, wait);
+
+    if (fd == -1)
+        return -1;
+    socklen_t len = sizeof *cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) == -1) {
+        warn("getsockopt SO_PEERCRED");
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 /*
@@ -974,37 +988,20 @@ static inline int ipclab_inet_listen(const char *host, const char *port, int typ
 
 /*
  * serv_accept for the Internet: accept a connection on listenfd (non-blocking, from
- * ipclab_inet_listen), close-on-exec; with wait, wait for one first.  An Internet peer has no
- * credentials to ask the kernel for (SO_PEERCRED is for UNIX sockets): what the server knows
- * is its address, which goes in peer as "ADDRESS port PORT".  Returns the connected
- * descriptor, or -1 (EINTR, EAGAIN, or after a message).
+ * ipclab_inet_listen), close-on-exec, waiting for one or not (see ipclab_accept).  An Internet
+ * peer has no credentials to ask the kernel for (SO_PEERCRED is for UNIX sockets): what the
+ * server knows is its address, which goes in peer as "ADDRESS port PORT".  Returns the
+ * connected descriptor, or -1 (EINTR, EAGAIN, or after a message).
  */
 static inline int ipclab_inet_accept(int listenfd, char *peer, size_t size, bool wait)
 {
-    struct pollfd p = { .fd = listenfd, .events = POLLIN };
+    struct sockaddr_storage ss; /* Fix: seed 000 accepted into a struct sockaddr_un */
+    socklen_t len = sizeof ss;
+    int fd = ipclab_accept(listenfd, (struct sockaddr *)&ss, &len, wait);
 
-    for (;;) {
-        struct sockaddr_storage ss; /* Fix: seed 000 accepted into a struct sockaddr_un */
-        socklen_t len = sizeof ss;
-        int fd = accept4(listenfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
-        if (fd == -1) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if (!wait)
-                    return -1;
-                if (ipclab_poll(&p, 1) == -1) {
-                    if (errno != EINTR)
-                        warn("poll");
-                    return -1;
-                }
-            } else if (errno != EINTR && errno != ECONNABORTED) {
-                warn("accept");
-                return -1;
-            } /* ECONNABORTED: the client gave up before we took it; try the next */
-            continue;
-        }
+    if (fd != -1)
         ipclab_addr_str((struct sockaddr *)&ss, len, peer, size);
-        return fd;
-    }
+    return fd;
 }
 
 /*
