@@ -945,9 +945,11 @@ static inline struct addrinfo *ipclab_resolve(const char *host, const char *port
 /*
  * serv_listen for the Internet: a socket of type (SOCK_STREAM or SOCK_DGRAM) bound to host and
  * port, listening if it is a stream; close-on-exec and non-blocking.  The first of host's
- * addresses that can be bound wins.  SO_REUSEADDR lets a server start again on its port at
- * once, while connections of its previous run still wait out TIME_WAIT; it does not let two
- * servers listen on one port (that would take SO_REUSEPORT).  where gets the address bound, by
+ * addresses that can be bound wins.  For TCP, SO_REUSEADDR lets a server start again on its
+ * port at once, while connections of its previous run still wait out TIME_WAIT; it does not
+ * let two servers listen on one port.  Not for UDP: there is no TIME_WAIT to wait out, and on
+ * Linux it would let a second server bind the same port beside the first, each then getting
+ * some of the datagrams.  where gets the address bound, by
  * getsockname(), so that port "0" shows the port the kernel chose.  Returns the descriptor,
  * or -1 after a message.
  */
@@ -968,7 +970,8 @@ static inline int ipclab_inet_listen(const char *host, const char *port, int typ
             continue;
         }
         int on = 1;
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1 ||
+        if ((type == SOCK_STREAM &&
+             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1) ||
             bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
             (type == SOCK_STREAM && listen(fd, SOMAXCONN) == -1)) {
             if (errno == EADDRINUSE)

@@ -403,6 +403,21 @@ print(s.getsockname()[1], file=sys.stderr)" "${PORT[server$f]}"
     done
 }
 
+@test "udp: a second server on a port in use is refused; the first keeps serving (no SO_REUSEADDR for UDP)" {
+    local host f
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" udp_server "$host"
+        run --separate-stderr timeout 5 "$I/udp_server" -H "$host" -P "${PORT[server$f]}"
+        assert_failure 1
+        assert_equal "$stderr" "udp_server: $host port ${PORT[server$f]} is already in use (another server?); name another port with -P, or -P 0 for any free one"
+        printf 'still here\n' >"$LOG/in.txt"
+        start_side "client$f" "$LOG/in.txt" "$I/udp_client" -H "$host" -P "${PORT[server$f]}"
+        assert_exit "client$f" 0
+        assert_equal "$(cat "$LOG/client$f.out")" 'STILL HERE'
+    done
+}
+
 @test "udp: a reply that never comes -> the client gives up after -w MS with a message, exit 1 (UDP resends nothing)" {
     local host f
     for host in "${HOSTS[@]}"; do
