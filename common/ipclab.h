@@ -32,7 +32,8 @@
  *               ipclab_sun(), ipclab_remove_socket(), ipclab_accept() (need _GNU_SOURCE:
  *               SO_PEERCRED, accept4, ppoll)
  *   inet        ipclab_inet_listen(), ipclab_inet_accept(), ipclab_inet_conn(): the same three
- *               for TCP and UDP over IPv4 and IPv6; ipclab_resolve() (getaddrinfo),
+ *               for TCP and UDP over IPv4 and IPv6; ipclab_connect() (Ctrl-C ends its
+ *               wait), ipclab_resolve() (getaddrinfo),
  *               ipclab_addr_str() ("ADDRESS port PORT"), ipclab_local_addr() (ours, so),
  *               ipclab_port_arg() (-P PORT)
  *   status      ipclab_ready()       the "<program>: ready" line tests and demos wait for;
@@ -834,7 +835,11 @@ static inline int ipclab_serv_accept(int listenfd, struct ucred *cred, bool wait
 /*
  * APUE's cli_conn(): a socket of type connected to the server at path, close-on-exec.  When
  * nobody is there, say so and how to start the server (start, e.g. "./fdpass/fd_receiver").
- * Returns the descriptor, or -1 after a message.
+ * connect() waits while the server's listen queue is full; a termination signal ends that
+ * wait (unlike ipclab_connect() for TCP, a non-blocking UNIX connect() cannot be waited for
+ * with poll(): it fails with EAGAIN, so a signal that lands just before the wait begins is
+ * seen only once the queue has room).  Returns the descriptor, or -1: after a message, or
+ * with ipclab_signal set.
  */
 static inline int ipclab_cli_conn(const char *path, int type, const char *start)
 {
@@ -850,7 +855,7 @@ static inline int ipclab_cli_conn(const char *path, int type, const char *start)
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
         if (errno == ENOENT || errno == ECONNREFUSED)
             warnx("no server at %s; start it with %s", path, start);
-        else
+        else if (errno != EINTR || !ipclab_signal) /* Ctrl-C while a full queue made us wait */
             warn("connect %s", path);
         close(fd);
         return -1;
@@ -1008,11 +1013,45 @@ static inline int ipclab_inet_accept(int listenfd, char *peer, size_t size, bool
 }
 
 /*
+ * connect(2), waited for with ipclab_poll(), so that a termination signal ends the wait however
+ * close to it it lands.  A blocking TCP connect() to a host that does not answer, or to a
+ * server whose listen queue is full, waits minutes while the SYN is sent again and again;
+ * Ctrl-C must end it at once, not after.  So: connect() non-blocking, wait for POLLOUT, then
+ * read the outcome with SO_ERROR (UNP's nonblocking connect).  Returns 0, or -1 with errno
+ * set (EINTR: a termination signal).
+ */
+static inline int ipclab_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    int flags = fcntl(fd, F_GETFL);
+
+    if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+        return -1;
+    int rc = connect(fd, sa, len);
+    if (rc == -1 && errno == EINPROGRESS) {
+        struct pollfd p = { .fd = fd, .events = POLLOUT };
+        int error = 0;
+        socklen_t error_len = sizeof error;
+        rc = ipclab_poll(&p, 1);
+        if (rc != -1)
+            rc = getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_len);
+        if (rc != -1 && error != 0) {
+            errno = error;
+            rc = -1;
+        }
+    }
+    int saved = errno;
+    fcntl(fd, F_SETFL, flags);
+    errno = saved;
+    return rc == -1 ? -1 : 0;
+}
+
+/*
  * cli_conn for the Internet: a socket of type connected to host and port, close-on-exec.  Each
  * of host's addresses is tried in turn (a name may stand for an IPv6 and an IPv4 address), and
  * each failure is named.  A datagram socket's connect() sends nothing: it only fixes the
  * default destination and the one source it accepts, so it "succeeds" with no server there.
- * where gets the address connected to.  Returns the descriptor, or -1 after a message.
+ * where gets the address connected to.  Returns the descriptor, or -1: after a message, or
+ * when a termination signal ended the wait (ipclab_signal set, no message).
  */
 static inline int ipclab_inet_conn(const char *host, const char *port, int type,
                                    const char *start, char *where, size_t size)
@@ -1029,13 +1068,15 @@ static inline int ipclab_inet_conn(const char *host, const char *port, int type,
             warn("socket for %s", where);
             continue;
         }
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+        if (ipclab_connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
             if (errno == ECONNREFUSED)
                 warnx("no server at %s (connection refused); start it with %s", where, start);
-            else
+            else if (errno != EINTR)
                 warn("cannot connect to %s", where);
             close(fd); /* Fix: seed 000 leaked the socket on every error path */
             fd = -1;
+            if (ipclab_signal)
+                break; /* Ctrl-C: no next address */
         }
     }
     freeaddrinfo(list);

@@ -187,8 +187,10 @@ int main(int argc, char *argv[])
      * getaddrinfo() in ipclab_inet_conn() fills the address; the kernel picks our port. */
     struct conv c = { .sock = ipclab_inet_conn(host, port, SOCK_STREAM, "./inetsock/tcp_server",
                                                where, sizeof where) };
-    if (c.sock == -1)
+    if (c.sock == -1) {
+        ipclab_die_of_signal(); /* Ctrl-C while connect() waited */
         return IPCLAB_EXIT_FAIL;
+    }
     if (fcntl(c.sock, F_SETFL, fcntl(c.sock, F_GETFL) | O_NONBLOCK) == -1)
         err(IPCLAB_EXIT_FAIL, "fcntl O_NONBLOCK");
     ipclab_local_addr(c.sock, self, sizeof self);

@@ -163,8 +163,10 @@ int main(int argc, char *argv[])
      * the socket to a free port, which goes when the socket is closed. */
     int fd = ipclab_inet_conn(host, port, SOCK_DGRAM, "./inetsock/udp_server", server,
                               sizeof server);
-    if (fd == -1)
+    if (fd == -1) {
+        ipclab_die_of_signal(); /* Ctrl-C while the name was looked up */
         return IPCLAB_EXIT_FAIL;
+    }
     ipclab_local_addr(fd, self, sizeof self);
     warnx("bound to %s; server %s", self, server);
     int status = talk(fd, server, wait_ms) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;

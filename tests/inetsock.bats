@@ -305,6 +305,37 @@ assert_sockets_closed() {
     done
 }
 
+@test "tcp: Ctrl-C while connect() waits (a full listen queue) ends the client at once, by SIGINT" {
+    local host f pid
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        # A listener that never accepts, with a queue of one, filled: the kernel drops further
+        # SYNs, and a blocking connect() would wait out minutes of retransmissions.
+        start_side "full$f" /dev/null "$PYTHON" -c "
+import socket, sys, time
+family = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
+l = socket.socket(family)
+l.bind((sys.argv[1], 0))
+l.listen(0)
+waiting = [socket.socket(family) for i in range(3)]
+for s in waiting:
+    s.setblocking(False)
+    s.connect_ex((sys.argv[1], l.getsockname()[1]))
+print(l.getsockname()[1], file=sys.stderr, flush=True)
+time.sleep(60)" "$host"
+        wait_line "full$f" '^[0-9]+$'
+        start_side "client$f" /dev/null "$I/tcp_client" -H "$host" -P "$(head -n 1 "$LOG/full$f.err")"
+        wait_until 5 pgrep -g "$(pgid_of "client$f")" -x tcp_client
+        pid=$(pgrep -g "$(pgid_of "client$f")" -x tcp_client)
+        wait_blocked_in "$pid" 'poll|wait_woken' # ppoll(), or a blocking connect()
+        kill -INT "$pid"
+        assert_exit "client$f" $((128 + 2)) 2
+        assert_equal "$(cat "$LOG/client$f.err")" 'tcp_client: SIGINT: cleaned up, leaving'
+        kill_side "full$f" KILL
+        wait_exit "full$f"
+    done
+}
+
 # ---------------------------------------------------------------- udp
 
 @test "udp: 1 MiB of random binary, 256 datagrams, each answered upper-cased, over IPv4 and IPv6" {

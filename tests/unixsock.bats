@@ -149,6 +149,31 @@ start_server() {
     rm "$IPCLAB_DIR/unix_stream" # what SIGKILL left (the stale-socket test shows it reclaimed)
 }
 
+@test "unix_stream: Ctrl-C while connect() waits (a full listen queue) ends the client at once, by SIGINT" {
+    local pid
+    # A listener that never accepts, with a queue of one, filled: connect() now waits.
+    start_side full /dev/null "$PYTHON" -c "
+import socket, sys, time
+l = socket.socket(socket.AF_UNIX)
+l.bind(sys.argv[1])
+l.listen(0)
+c = socket.socket(socket.AF_UNIX)
+c.connect(sys.argv[1])
+print('full', file=sys.stderr, flush=True)
+time.sleep(60)" "$IPCLAB_DIR/unix_stream"
+    wait_line full '^full$'
+    start_side client /dev/null "$U/unix_stream_client"
+    wait_until 5 pgrep -g "$(pgid_of client)" -x unix_stream_cli
+    pid=$(pgrep -g "$(pgid_of client)" -x unix_stream_cli)
+    wait_blocked_in "$pid" unix_wait_for_peer
+    kill -INT "$pid"
+    assert_exit client $((128 + 2)) 2
+    assert_equal "$(cat "$LOG/client.err")" 'unix_stream_client: SIGINT: cleaned up, leaving'
+    kill_side full KILL
+    wait_exit full
+    rm "$IPCLAB_DIR/unix_stream"
+}
+
 @test "unix_stream: a client that stops reading its replies does not stall the others" {
     random_file "$LOG/big.bin" 4194304
     mkfifo "$LOG/slow.out" # opened, never read: the slow client's replies back up

@@ -180,8 +180,10 @@ int main(int argc, char *argv[])
      * unlink()ing whatever was there first, and never removed it: the files piled up.  A client
      * needs no address of its own on a stream socket; SO_PEERCRED tells the server who it is. */
     struct conv c = { .sock = ipclab_cli_conn(path, SOCK_STREAM, "./unixsock/unix_stream_server") };
-    if (c.sock == -1)
+    if (c.sock == -1) {
+        ipclab_die_of_signal(); /* Ctrl-C while connect() waited */
         return IPCLAB_EXIT_FAIL;
+    }
     if (fcntl(c.sock, F_SETFL, fcntl(c.sock, F_GETFL) | O_NONBLOCK) == -1)
         err(IPCLAB_EXIT_FAIL, "fcntl O_NONBLOCK");
     warnx("connected to %s", path);
