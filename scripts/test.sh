@@ -35,7 +35,8 @@ for file in "${group2[@]}"; do
     mech=$(basename "$file" .bats)
     for prog in "${programs[@]}"; do
         [[ $prog == "$mech"/* ]] || continue
-        if nm -u "$bin/$prog" | grep -qwE 'msgget|shmget|semget'; then
+        imports=$(nm -u "$bin/$prog") || { echo "scripts/test.sh: nm -u $bin/$prog failed" >&2; exit 1; }
+        if grep -qwE 'msgget|shmget|semget' <<<"$imports"; then
             echo "scripts/test.sh: $prog makes System V objects: move $file to group 1" >&2
             exit 1
         fi
