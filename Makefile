@@ -17,6 +17,9 @@ PROGRAMS := \
 	inetsock/tcp_server inetsock/tcp_client inetsock/udp_server inetsock/udp_client \
 	fdpass/fd_sender fdpass/fd_receiver
 
+# Tools beside the pairs: the benchmark behind `make bench`.
+TOOLS := bench/ipcbench
+
 # Each mechanism once, in the order of PROGRAMS.
 uniq = $(if $1,$(firstword $1) $(call uniq,$(filter-out $(firstword $1),$1)))
 MECHANISMS := $(strip $(call uniq,$(patsubst %/,%,$(dir $(PROGRAMS)))))
@@ -36,13 +39,14 @@ LDLIBS_pmq_send := -lrt
 LDLIBS_pmq_recv := -lrt
 LDLIBS_pshm_writer := -lrt -pthread
 LDLIBS_pshm_reader := -lrt -pthread
+LDLIBS_ipcbench := -lrt -pthread
 
 .PHONY: all test check check-build check-shell check-cppcheck demo $(addprefix demo-,$(MECHANISMS)) \
-	clean help print-programs print-mechanisms
+	bench bench-compare clean help print-programs print-mechanisms
 
-all: $(PROGRAMS)
+all: $(PROGRAMS) $(TOOLS)
 
-$(PROGRAMS): %: %.c $(HEADERS)
+$(PROGRAMS) $(TOOLS): %: %.c $(HEADERS)
 	$(CC) $(IPCLAB_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS) $(LDLIBS_$(notdir $@))
 
 # The suite finds the programs through IPCLAB_BIN (the top of a tree built like this one).
@@ -55,8 +59,7 @@ test: all
 # flags at all (DESIGN.md: `cc -o /tmp/x fifo/fifo_chat.c` must work); shellcheck; cppcheck.
 check: check-build check-shell check-cppcheck
 
-CHECK_BINS := $(addprefix build/check/gcc/,$(PROGRAMS)) $(addprefix build/check/clang/,$(PROGRAMS)) \
-	$(addprefix build/check/plain/,$(PROGRAMS))
+CHECK_BINS := $(foreach cc,gcc clang plain,$(addprefix build/check/$(cc)/,$(PROGRAMS) $(TOOLS)))
 
 check-build: $(CHECK_BINS)
 
@@ -79,7 +82,7 @@ check-shell:
 
 check-cppcheck:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,style,performance,portability \
-		--inline-suppr --suppress=missingIncludeSystem -I common $(SOURCES)
+		--inline-suppr --suppress=missingIncludeSystem -I common $(SOURCES) $(addsuffix .c,$(TOOLS))
 
 # demo-<mechanism>: both sides of each of its programs, labelled, with a scripted conversation.
 demo: all
@@ -88,8 +91,23 @@ demo: all
 $(addprefix demo-,$(MECHANISMS)): demo-%: all
 	@scripts/demo.sh $*
 
+# bench: every mechanism's latency and throughput on this machine, both placements (see
+# bench/README.md); QUICK=1 for the short run the tests use.  The figures also go to
+# bench/results.csv, and with gnuplot installed to a chart, bench/latency.png.
+bench: bench/ipcbench
+	bench/ipcbench $(if $(QUICK),-q) -o bench/results.csv
+	@if command -v gnuplot >/dev/null; then \
+		gnuplot bench/plot.gp && echo 'bench: figures in bench/results.csv, chart in bench/latency.png'; \
+	else \
+		echo 'bench: figures in bench/results.csv (gnuplot would draw bench/latency.png: scripts/bootstrap.sh --bench)'; \
+	fi
+
+# bench-compare: the same figures from standard tools (perf, sockperf, iperf3), side by side.
+bench-compare: bench/ipcbench
+	scripts/bench-compare.sh
+
 clean:
-	rm -f $(PROGRAMS)
+	rm -f $(PROGRAMS) $(TOOLS) bench/results.csv bench/latency.png
 	rm -rf build
 
 print-programs:
@@ -104,6 +122,8 @@ help:
 	@echo 'make check           gcc and clang -Werror, plain cc, shellcheck, cppcheck'
 	@echo 'make demo            every mechanism in turn: $(MECHANISMS)'
 	@$(foreach m,$(MECHANISMS),printf 'make %-15s both sides of %s, labelled, in one terminal\n' demo-$(m) $(m);)
+	@echo 'make bench           latency and throughput of every mechanism (QUICK=1: a short run)'
+	@echo 'make bench-compare   ipclab figures beside perf, sockperf and iperf3'
 	@echo 'make clean           remove the programs and build/'
 	@echo 'make print-programs  the program list (one per line), as the tests read it'
 	@echo 'make help            this list'
