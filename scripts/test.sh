@@ -16,16 +16,20 @@
 # script checks that first: none of their binaries calls msgget, shmget or semget.  Every other
 # check (run directory, POSIX names, sides ending) stays on in both groups.
 #
-# Group 1's results appear as they come; group 2's, kept in a file meanwhile, follow.  The
-# exit status is 0 only if both groups pass.  IPCLAB_BIN (set by make) locates the programs.
+# Then tests/bench.bats runs alone: it measures, and must not share the CPUs with other tests.
+#
+# Group 1's results appear as they come; group 2's, kept in a file meanwhile, follow, then the
+# bench's.  The exit status is 0 only if all pass.  IPCLAB_BIN (set by make) locates the
+# programs.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 BATS=${BATS:-bats}
 group1=(tests/cli.bats tests/fifo.bats tests/msgq.bats tests/shm.bats tests/demo.bats)
+alone=tests/bench.bats
 group2=()
 for file in tests/*.bats; do
-    [[ " ${group1[*]} " == *" $file "* ]] || group2+=("$file")
+    [[ " ${group1[*]} " == *" $file "* || $file == "$alone" ]] || group2+=("$file")
 done
 
 # Group 2 may skip the System V check only if its programs make no System V object.
@@ -62,6 +66,11 @@ tail -n +1 -s 0.1 --pid="$group2_pid" -f "$log"
 wait "$group2_pid"
 status2=$?
 
-echo "# make test: group 1 $( ((status1 == 0)) && echo passed || echo FAILED)," \
-    "group 2 $( ((status2 == 0)) && echo passed || echo FAILED), in $((SECONDS - start)) s"
-((status1 == 0 && status2 == 0))
+echo "# then alone: $alone"
+"$BATS" "${flags[@]}" "$alone"
+status3=$?
+
+verdict() { (($1 == 0)) && echo passed || echo FAILED; }
+echo "# make test: group 1 $(verdict "$status1"), group 2 $(verdict "$status2")," \
+    "bench $(verdict "$status3"), in $((SECONDS - start)) s"
+((status1 == 0 && status2 == 0 && status3 == 0))

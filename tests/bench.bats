@@ -1,0 +1,90 @@
+#!/usr/bin/env bats
+# tests/bench.bats - bench/ipcbench in its quick mode (what `make bench QUICK=1` runs): the
+# tables come out whole, and only orderings that hold on any machine are checked, never a
+# timing.  scripts/test.sh runs this file on its own, after the rest of the suite, so that no
+# other test competes for the CPUs while it measures.
+
+# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
+load test_helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+    ipclab_setup
+}
+
+teardown() {
+    ipclab_teardown
+}
+
+MECHS=(pipe fifo socketpair unix_stream unix_dgram tcp sysv_msgq posix_mq posix_shm shm_spin)
+
+# p50 PLACEMENT MECHANISM SIZE: the median round trip (ns) from the CSV.
+p50() {
+    awk -F, -v p="$1" -v m="$2" -v s="$3" \
+        '$1 == p && $2 == "latency" && $3 == m && $4 == s && $5 == "ok" { print $8 }' "$LOG/results.csv"
+}
+
+@test "bench: the quick run measures every mechanism at every size, in both placements, and nothing fails" {
+    run timeout 60 "$BIN/bench/ipcbench" -q -o "$LOG/results.csv"
+    assert_success
+    local placements=(same split) p m size cells
+    (($(nproc) >= 2)) || placements=(same)
+    for p in "${placements[@]}"; do
+        assert_line --regexp "^== (same CPU|split CPUs): "
+        for m in "${MECHS[@]}"; do
+            for size in 64 256 1024 4096 16384 65536 262144 1048576; do
+                cells=$(awk -F, -v p="$p" -v m="$m" -v s="$size" '$1 == p && $2 == "latency" &&
+                    $3 == m && $4 == s && ($5 == "ok" || $5 == "n/a (limit)")' "$LOG/results.csv" | wc -l)
+                ((cells == 1)) || fail "latency $p $m $size: $cells rows"
+            done
+            for size in 4096 65536 1048576; do
+                cells=$(awk -F, -v p="$p" -v m="$m" -v s="$size" '$1 == p && $2 == "throughput" &&
+                    $3 == m && $4 == s && $5 ~ /^(ok|n\/a)/' "$LOG/results.csv" | wc -l)
+                ((cells == 1)) || fail "throughput $p $m $size: $cells rows"
+            done
+        done
+    done
+    # The tables as printed: the latency header names the eight sizes; no cell says "failed".
+    assert_line --regexp '^mechanism +64 +256 +1K +4K +16K +64K +256K +1M$'
+    refute_output --partial failed
+    # Every mechanism carries small messages; a stream carries every size.
+    for p in "${placements[@]}"; do
+        for m in "${MECHS[@]}"; do
+            [[ -n $(p50 "$p" "$m" 64) ]] || fail "$p $m: no figure at 64 bytes"
+        done
+        for m in pipe fifo socketpair unix_stream tcp posix_shm; do
+            [[ -n $(p50 "$p" "$m" 1048576) ]] || fail "$p $m: no figure at 1 MiB"
+        done
+    done
+}
+
+@test "bench: robust orderings: TCP is not faster than a UNIX stream socket; spin-waiting on two CPUs beats every kernel hand-over" {
+    (($(nproc) >= 2)) || skip "one CPU: there is no split placement to measure"
+    run timeout 60 "$BIN/bench/ipcbench" -q -k latency -s 64 -o "$LOG/results.csv"
+    assert_success
+    local tcp unix spin m other
+    # Seed 002's claim, on one CPU, where a round trip is all software: TCP's loopback path
+    # (segments, acknowledgements, checksums skipped or not) costs more than a UNIX socket's.
+    tcp=$(p50 same tcp 64)
+    unix=$(p50 same unix_stream 64)
+    ((tcp >= unix)) || fail "same CPU, 64 B: tcp ${tcp} ns < unix_stream ${unix} ns"
+    # Spin-waiting has no system call and no wake-up: on two CPUs it hands over in well under
+    # a microsecond, where every kernel mechanism has to wake the other CPU's process.
+    spin=$(p50 split shm_spin 64)
+    for m in "${MECHS[@]}"; do
+        [[ $m == shm_spin ]] && continue
+        other=$(p50 split "$m" 64)
+        ((spin < other)) || fail "split CPUs, 64 B: shm_spin ${spin} ns >= $m ${other} ns"
+    done
+}
+
+@test "bench: a wrong option is a usage error; -h prints the usage" {
+    run --separate-stderr "$BIN/bench/ipcbench" -m carrier_pigeon
+    assert_failure 2
+    assert_equal "${stderr%%$'\n'*}" "ipcbench: no mechanism called 'carrier_pigeon'"
+    run --separate-stderr "$BIN/bench/ipcbench" -c 100
+    assert_failure 2
+    run "$BIN/bench/ipcbench" -h
+    assert_success
+    assert_line --index 0 --regexp '^usage: ipcbench '
+}
