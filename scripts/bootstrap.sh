@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # scripts/bootstrap.sh - make sure what `make test` (and, with --check, `make check`) needs is
 # installed: bats, bats-support, bats-assert and the tools the tests use; with --check also
-# clang, shellcheck and cppcheck.  Missing Debian packages are installed with apt-get, as root
-# or through `sudo -n`; otherwise it names the command to run and exits 1.  It also mounts the mqueue file system on
+# clang, shellcheck and cppcheck; with --bench the tools `make bench` and `make bench-compare`
+# use (perf, sockperf, iperf3, gnuplot).  Missing Debian packages are installed with apt-get,
+# as root or through `sudo -n`; otherwise it names the command to run and exits 1.  It also mounts the mqueue file system on
 # /dev/mqueue if nothing is there (most systems mount it at boot; minimal containers do not):
 # the tests look there for POSIX queues left behind.
 set -euo pipefail
 
-want_check=0
-[[ ${1:-} == --check ]] && want_check=1
+want_check=0 want_bench=0
+for arg in "$@"; do
+    case $arg in
+    --check) want_check=1 ;;
+    --bench) want_bench=1 ;;
+    *) echo "usage: scripts/bootstrap.sh [--check] [--bench]" >&2; exit 2 ;;
+    esac
+done
 
 missing=()
 command -v bats >/dev/null || missing+=(bats)
@@ -28,6 +35,13 @@ if (( want_check )); then
     command -v clang >/dev/null || missing+=(clang)
     command -v shellcheck >/dev/null || missing+=(shellcheck)
     command -v cppcheck >/dev/null || missing+=(cppcheck)
+fi
+if (( want_bench )); then
+    command -v perf >/dev/null || missing+=(linux-perf)
+    command -v sockperf >/dev/null || missing+=(sockperf)
+    command -v iperf3 >/dev/null || missing+=(iperf3)
+    command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
+    command -v taskset >/dev/null || missing+=(util-linux)
 fi
 # The test suite itself uses these: setsid (util-linux), timeout (coreutils), script (bsdutils),
 # gdb (to put a signal at an exact point in a program), python3 (for raw socket peers).
