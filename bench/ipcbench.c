@@ -45,7 +45,7 @@
 
 static const char usage[] =
     "usage: ipcbench [-q] [-o FILE] [-k latency|throughput] [-m MECHANISM] [-s SIZE]\n"
-    "                [-c CHUNK] [-P same|split]\n"
+    "                [-c CHUNK] [-n MIB] [-P same|split]\n"
     "  Measure every mechanism's round-trip latency and one-way throughput, both sides on\n"
     "  one CPU and on two; print a table per placement.\n"
     "  -q            quick: fewer round trips, 16 MiB streams, one repetition\n"
@@ -54,7 +54,8 @@ static const char usage[] =
     "  -m MECHANISM  only this one (pipe, fifo, socketpair, unix_stream, unix_dgram, tcp,\n"
     "                sysv_msgq, posix_mq, posix_shm, shm_spin)\n"
     "  -s SIZE       latency at this message size only (bytes, 1 to 1048576)\n"
-    "  -c CHUNK      throughput at this chunk size only (bytes, 8 to 1048576, a multiple of 8)\n"
+    "  -c CHUNK      throughput at this chunk size only (bytes, 16 to 1048576, a multiple of 8)\n"
+    "  -n MIB        stream MIB mebibytes per throughput cell (default 256; 16 with -q)\n"
     "  -P PLACEMENT  only one placement: same (one CPU) or split (two CPUs)\n"
     "  -h            show this help\n";
 
@@ -1053,6 +1054,7 @@ static void micros(uint64_t ns, char *buf, size_t size)
 /* What the run is asked to do. */
 struct job {
     const struct plan *plan;
+    size_t stream_bytes;    /* -n, or the plan's */
     bool latency, throughput;
     const char *only_mech;
     size_t only_size, only_chunk;
@@ -1144,7 +1146,7 @@ static int run_throughput(const struct job *j, const struct placement *where, ch
     size_t chunks[NCHUNKS];
     size_t nchunks = 0;
     double ceiling[NCHUNKS];
-    size_t total = j->plan->stream_bytes;
+    size_t total = j->stream_bytes != 0 ? j->stream_bytes : j->plan->stream_bytes;
 
     for (size_t i = 0; i < NCHUNKS; i++)
         if (j->only_chunk == 0 || j->only_chunk == chunk_sizes[i])
@@ -1207,7 +1209,7 @@ int main(int argc, char *argv[])
     int opt;
 
     ipclab_stderr_by_line();
-    while ((opt = getopt(argc, argv, ":hqo:k:m:s:c:P:")) != -1) {
+    while ((opt = getopt(argc, argv, ":hqo:k:m:s:c:n:P:")) != -1) {
         switch (opt) {
         case 'q':
             job.plan = &quick_plan;
@@ -1235,6 +1237,11 @@ int main(int argc, char *argv[])
                 ipclab_usage_error(usage, "-c wants a multiple of 8 from 16 to %d, not '%s'",
                                    MAX_SIZE, optarg);
             job.only_chunk = (size_t)v;
+            break;
+        case 'n':
+            if (!ipclab_parse_long(optarg, 1, 65536, &v))
+                ipclab_usage_error(usage, "-n wants mebibytes from 1 to 65536, not '%s'", optarg);
+            job.stream_bytes = (size_t)v << 20;
             break;
         case 'P':
             if (strcmp(optarg, "same") != 0 && strcmp(optarg, "split") != 0)

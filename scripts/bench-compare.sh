@@ -86,7 +86,9 @@ for placement in same split; do
     report 'TCP round trip, 64 B' "$placement" "$ours" "$theirs" us sockperf
 
     # 3. TCP throughput, 64 KiB writes.
-    ours=$(ipcbench_row "$placement" -k throughput -m tcp -c 65536 | awk -F, '{ print $12 }')
+    # 4 GiB, not the default 256 MiB: iperf3 streams for 5 s, and a stream of a tenth of a
+    # second still pays for TCP's start (its buffers grow as the connection runs).
+    ours=$(ipcbench_row "$placement" -k throughput -m tcp -c 65536 -n 4096 | awk -F, '{ print $12 }')
     port=$(free_port)
     iperf3 -s -1 -p "$port" -A "$server_cpu" >"$work/iperf3.log" 2>&1 &
     servers+=("$!")
