@@ -50,7 +50,7 @@ wait_listening() {
     exit 1
 }
 
-# ipcbench_field PLACEMENT ARGS...: run ipcbench on one placement; print the CSV's one figure
+# ipcbench_row PLACEMENT ARGS...: run ipcbench on one placement; print the CSV's one figure
 # row (memcpy's row left out).
 ipcbench_row() {
     local placement=$1
