@@ -45,13 +45,23 @@ ss_addr() {
     [[ $1 == *:* ]] && echo "[$1]:$2" || echo "$1:$2"
 }
 
+# py HOST PYTHON-CODE [ARGS...]: the python3 command line of a hand-made peer.  The code gets
+# os, socket, struct, sys and time, `host` and its `family`, and sys.argv[2:] (ARGS).  Use it
+# as "${PY[@]}" after py has set it.
+py() {
+    local host=$1 code=$2
+    shift 2
+    PY=("$PYTHON" -c "import os, socket, struct, sys, time
+host = sys.argv[1]
+family = socket.AF_INET6 if ':' in host else socket.AF_INET
+$code" "$host" "$@")
+}
+
 @test "inetsock: this machine has both loopback addresses, 127.0.0.1 and ::1" {
     local host
     for host in "${HOSTS[@]}"; do
-        run "$PYTHON" -c "
-import socket, sys
-family = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
-socket.socket(family, socket.SOCK_STREAM).bind((sys.argv[1], 0))" "$host"
+        py "$host" "socket.socket(family, socket.SOCK_STREAM).bind((host, 0))"
+        run "${PY[@]}"
         assert_success "cannot bind $host: is IPv6 switched off? ($output)"
     done
 }
@@ -216,15 +226,14 @@ socket.socket(family, socket.SOCK_STREAM).bind((sys.argv[1], 0))" "$host"
         # blocks (wchan sk_stream_wait_memory, or wait_woken inside it: the peer never reads,
         # so that is the one place it can wait).  A server that wrote with blocking calls would
         # now be stuck in that peer's write.
-        start_side "hog$f" /dev/null "$PYTHON" -c "
-import os, socket, sys
-s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET)
+        py "$host" "
+s = socket.socket(family)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect((sys.argv[1], int(sys.argv[2])))
+s.connect((host, int(sys.argv[2])))
 print(os.getpid(), file=sys.stderr, flush=True)
 while True:
-    s.sendall(b'x' * 65536)
-" "$host" "${PORT[server$f]}"
+    s.sendall(b'x' * 65536)" "${PORT[server$f]}"
+        start_side "hog$f" /dev/null "${PY[@]}"
         wait_line "hog$f" '^[0-9]+$'
         wait_blocked_in "$(head -n 1 "$LOG/hog$f.err")" 'sk_stream_wait_memory|wait_woken'
         printf 'am I served?\n' >"$LOG/in.txt"
@@ -263,15 +272,14 @@ fd_count() {
         serve "server$f" tcp_server "$host"
         before=$(fd_count "${PID[server$f]}")
         # 20 clients that send a byte and close with SO_LINGER 0: a reset (RST), not an end.
-        timeout 10 "$PYTHON" -c "
-import socket, struct, sys
-family = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
+        py "$host" "
 for i in range(20):
     s = socket.socket(family, socket.SOCK_STREAM)
-    s.connect((sys.argv[1], int(sys.argv[2])))
+    s.connect((host, int(sys.argv[2])))
     s.send(b'x')
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
-    s.close()" "$host" "${PORT[server$f]}"
+    s.close()" "${PORT[server$f]}"
+        timeout 10 "${PY[@]}"
         wait_until 5 test "$(grep -c ') .* after [0-9]* bytes$' "$LOG/server$f.err")" = 20
         assert_equal "$(fd_count "${PID[server$f]}")" "$before"
     done
@@ -311,18 +319,17 @@ assert_sockets_closed() {
         f=$(side_of "$host")
         # A listener that never accepts, with a queue of one, filled: the kernel drops further
         # SYNs, and a blocking connect() would wait out minutes of retransmissions.
-        start_side "full$f" /dev/null "$PYTHON" -c "
-import socket, sys, time
-family = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
+        py "$host" "
 l = socket.socket(family)
-l.bind((sys.argv[1], 0))
+l.bind((host, 0))
 l.listen(0)
 waiting = [socket.socket(family) for i in range(3)]
 for s in waiting:
     s.setblocking(False)
-    s.connect_ex((sys.argv[1], l.getsockname()[1]))
+    s.connect_ex((host, l.getsockname()[1]))
 print(l.getsockname()[1], file=sys.stderr, flush=True)
-time.sleep(60)" "$host"
+time.sleep(60)"
+        start_side "full$f" /dev/null "${PY[@]}"
         wait_line "full$f" '^[0-9]+$'
         start_side "client$f" /dev/null "$I/tcp_client" -H "$host" -P "$(head -n 1 "$LOG/full$f.err")"
         wait_until 5 pgrep -g "$(pgid_of "client$f")" -x tcp_client
@@ -402,17 +409,12 @@ time.sleep(60)" "$host"
     done
 }
 
-# raw_udp NAME HOST PYTHON-CODE: a hand-made UDP peer; the code has socket, sys, `family` and
-# `host`, and sys.argv[2:] (what follows HOST on the line) for its own use.
+# raw_udp NAME HOST PYTHON-CODE [ARGS...]: a hand-made UDP peer (see py) as side NAME.
 raw_udp() {
-    local name=$1 host=$2 code=$3
-    shift 3
-    start_side "$name" /dev/null "$PYTHON" -c "
-import socket, sys
-host = sys.argv[1]
-family = socket.AF_INET6 if ':' in host else socket.AF_INET
-$code
-" "$host" "$@"
+    local name=$1
+    shift
+    py "$@"
+    start_side "$name" /dev/null "${PY[@]}"
 }
 
 @test "udp: a datagram over the limit is reported and dropped, never printed cut short (seed: MSG_TRUNC unchecked)" {
