@@ -954,9 +954,8 @@ static inline struct addrinfo *ipclab_resolve(const char *host, const char *port
  * port at once, while connections of its previous run still wait out TIME_WAIT; it does not
  * let two servers listen on one port.  Not for UDP: there is no TIME_WAIT to wait out, and on
  * Linux it would let a second server bind the same port beside the first, each then getting
- * some of the datagrams.  where gets the address bound, by
- * getsockname(), so that port "0" shows the port the kernel chose.  Returns the descriptor,
- * or -1 after a message.
+ * some of the datagrams.  where gets the address bound, by getsockname(), so that port "0"
+ * shows the port the kernel chose.  Returns the descriptor, or -1 after a message.
  */
 static inline int ipclab_inet_listen(const char *host, const char *port, int type, char *where,
                                      size_t size)
