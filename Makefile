@@ -42,7 +42,8 @@ LDLIBS_pshm_reader := -lrt -pthread
 LDLIBS_ipcbench := -lrt -pthread
 
 .PHONY: all test check check-build check-shell check-cppcheck demo $(addprefix demo-,$(MECHANISMS)) \
-	bench bench-compare clean help print-programs print-mechanisms
+	$(addprefix trace-,$(MECHANISMS)) status clean-ipc bench bench-compare clean help \
+	print-programs print-mechanisms
 
 all: $(PROGRAMS) $(TOOLS)
 
@@ -84,12 +85,26 @@ check-cppcheck:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,style,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -I common $(SOURCES) $(addsuffix .c,$(TOOLS))
 
-# demo-<mechanism>: both sides of each of its programs, labelled, with a scripted conversation.
+# demo: the guided tour, every mechanism in the order of MECHANISMS.  demo-<mechanism>: both
+# sides of each of its programs, labelled, with a scripted conversation; with PANES=1, its
+# pair in two tmux panes instead, for you to type into.  trace-<mechanism>: the demo under
+# strace, the system calls that carry the mechanism labelled with their side.
 demo: all
-	@for m in $(MECHANISMS); do scripts/demo.sh "$$m" || exit 1; done
+	@scripts/demo.sh
 
 $(addprefix demo-,$(MECHANISMS)): demo-%: all
-	@scripts/demo.sh $*
+	@$(if $(PANES),scripts/panes.sh,scripts/demo.sh) $*
+
+$(addprefix trace-,$(MECHANISMS)): trace-%: all
+	@scripts/demo.sh --trace $*
+
+# status: ipclab's live objects of yours (run directory, System V, POSIX) and who uses them;
+# clean-ipc: remove those no process uses.
+status:
+	@scripts/status.sh
+
+clean-ipc:
+	@scripts/clean-ipc.sh
 
 # bench: every mechanism's latency and throughput on this machine, both placements (see
 # bench/README.md); QUICK=1 for the short run the tests use.  The figures also go to
@@ -120,8 +135,12 @@ help:
 	@echo 'make / make all      build every program next to its source'
 	@echo 'make test            install bats if missing (scripts/bootstrap.sh), run tests/*.bats'
 	@echo 'make check           gcc and clang -Werror, plain cc, shellcheck, cppcheck'
-	@echo 'make demo            every mechanism in turn: $(MECHANISMS)'
+	@echo 'make demo            the guided tour, every mechanism in turn: $(MECHANISMS)'
 	@$(foreach m,$(MECHANISMS),printf 'make %-15s both sides of %s, labelled, in one terminal\n' demo-$(m) $(m);)
+	@echo 'make demo-<mechanism> PANES=1   its pair side by side in tmux, for you to type into'
+	@echo 'make trace-<mechanism>          its demo under strace: the system calls that carry it'
+	@echo 'make status          ipclab objects alive now (run directory, System V, POSIX), who uses them'
+	@echo 'make clean-ipc       remove the ones no process uses (after a kill -9, say)'
 	@echo 'make bench           latency and throughput of every mechanism (QUICK=1: a short run)'
 	@echo 'make bench-compare   ipclab figures beside perf, sockperf and iperf3'
 	@echo 'make clean           remove the programs and build/'

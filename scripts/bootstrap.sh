@@ -56,6 +56,7 @@ command -v python3 >/dev/null || missing+=(python3) # a hostile peer that our pr
 command -v ss >/dev/null || missing+=(iproute2) # ss: which TCP and UDP ports are listened on
 command -v nm >/dev/null || missing+=(binutils) # nm: scripts/test.sh's look at what binaries call
 command -v gcc >/dev/null || missing+=(gcc) # the twins test compares code without comments
+command -v tmux >/dev/null || missing+=(tmux) # make demo-<mechanism> PANES=1 and its tests
 
 as_root=()
 if (( EUID != 0 )); then

@@ -1,48 +1,117 @@
 #!/usr/bin/env bash
-# scripts/demo.sh MECHANISM - both sides of a mechanism's programs in one terminal.
+# scripts/demo.sh - both sides of a mechanism's programs in one terminal, or all of them.
 #
-# Builds the programs, starts each side with a scripted conversation, labels every line a side
-# prints with its name ("[reader] ..."), waits for each answer before the next line is sent,
-# and ends by itself.  It works in a run directory of its own (never the one your two-terminal
-# sessions use), checks that the programs left nothing in it, and removes it.  Exits 1 if a
-# side failed or left something behind.  `make demo-<mechanism>` runs it.
+#   scripts/demo.sh                    the guided tour: every mechanism in learning order
+#   scripts/demo.sh MECHANISM          one mechanism (make demo-MECHANISM)
+#   scripts/demo.sh --trace MECHANISM  the same under strace (make trace-MECHANISM)
+#
+# For each mechanism: an introduction (what is about to happen, what to watch for), then each
+# side started with a scripted conversation, every line it prints labelled with its name
+# ("[reader] ..."), each answer waited for before the next line is sent, and a closing line
+# (what crossed, through which kernel object).  It works in a run directory of its own (never
+# the one your two-terminal sessions use), checks that the programs left nothing in it or in
+# /dev/shm and /dev/mqueue, and removes it.  Exits 1 if a side failed or left something behind.
+#
+# --trace runs every side under `strace -f`, showing only the system calls that carry the
+# mechanism (the TRACE_CALLS table below), labelled with the side like its output.  Where
+# strace is missing or may not trace (ptrace forbidden), it says so and exits 0 without
+# running anything.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 source "$ROOT/scripts/lib.sh"
 
-usage="usage: scripts/demo.sh MECHANISM   (one of: $(make -s --no-print-directory -C "$ROOT" print-mechanisms | tr '\n' ' '))"
-[[ $# == 1 ]] || { echo "$usage" >&2; exit 2; }
-[[ $1 == -h ]] && { echo "$usage"; exit 0; }
-mech=$1
+mapfile -t MECHANISMS < <(make -s --no-print-directory -C "$ROOT" print-mechanisms)
+usage="usage: scripts/demo.sh [--trace] [MECHANISM]   (MECHANISM: ${MECHANISMS[*]}; none: the tour)"
+trace=0
+while (( $# > 0 )); do
+    case $1 in
+    -h | --help) echo "$usage"; exit 0 ;;
+    --trace) trace=1; shift ;;
+    -*) echo "demo: unknown option $1" >&2; echo "$usage" >&2; exit 2 ;;
+    *) break ;;
+    esac
+done
+(( $# <= 1 )) || { echo "$usage" >&2; exit 2; }
+if (( $# == 1 )); then
+    mechs=("$1")
+    [[ " ${MECHANISMS[*]} " == *" $1 "* ]] || { echo "demo: no demo for '$1'" >&2; echo "$usage" >&2; exit 2; }
+else
+    (( trace == 0 )) || { echo "demo: --trace wants one MECHANISM" >&2; echo "$usage" >&2; exit 2; }
+    mechs=("${MECHANISMS[@]}")
+fi
+
+# The system calls that carry each mechanism, for --trace.  Every side also shows its signals
+# (shm's notifications are signals), except SIGALRM: the queue and shm programs' five-a-second
+# tick, which looks at the peer's lock.
+# shellcheck disable=SC2054 # the commas are strace's, inside each element
+declare -A TRACE_CALLS=(
+    [pipe]=pipe,pipe2,clone,clone3,close,read,write,wait4
+    [socketpair]=socketpair,clone,clone3,close,read,write,shutdown,sendto,recvfrom
+    [fifo]=mknodat,openat,read,write,unlink,unlinkat
+    [msgq]=msgget,msgsnd,msgrcv,msgctl,mq_open,mq_timedsend,mq_timedreceive,mq_unlink
+    [shm]=mknodat,shmget,shmat,shmdt,shmctl,kill,rt_sigsuspend,openat,mmap,futex,unlink
+    [unixsock]=socket,bind,listen,accept4,connect,read,write,sendmsg,recvmsg,sendto,recvfrom,shutdown,unlink
+    [inetsock]=socket,bind,listen,accept4,connect,read,write,sendmsg,recvmsg,sendto,recvfrom,shutdown
+    [fdpass]=socket,bind,listen,accept4,connect,openat,read,sendmsg,recvmsg,lseek
+)
+
+if (( trace )); then
+    if ! command -v strace >/dev/null; then
+        echo "trace: strace is not installed, so there is nothing to trace with; skipped." >&2
+        echo "trace: install it with: sudo apt-get install strace" >&2
+        exit 0
+    fi
+    if ! why=$(strace -f -qq -e trace=none true 2>&1); then
+        echo "trace: strace may not trace here (ptrace is not allowed: ${why:-no reason given}); skipped." >&2
+        echo "trace: in a container, ptrace needs CAP_SYS_PTRACE (docker run --cap-add=SYS_PTRACE);" \
+            "elsewhere see /proc/sys/kernel/yama/ptrace_scope." >&2
+        exit 0
+    fi
+fi
 
 make -s --no-print-directory -C "$ROOT" all
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-demo.XXXXXX")
-export IPCLAB_DIR=$work/run
+# top: the run directory, and a working directory per mechanism ($work: logs, FIFOs for stdin).
+top=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-demo.XXXXXX")
+export IPCLAB_DIR=$top/run
 mkdir -m 700 "$IPCLAB_DIR"
 failed=0
-trap '[[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
+trap '[[ -n ${KEEP:-} ]] || rm -rf "$top"' EXIT
 
-say() { printf '\n== %s\n' "$*"; }
+say() { printf '\n'; paragraph '== ' '   ' "$*"; }
 
 # side NAME STDIN PROGRAM [ARGS...]: run PROGRAM (under a 30 s backstop) in the background with
 # stdin from STDIN; its stdout and stderr, labelled [NAME], go to the terminal and to a log.
 # --foreground keeps it in the terminal's process group, so Ctrl-C reaches it.
+#
+# With --trace, strace runs PROGRAM and writes its lines to a FIFO of their own (so that they
+# never cut into the program's), and they are labelled [NAME] too.  Left out: the dynamic
+# loader's reads of /etc, /lib and /usr, anonymous mmap()s (libc's own memory), and the writes
+# to stderr (the status lines, which the side prints anyway).
 side() {
     local name=$1 stdin=$2
     shift 2
     : >"$work/$name.log"
     (
         set +e -o pipefail
-        timeout --foreground 30 "$@" <"$stdin" 2>&1 | tee -a "$work/$name.log" | sed -u "s/^/[$name] /"
+        local -a tracer=()
+        if (( trace )); then
+            mkfifo "$work/$name.sys"
+            grep --line-buffered -Ev '<(/etc|/lib|/usr)/|MAP_ANONYMOUS|write\(2<' <"$work/$name.sys" |
+                sed -u "s/^/[$name] /" &
+            tracer=(strace -o "$work/$name.sys" -f -q -yy -s 40 -e "trace=${TRACE_CALLS[$mech]}"
+                -e 'signal=!SIGALRM')
+        fi
+        timeout --foreground 30 "${tracer[@]}" "$@" <"$stdin" 2>&1 | tee -a "$work/$name.log" |
+            sed -u "s/^/[$name] /"
         echo "${PIPESTATUS[0]}" >"$work/$name.status"
+        wait
     ) &
     labeller[$name]=$!
 }
 declare -A labeller=()
-
 # expect NAME REGEX: wait (at most 5 s) until NAME has printed a line matching REGEX.
 expect() {
     ipclab_wait_for "$work/$1.log" "$2" 5 || { echo "demo: $1 never printed /$2/" >&2; exit 1; }
@@ -57,7 +126,7 @@ finish() {
         status=$(cat "$work/$name.status")
         if [[ $status != "${expected_status:-0}" ]]; then
             echo "demo: $name failed (exit status $status)" >&2
-            failed=1
+            failed=$((failed + 1))
         fi
         wait "${labeller[$name]}" # its labeller, to the last line
     done
@@ -292,21 +361,105 @@ demo_fdpass() {
     finish sender receiver
 }
 
-if ! declare -F "demo_$mech" >/dev/null; then
-    echo "demo: no demo for '$mech'" >&2
-    echo "$usage" >&2
-    exit 2
-fi
-printf '######## %s\n' "$mech"
-"demo_$mech"
+# What each mechanism is about to show (said first) and what crossed, through which kernel
+# object (said last).
+declare -A INTRO=(
+    [pipe]="A pipe is a one-way channel of bytes inside the kernel, with no name: only processes
+that inherit its two descriptors through fork() can use it. Watch three write() calls arrive
+in one read() (a pipe keeps bytes, not messages), and the reader stop at end of file once
+every write end is closed."
+    [socketpair]="socketpair() makes two connected UNIX-domain sockets at once, again with no
+name. Unlike a pipe, each end both reads and writes. Watch the stream run deliver three
+greetings in one read, and the datagram run in three: SOCK_DGRAM keeps message boundaries."
+    [fifo]="A FIFO is a pipe with a name in the file system, so processes that are not parent
+and child can meet at it. Watch the reader wait in open() until a writer arrives, and the
+chat tell one side when the other has left (end of file)."
+    [msgq]="A message queue keeps messages, not bytes: each has a type and arrives whole, and
+the queue outlives its sender until someone removes it. Watch the two msgq_chat sides share
+one queue, each taking only its own type; then a POSIX queue, named like a file, do the same."
+    [shm]="Shared memory moves nothing through the kernel: both processes map the same pages.
+So they need a second channel to say \"your turn\": signals for the System V pair, semaphores
+inside the memory for the POSIX pair. Watch the reader's PID travel through a FIFO first."
+    [unixsock]="A UNIX-domain socket has a path in the file system and takes many clients at
+once. Watch the server tell its clients apart by pid and uid (SO_PEERCRED), the datagram
+client bind an address of its own so it can be answered, and the relay pass messages between
+clients by name."
+    [inetsock]="The same echo over TCP and UDP: an IP address and a port instead of a path, and
+otherwise the same code (diff the twins). Watch the ready line name the port the kernel
+picked, and the server name each client by its address and port."
+    [fdpass]="A UNIX socket can carry an open file itself (SCM_RIGHTS), not only bytes. Watch the
+receiver read on from where the sender stopped: both processes hold one open file
+description, so they share one file offset."
+)
+declare -A CROSSED=(
+    [pipe]="bytes, parent to child (and back up a second pipe), through anonymous pipes: kernel
+buffers (64 KiB each) that vanish with their last descriptor."
+    [socketpair]="greetings both ways through one pair of connected UNIX sockets that no other
+process could find: a stream merged them, a datagram socket kept each one."
+    [fifo]="lines through FIFOs in the run directory: pipe buffers with a name (mkfifo), the
+names removed by the programs when they ended."
+    [msgq]="whole typed messages through a System V queue (its key made by ftok()) and a POSIX
+queue (/dev/mqueue); the last side out removed each."
+    [shm]="bytes through a System V segment and a POSIX shared memory object mapped by both
+sides, turns passed by SIGUSR1/SIGUSR2 and by two semaphores; segment and object removed."
+    [unixsock]="echoes and relayed messages through UNIX stream and datagram sockets bound to
+paths in the run directory; each socket file removed by its owner."
+    [inetsock]="the same echoes through TCP over ::1 and UDP over 127.0.0.1, kernel sockets
+named by address and port, on ports the kernel picked."
+    [fdpass]="one open file, as a descriptor in a control message over a UNIX socket: a new
+descriptor number in the receiver, the same open file description (and offset)."
+)
 
-leftover=$(ls -A "$IPCLAB_DIR"; ls -d /dev/shm/ipclab-demo-$$-* /dev/mqueue/ipclab-demo-$$-* 2>/dev/null || true)
-if [[ -n $leftover ]]; then
-    echo "demo: left behind: $leftover" >&2
-    failed=1
+# left_behind: what the demo's programs left in its run directory or under its POSIX names.
+left_behind() {
+    ls -A "$IPCLAB_DIR"
+    ls -d /dev/shm/ipclab-demo-$$-* /dev/mqueue/ipclab-demo-$$-* 2>/dev/null || true
+}
+
+# paragraph FIRST REST TEXT: TEXT (its lines joined) folded to 92 columns, the first line
+# prefixed with FIRST, the others with REST.
+paragraph() {
+    local text
+    text=$(tr '\n' ' ' <<<"$1$3" | fold -s -w 92)
+    sed "s/ *\$//; 2,\$s/^/$2/" <<<"$text"
+}
+
+total=${#mechs[@]} step=0
+if (( total > 1 )); then
+    paragraph '## ' '## ' "ipclab guided tour: $total mechanisms in learning order, each with its two
+sides in this terminal, every line labelled with the side that printed it. It ends by itself."
 fi
+for mech in "${mechs[@]}"; do
+    step=$((step + 1))
+    if (( total > 1 )); then
+        printf '\n######## %d/%d %s\n' "$step" "$total" "$mech"
+    else
+        printf '######## %s%s\n' "$mech" "$( (( trace )) && echo ' (under strace: the system calls that carry it)')"
+    fi
+    paragraph '   ' '   ' "${INTRO[$mech]}"
+    failed_before=$failed
+    work=$top/$mech
+    mkdir "$work"
+    "demo_$mech"
+    leftover=$(left_behind)
+    if [[ -n $leftover ]]; then
+        echo "demo: left behind: $leftover" >&2
+        failed=$((failed + 1))
+    fi
+    if (( failed != failed_before )); then
+        echo "demo: $mech FAILED" >&2
+        continue
+    fi
+    printf '\n'
+    paragraph '=> crossed: ' '   ' "${CROSSED[$mech]}"
+    printf '== %s: done, nothing left behind\n' "$mech"
+done
 if (( failed )); then
-    echo "demo: $mech FAILED" >&2
     exit 1
 fi
-printf '== %s: done, nothing left behind\n' "$mech"
+if (( total > 1 )); then
+    printf '\n'
+    paragraph '## ' '## ' "Tour over: $total mechanisms, nothing left behind. Next: run a pair in
+two terminals (README.md), or 'make demo-<mechanism> PANES=1' to have them side by side in tmux,
+or watch the system calls with 'make trace-<mechanism>'."
+fi

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# scripts/panes.sh - two terminals in one: a pair's two sides side by side in tmux.
+#
+#   scripts/panes.sh MECHANISM        the pair its README runs first (make demo-MECHANISM PANES=1)
+#   scripts/panes.sh 'CMD1' 'CMD2'    any two commands, e.g. './fifo/fifo_chat a' './fifo/fifo_chat b'
+#
+# Each side gets a pane with your shell, at the top of the tree, and its command typed into it
+# as the README says to type it; then the panes are yours: type lines, press Ctrl-D or Ctrl-C,
+# run the command again (up arrow).  A socket server's client is typed in once the server's
+# ready line shows (a client needs a listening server).  For pipe and socketpair, whose two
+# sides are one program's parent and child, the right pane gets a command that lists both
+# processes' descriptors, typed but not run: press Enter once the left side is running.
+#
+# Outside tmux it opens a session named ipclab-MECHANISM and attaches to it (detach: Ctrl-b d;
+# close: exit both shells, or `tmux kill-session -t ipclab-MECHANISM`).  Run without a terminal,
+# it leaves the session detached and says how to attach.  Inside tmux it splits the current
+# window: your pane stays on top, the two sides go side by side below it.  Without tmux it says
+# how to get it, and what to type into two terminals instead.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+usage="usage: scripts/panes.sh MECHANISM | scripts/panes.sh 'COMMAND 1' 'COMMAND 2'"
+
+# fds_of PROGRAM: a command that lists the descriptors of this user's processes named PROGRAM.
+fds_of() {
+    # shellcheck disable=SC2016 # expanded by the pane's shell, not here
+    printf 'for p in $(pgrep -u "$(id -u)" -x %s); do ls -l /proc/$p/fd; done' "$1"
+}
+
+# The first pair each README runs in two terminals; "wait" marks a client that needs its
+# server's ready line, "type" a command to type but not run.
+declare -A LEFT=(
+    [pipe]=./pipe/pipe_oneway
+    [socketpair]=./socketpair/socketpair_duplex
+    [fifo]=./fifo/fifo_reader
+    [msgq]=./msgq/msgq_recv
+    [shm]=./shm/shm_reader
+    [unixsock]=./unixsock/unix_stream_server
+    [inetsock]=./inetsock/tcp_server
+    [fdpass]=./fdpass/fd_receiver
+)
+declare -A RIGHT=(
+    [pipe]="type $(fds_of pipe_oneway)"
+    [socketpair]="type $(fds_of socketpair_duplex)"
+    [fifo]="run ./fifo/fifo_writer"
+    [msgq]="run ./msgq/msgq_send"
+    [shm]="run ./shm/shm_writer"
+    [unixsock]="wait ./unixsock/unix_stream_client"
+    [inetsock]="wait ./inetsock/tcp_client"
+    [fdpass]="wait ./fdpass/fd_sender -n 20 README.md"
+)
+
+case $# in
+1)
+    [[ $1 == -h || $1 == --help ]] && { echo "$usage"; exit 0; }
+    mech=$1
+    [[ -n ${LEFT[$mech]:-} ]] || { echo "panes: no pair for '$mech'" >&2; echo "$usage" >&2; exit 2; }
+    left=${LEFT[$mech]}
+    right_how=${RIGHT[$mech]%% *}
+    right=${RIGHT[$mech]#* }
+    name=ipclab-$mech
+    ;;
+2)
+    left=$1 right=$2 right_how=run name=ipclab-pair
+    ;;
+*)
+    echo "$usage" >&2
+    exit 2
+    ;;
+esac
+
+if ! command -v tmux >/dev/null; then
+    echo "panes: this needs tmux, which is not installed here: sudo apt-get install tmux" >&2
+    echo "panes: or open two terminals at $ROOT and type" >&2
+    echo "    terminal 1:  $left" >&2
+    echo "    terminal 2:  $right" >&2
+    exit 1
+fi
+
+make -s --no-print-directory -C "$ROOT" all
+
+# The two panes: inside tmux, below the current pane; else in a new session of their own.
+if [[ -n ${TMUX:-} ]]; then
+    lpane=$(tmux split-window -v -l 70% -c "$ROOT" -P -F '#{pane_id}')
+    rpane=$(tmux split-window -h -t "$lpane" -c "$ROOT" -P -F '#{pane_id}')
+else
+    if tmux has-session -t "=$name" 2>/dev/null; then
+        echo "panes: a tmux session $name is already open: tmux attach -t $name" \
+            "(or end it: tmux kill-session -t $name)" >&2
+        exit 1
+    fi
+    lpane=$(tmux new-session -d -s "$name" -x 200 -y 50 -c "$ROOT" -P -F '#{pane_id}')
+    rpane=$(tmux split-window -h -t "$lpane" -c "$ROOT" -P -F '#{pane_id}')
+    tmux set-option -t "$name" pane-border-status top >/dev/null
+fi
+tmux select-pane -t "$lpane" -T "1: $left"
+tmux select-pane -t "$rpane" -T "2: $right"
+
+# pane_shows PANE REGEX: wait (5 s at most) until the text in PANE matches REGEX.
+pane_shows() {
+    local tries=250
+    while (( tries-- > 0 )); do
+        tmux capture-pane -p -t "$1" | grep -Eq -- "$2" && return 0
+        sleep 0.02
+    done
+    return 1
+}
+
+# type_into PANE COMMAND [Enter]: type COMMAND at the shell's prompt (once the shell has drawn
+# it, so that the command shows after the prompt, as if typed there).
+type_into() {
+    pane_shows "$1" '[^[:space:]]' || true
+    tmux send-keys -t "$1" -l "$2"
+    if [[ -n ${3:-} ]]; then
+        tmux send-keys -t "$1" Enter
+    fi
+}
+
+type_into "$lpane" "$left" Enter
+case $right_how in
+run) type_into "$rpane" "$right" Enter ;;
+wait)
+    # A client needs its server: run it once the server's ready line shows, else only type it.
+    if pane_shows "$lpane" ': ready'; then
+        type_into "$rpane" "$right" Enter
+    else
+        type_into "$rpane" "$right"
+    fi
+    ;;
+type) type_into "$rpane" "$right" ;;
+esac
+tmux select-pane -t "$rpane"
+
+if [[ -n ${TMUX:-} ]]; then
+    exit 0
+fi
+if [[ -t 0 && -t 1 ]]; then
+    exec tmux attach -t "=$name"
+fi
+echo "panes: tmux session $name is ready; attach with: tmux attach -t $name"
