@@ -22,6 +22,7 @@
 #                                        teardown checks /dev/shm and /dev/mqueue for it
 #   ipc_objects, assert_nothing_left     System V objects and POSIX names the test left behind
 #                                        (teardown checks them after every test)
+#   without COMMAND                      a PATH directory with every command but COMMAND
 
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -247,4 +248,13 @@ wait_blocked_in() {
         sleep 0.02
     done
     fail "process $pid never waited in $regex (wchan: $(cat "/proc/$pid/wchan" 2>/dev/null))"
+}
+
+# without COMMAND: a directory for PATH with every command of /usr/bin and /bin but COMMAND (a
+# machine where it is not installed).
+without() {
+    local dir=$BATS_TEST_TMPDIR/without-$1
+    mkdir -p "$dir"
+    find /usr/bin /bin -maxdepth 1 ! -type d ! -name "$1" -exec ln -sf -t "$dir" {} + 2>/dev/null || true
+    echo "$dir"
 }

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# scripts/status.sh - what of ipclab's is alive on this machine, for this user (make status).
+#
+#   scripts/status.sh            list
+#   scripts/status.sh --remove   list, and remove what no process uses (make clean-ipc,
+#                                scripts/clean-ipc.sh): what you would otherwise do by hand
+#                                with rm and ipcrm after a kill -9
+#
+# It looks at:
+#   - the run directory (the programs' rule: $IPCLAB_DIR, else $XDG_RUNTIME_DIR/ipclab, else
+#     /tmp/ipclab-<uid>): its sockets, FIFOs and System V key files;
+#   - System V message queues, shared memory segments and semaphore sets of yours whose key
+#     ftok(3) made from a file in the run directory (/proc/sysvipc/*);
+#   - POSIX message queues (/dev/mqueue) and shared memory objects (/dev/shm) of yours whose
+#     names begin with /ipclab- (IPCLAB_STATUS_PREFIX to narrow it; the tests do).
+# For each it says who uses it: the process holding it open (/proc/PID/fd), listening or bound
+# on a socket (/proc/net/unix), attached to a segment (nattch), or nobody.  --remove never
+# touches what a process uses: stop that program (Ctrl-C), and it removes its own.
+#
+# Exit status: 0; 1 if something could not be removed or the run directory is not usable.
+set -euo pipefail
+
+remove=0
+case ${1:-} in
+'') ;;
+--remove) remove=1 ;;
+-h | --help) sed -n '3,6p' "$0" | sed 's/^# *//'; exit 0 ;;
+*) echo "usage: scripts/status.sh [--remove]" >&2; exit 2 ;;
+esac
+(( $# <= 1 )) || { echo "usage: scripts/status.sh [--remove]" >&2; exit 2; }
+
+uid=$(id -u)
+prefix=${IPCLAB_STATUS_PREFIX:-/ipclab-}
+if [[ -n ${IPCLAB_DIR:-} ]]; then
+    run=$IPCLAB_DIR
+elif [[ -n ${XDG_RUNTIME_DIR:-} ]]; then
+    run=$XDG_RUNTIME_DIR/ipclab
+else
+    run=/tmp/ipclab-$uid
+fi
+status=0
+found=0
+
+# run_dir_of PID: the run directory of the process PID, by the same rule, from its environment.
+run_dir_of() {
+    local env dir=/tmp/ipclab-$uid
+    env=$(tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null) || { echo "$run"; return; }
+    if grep -q '^XDG_RUNTIME_DIR=.' <<<"$env"; then
+        dir=$(sed -n 's/^XDG_RUNTIME_DIR=//p' <<<"$env")/ipclab
+    fi
+    if grep -q '^IPCLAB_DIR=.' <<<"$env"; then
+        dir=$(sed -n 's/^IPCLAB_DIR=//p' <<<"$env")
+    fi
+    echo "$dir"
+}
+
+# holder[PATH] = the pid of a process that holds PATH open (/proc/PID/fd), and
+# holder[socket:[INODE]] the same for sockets; run_pids: the processes that hold a file of the
+# run directory open; fifo_waiters: processes of this run directory (by their environment)
+# asleep in open() of a FIFO, waiting for the other end: the kernel shows no path for that
+# wait, so any FIFO here might be theirs.
+declare -A holder=() run_pids=()
+# One find for every descriptor of every process: "/proc/PID/fd<TAB>target".
+while IFS=$'\t' read -r dir target; do
+    [[ $target == /* || $target == socket:* ]] || continue
+    pid=${dir#/proc/}
+    pid=${pid%/fd}
+    [[ $target == "$run"/* ]] && run_pids[$pid]=1
+    [[ -n ${holder[$target]:-} ]] || holder[$target]=$pid
+done < <(find /proc/[0-9]*/fd -mindepth 1 -maxdepth 1 -type l -printf '%h\t%l\n' 2>/dev/null || true)
+# who PID: "program (pid PID)".
+who() {
+    echo "$(cat "/proc/$1/comm" 2>/dev/null || echo '?') (pid $1)"
+}
+fifo_waiters=""
+while read -r wchan; do
+    pid=${wchan#/proc/}
+    pid=${pid%/wchan}
+    [[ $(stat -c %u "/proc/$pid" 2>/dev/null) == "$uid" ]] || continue
+    [[ $(run_dir_of "$pid") == "$run" ]] || continue
+    fifo_waiters+="${fifo_waiters:+, }$(who "$pid")"
+done < <(grep -l -x wait_for_partner /proc/[0-9]*/wchan 2>/dev/null || true)
+# Bound UNIX sockets: "PATH INODE" (the last field of /proc/net/unix and its seventh).
+bound=$(awk 'NR > 1 && NF >= 8 { print $8, $7 }' /proc/net/unix 2>/dev/null || true)
+
+# item KIND NAME STATE: one line of the listing.
+item() {
+    printf '  %-10s %-34s %s\n' "$1" "$2" "$3"
+    found=$((found + 1))
+}
+
+# gone WHAT COMMAND...: with --remove, run COMMAND to remove WHAT, and say so.
+gone() {
+    local what=$1
+    shift
+    (( remove )) || return 0
+    if [[ $1 == rm && ${!#} == "$run"/* ]] && (( keep_run )); then
+        return 0
+    fi
+    if "$@"; then
+        printf '  %-10s %-34s removed\n' '' "$what"
+    else
+        printf '  %-10s %-34s could not be removed\n' '' "$what"
+        status=1
+    fi
+}
+
+# ---------------------------------------------------------------- the run directory
+keep_run=0
+declare -A keyfile=() # low 24 bits of a System V key ftok() makes from a file -> its name
+declare -a stale_keyfiles=()
+declare -A run_pids=() # pids of the processes that hold a file of the run directory open
+echo "run directory $run:"
+if [[ ! -e $run && ! -L $run ]]; then
+    echo "  (not there yet: the first program to run creates it)"
+elif [[ -L $run || ! -d $run ]]; then
+    echo "  not a directory: the programs refuse it; look at it and remove it yourself"
+    status=1
+elif [[ $(stat -c %u "$run") != "$uid" ]]; then
+    echo "  belongs to uid $(stat -c %u "$run"), not to you: the programs refuse it; leaving it alone"
+    status=1
+else
+    mode=$(stat -c %a "$run")
+    keep_run=0
+    if (( (8#$mode & 8#077) != 0 )); then
+        echo "  mode $mode lets others in: the programs refuse it (chmod 700 $run);" \
+            "someone else may have put what follows there, so none of it is touched"
+        status=1
+        keep_run=1
+    fi
+    run_found=$found
+    for path in "$run"/* "$run"/.[!.]*; do
+        [[ -e $path || -L $path ]] || continue
+        name=${path##*/}
+        if [[ -S $path ]]; then
+            inode=$(awk -v p="$path" '$1 == p { print $2; exit }' <<<"$bound")
+            if [[ -n $inode ]]; then
+                pid=${holder[socket:[$inode]]:-}
+                item socket "$name" "in use: bound${pid:+ by $(who "$pid")}"
+            else
+                item socket "$name" "stale: no socket is bound to it"
+                gone "$name" rm -f -- "$path"
+            fi
+        elif [[ -p $path ]]; then
+            if [[ -n ${holder[$path]:-} ]]; then
+                item fifo "$name" "in use: open in $(who "${holder[$path]}")"
+            elif [[ -n $fifo_waiters ]]; then
+                item fifo "$name" "perhaps in use: $fifo_waiters waiting in open() of a FIFO"
+            else
+                item fifo "$name" "stale: no process has it open"
+                gone "$name" rm -f -- "$path"
+            fi
+        elif [[ -f $path && ! -L $path ]]; then
+            read -r dev ino < <(stat -c '%d %i' -- "$path")
+            keyfile[$(( (dev & 0xff) << 16 | (ino & 0xffff) ))]=$name
+            if [[ -n ${holder[$path]:-} ]]; then
+                item 'key file' "$name" "in use: open in $(who "${holder[$path]}")"
+            else
+                item 'key file' "$name" "no process has it open"
+                stale_keyfiles+=("$path")
+            fi
+        else
+            item other "$name" "not ipclab's (leaving it alone)"
+        fi
+    done
+    (( found > run_found )) || echo "  empty"
+fi
+
+# ---------------------------------------------------------------- System V
+# key_of_ours KEY: the key file KEY was made from, if it was made from one in the run directory.
+key_of_ours() {
+    local key=$(( $1 & 0xffffffff ))
+    (( key != 0 )) || return 1
+    local name=${keyfile[$(( key & 0xffffff ))]:-}
+    [[ -n $name ]] && echo "$name"
+}
+
+echo "System V (ipcs; keys made by ftok() from the files above):"
+sysv_found=$found
+# key msqid perms cbytes qnum lspid lrpid uid ...
+while read -r key id _ cbytes qnum _ _ owner _; do
+    [[ $owner == "$uid" ]] || continue
+    name=$(key_of_ours "$key") || continue
+    state="holds $qnum message(s), $cbytes bytes"
+    if [[ -n ${holder[$run/$name]:-} ]]; then
+        item queue "id $id (key from $name)" "in use ($state): its key file is open in $(who "${holder[$run/$name]}")"
+    else
+        item queue "id $id (key from $name)" "no process has its key file open; $state"
+        gone "queue id $id" ipcrm -q "$id"
+    fi
+done < <(tail -n +2 /proc/sysvipc/msg)
+# key shmid perms size cpid lpid nattch uid ...
+while read -r key id _ size cpid _ nattch owner _; do
+    [[ $owner == "$uid" ]] || continue
+    if (( key == 0 && nattch > 0 )) && [[ -n ${run_pids[$cpid]:-} ]]; then
+        # Removed (IPC_RMID) while attached, as shm_writer does: the key is gone, the segment
+        # stays until the last process detaches.
+        item segment "id $id (key gone)" "in use: marked for removal, $nattch process(es) attached, made by $(who "$cpid")"
+        continue
+    fi
+    name=$(key_of_ours "$key") || continue
+    if (( nattch > 0 )); then
+        item segment "id $id (key from $name)" "in use: $size bytes, $nattch process(es) attached"
+    else
+        item segment "id $id (key from $name)" "nobody attached; $size bytes"
+        gone "segment id $id" ipcrm -m "$id"
+    fi
+done < <(tail -n +2 /proc/sysvipc/shm)
+# key semid perms nsems uid ...
+while read -r key id _ nsems owner _; do
+    [[ $owner == "$uid" ]] || continue
+    name=$(key_of_ours "$key") || continue
+    if [[ -n ${holder[$run/$name]:-} ]]; then
+        item 'sem set' "id $id (key from $name)" "in use ($nsems semaphores): its key file is open in $(who "${holder[$run/$name]}")"
+    else
+        item 'sem set' "id $id (key from $name)" "no process has its key file open; $nsems semaphores"
+        gone "semaphore set id $id" ipcrm -s "$id"
+    fi
+done < <(tail -n +2 /proc/sysvipc/sem)
+(( found > sysv_found )) || echo "  none"
+
+# Key files go after their objects: a queue's key is known only while its file is there.
+for path in "${stale_keyfiles[@]}"; do
+    gone "${path##*/}" rm -f -- "$path"
+done
+
+# ---------------------------------------------------------------- POSIX
+echo "POSIX (names beginning $prefix, in /dev/mqueue and /dev/shm):"
+posix_found=$found
+for path in /dev/mqueue/"${prefix#/}"* /dev/shm/"${prefix#/}"*; do
+    [[ -e $path && $(stat -c %u -- "$path") == "$uid" ]] || continue
+    name=/${path##*/}
+    case $path in
+    /dev/mqueue/*) kind=queue user=${holder[$name]:-} ;;
+    *) kind=shm user=${holder[$path]:-} ;;
+    esac
+    if [[ -n $user ]]; then
+        item "$kind" "$name" "in use: open in $(who "$user")"
+    elif [[ $kind == shm ]] && maps=$(grep -l -F -- "$path" /proc/[0-9]*/maps 2>/dev/null | head -n 1) &&
+        [[ -n $maps ]]; then
+        # mapped, but no longer open: /proc/PID/maps shows it
+        pid=${maps#/proc/}
+        item "$kind" "$name" "in use: mapped by $(who "${pid%/maps}")"
+    else
+        item "$kind" "$name" "no process has it open"
+        gone "$name" rm -f -- "$path"
+    fi
+done
+(( found > posix_found )) || echo "  none"
+
+if (( found == 0 )); then
+    echo "nothing of ipclab's here."
+elif (( ! remove )); then
+    echo "(make clean-ipc removes what no process uses; a program in use removes its own when you stop it)"
+fi
+exit "$status"

@@ -1,0 +1,157 @@
+#!/usr/bin/env bats
+# tests/status.bats - scripts/status.sh (make status) and scripts/clean-ipc.sh (make clean-ipc):
+# they name every live object of ours and who uses it, and remove only what nobody uses.
+
+load test_helper
+
+setup() {
+    ipclab_setup
+    # Only the test's own POSIX names: other ipclab names of this user are not the test's.
+    export IPCLAB_STATUS_PREFIX=$POSIX
+}
+
+teardown() {
+    ipclab_teardown
+}
+
+status() { run timeout 10 "$ROOT/scripts/status.sh" "$@"; }
+clean() { run timeout 10 "$ROOT/scripts/clean-ipc.sh"; }
+
+# start_all: one side of each kind of object, each waiting for its peer: a System V queue and
+# its key file, a FIFO (its reader asleep in open()), a listening socket, a System V segment,
+# a POSIX queue and a POSIX shared memory object.
+start_all() {
+    start_side recv /dev/null "$BIN/msgq/msgq_recv"
+    start_side reader /dev/null "$BIN/fifo/fifo_reader"
+    start_side server /dev/null "$BIN/unixsock/unix_stream_server"
+    start_side shm /dev/null "$BIN/shm/shm_reader"
+    start_side precv /dev/null "$BIN/msgq/pmq_recv" -p "$POSIX-q"
+    start_side pshm /dev/null "$BIN/shm/pshm_reader" -p "$POSIX-s"
+    local side
+    for side in recv reader server shm precv pshm; do
+        wait_ready "$side"
+    done
+    wait_blocked_in "${PID[reader]}" 'fifo|partner'
+}
+
+@test "status: with nothing of ours it says so" {
+    status
+    assert_success
+    assert_line "run directory $RUN_DIR:"
+    assert_line "  empty"
+    assert_line "nothing of ipclab's here."
+}
+
+@test "status: names every live object and who uses it; clean-ipc leaves them all, and they still work" {
+    start_all
+    status
+    assert_success
+    assert_line --regexp "^  key file +msgq +in use: open in msgq_recv \(pid ${PID[recv]}\)$"
+    assert_line --regexp "^  fifo +fifo +perhaps in use: .*fifo_reader \(pid ${PID[reader]}\).* waiting in open\(\) of a FIFO$"
+    assert_line --regexp "^  socket +unix_stream +in use: bound by unix_stream_ser \(pid ${PID[server]}\)$"
+    assert_line --regexp "^  queue +id [0-9]+ \(key from msgq\) +in use \(holds 0 message\(s\), 0 bytes\): its key file is open in msgq_recv \(pid ${PID[recv]}\)$"
+    assert_line --regexp "^  segment +id [0-9]+ \(key from shm\) +in use: [0-9]+ bytes, 1 process\(es\) attached$"
+    assert_line --regexp "^  queue +$POSIX-q +in use: open in pmq_recv \(pid ${PID[precv]}\)$"
+    assert_line --regexp "^  shm +$POSIX-s +in use: open in pshm_reader \(pid ${PID[pshm]}\)$"
+    refute_line --partial "stale"
+
+    clean
+    assert_success
+    refute_line --regexp ' removed$'
+    # each still works: a writer reaches the reader, a sender the receiver, a client the server
+    printf 'still here\n' | timeout 5 "$BIN/fifo/fifo_writer" 2>/dev/null
+    wait_output reader '^still here$'
+    printf 'queued\n' | timeout 5 "$BIN/msgq/msgq_send" 2>/dev/null
+    wait_output recv '^queued$'
+    run timeout 5 "$BIN/unixsock/unix_stream_client" <<<"up"
+    assert_output --partial "UP"
+    printf 'mapped\n' | timeout 5 "$BIN/shm/pshm_writer" -p "$POSIX-s" 2>/dev/null
+    wait_output pshm '^mapped$'
+    printf 'posix\n' | timeout 5 "$BIN/msgq/pmq_send" -p "$POSIX-q" 2>/dev/null
+    wait_output precv '^posix$'
+    printf 'segment\n' | timeout 5 "$BIN/shm/shm_writer" 2>/dev/null
+    wait_output shm '^segment$'
+    kill_side server INT
+    assert_exit server 130
+    status
+    assert_line "nothing of ipclab's here."
+}
+
+@test "status: after kill -9 it shows what was left and nobody uses; clean-ipc removes it all" {
+    start_all
+    local side
+    for side in recv reader server shm precv pshm; do
+        kill_side "$side" KILL
+        assert_exit "$side" 137
+    done
+    status
+    assert_success
+    assert_line --regexp "^  key file +msgq +no process has it open$"
+    assert_line --regexp "^  fifo +fifo +stale: no process has it open$"
+    assert_line --regexp "^  socket +unix_stream +stale: no socket is bound to it$"
+    assert_line --regexp "^  queue +id [0-9]+ \(key from msgq\) +no process has its key file open; holds 0 message\(s\), 0 bytes$"
+    assert_line --regexp "^  segment +id [0-9]+ \(key from shm\) +nobody attached; [0-9]+ bytes$"
+    assert_line --regexp "^  queue +$POSIX-q +no process has it open$"
+    assert_line --regexp "^  shm +$POSIX-s +no process has it open$"
+    assert_line --partial "make clean-ipc removes what no process uses"
+    [[ -n $(ls -A "$RUN_DIR") ]]
+
+    clean
+    assert_success
+    assert_line --regexp "^ +msgq +removed$"
+    assert_line --regexp "^ +fifo +removed$"
+    assert_line --regexp "^ +unix_stream +removed$"
+    assert_line --regexp "^ +queue id [0-9]+ +removed$"
+    assert_line --regexp "^ +segment id [0-9]+ +removed$"
+    assert_line --regexp "^ +$POSIX-q +removed$"
+    assert_line --regexp "^ +$POSIX-s +removed$"
+    status
+    assert_line "nothing of ipclab's here."
+    # teardown: the run directory empty, no System V object, no POSIX name of the test's
+}
+
+@test "status: a queue that holds messages nobody has read yet says so; clean-ipc drops them" {
+    printf 'one\n' | timeout 5 "$BIN/msgq/msgq_send" 2>/dev/null
+    status
+    assert_line --regexp "^  queue +id [0-9]+ \(key from msgq\) +no process has its key file open; holds 2 message\(s\), 4 bytes$"
+    clean
+    assert_line --regexp "^ +queue id [0-9]+ +removed$"
+    status
+    assert_line "nothing of ipclab's here."
+}
+
+@test "status: what is not ipclab's in the run directory is named and left alone" {
+    mkdir "$RUN_DIR/mine"
+    ln -s /etc/passwd "$RUN_DIR/link"
+    clean
+    assert_success
+    assert_line --regexp "^  other +link +not ipclab's \(leaving it alone\)$"
+    assert_line --regexp "^  other +mine +not ipclab's \(leaving it alone\)$"
+    [[ -d $RUN_DIR/mine && -L $RUN_DIR/link ]]
+    rm -r "$RUN_DIR/mine" "$RUN_DIR/link"
+}
+
+@test "status: a run directory the programs would refuse is reported, not cleaned" {
+    chmod 755 "$RUN_DIR"
+    mkfifo "$RUN_DIR/fifo"
+    clean
+    assert_failure 1
+    assert_line --partial "mode 755 lets others in: the programs refuse it (chmod 700 $RUN_DIR)"
+    assert_line --regexp "^  fifo +fifo +stale: no process has it open$"
+    refute_line --regexp ' removed$'
+    [[ -p $RUN_DIR/fifo ]]
+    chmod 700 "$RUN_DIR"
+    rm "$RUN_DIR/fifo"
+    IPCLAB_DIR=$BATS_TEST_TMPDIR/not-there status
+    assert_success
+    assert_line --partial "(not there yet: the first program to run creates it)"
+    [[ ! -e $BATS_TEST_TMPDIR/not-there ]]
+}
+
+@test "status: usage" {
+    status --nosuch
+    assert_failure 2
+    assert_output --partial "usage: scripts/status.sh [--remove]"
+    status -h
+    assert_success
+}
