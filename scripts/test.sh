@@ -11,7 +11,7 @@
 # What keeps the groups apart: after every test, teardown checks that no System V object has
 # appeared anywhere on the machine (ipcs cannot tell whose test made one).  So the files whose
 # programs make System V objects (msgq, shm, demo, which runs them all, and status) are in group 1,
-# with cli and fifo to even out the times; group 1 runs one test at a time with that check.
+# with cli to even out the times; group 1 runs one test at a time with that check.
 # Group 2 runs with IPCLAB_SYSV_CHECK=0 -- its programs cannot make a System V object, and this
 # script checks that first: none of their binaries calls msgget, shmget or semget.  Every other
 # check (run directory, POSIX names, sides ending) stays on in both groups.
@@ -25,7 +25,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 BATS=${BATS:-bats}
-group1=(tests/cli.bats tests/fifo.bats tests/msgq.bats tests/shm.bats tests/demo.bats tests/status.bats)
+group1=(tests/cli.bats tests/msgq.bats tests/shm.bats tests/demo.bats tests/status.bats)
 alone=tests/bench.bats
 group2=()
 for file in tests/*.bats; do
