@@ -109,7 +109,6 @@ gone() {
 keep_run=0
 declare -A keyfile=() # low 24 bits of a System V key ftok() makes from a file -> its name
 declare -a stale_keyfiles=()
-declare -A run_pids=() # pids of the processes that hold a file of the run directory open
 echo "run directory $run:"
 if [[ ! -e $run && ! -L $run ]]; then
     echo "  (not there yet: the first program to run creates it)"

@@ -120,6 +120,22 @@ start_all() {
     assert_line "nothing of ipclab's here."
 }
 
+@test "status: a segment already marked for removal (key gone) is shown while both sides use it" {
+    start_side reader /dev/null "$BIN/shm/shm_reader"
+    wait_ready reader
+    start_fed writer "$BIN/shm/shm_writer"
+    wait_line writer 'marked for removal'
+    status
+    assert_line --regexp "^  segment +id [0-9]+ \(key gone\) +in use: marked for removal, 2 process\(es\) attached, made by shm_reader \(pid ${PID[reader]}\)$"
+    clean
+    refute_line --regexp ' removed$'
+    printf 'still shared\n' >&5
+    exec 5>&-
+    wait_output reader '^still shared$'
+    assert_exit writer 0
+    assert_exit reader 0
+}
+
 @test "status: what is not ipclab's in the run directory is named and left alone" {
     mkdir "$RUN_DIR/mine"
     ln -s /etc/passwd "$RUN_DIR/link"
