@@ -424,6 +424,15 @@ paragraph() {
     sed "s/ *\$//; 2,\$s/^/$2/" <<<"$text"
 }
 
+# A mechanism new to the Makefile needs all of these here before its demo can run.
+for mech in "${mechs[@]}"; do
+    if ! declare -F "demo_$mech" >/dev/null || [[ -z ${INTRO[$mech]:-} || -z ${CROSSED[$mech]:-} ||
+        -z ${TRACE_CALLS[$mech]:-} ]]; then
+        echo "demo: scripts/demo.sh lacks demo_$mech, or its INTRO, CROSSED or TRACE_CALLS entry" >&2
+        exit 1
+    fi
+done
+
 total=${#mechs[@]} step=0
 if (( total > 1 )); then
     paragraph '## ' '## ' "ipclab guided tour: $total mechanisms in learning order, each with its two

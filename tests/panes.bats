@@ -123,4 +123,11 @@ $(pane "$1")"
     assert_output --partial "terminal 2:  ./fifo/fifo_writer"
     run timeout 5 "$ROOT/scripts/panes.sh" nosuch
     assert_failure 2
+    # every mechanism has its pair
+    local mech
+    for mech in $(make -s --no-print-directory -C "$ROOT" print-mechanisms); do
+        PATH=$(without tmux) run timeout 10 "$ROOT/scripts/panes.sh" "$mech"
+        assert_failure 1
+        assert_output --regexp "terminal 1:  ./$mech/[a-z_]+"
+    done
 }
