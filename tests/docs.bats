@@ -7,7 +7,7 @@ load test_helper
 
 setup() {
     ipclab_setup
-    cd "$ROOT"
+    cd "$ROOT" || return 1
     mapfile -t MECHS < <(make -s --no-print-directory print-mechanisms)
     READMES=(README.md README.zh-CN.md */README.md)
 }
@@ -19,6 +19,7 @@ teardown() {
 # make_commands FILE...: every make command line in FILEs, one per line: from `inline code`
 # and from the lines of fenced code blocks (a leading "$ " prompt and a comment dropped).
 make_commands() {
+    # shellcheck disable=SC2016 # backquotes of Markdown, not of the shell
     grep -ho '`make[^`]*`' "$@" | tr -d '`'
     awk '/^```/ { code = !code; next }
         code && /^(\$ )?make( |$)/ { sub(/^\$ /, ""); sub(/ *#.*$/, ""); print }' "$@"
