@@ -1,24 +1,26 @@
-# scripts/lib.sh - shell helpers shared by the demo runner and the test suite (source it).
+# scripts/lib.sh - shell helpers shared by the scripts and the test suite (source it).
 # shellcheck shell=bash
 
-# ipclab_wait_for FILE REGEX [SECONDS]: wait until a line of FILE matches the extended regular
-# expression REGEX.  A bounded poll (every 20 ms, SECONDS at most, 5 by default), never a fixed
-# sleep: it returns as soon as the line is there, and 1 if it never came.
-ipclab_wait_for() {
-    local file=$1 regex=$2 tries=$(( ${3:-5} * 50 ))
+# ipclab_poll SECONDS COMMAND...: run COMMAND (output discarded) every 20 ms until it succeeds,
+# at most SECONDS (a whole number).  A bounded poll, never a fixed sleep: it returns 0 as soon
+# as COMMAND succeeds, and 1 if it never did.
+ipclab_poll() {
+    local tries=$(( $1 * 50 ))
+    shift
     while (( tries-- > 0 )); do
-        grep -Eq -- "$regex" "$file" 2>/dev/null && return 0
+        "$@" >/dev/null 2>&1 && return 0
         sleep 0.02
     done
     return 1
 }
 
+# ipclab_wait_for FILE REGEX [SECONDS]: wait until a line of FILE matches the extended regular
+# expression REGEX (5 s at most by default).  Returns 1 if it never did.
+ipclab_wait_for() {
+    ipclab_poll "${3:-5}" grep -Eq -- "$2" "$1"
+}
+
 # ipclab_wait_file FILE [SECONDS]: wait until FILE exists and is not empty.  Returns 1 if not.
 ipclab_wait_file() {
-    local file=$1 tries=$(( ${2:-5} * 50 ))
-    while (( tries-- > 0 )); do
-        [[ -s $file ]] && return 0
-        sleep 0.02
-    done
-    return 1
+    ipclab_poll "${2:-5}" test -s "$1"
 }

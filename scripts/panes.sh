@@ -19,6 +19,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 
 usage="usage: scripts/panes.sh MECHANISM | scripts/panes.sh 'COMMAND 1' 'COMMAND 2'"
 
@@ -97,20 +99,13 @@ fi
 tmux select-pane -t "$lpane" -T "1: $left"
 tmux select-pane -t "$rpane" -T "2: $right"
 
-# pane_shows PANE REGEX: wait (5 s at most) until the text in PANE matches REGEX.
-pane_shows() {
-    local tries=250
-    while (( tries-- > 0 )); do
-        tmux capture-pane -p -t "$1" | grep -Eq -- "$2" && return 0
-        sleep 0.02
-    done
-    return 1
-}
+# pane_shows PANE REGEX: the text in PANE matches REGEX now.
+pane_shows() { tmux capture-pane -p -t "$1" | grep -Eq -- "$2"; }
 
 # type_into PANE COMMAND [Enter]: type COMMAND at the shell's prompt (once the shell has drawn
-# it, so that the command shows after the prompt, as if typed there).
+# it, 5 s at most, so that the command shows after the prompt, as if typed there).
 type_into() {
-    pane_shows "$1" '[^[:space:]]' || true
+    ipclab_poll 5 pane_shows "$1" '[^[:space:]]' || true
     tmux send-keys -t "$1" -l "$2"
     if [[ -n ${3:-} ]]; then
         tmux send-keys -t "$1" Enter
@@ -122,7 +117,7 @@ case $right_how in
 run) type_into "$rpane" "$right" Enter ;;
 wait)
     # A client needs its server: run it once the server's ready line shows, else only type it.
-    if pane_shows "$lpane" ': ready'; then
+    if ipclab_poll 5 pane_shows "$lpane" ': ready'; then
         type_into "$rpane" "$right" Enter
     else
         type_into "$rpane" "$right"

@@ -27,14 +27,12 @@ run_dir_is_empty() { [[ -z $(ls -A "$RUN_DIR") ]]; }
 # pane TARGET: the text tmux shows in pane TARGET (session:window.pane).
 pane() { tmux capture-pane -p -J -t "$1"; }
 
+# pane_shows TARGET REGEX: pane TARGET shows a line matching REGEX now.
+pane_shows() { pane "$1" | grep -Eq -- "$2"; }
+
 # wait_pane TARGET REGEX: wait (5 s at most) until pane TARGET shows a line matching REGEX.
 wait_pane() {
-    local tries=250
-    while (( tries-- > 0 )); do
-        pane "$1" | grep -Eq -- "$2" && return 0
-        sleep 0.02
-    done
-    fail "pane $1 never showed /$2/; it shows:
+    ipclab_poll 5 pane_shows "$1" "$2" || fail "pane $1 never showed /$2/; it shows:
 $(pane "$1")"
 }
 

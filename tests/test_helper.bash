@@ -178,13 +178,7 @@ wait_exit() {
 
 # wait_until SECONDS COMMAND...: run COMMAND every 20 ms until it succeeds, at most SECONDS.
 wait_until() {
-    local tries=$(( $1 * 50 ))
-    shift
-    while (( tries-- > 0 )); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.02
-    done
-    fail "never true within the time allowed: $*"
+    ipclab_poll "$@" || fail "never true within the time allowed: ${*:2}"
 }
 
 # kill_side NAME SIGNAL: KILL goes to NAME's whole process group (as kill -9 of everything it
