@@ -31,27 +31,28 @@ esac
 
 uid=$(id -u)
 prefix=${IPCLAB_STATUS_PREFIX:-/ipclab-}
-if [[ -n ${IPCLAB_DIR:-} ]]; then
-    run=$IPCLAB_DIR
-elif [[ -n ${XDG_RUNTIME_DIR:-} ]]; then
-    run=$XDG_RUNTIME_DIR/ipclab
-else
-    run=/tmp/ipclab-$uid
-fi
 status=0
 found=0
 
-# run_dir_of PID: the run directory of the process PID, by the same rule, from its environment.
+# run_dir_from IPCLAB_DIR XDG_RUNTIME_DIR: the run directory these values give, by the
+# programs' rule.
+run_dir_from() {
+    if [[ -n $1 ]]; then
+        echo "$1"
+    elif [[ -n $2 ]]; then
+        echo "$2/ipclab"
+    else
+        echo "/tmp/ipclab-$uid"
+    fi
+}
+run=$(run_dir_from "${IPCLAB_DIR:-}" "${XDG_RUNTIME_DIR:-}")
+
+# run_dir_of PID: the run directory of the process PID, from its environment (ours, if that
+# cannot be read).
 run_dir_of() {
-    local env dir=/tmp/ipclab-$uid
+    local env
     env=$(tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null) || { echo "$run"; return; }
-    if grep -q '^XDG_RUNTIME_DIR=.' <<<"$env"; then
-        dir=$(sed -n 's/^XDG_RUNTIME_DIR=//p' <<<"$env")/ipclab
-    fi
-    if grep -q '^IPCLAB_DIR=.' <<<"$env"; then
-        dir=$(sed -n 's/^IPCLAB_DIR=//p' <<<"$env")
-    fi
-    echo "$dir"
+    run_dir_from "$(sed -n 's/^IPCLAB_DIR=//p' <<<"$env")" "$(sed -n 's/^XDG_RUNTIME_DIR=//p' <<<"$env")"
 }
 
 # holder[PATH] = the pid of a process that holds PATH open (/proc/PID/fd), and
@@ -94,15 +95,18 @@ gone() {
     local what=$1
     shift
     (( remove )) || return 0
-    if [[ $1 == rm && ${!#} == "$run"/* ]] && (( keep_run )); then
-        return 0
-    fi
     if "$@"; then
         printf '  %-10s %-34s removed\n' '' "$what"
     else
         printf '  %-10s %-34s could not be removed\n' '' "$what"
         status=1
     fi
+}
+
+# gone_file PATH: with --remove, remove the file PATH of the run directory, unless the run
+# directory is one the programs refuse (keep_run): someone else may have put it there.
+gone_file() {
+    (( keep_run )) || gone "${1##*/}" rm -f -- "$1"
 }
 
 # ---------------------------------------------------------------- the run directory
@@ -120,7 +124,6 @@ elif [[ $(stat -c %u "$run") != "$uid" ]]; then
     status=1
 else
     mode=$(stat -c %a "$run")
-    keep_run=0
     if (( (8#$mode & 8#077) != 0 )); then
         echo "  mode $mode lets others in: the programs refuse it (chmod 700 $run);" \
             "someone else may have put what follows there, so none of it is touched"
@@ -138,7 +141,7 @@ else
                 item socket "$name" "in use: bound${pid:+ by $(who "$pid")}"
             else
                 item socket "$name" "stale: no socket is bound to it"
-                gone "$name" rm -f -- "$path"
+                gone_file "$path"
             fi
         elif [[ -p $path ]]; then
             if [[ -n ${holder[$path]:-} ]]; then
@@ -147,7 +150,7 @@ else
                 item fifo "$name" "perhaps in use: $fifo_waiters waiting in open() of a FIFO"
             else
                 item fifo "$name" "stale: no process has it open"
-                gone "$name" rm -f -- "$path"
+                gone_file "$path"
             fi
         elif [[ -f $path && ! -L $path ]]; then
             read -r dev ino < <(stat -c '%d %i' -- "$path")
@@ -174,19 +177,26 @@ key_of_ours() {
     [[ -n $name ]] && echo "$name"
 }
 
+# by_key_file KIND ID NAME STATE IPCRM-OPTION: a queue or a semaphore set, whose key came from
+# the key file NAME; in use while a process holds that file open (the programs do, for their
+# record locks).
+by_key_file() {
+    local user=${holder[$run/$3]:-}
+    if [[ -n $user ]]; then
+        item "$1" "id $2 (key from $3)" "in use ($4): its key file is open in $(who "$user")"
+    else
+        item "$1" "id $2 (key from $3)" "no process has its key file open; $4"
+        gone "$1 id $2" ipcrm "$5" "$2"
+    fi
+}
+
 echo "System V (ipcs; keys made by ftok() from the files above):"
 sysv_found=$found
 # key msqid perms cbytes qnum lspid lrpid uid ...
 while read -r key id _ cbytes qnum _ _ owner _; do
     [[ $owner == "$uid" ]] || continue
     name=$(key_of_ours "$key") || continue
-    state="holds $qnum message(s), $cbytes bytes"
-    if [[ -n ${holder[$run/$name]:-} ]]; then
-        item queue "id $id (key from $name)" "in use ($state): its key file is open in $(who "${holder[$run/$name]}")"
-    else
-        item queue "id $id (key from $name)" "no process has its key file open; $state"
-        gone "queue id $id" ipcrm -q "$id"
-    fi
+    by_key_file queue "$id" "$name" "holds $qnum message(s), $cbytes bytes" -q
 done < <(tail -n +2 /proc/sysvipc/msg)
 # key shmid perms size cpid lpid nattch uid ...
 while read -r key id _ size cpid _ nattch owner _; do
@@ -209,21 +219,23 @@ done < <(tail -n +2 /proc/sysvipc/shm)
 while read -r key id _ nsems owner _; do
     [[ $owner == "$uid" ]] || continue
     name=$(key_of_ours "$key") || continue
-    if [[ -n ${holder[$run/$name]:-} ]]; then
-        item 'sem set' "id $id (key from $name)" "in use ($nsems semaphores): its key file is open in $(who "${holder[$run/$name]}")"
-    else
-        item 'sem set' "id $id (key from $name)" "no process has its key file open; $nsems semaphores"
-        gone "semaphore set id $id" ipcrm -s "$id"
-    fi
+    by_key_file 'sem set' "$id" "$name" "$nsems semaphores" -s
 done < <(tail -n +2 /proc/sysvipc/sem)
 (( found > sysv_found )) || echo "  none"
 
 # Key files go after their objects: a queue's key is known only while its file is there.
 for path in "${stale_keyfiles[@]}"; do
-    gone "${path##*/}" rm -f -- "$path"
+    gone_file "$path"
 done
 
 # ---------------------------------------------------------------- POSIX
+# mapped_by PATH: the /proc/PID/maps files that name PATH.  grep says 2 when some maps file
+# could not be read (a process that ended, another user's), matches or not: that is no
+# answer, so only the list counts.
+mapped_by() {
+    grep -l -s -F -- "$1" /proc/[0-9]*/maps || true
+}
+
 echo "POSIX (names beginning $prefix, in /dev/mqueue and /dev/shm):"
 posix_found=$found
 for path in /dev/mqueue/"${prefix#/}"* /dev/shm/"${prefix#/}"*; do
@@ -235,10 +247,10 @@ for path in /dev/mqueue/"${prefix#/}"* /dev/shm/"${prefix#/}"*; do
     esac
     if [[ -n $user ]]; then
         item "$kind" "$name" "in use: open in $(who "$user")"
-    elif [[ $kind == shm ]] && maps=$(grep -l -F -- "$path" /proc/[0-9]*/maps 2>/dev/null | head -n 1) &&
-        [[ -n $maps ]]; then
-        # mapped, but no longer open: /proc/PID/maps shows it
-        pid=${maps#/proc/}
+    elif [[ $kind == shm ]] && maps=$(mapped_by "$path") && [[ -n $maps ]]; then
+        # Mapped, but no longer open: /proc/PID/maps shows it.
+        pid=${maps%%$'\n'*}
+        pid=${pid#/proc/}
         item "$kind" "$name" "in use: mapped by $(who "${pid%/maps}")"
     else
         item "$kind" "$name" "no process has it open"

@@ -136,6 +136,60 @@ start_all() {
     assert_exit reader 0
 }
 
+@test "status: a semaphore set keyed from a run-directory file: in use while its key file is held, then removed" {
+    # ipclab's programs make no System V semaphore set; a student's program might, from a key
+    # file in the run directory.  This peer does: ftok(), semget(), and it holds the file open.
+    : >"$RUN_DIR/sem"
+    start_side peer /dev/null "$PYTHON" -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open(sys.argv[1], os.O_RDWR)
+key = libc.ftok(sys.argv[1].encode(), ord("s"))
+if key == -1 or libc.semget(key, 2, 0o1600) == -1:
+    sys.exit("ftok/semget: " + os.strerror(ctypes.get_errno()))
+sys.stderr.write("peer: ready (pid %d)\n" % os.getpid())
+import time; time.sleep(60)' "$RUN_DIR/sem"
+    wait_ready peer
+    status
+    assert_line --regexp "^  sem set +id [0-9]+ \(key from sem\) +in use \(2 semaphores\): its key file is open in python3 \(pid ${PID[peer]}\)$"
+    kill_side peer KILL
+    assert_exit peer 137
+    status
+    assert_line --regexp "^  sem set +id [0-9]+ \(key from sem\) +no process has its key file open; 2 semaphores$"
+    clean
+    assert_line --regexp "^ +sem set id [0-9]+ +removed$"
+    assert_line --regexp "^ +sem +removed$"
+}
+
+@test "status: a POSIX object that is mapped but no longer open is in use, and kept" {
+    local name=$POSIX-m
+    start_side peer /dev/null "$PYTHON" -c '
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+fd = os.open("/dev/shm" + sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+os.ftruncate(fd, 4096)
+# mmap(2) itself: Python'"'"'s mmap module keeps a dup of the descriptor open
+if libc.mmap(None, 4096, 3, 1, fd, 0) in (None, ctypes.c_void_p(-1).value):
+    sys.exit("mmap: " + os.strerror(ctypes.get_errno()))
+os.close(fd)
+if os.fork() == 0:
+    time.sleep(60)   # a second process maps it too (inherited)
+sys.stderr.write("peer: ready (pid %d)\n" % os.getpid())
+time.sleep(60)' "$name"
+    wait_ready peer
+    status
+    assert_line --regexp "^  shm +$name +in use: mapped by python3 \(pid [0-9]+\)$"
+    clean
+    refute_line --regexp ' removed$'
+    [[ -e /dev/shm$name ]]
+    kill_side peer KILL
+    assert_exit peer 137
+    clean
+    assert_line --regexp "^ +$name +removed$"
+}
+
 @test "status: what is not ipclab's in the run directory is named and left alone" {
     mkdir "$RUN_DIR/mine"
     ln -s /etc/passwd "$RUN_DIR/link"
