@@ -112,6 +112,7 @@ side() {
     labeller[$name]=$!
 }
 declare -A labeller=()
+
 # expect NAME REGEX: wait (at most 5 s) until NAME has printed a line matching REGEX.
 expect() {
     ipclab_wait_for "$work/$1.log" "$2" 5 || { echo "demo: $1 never printed /$2/" >&2; exit 1; }
@@ -442,8 +443,10 @@ for mech in "${mechs[@]}"; do
     step=$((step + 1))
     if (( total > 1 )); then
         printf '\n######## %d/%d %s\n' "$step" "$total" "$mech"
+    elif (( trace )); then
+        printf '######## %s (under strace: the system calls that carry it)\n' "$mech"
     else
-        printf '######## %s%s\n' "$mech" "$( (( trace )) && echo ' (under strace: the system calls that carry it)')"
+        printf '######## %s\n' "$mech"
     fi
     paragraph '   ' '   ' "${INTRO[$mech]}"
     failed_before=$failed
