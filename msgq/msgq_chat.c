@@ -277,8 +277,11 @@ int main(int argc, char *argv[])
         leave(msqid, path, keyfd, me, peer, child, -1);
         return IPCLAB_EXIT_FAIL;
     }
-    if (child == 0)
-        _exit(receive(msqid, keyfd, me, peer, parent));
+    if (child == 0) {
+        int status = receive(msqid, keyfd, me, peer, parent);
+        close(keyfd); /* fcntl() locks are not inherited: closing it drops none of the parent's */
+        _exit(status);
+    }
 
     int how = send_typed(msqid, peer, child);
     leave(msqid, path, keyfd, me, peer, child, how);

@@ -154,6 +154,8 @@ int main(int argc, char *argv[])
         close(pipefd1[1]);
         close(pipefd2[0]);
         int status = serve(pipefd1[0], pipefd2[1]);
+        close(pipefd1[0]);
+        close(pipefd2[1]); /* end of file for the parent */
         _exit(status);
     }
 
