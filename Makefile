@@ -43,7 +43,7 @@ LDLIBS_ipcbench := -lrt -pthread
 
 .PHONY: all test check check-build check-shell check-cppcheck demo $(addprefix demo-,$(MECHANISMS)) \
 	$(addprefix trace-,$(MECHANISMS)) status clean-ipc bench bench-compare clean help \
-	print-programs print-mechanisms
+	print-programs print-mechanisms sanitize valgrind fuzz
 
 all: $(PROGRAMS) $(TOOLS)
 
@@ -84,6 +84,27 @@ check-shell:
 check-cppcheck:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,style,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -I common $(SOURCES) $(addsuffix .c,$(TOOLS))
+
+# sanitize: every program built with AddressSanitizer and UndefinedBehaviorSanitizer into
+# build/sanitize (the binaries beside the sources stay as they are), and the whole suite run
+# against those (IPCLAB_BIN); any report fails it.  scripts/sanitize.sh says how.
+SANITIZE_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+SANITIZE_BINS := $(addprefix build/sanitize/,$(PROGRAMS) $(TOOLS))
+
+sanitize: $(SANITIZE_BINS)
+	scripts/bootstrap.sh
+	BATS=$(BATS) scripts/sanitize.sh $(CURDIR)/build/sanitize $(BATS_FLAGS)
+
+build/sanitize/%: %.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(IPCLAB_CFLAGS) $(SANITIZE_FLAGS) -o $@ $< $(LDLIBS_$(notdir $@))
+
+# valgrind: the guided tour with every side, and every child it forks, under valgrind's
+# memcheck: no error, no leak, no descriptor open at exit beyond stdin, stdout and stderr.
+valgrind: all
+	scripts/bootstrap.sh --valgrind
+	scripts/demo.sh --valgrind
 
 # demo: the guided tour, every mechanism in the order of MECHANISMS.  demo-<mechanism>: both
 # sides of each of its programs, labelled, with a scripted conversation; with PANES=1, its

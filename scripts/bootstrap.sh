@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # scripts/bootstrap.sh - make sure what `make test` (and, with --check, `make check`) needs is
 # installed: bats, bats-support, bats-assert and the tools the tests use; with --check also
-# clang, shellcheck and cppcheck; with --bench the tools `make bench` and `make bench-compare`
+# clang, shellcheck and cppcheck; with --valgrind valgrind; with --fuzz clang and its libFuzzer
+# (what `make fuzz` links with); with --bench the tools `make bench` and `make bench-compare`
 # use (perf, sockperf, iperf3, gnuplot).  Missing Debian packages are installed with apt-get,
 # as root or through `sudo -n`; otherwise it names the command to run and exits 1.  It also mounts the mqueue file system on
 # /dev/mqueue if nothing is there (most systems mount it at boot; minimal containers do not):
 # the tests look there for POSIX queues left behind.
 set -euo pipefail
 
-want_check=0 want_bench=0
+want_check=0 want_bench=0 want_valgrind=0 want_fuzz=0
 for arg in "$@"; do
     case $arg in
     --check) want_check=1 ;;
     --bench) want_bench=1 ;;
-    *) echo "usage: scripts/bootstrap.sh [--check] [--bench]" >&2; exit 2 ;;
+    --valgrind) want_valgrind=1 ;;
+    --fuzz) want_fuzz=1 ;;
+    *) echo "usage: scripts/bootstrap.sh [--check] [--valgrind] [--fuzz] [--bench]" >&2; exit 2 ;;
     esac
 done
 
@@ -35,6 +38,18 @@ if (( want_check )); then
     command -v clang >/dev/null || missing+=(clang)
     command -v shellcheck >/dev/null || missing+=(shellcheck)
     command -v cppcheck >/dev/null || missing+=(cppcheck)
+fi
+if (( want_valgrind )); then
+    command -v valgrind >/dev/null || missing+=(valgrind)
+fi
+if (( want_fuzz )); then
+    # Debian's clang finds libFuzzer in libclang-rt-dev, a separate package: try a link.
+    if ! command -v clang >/dev/null; then
+        missing+=(clang libclang-rt-dev)
+    elif ! printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return (int)(d && n) * 0; }\n' |
+        clang -fsanitize=fuzzer -x c -o /dev/null - 2>/dev/null; then
+        missing+=(libclang-rt-dev)
+    fi
 fi
 if (( want_bench )); then
     command -v perf >/dev/null || missing+=(linux-perf)

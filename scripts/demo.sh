@@ -4,6 +4,7 @@
 #   scripts/demo.sh                    the guided tour: every mechanism in learning order
 #   scripts/demo.sh MECHANISM          one mechanism (make demo-MECHANISM)
 #   scripts/demo.sh --trace MECHANISM  the same under strace (make trace-MECHANISM)
+#   scripts/demo.sh --valgrind [MECH]  the same, every side under valgrind (make valgrind)
 #
 # For each mechanism: an introduction (what is about to happen, what to watch for), then each
 # side started with a scripted conversation, every line it prints labelled with its name
@@ -16,6 +17,14 @@
 # mechanism (the TRACE_CALLS table below), labelled with the side like its output.  Where
 # strace is missing or may not trace (ptrace forbidden), it says so and exits 0 without
 # running anything.
+#
+# --valgrind runs every side (and the children it forks) under valgrind's memcheck with
+# --leak-check=full --track-fds=yes --error-exitcode=99, and fails the demo if any process had
+# an error, leaked memory, or ended with a descriptor open beyond stdin, stdout and stderr.
+# Each side's reports are in $top/<mechanism>/<side>.vg.<pid> (KEEP=1 keeps them).
+#
+# The programs come from IPCLAB_BIN (the top of a tree built like this one, such as make
+# sanitize's) if it is set, else from this tree, built first.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,12 +32,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/lib.sh"
 
 mapfile -t MECHANISMS < <(make -s --no-print-directory -C "$ROOT" print-mechanisms)
-usage="usage: scripts/demo.sh [--trace] [MECHANISM]   (MECHANISM: ${MECHANISMS[*]}; none: the tour)"
-trace=0
+usage="usage: scripts/demo.sh [--trace | --valgrind] [MECHANISM]   (MECHANISM: ${MECHANISMS[*]}; none: the tour)"
+trace=0 valgrind=0
 while (( $# > 0 )); do
     case $1 in
     -h | --help) echo "$usage"; exit 0 ;;
     --trace) trace=1; shift ;;
+    --valgrind) valgrind=1; shift ;;
     -*) echo "demo: unknown option $1" >&2; echo "$usage" >&2; exit 2 ;;
     *) break ;;
     esac
@@ -40,6 +50,11 @@ if (( $# == 1 )); then
 else
     (( trace == 0 )) || { echo "demo: --trace wants one MECHANISM" >&2; echo "$usage" >&2; exit 2; }
     mechs=("${MECHANISMS[@]}")
+fi
+(( trace + valgrind < 2 )) || { echo "demo: --trace or --valgrind, not both" >&2; echo "$usage" >&2; exit 2; }
+if (( valgrind )) && ! command -v valgrind >/dev/null; then
+    echo "demo: valgrind is not installed: sudo apt-get install valgrind" >&2
+    exit 1
 fi
 
 # The system calls that carry each mechanism, for --trace.  Every side also shows its signals
@@ -71,7 +86,12 @@ if (( trace )); then
     fi
 fi
 
-make -s --no-print-directory -C "$ROOT" all
+BIN=${IPCLAB_BIN:-$ROOT}
+[[ -n ${IPCLAB_BIN:-} ]] || make -s --no-print-directory -C "$ROOT" all
+# How long a side may take to print what is expected, and to end: valgrind makes every program
+# some twenty times slower, and its start alone takes a second.
+wait_s=5 end_s=10
+(( valgrind )) && wait_s=30 end_s=60
 
 # top: the run directory, and a working directory per mechanism ($work: logs, FIFOs for stdin).
 top=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-demo.XXXXXX")
@@ -97,14 +117,20 @@ side() {
     (
         set +e -o pipefail
         local -a tracer=()
+        close_inherited
         if (( trace )); then
             mkfifo "$work/$name.sys"
             grep --line-buffered -Ev '<(/etc|/lib|/usr)/|MAP_ANONYMOUS|write\(2<' <"$work/$name.sys" |
                 sed -u "s/^/[$name] /" &
+            # A sanitizer build's LeakSanitizer cannot work under ptrace, and would fail the side.
+            export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
             tracer=(strace -o "$work/$name.sys" -f -q -yy -s 40 -e "trace=${TRACE_CALLS[$mech]}"
                 -e 'signal=!SIGALRM')
+        elif (( valgrind )); then
+            tracer=(valgrind --leak-check=full --track-fds=yes --error-exitcode=99
+                "--log-file=$work/$name.vg.%p")
         fi
-        timeout --foreground 30 "${tracer[@]}" "$@" <"$stdin" 2>&1 | tee -a "$work/$name.log" |
+        timeout --foreground $((end_s * 3)) "${tracer[@]}" "$@" <"$stdin" 2>&1 | tee -a "$work/$name.log" |
             sed -u "s/^/[$name] /"
         echo "${PIPESTATUS[0]}" >"$work/$name.status"
         wait
@@ -112,24 +138,60 @@ side() {
     labeller[$name]=$!
 }
 declare -A labeller=()
+vg_processes=0 # with --valgrind: how many processes' reports were read
 
-# expect NAME REGEX: wait (at most 5 s) until NAME has printed a line matching REGEX.
+# close_inherited: close every descriptor but stdin, stdout and stderr, so that a side inherits
+# nothing else from this script or from whatever started it.
+close_inherited() {
+    local fd
+    for fd in /proc/"$BASHPID"/fd/*; do
+        fd=${fd##*/}
+        (( fd > 2 )) && exec {fd}>&- 2>/dev/null
+    done
+    return 0
+}
+
+# expect NAME REGEX: wait (at most $wait_s) until NAME has printed a line matching REGEX.
 expect() {
-    ipclab_wait_for "$work/$1.log" "$2" 5 || { echo "demo: $1 never printed /$2/" >&2; exit 1; }
+    ipclab_wait_for "$work/$1.log" "$2" "$wait_s" || { echo "demo: $1 never printed /$2/" >&2; exit 1; }
+}
+
+# valgrind_verdict NAME: with --valgrind, fail NAME if the log of any of its processes shows an
+# error, a leak, or a descriptor open at exit beyond stdio (valgrind's own log file aside).
+valgrind_verdict() {
+    local log bad=0
+    (( valgrind )) || return 0
+    for log in "$work/$1".vg.*; do
+        if [[ ! -e $log ]]; then
+            echo "demo: valgrind: $1 left no report: did it run under valgrind?" >&2
+            return 1
+        fi
+        vg_processes=$((vg_processes + 1))
+        if grep -Eq 'ERROR SUMMARY: [1-9]' "$log" ||
+            grep -E 'Open file descriptor [0-9]+:' "$log" | grep -Ev 'descriptor [012]:|\.vg\.[0-9]+$' | grep -q .; then
+            echo "demo: valgrind: $1 (${log##*.vg.}):" >&2
+            grep -E 'ERROR SUMMARY|Open file descriptor|definitely|indirectly|possibly|Invalid|uninitialised' "$log" >&2
+            bad=1
+        fi
+    done
+    return "$bad"
 }
 
 # finish NAME...: wait for each side to end with status 0 (or $expected_status); remember a
 # failure.
 finish() {
-    local name status
+    local name status bad
     for name in "$@"; do
-        ipclab_wait_file "$work/$name.status" 10 || { echo "demo: $name did not end" >&2; exit 1; }
+        ipclab_wait_file "$work/$name.status" "$end_s" || { echo "demo: $name did not end" >&2; exit 1; }
         status=$(cat "$work/$name.status")
+        wait "${labeller[$name]}" # its labeller, to the last line
+        bad=0
         if [[ $status != "${expected_status:-0}" ]]; then
             echo "demo: $name failed (exit status $status)" >&2
-            failed=$((failed + 1))
+            bad=1
         fi
-        wait "${labeller[$name]}" # its labeller, to the last line
+        valgrind_verdict "$name" || bad=1
+        failed=$((failed + bad))
     done
 }
 
@@ -143,24 +205,24 @@ stop() {
 demo_pipe() {
     say "pipe_oneway -n 3: the parent writes three greetings into a pipe, then forks; the child" \
         "reads them. Three write() calls, one read(): a pipe keeps bytes, not messages."
-    side pipe_oneway /dev/null "$ROOT/pipe/pipe_oneway" -n 3
+    side pipe_oneway /dev/null "$BIN/pipe/pipe_oneway" -n 3
     finish pipe_oneway
 
     say "pipe_duplex: two pipes, one each way. The parent sends its stdin down, the child sends" \
         "it back up upper-cased."
     printf 'one pipe goes down,\nthe other comes back up\n' >"$work/duplex.in"
-    side pipe_duplex "$work/duplex.in" "$ROOT/pipe/pipe_duplex"
+    side pipe_duplex "$work/duplex.in" "$BIN/pipe/pipe_duplex"
     finish pipe_duplex
 }
 
 demo_socketpair() {
     say "socketpair_duplex -n 3: one stream socketpair; each process uses its one end both ways." \
         "Three greetings sent apart, one read(): a stream keeps no boundaries."
-    side stream /dev/null "$ROOT/socketpair/socketpair_duplex" -n 3
+    side stream /dev/null "$BIN/socketpair/socketpair_duplex" -n 3
     finish stream
 
     say "socketpair_duplex -d -n 3: the same over SOCK_DGRAM. Three messages, three read() calls."
-    side dgram /dev/null "$ROOT/socketpair/socketpair_duplex" -d -n 3
+    side dgram /dev/null "$BIN/socketpair/socketpair_duplex" -d -n 3
     finish dgram
 }
 
@@ -168,16 +230,16 @@ demo_fifo() {
     say "fifo_reader and fifo_writer: one FIFO in the run directory. The reader starts first and" \
         "waits in open() until the writer opens the other end."
     printf 'a FIFO has a name,\nso unrelated processes can meet at it\n' >"$work/writer.in"
-    side reader /dev/null "$ROOT/fifo/fifo_reader"
+    side reader /dev/null "$BIN/fifo/fifo_reader"
     expect reader ': ready'
-    side writer "$work/writer.in" "$ROOT/fifo/fifo_writer"
+    side writer "$work/writer.in" "$BIN/fifo/fifo_writer"
     finish writer reader
 
     say "fifo_chat a and fifo_chat b: two FIFOs, one each way. a says hello, b answers, a leaves" \
         "(end of input), and b is told."
     mkfifo "$work/a.in" "$work/b.in"
-    side a "$work/a.in" "$ROOT/fifo/fifo_chat" a
-    side b "$work/b.in" "$ROOT/fifo/fifo_chat" b
+    side a "$work/a.in" "$BIN/fifo/fifo_chat" a
+    side b "$work/b.in" "$BIN/fifo/fifo_chat" b
     exec 5>"$work/a.in" 6>"$work/b.in"
     expect a 'b is here'
     expect b 'a is here'
@@ -198,16 +260,16 @@ demo_msgq() {
     say "msgq_recv and msgq_send: a System V queue, its key made by ftok() from a file in the" \
         "run directory. Each line is one message of type 1; an empty message ends it."
     printf 'a message queue keeps\nevery message whole\n' >"$work/send.in"
-    side recv /dev/null "$ROOT/msgq/msgq_recv"
+    side recv /dev/null "$BIN/msgq/msgq_recv"
     expect recv ': ready'
-    side send "$work/send.in" "$ROOT/msgq/msgq_send" -s 12
+    side send "$work/send.in" "$BIN/msgq/msgq_send" -s 12
     finish send recv
 
     say "msgq_chat 1 2 and msgq_chat 2 1: one queue, both directions; each side takes only its" \
         "own type. 1 says hello, 2 answers, 1 leaves (end of input), and 2 is told."
     mkfifo "$work/one.in" "$work/two.in"
-    side one "$work/one.in" "$ROOT/msgq/msgq_chat" 1 2
-    side two "$work/two.in" "$ROOT/msgq/msgq_chat" 2 1
+    side one "$work/one.in" "$BIN/msgq/msgq_chat" 1 2
+    side two "$work/two.in" "$BIN/msgq/msgq_chat" 2 1
     exec 5>"$work/one.in" 6>"$work/two.in"
     expect one '2 \(pid [0-9]+\) is here'
     expect two '1 \(pid [0-9]+\) is here'
@@ -222,9 +284,9 @@ demo_msgq() {
 
     say "pmq_send and pmq_recv: the same pair over a POSIX queue, named $pmq."
     printf 'the same, the POSIX way\n' >"$work/psend.in"
-    side precv /dev/null "$ROOT/msgq/pmq_recv" -p "$pmq"
+    side precv /dev/null "$BIN/msgq/pmq_recv" -p "$pmq"
     expect precv ': ready'
-    side psend "$work/psend.in" "$ROOT/msgq/pmq_send" -p "$pmq"
+    side psend "$work/psend.in" "$BIN/msgq/pmq_send" -p "$pmq"
     finish psend precv
 }
 
@@ -235,17 +297,17 @@ demo_shm() {
         "the writer says \"buffer ready\" with SIGUSR1, the reader \"done\" with SIGUSR2."
     printf 'shared memory moves no bytes through the kernel:\nboth sides see the same pages\n' \
         >"$work/writer.in"
-    side reader /dev/null "$ROOT/shm/shm_reader"
+    side reader /dev/null "$BIN/shm/shm_reader"
     expect reader ': ready'
-    side writer "$work/writer.in" "$ROOT/shm/shm_writer"
+    side writer "$work/writer.in" "$BIN/shm/shm_writer"
     finish writer reader
 
     say "pshm_reader and pshm_writer: a POSIX object, $pshm, with two semaphores inside it" \
         "taking turns over one buffer."
     printf 'no signals, no PIDs:\nthe semaphores count\n' >"$work/pwriter.in"
-    side preader /dev/null "$ROOT/shm/pshm_reader" -p "$pshm"
+    side preader /dev/null "$BIN/shm/pshm_reader" -p "$pshm"
     expect preader ': ready'
-    side pwriter "$work/pwriter.in" "$ROOT/shm/pshm_writer" -p "$pshm"
+    side pwriter "$work/pwriter.in" "$BIN/shm/pshm_writer" -p "$pshm"
     finish pwriter preader
 }
 
@@ -253,11 +315,11 @@ demo_unixsock() {
     say "unix_stream_server and two unix_stream_clients: one server, one poll() loop, every" \
         "client served at once; each gets its own bytes back upper-cased, and the server knows" \
         "each one's pid and uid (SO_PEERCRED)."
-    side server /dev/null "$ROOT/unixsock/unix_stream_server"
+    side server /dev/null "$BIN/unixsock/unix_stream_server"
     expect server ': ready'
     mkfifo "$work/one.in" "$work/two.in"
-    side one "$work/one.in" "$ROOT/unixsock/unix_stream_client"
-    side two "$work/two.in" "$ROOT/unixsock/unix_stream_client"
+    side one "$work/one.in" "$BIN/unixsock/unix_stream_client"
+    side two "$work/two.in" "$BIN/unixsock/unix_stream_client"
     exec 5>"$work/one.in" 6>"$work/two.in"
     expect server 'client 2 connected'
     printf 'hello from the first client\n' >&5
@@ -272,10 +334,10 @@ demo_unixsock() {
 
     say "unix_dgram_server and unix_dgram_client: datagrams keep their boundaries. The client" \
         "binds an address of its own so that the server can answer; two lines, two datagrams."
-    side dserver /dev/null "$ROOT/unixsock/unix_dgram_server"
+    side dserver /dev/null "$BIN/unixsock/unix_dgram_server"
     expect dserver ': ready'
     mkfifo "$work/dclient.in"
-    side dclient "$work/dclient.in" "$ROOT/unixsock/unix_dgram_client"
+    side dclient "$work/dclient.in" "$BIN/unixsock/unix_dgram_client"
     exec 5>"$work/dclient.in"
     printf 'one datagram\n' >&5
     expect dclient '^ONE DATAGRAM$'
@@ -288,12 +350,12 @@ demo_unixsock() {
 
     say "relay_server with alice, bob and carol: each message goes to the client it names;" \
         "one to a client who is not there comes back as an error."
-    side relay /dev/null "$ROOT/unixsock/relay_server"
+    side relay /dev/null "$BIN/unixsock/relay_server"
     expect relay ': ready'
     mkfifo "$work/alice.in" "$work/bob.in" "$work/carol.in"
-    side alice "$work/alice.in" "$ROOT/unixsock/relay_client" alice
-    side bob "$work/bob.in" "$ROOT/unixsock/relay_client" bob
-    side carol "$work/carol.in" "$ROOT/unixsock/relay_client" carol
+    side alice "$work/alice.in" "$BIN/unixsock/relay_client" alice
+    side bob "$work/bob.in" "$BIN/unixsock/relay_client" bob
+    side carol "$work/carol.in" "$BIN/unixsock/relay_client" carol
     exec 5>"$work/alice.in" 6>"$work/bob.in" 7>"$work/carol.in"
     expect alice 'you are alice'
     expect bob 'you are bob'
@@ -320,10 +382,10 @@ demo_inetsock() {
     say "tcp_server and tcp_client over IPv6 (::1): the unix_stream pair's twins, with an IP" \
         "address and a port for a path. -P 0 lets the kernel pick a free port; the ready line" \
         "names it, and the server names each client by its address and port."
-    side server /dev/null "$ROOT/inetsock/tcp_server" -H ::1 -P 0
+    side server /dev/null "$BIN/inetsock/tcp_server" -H ::1 -P 0
     expect server ': ready'
     mkfifo "$work/client.in"
-    side client "$work/client.in" "$ROOT/inetsock/tcp_client" -H ::1 -P "$(port_of server)"
+    side client "$work/client.in" "$BIN/inetsock/tcp_client" -H ::1 -P "$(port_of server)"
     exec 5>"$work/client.in"
     expect server 'client 1 connected from ::1 port'
     printf 'hello over tcp\n' >&5
@@ -335,10 +397,10 @@ demo_inetsock() {
 
     say "udp_server and udp_client over IPv4 (127.0.0.1): datagrams, as with unix_dgram, but" \
         "the kernel gives the client its port, and a lost reply would end in a timeout."
-    side userver /dev/null "$ROOT/inetsock/udp_server" -P 0
+    side userver /dev/null "$BIN/inetsock/udp_server" -P 0
     expect userver ': ready'
     mkfifo "$work/uclient.in"
-    side uclient "$work/uclient.in" "$ROOT/inetsock/udp_client" -P "$(port_of userver)"
+    side uclient "$work/uclient.in" "$BIN/inetsock/udp_client" -P "$(port_of userver)"
     exec 5>"$work/uclient.in"
     printf 'one datagram\n' >&5
     expect uclient '^ONE DATAGRAM$'
@@ -356,9 +418,9 @@ demo_fdpass() {
         "One open file description, one offset, two processes."
     printf 'the sender reads this first line itself\nand the receiver reads on from here,\nnot told where to start\n' \
         >"$work/file.txt"
-    side receiver /dev/null "$ROOT/fdpass/fd_receiver"
+    side receiver /dev/null "$BIN/fdpass/fd_receiver"
     expect receiver ': ready'
-    side sender /dev/null "$ROOT/fdpass/fd_sender" -n 40 "$work/file.txt"
+    side sender /dev/null "$BIN/fdpass/fd_sender" -n 40 "$work/file.txt"
     finish sender receiver
 }
 
@@ -474,4 +536,8 @@ if (( total > 1 )); then
     paragraph '## ' '## ' "Tour over: $total mechanisms, nothing left behind. Next: run a pair in
 two terminals (README.md), or 'make demo-<mechanism> PANES=1' to have them side by side in tmux,
 or watch the system calls with 'make trace-<mechanism>'."
+fi
+if (( valgrind )); then
+    printf '\nvalgrind: %d processes checked: 0 errors, no leak, no descriptor open at exit beyond stdio\n' \
+        "$vg_processes"
 fi

@@ -121,3 +121,25 @@ declare -gA TRACE_SHOWS=(
     assert_output --partial "CAP_SYS_PTRACE"
     refute_line --partial '[reader]'
 }
+
+@test "valgrind: a pair under valgrind passes; a leaked descriptor or block fails it, by name" {
+    # The real pipe demo is clean under memcheck (make valgrind runs every mechanism so).
+    run timeout 60 "$ROOT/scripts/demo.sh" --valgrind pipe
+    assert_success
+    assert_line '== pipe: done, nothing left behind'
+    # A tree whose pipe_oneway leaks a block and a descriptor, and still exits 0: the demo must
+    # fail, name the side and show the leak.  (The other programs are the real ones.)
+    local tree=$BATS_TEST_TMPDIR/tree
+    mkdir -p "$tree/pipe"
+    ln -s "$BIN/pipe/pipe_duplex" "$tree/pipe/pipe_duplex"
+    printf '%s\n' '#include <fcntl.h>' '#include <stdlib.h>' \
+        'int main(void) { static char *volatile p; p = malloc(10); p = 0;' \
+        '    return open("/dev/null", O_RDONLY) == -1; }' >"$BATS_TEST_TMPDIR/leaky.c"
+    cc -o "$tree/pipe/pipe_oneway" "$BATS_TEST_TMPDIR/leaky.c"
+    IPCLAB_BIN=$tree run timeout 60 "$ROOT/scripts/demo.sh" --valgrind pipe
+    assert_failure 1
+    assert_line --regexp '^demo: valgrind: pipe_oneway \([0-9]+\):$'
+    assert_line --regexp 'Open file descriptor [0-9]+: /dev/null$'
+    assert_line --regexp 'definitely lost'
+    assert_line 'demo: pipe FAILED'
+}

@@ -143,7 +143,7 @@ transfer_1mib() {
     # that check, before the call -- and resumes it with SIGTERM, so the handler runs exactly
     # there.  Without ipclab_open_wait's siglongjmp the signal is recorded, open() blocks
     # anyway, and the reader waits for a writer forever with its FIFO in place.
-    start_side gdb /dev/null gdb -q -batch -ex 'set breakpoint pending on' \
+    start_side gdb /dev/null env "$NO_LSAN" gdb -q -batch -ex 'set breakpoint pending on' \
         -ex 'handle SIGTERM nostop noprint pass' -ex 'break open' -ex run -ex 'signal SIGTERM' "$R"
     wait_exit gdb 15
     run cat "$LOG/gdb.err"

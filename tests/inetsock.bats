@@ -300,13 +300,13 @@ assert_sockets_closed() {
     for host in "${HOSTS[@]}"; do
         f=$(side_of "$host")
         serve "server$f" tcp_server "$host"
-        run timeout 10 strace -qq -e trace=socket,close -o "$LOG/listen$f.trace" \
+        run env "$NO_LSAN" timeout 10 strace -qq -e trace=socket,close -o "$LOG/listen$f.trace" \
             "$I/tcp_server" -H "$host" -P "${PORT[server$f]}"
         assert_failure 1
         assert_sockets_closed "$LOG/listen$f.trace"
         kill -TERM "${PID[server$f]}"
         assert_exit "server$f" $((128 + 15)) 2
-        run timeout 10 strace -qq -e trace=socket,close -o "$LOG/connect$f.trace" \
+        run env "$NO_LSAN" timeout 10 strace -qq -e trace=socket,close -o "$LOG/connect$f.trace" \
             "$I/tcp_client" -H "$host" -P "${PORT[server$f]}" </dev/null
         assert_failure 1
         assert_sockets_closed "$LOG/connect$f.trace"

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2034 # BIN, PID, SIDE_STATUS, LOG and PYTHON are for the .bats files
+# shellcheck disable=SC2034 # BIN, PID, SIDE_STATUS, LOG, PYTHON, NO_LSAN are for the .bats files
 # tests/test_helper.bash - loaded by every tests/*.bats: run the two sides of a pair as real
 # processes, safely.
 #
@@ -32,6 +32,11 @@ ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 BIN=${IPCLAB_BIN:-$ROOT}
 # shellcheck source=scripts/lib.sh
 source "$ROOT/scripts/lib.sh"
+
+# A program run under a tracer (strace, gdb) in a sanitizer build (make sanitize) must skip
+# LeakSanitizer: it stops the world with ptrace itself, cannot under another tracer, and then
+# fails the program.  `env "$NO_LSAN" strace ...` keeps every other check.
+NO_LSAN=ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 
 # Every process a test starts runs under coreutils timeout: a hang fails the test, never the suite.
 BACKSTOP=${IPCLAB_BACKSTOP:-20}
