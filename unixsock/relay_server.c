@@ -131,20 +131,13 @@ static void handle(struct client *c, const struct relay_frame *f)
         drop(to, "is not reading its messages: disconnected");
 }
 
-/* c is readable: gather bytes, handle every whole frame. */
-static void receive(struct client *c)
+/*
+ * Handle every whole frame among the bytes c has sent (c->in), and keep what is left of an
+ * incomplete one for later.  A malformed frame disconnects c.  (A function of its own so that
+ * fuzz/relay_frames.c can feed it bytes without a socket.)
+ */
+static void take_frames(struct client *c)
 {
-    ssize_t n = read(c->fd, c->in + c->in_len, sizeof c->in - c->in_len);
-
-    if (n == -1 && (errno == EINTR || errno == EAGAIN))
-        return;
-    if (n <= 0) {
-        /* Fix: the original left a disconnected client in its select() set: readable
-         * forever, 0 bytes each time -- a busy loop at 100% CPU.  Gone is gone, at once. */
-        drop(c, n == 0 ? "left" : "went away (connection reset)");
-        return;
-    }
-    c->in_len += (size_t)n;
     size_t used = 0;
     for (;;) {
         struct relay_frame f;
@@ -165,6 +158,23 @@ static void receive(struct client *c)
     }
     memmove(c->in, c->in + used, c->in_len - used);
     c->in_len -= used;
+}
+
+/* c is readable: gather bytes, handle every whole frame. */
+static void receive(struct client *c)
+{
+    ssize_t n = read(c->fd, c->in + c->in_len, sizeof c->in - c->in_len);
+
+    if (n == -1 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        /* Fix: the original left a disconnected client in its select() set: readable
+         * forever, 0 bytes each time -- a busy loop at 100% CPU.  Gone is gone, at once. */
+        drop(c, n == 0 ? "left" : "went away (connection reset)");
+        return;
+    }
+    c->in_len += (size_t)n;
+    take_frames(c);
 }
 
 /* c is writable: send what waits for it. */
