@@ -17,8 +17,11 @@ PROGRAMS := \
 	inetsock/tcp_server inetsock/tcp_client inetsock/udp_server inetsock/udp_client \
 	fdpass/fd_sender fdpass/fd_receiver
 
-# Tools beside the pairs: the benchmark behind `make bench`.
-TOOLS := bench/ipcbench
+# Tools beside the pairs: the benchmark behind `make bench`, and the fuzz harnesses, which built
+# like this replay inputs (the tests run them on the corpus and on every crash found); make fuzz
+# builds them again with libFuzzer.  Each harness includes the program whose code it drives.
+FUZZ_HARNESSES := fuzz/relay_frames fuzz/fd_cmsg
+TOOLS := bench/ipcbench $(FUZZ_HARNESSES)
 
 # Each mechanism once, in the order of PROGRAMS.
 uniq = $(if $1,$(firstword $1) $(call uniq,$(filter-out $(firstword $1),$1)))
@@ -40,6 +43,12 @@ LDLIBS_pmq_recv := -lrt
 LDLIBS_pshm_writer := -lrt -pthread
 LDLIBS_pshm_reader := -lrt -pthread
 LDLIBS_ipcbench := -lrt -pthread
+
+# A harness is rebuilt when the program it includes changes, in every tree.
+FUZZ_BINS := $(addprefix build/fuzz/,$(notdir $(FUZZ_HARNESSES)))
+ALL_BINS = $(TOOLS) $(CHECK_BINS) $(SANITIZE_BINS) $(FUZZ_BINS)
+$(filter %fuzz/relay_frames,$(ALL_BINS)): unixsock/relay_server.c
+$(filter %fuzz/fd_cmsg,$(ALL_BINS)): fdpass/fd_receiver.c
 
 .PHONY: all test check check-build check-shell check-cppcheck demo $(addprefix demo-,$(MECHANISMS)) \
 	$(addprefix trace-,$(MECHANISMS)) status clean-ipc bench bench-compare clean help \
@@ -99,6 +108,22 @@ sanitize: $(SANITIZE_BINS)
 build/sanitize/%: %.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(IPCLAB_CFLAGS) $(SANITIZE_FLAGS) -o $@ $< $(LDLIBS_$(notdir $@))
+
+# fuzz: each harness built with libFuzzer (clang -fsanitize=fuzzer,address,undefined) and run
+# for FUZZ_SECONDS, starting from its seed corpus (fuzz/corpus/) and every crash found so far
+# (fuzz/regressions/).  What it learns stays in build/fuzz/corpus/; a crash stops it, saved
+# under build/fuzz/, with what to do next.  See fuzz/README.md.
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	scripts/bootstrap.sh --fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(notdir $(FUZZ_HARNESSES))
+
+build/fuzz/%: fuzz/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	clang $(IPCLAB_CFLAGS) -O1 -g -DIPCLAB_LIBFUZZER -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $<
 
 # valgrind: the guided tour with every side, and every child it forks, under valgrind's
 # memcheck: no error, no leak, no descriptor open at exit beyond stdin, stdout and stderr.
@@ -164,6 +189,9 @@ help:
 	@echo 'make clean-ipc       remove the ones no process uses (after a kill -9, say)'
 	@echo 'make bench           latency and throughput of every mechanism (QUICK=1: a short run)'
 	@echo 'make bench-compare   ipclab figures beside perf, sockperf and iperf3'
+	@echo 'make sanitize        the whole suite against an ASan/UBSan build (build/sanitize): no report'
+	@echo 'make valgrind        the tour with every process under valgrind: no error, leak or open fd'
+	@echo 'make fuzz            the fuzz harnesses under libFuzzer, FUZZ_SECONDS (60) each'
 	@echo 'make clean           remove the programs and build/'
 	@echo 'make print-programs  the program list (one per line), as the tests read it'
 	@echo 'make help            this list'

@@ -37,10 +37,26 @@ static const char usage[] =
 /* What recv_fd() found, when it found no descriptor. */
 enum { NO_FD = -1, NOTHING_SENT = -2 };
 
-/* Close every descriptor an SCM_RIGHTS message brought: refused, they must not stay open. */
-static void close_passed(struct cmsghdr *cmsg)
+/*
+ * How many descriptors the SCM_RIGHTS message cmsg holds: as many as its cmsg_len says, but
+ * never more than lie inside msg's control buffer.  (fuzz/fd_cmsg.c found the first version
+ * believing cmsg_len alone, twice: closing "descriptors" read from past the buffer, and taking
+ * one that the buffer cut in half.  The kernel never writes such a length; a receiver should
+ * not have to trust that.)
+ */
+static size_t passed_count(const struct msghdr *msg, struct cmsghdr *cmsg)
 {
-    size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    const unsigned char *data = CMSG_DATA(cmsg);
+    size_t room = (size_t)((const unsigned char *)msg->msg_control + msg->msg_controllen - data);
+    size_t len = cmsg->cmsg_len > CMSG_LEN(0) ? cmsg->cmsg_len - CMSG_LEN(0) : 0;
+
+    return (len < room ? len : room) / sizeof(int);
+}
+
+/* Close every descriptor an SCM_RIGHTS message brought: refused, they must not stay open. */
+static void close_passed(const struct msghdr *msg, struct cmsghdr *cmsg)
+{
+    size_t count = passed_count(msg, cmsg);
 
     for (size_t i = 0; i < count; i++) {
         int fd;
@@ -50,16 +66,51 @@ static void close_passed(struct cmsghdr *cmsg)
 }
 
 /*
+ * Inspect what came with the byte recvmsg() read: msg's control messages and flags.  Returns
+ * the one descriptor passed, or NO_FD after a message, with every descriptor that came closed.
+ * (A function of its own so that fuzz/fd_cmsg.c can hand it any control buffer.)
+ *
+ * Fix: the original took CMSG_DATA() of whatever CMSG_FIRSTHDR() returned -- NULL when no
+ * descriptor came -- without checking the level, the type, the length or MSG_CTRUNC.
+ */
+static int take_fd(struct msghdr *msg)
+{
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(msg);
+    bool rights = cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET &&
+                  cmsg->cmsg_type == SCM_RIGHTS;
+    if (msg->msg_flags & MSG_CTRUNC) {
+        /* The kernel closed the descriptors that did not fit; we close those that did. */
+        if (rights)
+            close_passed(msg, cmsg);
+        warnx("more descriptors came than the control buffer holds (MSG_CTRUNC): refusing "
+              "them all");
+        return NO_FD;
+    }
+    if (!rights) {
+        warnx("a byte came, but no descriptor with it");
+        return NO_FD;
+    }
+    if (cmsg->cmsg_len != CMSG_LEN(sizeof(int)) || passed_count(msg, cmsg) != 1) {
+        /* CMSG_SPACE(sizeof(int)) rounds up: on 64-bit Linux there is room for two. */
+        warnx("%zu descriptors came where one was expected: refusing them all",
+              passed_count(msg, cmsg));
+        close_passed(msg, cmsg);
+        return NO_FD;
+    }
+    int fd;
+    memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+    return fd;
+}
+
+/*
  * Receive one descriptor passed with SCM_RIGHTS.  Returns it (close-on-exec); NOTHING_SENT if
  * the peer closed the connection without sending a byte (a server's "is anyone there?" probe
  * does that); NO_FD after a message.
  *
  * Fix: the original pointed iov_base at the string literal "", so recvmsg() wrote the data byte
  * into read-only memory (undefined behaviour).  Fix: its control buffer was a char array, not
- * aligned for struct cmsghdr; the union below is.  Fix: it took CMSG_DATA() of whatever
- * CMSG_FIRSTHDR() returned -- NULL when no descriptor came -- without checking the level, the
- * type, the length or MSG_CTRUNC.  Fix: the descriptor it got was not close-on-exec, so any
- * program it ran would inherit it; MSG_CMSG_CLOEXEC sets that atomically.
+ * aligned for struct cmsghdr; the union below is.  Fix: the descriptor it got was not
+ * close-on-exec, so any program it ran would inherit it; MSG_CMSG_CLOEXEC sets that atomically.
  */
 static int recv_fd(int sock)
 {
@@ -83,31 +134,7 @@ static int recv_fd(int sock)
     }
     if (n == 0)
         return NOTHING_SENT;
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    bool rights = cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET &&
-                  cmsg->cmsg_type == SCM_RIGHTS;
-    if (msg.msg_flags & MSG_CTRUNC) {
-        /* The kernel closed the descriptors that did not fit; we close those that did. */
-        if (rights)
-            close_passed(cmsg);
-        warnx("more descriptors came than the control buffer holds (MSG_CTRUNC): refusing "
-              "them all");
-        return NO_FD;
-    }
-    if (!rights) {
-        warnx("a byte came, but no descriptor with it");
-        return NO_FD;
-    }
-    if (cmsg->cmsg_len != CMSG_LEN(sizeof(int))) {
-        /* CMSG_SPACE(sizeof(int)) rounds up: on 64-bit Linux there is room for two. */
-        warnx("%zu descriptors came where one was expected: refusing them all",
-              (size_t)((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int)));
-        close_passed(cmsg);
-        return NO_FD;
-    }
-    int fd;
-    memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
-    return fd;
+    return take_fd(&msg);
 }
 
 /*
