@@ -28,6 +28,8 @@
 
 #include "../common/ipclab.h"
 
+#include <dirent.h>
+
 static const char usage[] =
     "usage: unix_dgram_client [-p PATH]\n"
     "  Send stdin to unix_dgram_server over the UNIX datagram socket PATH, one datagram of at\n"
@@ -134,6 +136,41 @@ static int talk(int fd, const char *server)
     return 0;
 }
 
+/*
+ * Remove the sockets of clients that were killed before they could remove their own: kill -9
+ * leaves unix_dgram_client.<pid> behind in the run directory, and nobody else would ever take
+ * it away.  A socket nobody answers on (connect() refused) is stale, as ipclab_serv_listen()
+ * decides for a server's; a live client's answers, and stays.
+ */
+static void remove_stale_clients(void)
+{
+    static const char prefix[] = "unix_dgram_client.";
+    char dir[PATH_MAX];
+    struct dirent *e;
+
+    ipclab_run_dir(dir, sizeof dir);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char path[PATH_MAX];
+        struct sockaddr_un sa;
+        struct stat st;
+        if (strncmp(e->d_name, prefix, sizeof prefix - 1) != 0 ||
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
+            lstat(path, &st) == -1 || !S_ISSOCK(st.st_mode) || ipclab_sun(&sa, path) == -1)
+            continue;
+        int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (probe == -1)
+            break;
+        if (connect(probe, (struct sockaddr *)&sa, sizeof sa) == -1 && errno == ECONNREFUSED &&
+            unlink(path) == 0)
+            warnx("removed %s: a client that was killed left it", path);
+        close(probe);
+    }
+    closedir(d);
+}
+
 int main(int argc, char *argv[])
 {
     char server[PATH_MAX] = "", self[PATH_MAX], name[64];
@@ -160,6 +197,7 @@ int main(int argc, char *argv[])
     ipclab_catch_signals();
     /* Fix: the original client bound no address, so the server had nowhere to send a reply.
      * Ours binds one in the run directory (0600, like every socket of ours) and removes it. */
+    remove_stale_clients();
     snprintf(name, sizeof name, "unix_dgram_client.%ld", (long)getpid());
     ipclab_run_path(self, sizeof self, name);
     int fd = ipclab_serv_listen(self, SOCK_DGRAM);
