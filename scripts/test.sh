@@ -10,35 +10,40 @@
 #
 # What keeps the groups apart: after every test, teardown checks that no System V object has
 # appeared anywhere on the machine (ipcs cannot tell whose test made one).  So the files whose
-# programs make System V objects (msgq, shm, demo, which runs them all, and status) are in group 1,
-# with cli to even out the times; group 1 runs one test at a time with that check.
+# programs make System V objects (msgq, shm, demo, which runs them all, status, faults-sysv) are
+# in group 1, with cli to even out the times; group 1 runs one test at a time with that check.
 # Group 2 runs with IPCLAB_SYSV_CHECK=0 -- its programs cannot make a System V object, and this
 # script checks that first: none of their binaries calls msgget, shmget or semget.  Every other
 # check (run directory, POSIX names, sides ending) stays on in both groups.
 #
 # Then tests/bench.bats runs alone: it measures, and must not share the CPUs with other tests.
 #
-# Group 1's results appear as they come; group 2's, kept in a file meanwhile, follow, then the
-# bench's.  The exit status is 0 only if all pass.  IPCLAB_BIN (set by make) locates the
+# Group 1's results appear as they come; groups 2's and 3's, kept in files meanwhile, follow,
+# then the bench's.  The exit status is 0 only if all pass.  IPCLAB_BIN (set by make) locates the
 # programs.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 BATS=${BATS:-bats}
-group1=(tests/cli.bats tests/msgq.bats tests/shm.bats tests/demo.bats tests/status.bats)
+group1=(tests/cli.bats tests/msgq.bats tests/shm.bats tests/demo.bats tests/status.bats
+    tests/faults-sysv.bats)
+# Group 3, tests/faults.bats, runs beside both, like group 2: its tests mostly wait (for a side
+# to stall, to notice a kill, to show no CPU used), so a third bats process fills idle time.
+group3=(tests/faults.bats)
 alone=tests/bench.bats
 group2=()
 for file in tests/*.bats; do
-    [[ " ${group1[*]} " == *" $file "* || $file == "$alone" ]] || group2+=("$file")
+    [[ " ${group1[*]} ${group3[*]} " == *" $file "* || $file == "$alone" ]] || group2+=("$file")
 done
 
 # Group 2 may skip the System V check only if its programs make no System V object.
 bin=${IPCLAB_BIN:-$PWD}
 mapfile -t programs < <(make -s --no-print-directory print-programs)
-for file in "${group2[@]}"; do
+for file in "${group2[@]}" "${group3[@]}"; do
     mech=$(basename "$file" .bats)
     for prog in "${programs[@]}"; do
-        [[ $prog == "$mech"/* ]] || continue
+        # its mechanism's programs, and any other it names as $BIN/<mechanism>/<program>
+        [[ $prog == "$mech"/* ]] || grep -q "\$BIN/$prog\b" "$file" || continue
         imports=$(nm -u "$bin/$prog") || { echo "scripts/test.sh: nm -u $bin/$prog failed" >&2; exit 1; }
         if grep -qwE 'msgget|shmget|semget' <<<"$imports"; then
             echo "scripts/test.sh: $prog makes System V objects: move $file to group 1" >&2
@@ -53,10 +58,13 @@ flags=("$@")
 (( $# == 0 )) && [[ -t 1 ]] && flags=(--pretty)
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+log3=$(mktemp)
+trap 'rm -f "$log" "$log3"' EXIT
 start=$SECONDS
 IPCLAB_SYSV_CHECK=0 "$BATS" "${flags[@]}" "${group2[@]}" >"$log" 2>&1 &
 group2_pid=$!
+IPCLAB_SYSV_CHECK=0 "$BATS" "${flags[@]}" "${group3[@]}" >"$log3" 2>&1 &
+group3_pid=$!
 
 echo "# group 1 (one test at a time, with the System V check): ${group1[*]}"
 "$BATS" "${flags[@]}" "${group1[@]}"
@@ -65,12 +73,16 @@ echo "# group 2 (run beside group 1): ${group2[*]}"
 tail -n +1 -s 0.1 --pid="$group2_pid" -f "$log"
 wait "$group2_pid"
 status2=$?
+echo "# group 3 (run beside them): ${group3[*]}"
+tail -n +1 -s 0.1 --pid="$group3_pid" -f "$log3"
+wait "$group3_pid"
+status3=$?
 
 echo "# then alone: $alone"
 "$BATS" "${flags[@]}" "$alone"
-status3=$?
+status4=$?
 
 verdict() { (($1 == 0)) && echo passed || echo FAILED; }
 echo "# make test: group 1 $(verdict "$status1"), group 2 $(verdict "$status2")," \
-    "bench $(verdict "$status3"), in $((SECONDS - start)) s"
-((status1 == 0 && status2 == 0 && status3 == 0))
+    "group 3 $(verdict "$status3"), bench $(verdict "$status4"), in $((SECONDS - start)) s"
+((status1 == 0 && status2 == 0 && status3 == 0 && status4 == 0))

@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# tests/faults-sysv.bats - tests/faults.bats for the pairs that make System V objects (a queue,
+# a segment): SIGKILL at a random point of a 1 MiB transfer, SIGSTOP, a full queue; and every
+# program's refusal of a run directory it must not trust.  scripts/test.sh runs this file with
+# the System V check (no object of ours left on the machine after each test).
+
+# shellcheck disable=SC2034,SC2153,SC2154 # FPID, OPID, OUT, ECHO, SERVES, FED, QUEUE_ID and PORT
+# are read by faults_helper.bash; PID comes from test_helper.bash, $stderr from bats' run
+
+load test_helper
+load faults_helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+    faults_setup
+}
+
+teardown() {
+    ipclab_teardown
+}
+
+start_msgq() {
+    stdout_for "o$1"
+    start_side "o$1" /dev/null "$BIN/msgq/msgq_recv"
+    wait_ready "o$1"
+    start_fed "f$1" "$BIN/msgq/msgq_send"
+    wait_ready "f$1"
+    FPID=${PID[f$1]} OPID=${PID[o$1]}
+    QUEUE_ID=$(sed -n 's/.*: ready (pid [0-9]*): queue \([0-9]*\) .*/\1/p' "$LOG/f$1.err")
+    OUT=o$1 ECHO=0 SERVES=0 FED=1
+}
+
+start_shm() {
+    stdout_for "o$1"
+    start_side "o$1" /dev/null "$BIN/shm/shm_reader"
+    wait_ready "o$1"
+    start_fed "f$1" "$BIN/shm/shm_writer"
+    wait_ready "f$1"
+    FPID=${PID[f$1]} OPID=${PID[o$1]}
+    OUT=o$1 ECHO=0 SERVES=0 FED=1
+}
+
+@test "faults: msgq_send / msgq_recv SIGKILLed mid-transfer: the other ends with a message; stale queue reclaimed" {
+    faults msgq
+}
+
+@test "faults: shm_writer / shm_reader SIGKILLed mid-transfer: the other ends with a message; stale segment reclaimed" {
+    faults shm
+}
+
+@test "faults: SIGSTOP either side of msgq and shm: the other waits asleep, no CPU; after SIGCONT the 1 MiB is whole" {
+    stops msgq
+    stops shm
+}
+
+@test "faults: a full System V queue (msgmnb reached) blocks msgq_send, drops nothing; all arrives once drained" {
+    # msgq_recv stopped: msgq_send fills the queue to msgmnb and must then wait in msgsnd(),
+    # not drop a message or fail; after SIGCONT every byte arrives, in order.
+    SYSV_QUEUE_FULL=1 stopped_run msgq 1 o
+}
+
+@test "faults: every program that uses the run directory refuses one with the wrong mode or owner" {
+    # Each program whose source uses the run directory, with what it needs to get that far.
+    declare -A args=([fifo/fifo_chat]=a [msgq/msgq_chat]='1 2' [unixsock/relay_client]=alice
+        [fdpass/fd_sender]=$DATA)
+    local prog programs=() bad
+    for prog in $(make -s --no-print-directory -C "$ROOT" print-programs); do
+        grep -q 'ipclab_run_path\|ipclab_run_dir' "$ROOT/$prog.c" && programs+=("$prog")
+    done
+    (( ${#programs[@]} >= 15 )) || fail "only ${#programs[@]} programs use the run directory: ${programs[*]}"
+    for bad in mode owner; do
+        if [[ $bad == mode ]]; then
+            chmod 755 "$IPCLAB_DIR"
+        elif (( EUID == 0 )); then
+            chmod 700 "$IPCLAB_DIR" && chown 65534 "$IPCLAB_DIR" # nobody's
+        else
+            export IPCLAB_DIR=/ # root's, and we are not root
+        fi
+        for prog in "${programs[@]}"; do
+            # shellcheck disable=SC2086 # the arguments are words
+            run --separate-stderr timeout 5 "$BIN/$prog" ${args[$prog]:-} </dev/null
+            [[ $status == 1 && $stderr =~ (has mode 755: others can get in|belongs to uid [0-9]+, not to you).*refusing ]] ||
+                fail "$prog, run directory with the wrong $bad: exit $status, stderr: $stderr"
+        done
+        [[ $IPCLAB_DIR == / ]] || [[ -z $(ls -A "$IPCLAB_DIR") ]] || fail "something was created: $(ls -A "$IPCLAB_DIR")"
+    done
+    [[ $IPCLAB_DIR == / ]] || { chown "$EUID" "$IPCLAB_DIR" && chmod 700 "$IPCLAB_DIR"; }
+}

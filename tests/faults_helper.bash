@@ -1,0 +1,244 @@
+# shellcheck shell=bash
+# tests/faults_helper.bash - loaded by tests/faults.bats and tests/faults-sysv.bats: a 1 MiB
+# transfer through a pair, a side killed at a random point of it, and what the other side does.
+#
+# A pair is a function start_<pair> N that starts run N of it in the test's run directory: the
+# side fed on fd 5 (start_fed) is named fN, the other oN.  It sets
+#   FPID, OPID   the two processes (for a fork demo, parent and child of one program)
+#   OUT          the side whose stdout carries the data (fN for an echo, oN for a one-way pair)
+#   ECHO         1 if the data comes back upper-cased (the echo servers, the duplex demos)
+#   SERVES       1 if the other side is a server, which outlives a client and goes on serving;
+#                2 if it is a datagram server, which has no connection to see end (it only
+#                has to go on waiting, asleep)
+#   FED          0 if the pair reads no input (fd_sender passes a file): no quiet run
+# and, for a stalled run (STALL=1), opens the data's stdout as a FIFO that the test reads on
+# fd 7: the side that prints blocks once the test stops reading.
+#
+# The points where a side is killed:
+#   quiet    K bytes fed and printed; the sender waits for input, the receiver for data
+#   stalled  all 1 MiB fed; the test has read K bytes of the output and stopped, so every
+#            buffer between the two sides is full and both are blocked
+# K is random (the test's failure message gives it).  After the kill the survivor is given what
+# makes it notice (more input; the rest of its output read), and must then end within 2 s with a
+# message, or, a server, say so and wait again; while it does, it must not spin.
+
+DATA_BYTES=$((1 << 20))
+
+faults_setup() {
+    ipclab_setup
+    DATA=$BATS_TEST_TMPDIR/data.bin
+    random_file "$DATA" "$DATA_BYTES"
+    head -c 65536 /dev/urandom >"$BATS_TEST_TMPDIR/more.bin"
+}
+
+# prog_pid NAME: the program a side runs (the child of its timeout backstop).
+prog_pid() {
+    local pgid pid=
+    pgid=$(pgid_of "$1")
+    wait_until 5 eval 'pid=$(pgrep -P "$pgid" | head -n 1); [[ -n $pid ]]'
+    echo "$pid"
+}
+
+# child_of PID: PID's child process (a fork demo's child).
+child_of() {
+    local parent=$1 pid=
+    wait_until 5 eval 'pid=$(pgrep -P "$parent" | head -n 1); [[ -n $pid ]]'
+    echo "$pid"
+}
+
+# cpu_ticks PID: the CPU time PID has used, in clock ticks (utime + stime of /proc/PID/stat).
+cpu_ticks() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    awk '{ print $12 + $13 }' <<<"$stat"
+}
+
+# stdout_for NAME: before a stalled run's side NAME starts, make its stdout a FIFO, which the
+# test holds on fd 7 (read-write, so that opening it waits for nobody) and reads at its pace.
+stdout_for() {
+    if (( ${STALL:-0} )); then
+        mkfifo "$LOG/$1.out"
+        exec 7<>"$LOG/$1.out"
+    fi
+    return 0
+}
+
+# feed_all: the fed side's whole input, in the background.  (Each background helper keeps only
+# the descriptor it uses of fd 5, the fed side's input, and fd 7, the stalled output: one more
+# holder of fd 5 and the fed side never sees the end of its input.)
+feed_all() {
+    (timeout 20 cat "$DATA" >&5) 2>/dev/null 3>&- 7<&- &
+}
+
+# watch_survivor PID ERR-FILE LINES-BEFORE WHAT: PID (the survivor) must end within 2 s, with a
+# new line on ERR-FILE (its message), using at most 0.2 s of CPU from now on (no spinning).
+# WHAT names the case in failure messages.
+watch_survivor() {
+    local pid=$1 err=$2 before=$3 what=$4 t0 t last tries=100
+    t0=$(cpu_ticks "$pid") || t0=0
+    last=$t0
+    while is_alive "$pid"; do
+        t=$(cpu_ticks "$pid") && last=$t
+        (( tries-- > 0 )) || fail "$what: the survivor (pid $pid) still runs 2 s later; its stderr: $(cat "$err")"
+        sleep 0.02
+    done
+    (( last - t0 <= 20 )) ||
+        fail "$what: the survivor used $(( (last - t0) * 10 )) ms of CPU after the kill: it spins"
+    (( $(wc -l <"$err") > before )) ||
+        fail "$what: the survivor ended without a word; its stderr: $(cat "$err")"
+}
+
+# watch_server PID ERR-FILE LINES-BEFORE WHAT: a server survivor says within 2 s that its client
+# has gone (a stream server), then waits in the kernel (asleep) with at most 0.2 s of CPU used
+# since the kill; then it must end cleanly on SIGTERM.
+watch_server() {
+    local pid=$1 err=$2 before=$3 what=$4 t0
+    t0=$(cpu_ticks "$pid")
+    if (( SERVES == 1 )); then
+        ipclab_poll 2 eval '(( $(wc -l <"$err") > before ))' ||
+            fail "$what: the server said nothing within 2 s of its client's end; its stderr: $(cat "$err")"
+    fi
+    wait_until 2 eval '[[ $(awk "{ print \$3 }" "/proc/$pid/stat") == S ]]'
+    (( $(cpu_ticks "$pid") - t0 <= 20 )) ||
+        fail "$what: the server used $(( ($(cpu_ticks "$pid") - t0) * 10 )) ms of CPU after its client's end"
+    kill -TERM "$pid"
+    wait_gone "$pid" 2
+}
+
+# killed_run PAIR N SIDE MODE: run N of PAIR, MODE quiet or stalled; SIGKILL SIDE (f or o) at a
+# random point; check the survivor.
+killed_run() {
+    local pair=$1 n=$2 side=$3 mode=$4 k what victim survivor err before
+    STALL=0
+    [[ $mode == stalled ]] && STALL=1
+    k=$(( (RANDOM * 32768 + RANDOM) % (DATA_BYTES - 65536) + 4096 ))
+    what="$pair run $n: $mode, SIGKILL to the $([[ $side == f ]] && echo fed || echo other) side after $k bytes"
+    "start_$pair" "$n"
+    if (( STALL )); then
+        (( FED )) && feed_all
+        head -c "$k" <&7 >/dev/null
+        # every buffer is full: the side that prints is blocked writing it
+        wait_until 5 eval '[[ $(awk "{ print \$3 }" "/proc/$FPID/stat") == S ]]'
+    else
+        (( FED )) || fail "$pair has no input to feed: no quiet run"
+        head -c "$k" "$DATA" >&5
+        wait_until 10 eval '(( $(stat -c %s "$LOG/$OUT.out") >= k ))'
+    fi
+    if [[ $side == f ]]; then victim=$FPID survivor=$OPID; else victim=$OPID survivor=$FPID; fi
+    err=$LOG/o$n.err
+    [[ $survivor == "$FPID" || ! -e $err ]] && err=$LOG/f$n.err
+    before=$(wc -l <"$err")
+    kill -KILL "$victim"
+    # What makes the survivor notice: its output read on (a stalled run), more input (a quiet
+    # run whose fed side survives), or the end of its input.
+    local drain=
+    if (( STALL )); then
+        (timeout 10 cat <&7 >/dev/null) 3>&- 5>&- &
+        drain=$!
+        exec 7<&-
+    elif [[ $survivor == "$FPID" ]]; then
+        (timeout 10 cat "$BATS_TEST_TMPDIR/more.bin" >&5) 2>/dev/null 3>&- 7<&- &
+    fi
+    exec 5>&-
+    if [[ $survivor == "$OPID" ]] && (( SERVES )); then
+        watch_server "$survivor" "$err" "$before" "$what"
+    else
+        watch_survivor "$survivor" "$err" "$before" "$what"
+    fi
+    # both sides' wrappers have their status (a fork demo's other process too: it is gone)
+    local name
+    for name in "f$n" "o$n"; do
+        [[ -e $LOG/$name.pgid ]] && wait_exit "$name" 5
+    done
+    # the drain holds the FIFO open for writing too (fd 7 was read-write): it never sees EOF
+    [[ -z $drain ]] || kill "$drain" 2>/dev/null || true
+    return 0
+}
+
+# full_run PAIR N: the whole 1 MiB through PAIR, after the killed runs (in the same run
+# directory): both sides end well, the data arrives intact.
+full_run() {
+    local pair=$1 n=$2 want
+    STALL=0
+    "start_$pair" "$n"
+    if (( FED )); then
+        feed_all
+        exec 5>&-
+    fi
+    want=$(if (( ECHO )); then LC_ALL=C tr 'a-z' 'A-Z' <"$DATA"; else cat "$DATA"; fi | cksum)
+    wait_until 20 eval '(( $(stat -c %s "$LOG/$OUT.out") >= DATA_BYTES ))'
+    if (( SERVES )); then
+        assert_exit "f$n" 0 10
+        kill -TERM "$OPID"
+        assert_exit "o$n" $((128 + 15)) 5
+    else
+        assert_exit "f$n" 0 10
+        [[ ! -e $LOG/o$n.pgid ]] || assert_exit "o$n" 0 10
+    fi
+    [[ $(cksum <"$LOG/$OUT.out") == "$want" ]] || fail "$pair: the 1 MiB after the kills arrived damaged"
+}
+
+# faults PAIR [stalled-only]: four killed runs (each side, quiet and stalled), then a whole
+# run; only the stalled ones for a pair that reads no input.
+faults() {
+    local n=0
+    if [[ ${2:-} != stalled-only ]]; then
+        killed_run "$1" $((++n)) f quiet
+        killed_run "$1" $((++n)) o quiet
+    fi
+    killed_run "$1" $((++n)) f stalled
+    killed_run "$1" $((++n)) o stalled
+    full_run "$1" $((++n))
+}
+
+# stopped_run PAIR N SIDE: SIGSTOP SIDE (f or o) after a random part of the 1 MiB; while it is
+# stopped the other side must wait asleep in the kernel and use no CPU (measured over 0.2 s: a
+# measurement, not a wait for anything); after SIGCONT both finish, and the data is whole.
+# SYSV_QUEUE_FULL=1 (msgq): the sender must block on the full queue, which holds msgmnb bytes.
+stopped_run() {
+    local pair=$1 n=$2 side=$3 k victim other t0 t1 want what
+    STALL=0
+    "start_$pair" "$n"
+    k=$(( (RANDOM * 32768 + RANDOM) % (DATA_BYTES / 2) + 4096 ))
+    what="$pair run $n: SIGSTOP to the $([[ $side == f ]] && echo fed || echo other) side after $k bytes"
+    head -c "$k" "$DATA" >&5
+    wait_until 10 eval '(( $(stat -c %s "$LOG/$OUT.out") >= k ))'
+    if [[ $side == f ]]; then victim=$FPID other=$OPID; else victim=$OPID other=$FPID; fi
+    kill -STOP "$victim"
+    (tail -c +$((k + 1)) "$DATA" | timeout 20 cat >&5) 2>/dev/null 3>&- 7<&- &
+    exec 5>&-
+    # the other side runs out of data, or of room, and sleeps in the kernel
+    wait_until 5 eval '[[ $(awk "{ print \$3 }" "/proc/$other/stat") == S ]]'
+    if (( ${SYSV_QUEUE_FULL:-0} )); then
+        wait_blocked_in "$other" 'msgsnd|do_msgsnd|ipc'
+        local mnb bytes
+        mnb=$(cat /proc/sys/kernel/msgmnb)
+        bytes=$(awk -v id="$QUEUE_ID" '$2 == id { print $4 }' /proc/sysvipc/msg) # cbytes
+        (( bytes > mnb - 8192 )) || fail "$what: the sender waits, but the queue holds $bytes bytes of $mnb"
+    fi
+    t0=$(cpu_ticks "$other")
+    sleep 0.2
+    t1=$(cpu_ticks "$other")
+    (( t1 - t0 <= 3 )) || fail "$what: the other side used $(( (t1 - t0) * 10 )) ms of CPU in 0.2 s while it waited"
+    [[ $(awk '{ print $3 }' "/proc/$victim/stat") == T ]] || fail "$what: the stopped side is not stopped"
+    kill -CONT "$victim"
+    want=$(if (( ECHO )); then LC_ALL=C tr 'a-z' 'A-Z' <"$DATA"; else cat "$DATA"; fi | cksum)
+    wait_until 20 eval '(( $(stat -c %s "$LOG/$OUT.out") >= DATA_BYTES ))'
+    assert_exit "f$n" 0 10
+    if (( SERVES )); then
+        kill -TERM "$OPID"
+        assert_exit "o$n" $((128 + 15)) 5
+    elif [[ -e $LOG/o$n.pgid ]]; then
+        assert_exit "o$n" 0 10
+    fi
+    [[ $(cksum <"$LOG/$OUT.out") == "$want" ]] || fail "$what: the data arrived damaged"
+}
+
+# stops PAIR: SIGSTOP each side in turn (two runs, numbered on from the last: several pairs
+# can share a test).
+stops() {
+    stopped_run "$1" $((++RUNS)) f
+    stopped_run "$1" $((++RUNS)) o
+}
+RUNS=0
