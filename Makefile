@@ -101,7 +101,7 @@ SANITIZE_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
 SANITIZE_BINS := $(addprefix build/sanitize/,$(PROGRAMS) $(TOOLS))
 
-sanitize: $(SANITIZE_BINS)
+sanitize: all $(SANITIZE_BINS)
 	scripts/bootstrap.sh
 	BATS=$(BATS) scripts/sanitize.sh $(CURDIR)/build/sanitize $(BATS_FLAGS)
 

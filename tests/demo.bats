@@ -123,15 +123,16 @@ declare -gA TRACE_SHOWS=(
 }
 
 @test "valgrind: a pair under valgrind passes; a leaked descriptor or block fails it, by name" {
-    # The real pipe demo is clean under memcheck (make valgrind runs every mechanism so).
-    run timeout 60 "$ROOT/scripts/demo.sh" --valgrind pipe
+    # The real pipe demo is clean under memcheck (make valgrind runs every mechanism so).  The
+    # tree's own binaries: valgrind cannot run a sanitizer build (make sanitize's IPCLAB_BIN).
+    IPCLAB_BIN=$ROOT run timeout 60 "$ROOT/scripts/demo.sh" --valgrind pipe
     assert_success
     assert_line '== pipe: done, nothing left behind'
     # A tree whose pipe_oneway leaks a block and a descriptor, and still exits 0: the demo must
     # fail, name the side and show the leak.  (The other programs are the real ones.)
     local tree=$BATS_TEST_TMPDIR/tree
     mkdir -p "$tree/pipe"
-    ln -s "$BIN/pipe/pipe_duplex" "$tree/pipe/pipe_duplex"
+    ln -s "$ROOT/pipe/pipe_duplex" "$tree/pipe/pipe_duplex"
     printf '%s\n' '#include <fcntl.h>' '#include <stdlib.h>' \
         'int main(void) { static char *volatile p; p = malloc(10); p = 0;' \
         '    return open("/dev/null", O_RDONLY) == -1; }' >"$BATS_TEST_TMPDIR/leaky.c"
