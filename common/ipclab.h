@@ -29,8 +29,8 @@
  *                                    _XOPEN_SOURCE: setitimer)
  *   sockets     ipclab_serv_listen(), ipclab_serv_accept(), ipclab_cli_conn(): APUE's
  *               serv_listen, serv_accept and cli_conn for UNIX-domain sockets;
- *               ipclab_sun(), ipclab_remove_socket(), ipclab_accept() (need _GNU_SOURCE:
- *               SO_PEERCRED, accept4, ppoll)
+ *               ipclab_sun(), ipclab_sun_answers(), ipclab_remove_socket(),
+ *               ipclab_accept() (need _GNU_SOURCE: SO_PEERCRED, accept4, ppoll)
  *   inet        ipclab_inet_listen(), ipclab_inet_accept(), ipclab_inet_conn(): the same three
  *               for TCP and UDP over IPv4 and IPv6; ipclab_connect() (Ctrl-C ends its
  *               wait), ipclab_resolve() (getaddrinfo),
@@ -718,6 +718,26 @@ static inline int ipclab_sun(struct sockaddr_un *sa, const char *path)
 }
 
 /*
+ * Does anything answer on the socket *sa?  A connect() with a socket of type: 1 if something
+ * does (a live server, a live client's own address), 0 if nobody does (ECONNREFUSED: the socket
+ * file of a process that has gone, a killed one's say), -1 if it cannot tell (errno says why).
+ * A datagram connect() sends nothing, so the probe is invisible to whoever is there.
+ */
+static inline int ipclab_sun_answers(const struct sockaddr_un *sa, int type)
+{
+    int probe = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    if (probe == -1)
+        return -1;
+    int rc = connect(probe, (const struct sockaddr *)sa, sizeof *sa);
+    int saved = errno;
+    close(probe);
+    errno = saved;
+    if (rc == 0)
+        return 1;
+    return saved == ECONNREFUSED ? 0 : -1;
+}
+
+/*
  * APUE's serv_listen(): a socket of type (SOCK_STREAM or SOCK_DGRAM) bound to path, listening
  * if it is a stream; close-on-exec and non-blocking (wait with poll()); the socket file mode
  * 0600.  What is already at path decides:
@@ -740,20 +760,13 @@ static inline int ipclab_serv_listen(const char *path, int type)
                   "another path with -p)", path);
             return -1;
         }
-        int probe = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-        if (probe == -1) {
-            warn("socket");
-            return -1;
-        }
-        int rc = connect(probe, (struct sockaddr *)&sa, sizeof sa);
-        int saved = errno;
-        close(probe);
-        if (rc == 0) {
+        int answers = ipclab_sun_answers(&sa, type);
+        if (answers == 1) {
             warnx("%s is already in use by a running server; refusing to take it over", path);
             return -1;
         }
-        if (saved != ECONNREFUSED) {
-            warnx("%s: cannot tell whether a server is there: %s", path, strerror(saved));
+        if (answers == -1) {
+            warn("%s: cannot tell whether a server is there", path);
             return -1;
         }
         if (unlink(path) == -1 && errno != ENOENT) {

@@ -45,13 +45,8 @@ static const char usage[] =
 static bool server_alive(const char *path)
 {
     struct sockaddr_un sa;
-    int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    bool alive = probe != -1 && ipclab_sun(&sa, path) == 0 &&
-                 connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
 
-    if (probe != -1)
-        close(probe);
-    return alive;
+    return ipclab_sun(&sa, path) == 0 && ipclab_sun_answers(&sa, SOCK_DGRAM) == 1;
 }
 
 /* Wait for the reply to what we sent, and print it.  Returns its length, or -1. */
@@ -139,8 +134,8 @@ static int talk(int fd, const char *server)
 /*
  * Remove the sockets of clients that were killed before they could remove their own: kill -9
  * leaves unix_dgram_client.<pid> behind in the run directory, and nobody else would ever take
- * it away.  A socket nobody answers on (connect() refused) is stale, as ipclab_serv_listen()
- * decides for a server's; a live client's answers, and stays.
+ * it away.  A socket nobody answers on is stale (ipclab_sun_answers(), which decides the same
+ * for a server's path in ipclab_serv_listen()); a live client's answers, and stays.
  */
 static void remove_stale_clients(void)
 {
@@ -160,13 +155,8 @@ static void remove_stale_clients(void)
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
             lstat(path, &st) == -1 || !S_ISSOCK(st.st_mode) || ipclab_sun(&sa, path) == -1)
             continue;
-        int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (probe == -1)
-            break;
-        if (connect(probe, (struct sockaddr *)&sa, sizeof sa) == -1 && errno == ECONNREFUSED &&
-            unlink(path) == 0)
+        if (ipclab_sun_answers(&sa, SOCK_DGRAM) == 0 && unlink(path) == 0)
             warnx("removed %s: a client that was killed left it", path);
-        close(probe);
     }
     closedir(d);
 }
