@@ -15,23 +15,12 @@
  *
  * Input: byte 0 bit 0 sets MSG_CTRUNC in msg_flags; the rest is the control buffer.
  *
- * Run by `make fuzz` (libFuzzer); built plainly, it replays inputs (see replay.h):
+ * Run by `make fuzz` (libFuzzer); built plainly, it replays inputs (see harness.h):
  *     ./fuzz/fd_cmsg fuzz/corpus/fd_cmsg fuzz/regressions/fd_cmsg
  */
 #define _GNU_SOURCE /* as fd_receiver.c: MSG_CMSG_CLOEXEC, struct ucred */
 
-#include "../common/ipclab.h"
-#include <stdint.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "fd_cmsg: %s:%d: broken: %s\n", __FILE__, __LINE__, #cond);        \
-            abort();                                                                              \
-        }                                                                                         \
-    } while (0)
+#include "harness.h"
 
 /* What take_fd() closed, in order. */
 static int closed[1024];
@@ -45,7 +34,7 @@ static int record_close(int fd)
 }
 
 /* The program itself, its close() recording instead of closing, its main() out of the way
- * (ipclab.h, included above, keeps the real close()). */
+ * (ipclab.h, which harness.h included, keeps the real close()). */
 #define close record_close
 #define main fd_receiver_main
 #include "../fdpass/fd_receiver.c"
@@ -101,5 +90,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(control);
     return 0;
 }
-
-#include "replay.h"

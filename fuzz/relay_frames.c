@@ -16,28 +16,18 @@
  *   - decoding is exact: a frame that decodes re-encodes to the same bytes.
  * Each client is a real socketpair, because the server sends refusals and closes connections.
  *
- * Run by `make fuzz` (libFuzzer); built plainly, it replays inputs (see replay.h):
+ * Run by `make fuzz` (libFuzzer); built plainly, it replays inputs (see harness.h):
  *     ./fuzz/relay_frames fuzz/corpus/relay_frames fuzz/regressions/relay_frames
  */
 #define _GNU_SOURCE /* as relay_server.c: SO_PEERCRED, accept4, ppoll */
 
-#include "../common/ipclab.h"
-#include <stdint.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "harness.h"
 
 /* The program itself, its main() out of the way. */
 #define main relay_server_main
 #include "../unixsock/relay_server.c"
 #undef main
 
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "relay_frames: %s:%d: broken: %s\n", __FILE__, __LINE__, #cond);    \
-            abort();                                                                              \
-        }                                                                                         \
-    } while (0)
 
 #define PLAYERS 3
 #define REPEAT 512
@@ -147,5 +137,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     return 0;
 }
-
-#include "replay.h"

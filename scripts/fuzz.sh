@@ -40,8 +40,8 @@ for name in "$@"; do
         echo "fuzz: $name FAILED (exit $rc) after ${runs:-?} runs; the report:" >&2
         grep -E -A40 '^==[0-9]+==ERROR|broken:|ALARM|out-of-memory' "$log" | head -n 60 >&2
         artifact=$(sed -n "s/.*Test unit written to \\(.*\\)/\\1/p" "$log" | tail -n 1)
-        echo "fuzz: the input is $artifact.  Fix the bug, then keep the input as a regression" \
-            "test: git mv is not it -- copy it to fuzz/regressions/$name/<what-it-breaks>;" \
+        echo "fuzz: the input is $artifact (replay it: make fuzz/$name && fuzz/$name $artifact)." \
+            "Fix the bug, then copy the input to fuzz/regressions/$name/<what-it-breaks>:" \
             "make test replays it from then on." >&2
         status=1
         continue

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # tests/fuzz.bats - the fuzz harnesses (fuzz/) as regression tests: built without libFuzzer
-# they replay inputs (fuzz/replay.h), so every seed and every crash libFuzzer ever found runs
+# they replay inputs (fuzz/harness.h), so every seed and every crash libFuzzer ever found runs
 # on each make test, and under make sanitize with AddressSanitizer too.  The fuzzing itself is
 # make fuzz: bounded in time, it does not belong in the suite.
 # shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
@@ -44,7 +44,7 @@ teardown() {
 old_take_fd() {
     local tree=$BATS_TEST_TMPDIR/old
     mkdir -p "$tree/fuzz" "$tree/fdpass" "$tree/common"
-    cp "$ROOT/fuzz/fd_cmsg.c" "$ROOT/fuzz/replay.h" "$tree/fuzz/"
+    cp "$ROOT/fuzz/fd_cmsg.c" "$ROOT/fuzz/harness.h" "$tree/fuzz/"
     cp "$ROOT/common/ipclab.h" "$tree/common/"
     sed 's|^    return (len < room ? len : room) / sizeof(int);|    (void)room; return len / sizeof(int);|' \
         "$ROOT/fdpass/fd_receiver.c" >"$tree/fdpass/fd_receiver.c"
@@ -62,6 +62,6 @@ old_take_fd() {
     for input in "$ROOT"/fuzz/regressions/fd_cmsg/*; do
         run --separate-stderr timeout 10 "$old" "$input"
         assert_failure 134 # abort()
-        [[ $stderr == *"fd_cmsg: "*"broken: "* ]] || fail "no broken check on $input: $stderr"
+        [[ $stderr == *"fd_cmsg.c:"*": broken: "* ]] || fail "no broken check on $input: $stderr"
     done
 }

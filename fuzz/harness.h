@@ -1,11 +1,31 @@
 /*
- * replay.h - a main() for a fuzz harness built without libFuzzer: it runs the harness once on
- * each file named on the command line (or on each file of a directory named there) and says
- * how many it ran.  This is how the tests replay the seed corpus and every crash ever found
- * (fuzz/regressions/), with gcc or under make sanitize, where libFuzzer is not at hand.
- * Include it last, after LLVMFuzzerTestOneInput.  With -DIPCLAB_LIBFUZZER it is empty:
- * libFuzzer brings its own main().
+ * harness.h - what every fuzz harness here shares.  Include it first, after the feature-test
+ * macro of the program the harness drives:
+ *   - LLVMFuzzerTestOneInput(), declared: the harness defines it;
+ *   - CHECK(cond): an invariant of the harness; when it breaks, say which and abort(), which
+ *     libFuzzer reports as a crash and the replay as exit 134;
+ *   - without -DIPCLAB_LIBFUZZER, a main() that runs the harness once on each file named on the
+ *     command line (or on each file of a directory named there) and says how many it ran.
+ *     This is how the tests replay the seed corpus and every crash ever found
+ *     (fuzz/regressions/), with gcc or under make sanitize, where libFuzzer is not at hand.
+ *     With -DIPCLAB_LIBFUZZER libFuzzer brings its own main().
  */
+#ifndef IPCLAB_FUZZ_HARNESS_H
+#define IPCLAB_FUZZ_HARNESS_H
+
+#include "../common/ipclab.h"
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                                                                               \
+    do {                                                                                          \
+        if (!(cond)) {                                                                            \
+            fprintf(stderr, "%s:%d: broken: %s\n", __FILE__, __LINE__, #cond);                  \
+            abort();                                                                              \
+        }                                                                                         \
+    } while (0)
+
 #ifndef IPCLAB_LIBFUZZER
 #include <dirent.h>
 
@@ -67,3 +87,4 @@ int main(int argc, char *argv[])
     return IPCLAB_EXIT_OK;
 }
 #endif /* IPCLAB_LIBFUZZER */
+#endif /* IPCLAB_FUZZ_HARNESS_H */
