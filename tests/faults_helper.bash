@@ -31,19 +31,49 @@ faults_setup() {
     head -c 65536 /dev/urandom >"$BATS_TEST_TMPDIR/more.bin"
 }
 
-# prog_pid NAME: the program a side runs (the child of its timeout backstop).
-prog_pid() {
-    local pgid pid=
-    pgid=$(pgid_of "$1")
-    wait_until 5 eval 'pid=$(pgrep -P "$pgid" | head -n 1); [[ -n $pid ]]'
-    echo "$pid"
-}
-
-# child_of PID: PID's child process (a fork demo's child).
+# child_of PID: PID's child process, once there is one (a fork demo's child).
 child_of() {
     local parent=$1 pid=
     wait_until 5 eval 'pid=$(pgrep -P "$parent" | head -n 1); [[ -n $pid ]]'
     echo "$pid"
+}
+
+# prog_pid NAME: the program a side runs (the child of its timeout backstop).
+prog_pid() {
+    child_of "$(pgid_of "$1")"
+}
+
+# proc_state PID: R, S, T ... (the third field of /proc/PID/stat).
+proc_state() {
+    awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null
+}
+
+# random_point BELOW: a random byte count from 4096 to BELOW + 4095.
+random_point() {
+    echo $(( (RANDOM * 32768 + RANDOM) % $1 + 4096 ))
+}
+
+# wait_printed BYTES: wait until the side that prints the data has printed BYTES of it.
+wait_printed() {
+    local bytes=$1
+    wait_until 20 eval '(( $(stat -c %s "$LOG/$OUT.out") >= bytes ))'
+}
+
+# assert_whole N WHAT: run N (its data all fed) ends well -- the fed side with 0, the other
+# with 0, or a server by SIGTERM -- and the data printed is the 1 MiB, whole (upper-cased by an
+# echo).
+assert_whole() {
+    local n=$1 what=$2 want
+    want=$(if (( ECHO )); then LC_ALL=C tr 'a-z' 'A-Z' <"$DATA"; else cat "$DATA"; fi | cksum)
+    wait_printed "$DATA_BYTES"
+    assert_exit "f$n" 0 10
+    if (( SERVES )); then
+        kill -TERM "$OPID"
+        assert_exit "o$n" $((128 + 15)) 5
+    elif [[ -e $LOG/o$n.pgid ]]; then
+        assert_exit "o$n" 0 10
+    fi
+    [[ $(cksum <"$LOG/$OUT.out") == "$want" ]] || fail "$what: the data arrived damaged"
 }
 
 # cpu_ticks PID: the CPU time PID has used, in clock ticks (utime + stime of /proc/PID/stat).
@@ -99,7 +129,7 @@ watch_server() {
         ipclab_poll 2 eval '(( $(wc -l <"$err") > before ))' ||
             fail "$what: the server said nothing within 2 s of its client's end; its stderr: $(cat "$err")"
     fi
-    wait_until 2 eval '[[ $(awk "{ print \$3 }" "/proc/$pid/stat") == S ]]'
+    wait_until 2 eval '[[ $(proc_state "$pid") == S ]]'
     (( $(cpu_ticks "$pid") - t0 <= 20 )) ||
         fail "$what: the server used $(( ($(cpu_ticks "$pid") - t0) * 10 )) ms of CPU after its client's end"
     kill -TERM "$pid"
@@ -112,22 +142,24 @@ killed_run() {
     local pair=$1 n=$2 side=$3 mode=$4 k what victim survivor err before
     STALL=0
     [[ $mode == stalled ]] && STALL=1
-    k=$(( (RANDOM * 32768 + RANDOM) % (DATA_BYTES - 65536) + 4096 ))
+    k=$(random_point $((DATA_BYTES - 65536)))
     what="$pair run $n: $mode, SIGKILL to the $([[ $side == f ]] && echo fed || echo other) side after $k bytes"
     "start_$pair" "$n"
     if (( STALL )); then
         (( FED )) && feed_all
         head -c "$k" <&7 >/dev/null
         # every buffer is full: the side that prints is blocked writing it
-        wait_until 5 eval '[[ $(awk "{ print \$3 }" "/proc/$FPID/stat") == S ]]'
+        wait_until 5 eval '[[ $(proc_state "$FPID") == S ]]'
     else
         (( FED )) || fail "$pair has no input to feed: no quiet run"
         head -c "$k" "$DATA" >&5
-        wait_until 10 eval '(( $(stat -c %s "$LOG/$OUT.out") >= k ))'
+        wait_printed "$k"
     fi
     if [[ $side == f ]]; then victim=$FPID survivor=$OPID; else victim=$OPID survivor=$FPID; fi
-    err=$LOG/o$n.err
-    [[ $survivor == "$FPID" || ! -e $err ]] && err=$LOG/f$n.err
+    # the survivor's stderr: the other side's, unless the survivor is the fed side or both are
+    # one program (a fork demo)
+    err=$LOG/f$n.err
+    [[ $survivor == "$OPID" && -e $LOG/o$n.err ]] && err=$LOG/o$n.err
     before=$(wc -l <"$err")
     kill -KILL "$victim"
     # What makes the survivor notice: its output read on (a stalled run), more input (a quiet
@@ -159,24 +191,14 @@ killed_run() {
 # full_run PAIR N: the whole 1 MiB through PAIR, after the killed runs (in the same run
 # directory): both sides end well, the data arrives intact.
 full_run() {
-    local pair=$1 n=$2 want
+    local pair=$1 n=$2
     STALL=0
     "start_$pair" "$n"
     if (( FED )); then
         feed_all
         exec 5>&-
     fi
-    want=$(if (( ECHO )); then LC_ALL=C tr 'a-z' 'A-Z' <"$DATA"; else cat "$DATA"; fi | cksum)
-    wait_until 20 eval '(( $(stat -c %s "$LOG/$OUT.out") >= DATA_BYTES ))'
-    if (( SERVES )); then
-        assert_exit "f$n" 0 10
-        kill -TERM "$OPID"
-        assert_exit "o$n" $((128 + 15)) 5
-    else
-        assert_exit "f$n" 0 10
-        [[ ! -e $LOG/o$n.pgid ]] || assert_exit "o$n" 0 10
-    fi
-    [[ $(cksum <"$LOG/$OUT.out") == "$want" ]] || fail "$pair: the 1 MiB after the kills arrived damaged"
+    assert_whole "$n" "$pair run $n, after the kills"
 }
 
 # faults PAIR [stalled-only]: four killed runs (each side, quiet and stalled), then a whole
@@ -197,21 +219,21 @@ faults() {
 # measurement, not a wait for anything); after SIGCONT both finish, and the data is whole.
 # SYSV_QUEUE_FULL=1 (msgq): the sender must block on the full queue, which holds msgmnb bytes.
 stopped_run() {
-    local pair=$1 n=$2 side=$3 k victim other t0 t1 want what
+    local pair=$1 n=$2 side=$3 k victim other t0 t1 what
     STALL=0
     "start_$pair" "$n"
-    k=$(( (RANDOM * 32768 + RANDOM) % (DATA_BYTES / 2) + 4096 ))
+    k=$(random_point $((DATA_BYTES / 2)))
     what="$pair run $n: SIGSTOP to the $([[ $side == f ]] && echo fed || echo other) side after $k bytes"
     head -c "$k" "$DATA" >&5
-    wait_until 10 eval '(( $(stat -c %s "$LOG/$OUT.out") >= k ))'
+    wait_printed "$k"
     if [[ $side == f ]]; then victim=$FPID other=$OPID; else victim=$OPID other=$FPID; fi
     kill -STOP "$victim"
     (tail -c +$((k + 1)) "$DATA" | timeout 20 cat >&5) 2>/dev/null 3>&- 7<&- &
     exec 5>&-
     # the other side runs out of data, or of room, and sleeps in the kernel
-    wait_until 5 eval '[[ $(awk "{ print \$3 }" "/proc/$other/stat") == S ]]'
+    wait_until 5 eval '[[ $(proc_state "$other") == S ]]'
     if (( ${SYSV_QUEUE_FULL:-0} )); then
-        wait_blocked_in "$other" 'msgsnd|do_msgsnd|ipc'
+        wait_blocked_in "$other" '^do_msgsnd$'
         local mnb bytes
         mnb=$(cat /proc/sys/kernel/msgmnb)
         bytes=$(awk -v id="$QUEUE_ID" '$2 == id { print $4 }' /proc/sysvipc/msg) # cbytes
@@ -221,18 +243,9 @@ stopped_run() {
     sleep 0.2
     t1=$(cpu_ticks "$other")
     (( t1 - t0 <= 3 )) || fail "$what: the other side used $(( (t1 - t0) * 10 )) ms of CPU in 0.2 s while it waited"
-    [[ $(awk '{ print $3 }' "/proc/$victim/stat") == T ]] || fail "$what: the stopped side is not stopped"
+    [[ $(proc_state "$victim") == T ]] || fail "$what: the stopped side is not stopped"
     kill -CONT "$victim"
-    want=$(if (( ECHO )); then LC_ALL=C tr 'a-z' 'A-Z' <"$DATA"; else cat "$DATA"; fi | cksum)
-    wait_until 20 eval '(( $(stat -c %s "$LOG/$OUT.out") >= DATA_BYTES ))'
-    assert_exit "f$n" 0 10
-    if (( SERVES )); then
-        kill -TERM "$OPID"
-        assert_exit "o$n" $((128 + 15)) 5
-    elif [[ -e $LOG/o$n.pgid ]]; then
-        assert_exit "o$n" 0 10
-    fi
-    [[ $(cksum <"$LOG/$OUT.out") == "$want" ]] || fail "$what: the data arrived damaged"
+    assert_whole "$n" "$what"
 }
 
 # stops PAIR: SIGSTOP each side in turn (two runs, numbered on from the last: several pairs
