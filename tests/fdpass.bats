@@ -107,7 +107,6 @@ pass_file() {
     start_side receiver /dev/null "$F/fd_receiver"
     wait_ready receiver
     kill_side receiver KILL
-    wait_exit receiver
     [[ -S $IPCLAB_DIR/fdpass ]]
     start_side receiver2 /dev/null "$F/fd_receiver"
     wait_ready receiver2

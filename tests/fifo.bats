@@ -87,7 +87,7 @@ transfer_1mib() {
     start_fed writer "$W"
     printf 'first part\n' >&5
     wait_output reader '^first part$'
-    kill -KILL -- "-$(pgid_of writer)"
+    kill_side writer KILL
     wait_exit reader 2
     assert_equal "$SIDE_STATUS" 0
     run cat "$LOG/reader.err"
@@ -101,7 +101,7 @@ transfer_1mib() {
     start_side reader /dev/null "$R"
     printf 'first part\n' >&5
     wait_output reader '^first part$'
-    kill -KILL -- "-$(pgid_of reader)"
+    kill_side reader KILL
     wait_exit writer 2
     assert_equal "$SIDE_STATUS" 1
     run cat "$LOG/writer.err"
@@ -117,7 +117,7 @@ transfer_1mib() {
     wait_ready reader
     start_side writer "$LOG/in.bin" "$W"
     wait_line writer 'a reader has opened'
-    kill -KILL -- "-$(pgid_of reader)"
+    kill_side reader KILL
     wait_exit writer 2
     assert_equal "$SIDE_STATUS" 1 # 141 would be death by SIGPIPE
     run cat "$LOG/writer.err"
@@ -216,8 +216,7 @@ connected_pair() {
 @test "fifo: a stale FIFO left by a SIGKILLed side is reused by the next run" {
     start_side reader1 /dev/null "$R"
     wait_ready reader1
-    kill -KILL -- "-$(pgid_of reader1)"
-    wait_exit reader1
+    kill_side reader1 KILL
     [[ -p $IPCLAB_DIR/fifo ]] # SIGKILL cannot be caught: the FIFO stays
     printf 'second run\n' >"$LOG/in.txt"
     start_side reader2 /dev/null "$R"
@@ -273,7 +272,7 @@ start_chat() {
 
 @test "fifo_chat: b SIGKILLed -> a says b has left and ends within 2 s" {
     start_chat a b
-    kill -KILL -- "-$(pgid_of b)"
+    kill_side b KILL
     wait_exit a 2
     assert_equal "$SIDE_STATUS" 0
     run cat "$LOG/a.err"

@@ -326,8 +326,7 @@ chat_kill() {
     wait_ready one
     printf 'stale words\n' >&5
     wait_until 5 queue_holds 12 1
-    kill -KILL -- "-$(pgid_of one)"
-    wait_exit one
+    kill_side one KILL
     exec 5>&-
     start_side two /dev/null "$M/msgq_chat" 2 1
     assert_exit two 0

@@ -61,6 +61,7 @@ teardown() {
     child=$(child_pid p)
     kill -KILL "$(parent_pid p)"
     wait_gone "$child" 2
+    assert_exit p $((128 + 9)) 2 # the wrapper has seen it (else teardown would SIGTERM p)
 }
 
 @test "pipe_duplex: -n 3: the child answers each greeting upper-cased, then both end" {
@@ -108,4 +109,5 @@ teardown() {
     child=$(child_pid p)
     kill -KILL "$(parent_pid p)"
     wait_gone "$child" 2
+    assert_exit p $((128 + 9)) 2 # the wrapper has seen it (else teardown would SIGTERM p)
 }

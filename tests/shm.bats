@@ -242,8 +242,7 @@ next_run_works() {
 @test "shm: a reader SIGKILLed while it waits for a writer leaves a stale segment; the next run still works" {
     start_side reader /dev/null "$S/shm_reader"
     wait_ready reader
-    kill -KILL -- "-$(pgid_of reader)"
-    wait_exit reader
+    kill_side reader KILL
     [[ -e $IPCLAB_DIR/shm ]] # what it could not clean up: key file, FIFO, segment
     next_run_works shm
 }
@@ -270,8 +269,7 @@ next_run_works() {
     wait_ready writer
     printf 'stale\n' >&5 # fills the buffer and posts "full": the semaphores are mid-exchange
     wait_until 5 test -e "/dev/shm/${POSIX#/}-shm"
-    kill -KILL -- "-$(pgid_of writer)"
-    wait_exit writer
+    kill_side writer KILL
     exec 5>&-
     next_run_works pshm
     run cat "$LOG/reader2.err"

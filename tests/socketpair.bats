@@ -86,6 +86,7 @@ parent_killed() {
     child=$(child_pid p)
     kill -KILL "$(parent_pid p)"
     wait_gone "$child" 2
+    assert_exit p $((128 + 9)) 2 # the wrapper has seen it (else teardown would SIGTERM p)
 }
 
 @test "socketpair_duplex: stream: the parent killed -> the child sees end of file and ends within 2 s" {

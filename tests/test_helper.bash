@@ -188,9 +188,13 @@ wait_until() {
 
 # kill_side NAME SIGNAL: KILL goes to NAME's whole process group (as kill -9 of everything it
 # runs), any other signal to the program itself (wait_ready set PID[NAME]), as kill(1) would.
+# After KILL it returns once NAME's wrapper has recorded the death (status 137): teardown
+# signals every side with no status yet and would take a killed one for a side that ignored
+# SIGTERM.
 kill_side() {
     if [[ $2 == KILL ]]; then
         kill -KILL -- "-$(pgid_of "$1")"
+        assert_exit "$1" $((128 + 9)) 2
     else
         kill -"$2" "${PID[$1]}"
     fi
