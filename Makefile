@@ -85,7 +85,7 @@ build/check/plain/%: %.c $(HEADERS)
 	@mkdir -p $(@D)
 	cc -o $@ $< $(LDLIBS_$(notdir $@))
 
-SHELL_SCRIPTS = $(wildcard scripts/*.sh) tests/test_helper.bash .ci/run
+SHELL_SCRIPTS = $(wildcard scripts/*.sh tests/*.bash) .ci/run
 check-shell:
 	shellcheck -x $(SHELL_SCRIPTS)
 	shellcheck -x -s bash $(wildcard tests/*.bats)

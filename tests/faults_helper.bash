@@ -31,21 +31,22 @@ faults_setup() {
     head -c 65536 /dev/urandom >"$BATS_TEST_TMPDIR/more.bin"
 }
 
-# child_of PID: PID's child process, once there is one (a fork demo's child).
+# child_of PID: PID's child process (a fork demo's child), once there is one; nothing if PID
+# ends first.
 child_of() {
-    local parent=$1 pid=
-    wait_until 5 eval 'pid=$(pgrep -P "$parent" | head -n 1); [[ -n $pid ]]'
-    echo "$pid"
+    local tries=250 pid
+    while (( tries-- > 0 )); do
+        pid=$(pgrep -o -P "$1") && { echo "$pid"; return 0; }
+        is_alive "$1" || return 0
+        sleep 0.02
+    done
+    fail "process $1 had no child process within 5 s"
 }
 
-# prog_pid NAME: the program a side runs (the child of its timeout backstop).
+# prog_pid NAME: the program a side runs (the child of its timeout backstop); nothing if the
+# side has already ended (an fd_sender whose receiver was quick).
 prog_pid() {
     child_of "$(pgid_of "$1")"
-}
-
-# proc_state PID: R, S, T ... (the third field of /proc/PID/stat).
-proc_state() {
-    awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null
 }
 
 # random_point BELOW: a random byte count from 4096 to BELOW + 4095.
@@ -53,10 +54,19 @@ random_point() {
     echo $(( (RANDOM * 32768 + RANDOM) % $1 + 4096 ))
 }
 
-# wait_printed BYTES: wait until the side that prints the data has printed BYTES of it.
+# printed BYTES: the side that prints the data has printed BYTES of it.
+printed() {
+    (( $(stat -c %s "$LOG/$OUT.out") >= $1 ))
+}
+
+# wait_printed BYTES: wait until it has.
 wait_printed() {
-    local bytes=$1
-    wait_until 20 eval '(( $(stat -c %s "$LOG/$OUT.out") >= bytes ))'
+    wait_until 20 printed "$1"
+}
+
+# more_lines FILE N: FILE has more than N lines.
+more_lines() {
+    (( $(wc -l <"$1") > $2 ))
 }
 
 # assert_whole N WHAT: run N (its data all fed) ends well -- the fed side with 0, the other
@@ -64,7 +74,7 @@ wait_printed() {
 # echo).
 assert_whole() {
     local n=$1 what=$2 want
-    want=$(if (( ECHO )); then LC_ALL=C tr 'a-z' 'A-Z' <"$DATA"; else cat "$DATA"; fi | cksum)
+    want=$(if (( ECHO )); then LC_ALL=C tr '[:lower:]' '[:upper:]' <"$DATA"; else cat "$DATA"; fi | cksum)
     wait_printed "$DATA_BYTES"
     assert_exit "f$n" 0 10
     if (( SERVES )); then
@@ -76,12 +86,9 @@ assert_whole() {
     [[ $(cksum <"$LOG/$OUT.out") == "$want" ]] || fail "$what: the data arrived damaged"
 }
 
-# cpu_ticks PID: the CPU time PID has used, in clock ticks (utime + stime of /proc/PID/stat).
+# cpu_ticks PID: the CPU time PID has used, in clock ticks (utime + stime).
 cpu_ticks() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    awk '{ print $12 + $13 }' <<<"$stat"
+    proc_stat "$1" && echo $(( STAT[11] + STAT[12] ))
 }
 
 # stdout_for NAME: before a stalled run's side NAME starts, make its stdout a FIFO, which the
@@ -105,17 +112,16 @@ feed_all() {
 # new line on ERR-FILE (its message), using at most 0.2 s of CPU from now on (no spinning).
 # WHAT names the case in failure messages.
 watch_survivor() {
-    local pid=$1 err=$2 before=$3 what=$4 t0 t last tries=100
-    t0=$(cpu_ticks "$pid") || t0=0
-    last=$t0
-    while is_alive "$pid"; do
-        t=$(cpu_ticks "$pid") && last=$t
+    local pid=$1 err=$2 before=$3 what=$4 t0=-1 last=0 tries=100
+    while proc_stat "$pid" && [[ ${STAT[0]} != Z ]]; do
+        last=$(( STAT[11] + STAT[12] ))
+        (( t0 >= 0 )) || t0=$last
         (( tries-- > 0 )) || fail "$what: the survivor (pid $pid) still runs 2 s later; its stderr: $(cat "$err")"
         sleep 0.02
     done
-    (( last - t0 <= 20 )) ||
+    (( t0 < 0 || last - t0 <= 20 )) ||
         fail "$what: the survivor used $(( (last - t0) * 10 )) ms of CPU after the kill: it spins"
-    (( $(wc -l <"$err") > before )) ||
+    more_lines "$err" "$before" ||
         fail "$what: the survivor ended without a word; its stderr: $(cat "$err")"
 }
 
@@ -126,10 +132,10 @@ watch_server() {
     local pid=$1 err=$2 before=$3 what=$4 t0
     t0=$(cpu_ticks "$pid")
     if (( SERVES == 1 )); then
-        ipclab_poll 2 eval '(( $(wc -l <"$err") > before ))' ||
+        ipclab_poll 2 more_lines "$err" "$before" ||
             fail "$what: the server said nothing within 2 s of its client's end; its stderr: $(cat "$err")"
     fi
-    wait_until 2 eval '[[ $(proc_state "$pid") == S ]]'
+    wait_until 2 state_is "$pid" S
     (( $(cpu_ticks "$pid") - t0 <= 20 )) ||
         fail "$what: the server used $(( ($(cpu_ticks "$pid") - t0) * 10 )) ms of CPU after its client's end"
     kill -TERM "$pid"
@@ -149,7 +155,7 @@ killed_run() {
         (( FED )) && feed_all
         head -c "$k" <&7 >/dev/null
         # every buffer is full: the side that prints is blocked writing it
-        wait_until 5 eval '[[ $(proc_state "$FPID") == S ]]'
+        wait_until 5 state_is "$FPID" S
     else
         (( FED )) || fail "$pair has no input to feed: no quiet run"
         head -c "$k" "$DATA" >&5
@@ -231,7 +237,7 @@ stopped_run() {
     (tail -c +$((k + 1)) "$DATA" | timeout 20 cat >&5) 2>/dev/null 3>&- 7<&- &
     exec 5>&-
     # the other side runs out of data, or of room, and sleeps in the kernel
-    wait_until 5 eval '[[ $(proc_state "$other") == S ]]'
+    wait_until 5 state_is "$other" S
     if (( ${SYSV_QUEUE_FULL:-0} )); then
         wait_blocked_in "$other" '^do_msgsnd$'
         local mnb bytes
@@ -243,7 +249,7 @@ stopped_run() {
     sleep 0.2
     t1=$(cpu_ticks "$other")
     (( t1 - t0 <= 3 )) || fail "$what: the other side used $(( (t1 - t0) * 10 )) ms of CPU in 0.2 s while it waited"
-    [[ $(proc_state "$victim") == T ]] || fail "$what: the stopped side is not stopped"
+    state_is "$victim" T || fail "$what: the stopped side is not stopped"
     kill -CONT "$victim"
     assert_whole "$n" "$what"
 }

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2034 # BIN, PID, SIDE_STATUS, LOG, PYTHON, NO_LSAN are for the .bats files
+# shellcheck disable=SC2034 # BIN, PID, SIDE_STATUS, LOG, PYTHON, NO_LSAN, STAT are for the .bats files
 # tests/test_helper.bash - loaded by every tests/*.bats: run the two sides of a pair as real
 # processes, safely.
 #
@@ -224,11 +224,23 @@ random_file() {
     head -c "$2" /dev/urandom >"$1"
 }
 
+# proc_stat PID: STAT=(the fields of /proc/PID/stat after the command name): STAT[0] the state
+# (R, S, T, Z ...), STAT[11] and STAT[12] the user and system CPU time in clock ticks.  Fails if
+# there is no such process.  No fork: tests poll it every 20 ms.
+proc_stat() {
+    local line
+    { read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
+    read -r -a STAT <<<"${line##*) }"
+}
+
 # is_alive PID: the process exists and is not a zombie.
 is_alive() {
-    local state
-    state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-    [[ -n $state && $state != Z ]]
+    proc_stat "$1" && [[ ${STAT[0]} != Z ]]
+}
+
+# state_is PID STATE: the process is in STATE (S: asleep, T: stopped ...; see proc_stat).
+state_is() {
+    proc_stat "$1" && [[ ${STAT[0]} == "$2" ]]
 }
 
 # wait_gone PID [SECONDS]: wait until process PID has ended.
