@@ -61,7 +61,8 @@ printed() {
 
 # wait_printed BYTES: wait until it has.
 wait_printed() {
-    wait_until 20 printed "$1"
+    ipclab_poll 20 printed "$1" ||
+        fail "$(stat -c %s "$LOG/$OUT.out") bytes printed, not $1, in 20 s; the sides:$(sides_now)"
 }
 
 # more_lines FILE N: FILE has more than N lines.

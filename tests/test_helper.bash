@@ -200,6 +200,22 @@ wait_exit() {
     SIDE_STATUS=$(cat "$LOG/$name.status")
 }
 
+# sides_now: what every side of the test is doing -- its exit status, or its state and the
+# kernel function it waits in -- and its last lines of stderr; for failure messages.
+sides_now() {
+    local name pid
+    for name in "${SIDES[@]}"; do
+        if [[ -s $LOG/$name.status ]]; then
+            printf '\n%s ended, status %s' "$name" "$(cat "$LOG/$name.status")"
+        elif pid=$(pgrep -o -P "$(cat "$LOG/$name.pgid")") && proc_stat "$pid"; then
+            printf '\n%s (pid %s) state %s, in %s' "$name" "$pid" "${STAT[0]}" "$(cat "/proc/$pid/wchan")"
+        else
+            printf '\n%s ending' "$name"
+        fi
+        printf '; stderr:\n%s' "$(tail -n 5 "$LOG/$name.err")"
+    done
+}
+
 # wait_until SECONDS COMMAND...: run COMMAND every 20 ms until it succeeds, at most SECONDS.
 wait_until() {
     ipclab_poll "$@" || fail "never true within the time allowed: ${*:2}"
