@@ -18,7 +18,9 @@
 #   quiet    K bytes fed and printed; the sender waits for input, the receiver for data
 #   stalled  all 1 MiB fed; the test has read K bytes of the output and stopped, so every
 #            buffer between the two sides is full and both are blocked
-# K is random (the test's failure message gives it).  After the kill the survivor is given what
+# K is random, below 1 MiB - 256 KiB (the test's failure message gives it): what is not yet
+# read out is more than all the buffers on the way hold (a pipe or FIFO holds 64 KiB, a System
+# V queue 16 KiB ...), so in a stalled run the sender is blocked too, never already done.  After the kill the survivor is given what
 # makes it notice (more input; the rest of its output read), and must then end within 2 s with a
 # message, or, a server, say so and wait again; while it does, it must not spin.
 
@@ -149,7 +151,7 @@ killed_run() {
     local pair=$1 n=$2 side=$3 mode=$4 k what victim survivor err before
     STALL=0
     [[ $mode == stalled ]] && STALL=1
-    k=$(random_point $((DATA_BYTES - 65536)))
+    k=$(random_point $((DATA_BYTES - 262144)))
     what="$pair run $n: $mode, SIGKILL to the $([[ $side == f ]] && echo fed || echo other) side after $k bytes"
     "start_$pair" "$n"
     if (( STALL )); then
