@@ -19,14 +19,17 @@
  *     msgq_send: end of input: 12 bytes in 1 message(s), then the empty end message
  * Terminal 1 prints "hello queue", then "msgq_recv: end message: 12 bytes in 1 message(s)".
  *
- * Who removes the queue: msgq_recv, once it has read the end message.  msgq_send leaves it at
- * its normal end (the messages may still be waiting for a receiver), and removes it when it
- * gives up: a signal, an error, or a receiver that vanished.
+ * Who removes the queue: msgq_recv, once it has read the end message.  msgq_send removes it
+ * when it gives up: a signal, an error, or a receiver that vanished.  After its end message it
+ * stays until a receiver that has been taking its messages has taken every one, so that it sees
+ * one that vanishes with messages still queued; if none has, it leaves them waiting for one.
  *
  * Mirrors seed 004, 消息队列 (the sending half of its demo).  Build alone:
  *     cc -o msgq_send msgq_send.c
  */
 #define _XOPEN_SOURCE 700 /* System V IPC and setitimer() are XSI */
+
+#include <poll.h>
 
 #include "../common/ipclab.h"
 #include "msgq.h"
@@ -99,6 +102,36 @@ static int send_msg(int msqid, int keyfd, const struct msgq_msg *msg, size_t len
  * the type is fixed on the command line, each message is exactly the bytes read, and end of
  * input ends the loop.
  */
+/*
+ * After the end message: if a receiver has been taking our messages, stay until it has taken
+ * every one.  Were it killed first, the rest of the stream would stay in the queue with nobody to
+ * remove it, and the next msgq_recv would print that rest as a stream of its own.  Waiting, we
+ * see the receiver go, say so, and give up (main removes the queue).  If none has taken any, the
+ * messages wait for one.  No call waits for a queue to empty: look every DRAIN_MS.
+ */
+static int wait_taken(int msqid, int keyfd, struct receiver *r)
+{
+    enum { DRAIN_MS = 10 };
+    struct msqid_ds ds;
+
+    for (;;) {
+        if (msgctl(msqid, IPC_STAT, &ds) == -1) {
+            if (msgque_gone(errno)) /* the receiver removes it once it has the end message */
+                return 0;
+            warn("msgctl IPC_STAT");
+            return -1;
+        }
+        /* All taken; or none taken since we came (msg_lrpid unchanged): no receiver of our
+         * type, which would never take them -- let them wait, as before any receiver came. */
+        if (ds.msg_qnum == 0 || ds.msg_lrpid == r->first_rpid)
+            return 0;
+        if (check_receiver(msqid, keyfd, r) == -1)
+            return -1;
+        if (poll(NULL, 0, DRAIN_MS) == -1 && ipclab_signal)
+            return -1;
+    }
+}
+
 static int send_stdin(int msqid, int keyfd, long type, size_t size)
 {
     static struct msgq_msg msg;
@@ -129,7 +162,7 @@ static int send_stdin(int msqid, int keyfd, long type, size_t size)
         count++;
     }
     warnx("end of input: %lld bytes in %lld message(s), then the empty end message", total, count);
-    return 0;
+    return wait_taken(msqid, keyfd, &r);
 }
 
 /*

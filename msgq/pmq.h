@@ -20,8 +20,10 @@
 /* Bytes of the queue locked by the door, the sender and the receiver while at work. */
 enum { PMQ_DOOR = 0, PMQ_SENDER = 1, PMQ_RECEIVER = 2 };
 
-/* How long one wait lasts before a side looks at its peer again. */
+/* How long one wait lasts before a side looks at its peer again; and, a sender done sending,
+ * before it looks again whether its receiver has taken everything (see pmq_send.c). */
 #define PMQ_WAIT_MS 200
+#define PMQ_DRAIN_MS 10
 
 /*
  * Does the name still lead to queue q?  A queue has exactly one name, so it does while q's link

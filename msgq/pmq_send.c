@@ -18,7 +18,9 @@
  * mounted).
  *
  * Who removes the queue (mq_unlink): pmq_recv, once it has read the end message; pmq_send only
- * when it gives up (a signal, an error, a receiver that vanished).
+ * when it gives up (a signal, an error, a receiver that vanished).  After its end message,
+ * pmq_send stays until a receiver that has come has taken every message, so that it sees one
+ * that vanishes with messages still queued; if none has come, it leaves them waiting for one.
  *
  * Beyond the seeds: the System V pair (msgq_send, msgq_recv) done the POSIX way.  Build alone
  * (glibc before 2.34 keeps mq_open in librt):
@@ -76,7 +78,37 @@ static int wait_input(mqd_t q, long long sent, bool *seen)
     }
 }
 
-/* Send stdin, then the end message.  Returns 0 when all of it is sent, -1 otherwise. */
+/*
+ * After the end message: if a receiver has come, stay until it has taken every message.  Were it
+ * killed first, the rest of the stream would stay in the queue with nobody to remove it, and the
+ * next pmq_recv would print that rest as a stream of its own.  Waiting, we see the receiver go,
+ * say so, and give up (main removes the queue).  If none has come, the messages wait for one.
+ * No call waits for a queue to empty: look every PMQ_DRAIN_MS.
+ */
+static int wait_taken(mqd_t q, long long sent, bool *seen)
+{
+    struct mq_attr attr;
+
+    for (;;) {
+        if (mq_getattr(q, &attr) == -1) {
+            warn("mq_getattr");
+            return -1;
+        }
+        if (attr.mq_curmsgs == 0)
+            return 0;
+        if (check_receiver(q, sent, seen) == -1)
+            return -1;
+        if (!*seen)
+            return 0;
+        if (poll(NULL, 0, PMQ_DRAIN_MS) == -1 && ipclab_signal)
+            return -1;
+    }
+}
+
+/*
+ * Send stdin, then the end message, and wait until a receiver that came has taken it all.
+ * Returns 0 when all of it is sent (and taken), -1 otherwise.
+ */
 static int send_stdin(mqd_t q, size_t size)
 {
     static char buf[PMQ_MSGSIZE];
@@ -112,7 +144,7 @@ static int send_stdin(mqd_t q, size_t size)
         count++;
     }
     warnx("end of input: %lld bytes in %lld message(s), then the empty end message", total, count);
-    return 0;
+    return wait_taken(q, count + 1, &seen);
 }
 
 /*

@@ -200,6 +200,41 @@ next_run_works() {
     next_run_works msgq
 }
 
+# receiver_killed_after_the_end KIND: the sender has sent all, its end message included, while
+# its receiver is stalled on its stdout (a FIFO nobody reads) with the last messages still
+# queued; then the receiver is SIGKILLed.  The sender, waiting for it to take everything, must
+# say so and remove the queue.  (The fault tests found the sender gone by then, with exit 0, and
+# that rest left behind: the next receiver took it for a transfer of its own, an empty one, and
+# left; the next sender then waited for ever in a new queue.)
+receiver_killed_after_the_end() {
+    local kind=$1 opts=()
+    [[ $kind == pmq ]] && opts=(-p "$POSIX-q")
+    random_file "$LOG/in.bin" 70000 # 64 KiB fill the receiver's stdout; the rest stays queued
+    mkfifo "$LOG/recv.out"
+    start_side recv /dev/null "$M/${kind}_recv" "${opts[@]}"
+    exec 7<"$LOG/recv.out"
+    wait_ready recv
+    start_side send "$LOG/in.bin" "$M/${kind}_send" "${opts[@]}"
+    wait_line send 'end of input: 70000 bytes'
+    kill_side recv KILL
+    exec 7<&-
+    assert_exit send 1 2
+    assert_nothing_left
+    next_run_works "$kind"
+}
+
+@test "msgq: the receiver SIGKILLed with the end message still queued -> the sender, still waiting, says so and removes the queue; the next run works" {
+    receiver_killed_after_the_end msgq
+    run cat "$LOG/send.err"
+    assert_line --partial 'the receiver vanished without removing the queue (killed?)'
+}
+
+@test "pmq: the receiver SIGKILLed with the end message still queued -> the sender, still waiting, says so and removes the queue; the next run works" {
+    receiver_killed_after_the_end pmq
+    run cat "$LOG/send.err"
+    assert_line --partial 'the receiver has left (or was killed) before the end'
+}
+
 @test "msgq: SIGTERM to the sender mid-transfer removes the queue: the receiver is told at once (seed: EIDRM spin)" {
     kill_mid msgq send TERM
     run cat "$LOG/recv.err"
