@@ -68,6 +68,38 @@ static inline void remove_msgque(int msqid, const char *path, int keyfd)
     ipclab_key_file_remove(path, keyfd);
 }
 
+/* Remove queue msqid and make a new, empty one with the same key (call it holding the door).
+ * Returns the new queue's id, or -1. */
+static inline int renew_msgque(int msqid, const char *path)
+{
+    msgctl(msqid, IPC_RMID, NULL);
+    int id = msgget(ftok(path, MSGQ_PROJ), IPC_CREAT | 0600);
+    if (id == -1)
+        warn("msgget (key from %s)", path);
+    return id;
+}
+
+/*
+ * Call it joining, holding the door, with no peer there.  If the queue holds messages of which a
+ * receiver has already taken some (msg_lrpid, the pid of the last msgrcv, is set), they are the
+ * rest of a transfer whose receiver was killed after its sender had left: a stream without its
+ * beginning, and nobody left to finish or remove it.  (A receiver that ends well removes the
+ * queue; a sender stays while its receiver takes its messages, see msgq_send.c.)  Drop them and
+ * start on a new queue.  Messages nobody has taken yet (msg_lrpid 0) wait for their receiver.
+ * Returns the queue id to use, or -1.
+ */
+static inline int drop_broken_rest(int msqid, const char *path)
+{
+    struct msqid_ds ds;
+
+    if (msgctl(msqid, IPC_STAT, &ds) == -1 || ds.msg_qnum == 0 || ds.msg_lrpid == 0)
+        return msqid;
+    warnx("dropping %lu message(s) left in queue %d: the rest of a transfer whose receiver "
+          "(pid %ld) was killed after its sender had left", (unsigned long)ds.msg_qnum, msqid,
+          (long)ds.msg_lrpid);
+    return renew_msgque(msqid, path);
+}
+
 /* The queue was removed under us (by the peer, or by ipcrm): msgsnd, msgrcv, msgctl say so. */
 static inline bool msgque_gone(int error)
 {

@@ -180,10 +180,7 @@ static int join(const char *path, long me, int *keyfd)
                ds.msg_qnum > 0) {
         warnx("dropping %lu message(s) left in the queue by a chat that was killed",
               (unsigned long)ds.msg_qnum);
-        msgctl(msqid, IPC_RMID, NULL);
-        msqid = msgget(ftok(path, MSGQ_PROJ), IPC_CREAT | 0600);
-        if (msqid == -1)
-            warn("msgget");
+        msqid = renew_msgque(msqid, path);
     }
     if (msqid != -1 && ipclab_lock(*keyfd, me, F_WRLCK, false) == -1) {
         warn("lock %s", path);

@@ -157,6 +157,11 @@ int main(int argc, char *argv[])
         close(keyfd);
         return IPCLAB_EXIT_FAIL;
     }
+    if (ipclab_lock_holder(keyfd, MSGQ_SENDER) == 0 &&
+        (msqid = drop_broken_rest(msqid, path)) == -1) {
+        close(keyfd);
+        return IPCLAB_EXIT_FAIL;
+    }
     ipclab_lock(keyfd, 0, F_UNLCK, false); /* the door */
     ipclab_ready("queue %d (key from %s); waiting for type %ld", msqid, path, type);
 

@@ -180,6 +180,9 @@ static int join(const char *path, int *keyfd)
     if (other != 0) {
         warnx("another msgq_send (pid %ld) is already sending on %s", (long)other, path);
         msqid = -1;
+    } else if (ipclab_lock_holder(*keyfd, MSGQ_RECEIVER) == 0 &&
+               (msqid = drop_broken_rest(msqid, path)) == -1) {
+        /* said why */
     } else if (msgctl(msqid, IPC_STAT, &ds) == -1) {
         warn("msgctl IPC_STAT");
         msqid = -1;

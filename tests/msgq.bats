@@ -235,6 +235,57 @@ receiver_killed_after_the_end() {
     assert_line --partial 'the receiver has left (or was killed) before the end'
 }
 
+# rest_of_a_stream: a sender that finished before any receiver came (12 000 bytes: they all fit
+# in the queue), then a receiver that took part of them and was SIGKILLed: its stdout a FIFO
+# of one page (python holds the other end, F_SETPIPE_SZ) that nobody reads.  The rest stays in
+# the queue, msg_lrpid set, and nobody is there.  Sets QUEUE to the queue's id.
+rest_of_a_stream() {
+    random_file "$LOG/in.bin" 12000
+    start_side send "$LOG/in.bin" "$M/msgq_send"
+    assert_exit send 0
+    mkfifo "$LOG/recv.out"
+    start_side page /dev/null "$PYTHON" -c '
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)  # read-write: the open waits for nobody
+fcntl.fcntl(fd, 1031, 4096)           # F_SETPIPE_SZ: one page
+print("ready", file=sys.stderr, flush=True)
+time.sleep(60)' "$LOG/recv.out"
+    wait_line page '^ready$'
+    start_side recv /dev/null "$M/msgq_recv"
+    wait_ready recv
+    wait_blocked_in "${PID[recv]}" 'pipe_write|pipe_wait'
+    kill_side recv KILL
+    kill_side page KILL
+    QUEUE=$(sed -n 's/.*: ready (pid [0-9]*): queue \([0-9]*\) .*/\1/p' "$LOG/recv.err")
+    run awk -v id="$QUEUE" '$2 == id && $5 > 0 && $7 != 0 { print "left" }' /proc/sysvipc/msg
+    assert_output left # qnum > 0, lrpid set
+}
+
+@test "msgq: the rest of a stream whose receiver was killed after its sender had left is dropped by the next receiver" {
+    rest_of_a_stream
+    printf 'the next run\n' >"$LOG/next.txt"
+    start_side recv2 /dev/null "$M/msgq_recv"
+    wait_ready recv2
+    start_side send2 "$LOG/next.txt" "$M/msgq_send"
+    assert_exit send2 0
+    assert_exit recv2 0
+    assert_equal "$(cat "$LOG/recv2.out")" 'the next run'
+    run cat "$LOG/recv2.err"
+    assert_line --regexp "^msgq_recv: dropping [0-9]+ message\(s\) left in queue $QUEUE: the rest of a transfer whose receiver \(pid [0-9]+\) was killed after its sender had left$"
+}
+
+@test "msgq: ... and by the next sender, which would otherwise refuse them as messages waiting for a receiver" {
+    rest_of_a_stream
+    printf 'the next run\n' >"$LOG/next.txt"
+    start_side send2 "$LOG/next.txt" "$M/msgq_send"
+    assert_exit send2 0
+    start_side recv2 /dev/null "$M/msgq_recv"
+    assert_exit recv2 0
+    assert_equal "$(cat "$LOG/recv2.out")" 'the next run'
+    run cat "$LOG/send2.err"
+    assert_line --partial "dropping"
+}
+
 @test "msgq: SIGTERM to the sender mid-transfer removes the queue: the receiver is told at once (seed: EIDRM spin)" {
     kill_mid msgq send TERM
     run cat "$LOG/recv.err"
