@@ -18,11 +18,12 @@
 #   quiet    K bytes fed and printed; the sender waits for input, the receiver for data
 #   stalled  all 1 MiB fed; the test has read K bytes of the output and stopped, so every
 #            buffer between the two sides is full and both are blocked
-# K is random, below 1 MiB - 256 KiB (the test's failure message gives it): what is not yet
-# read out is more than all the buffers on the way hold (a pipe or FIFO holds 64 KiB, a System
-# V queue 16 KiB ...), so in a stalled run the sender is blocked too, never already done.  After the kill the survivor is given what
-# makes it notice (more input; the rest of its output read), and must then end within 2 s with a
-# message, or, a server, say so and wait again; while it does, it must not spin.
+# K is random, below 1 MiB - 256 KiB (the test's failure message gives it): what is not yet read
+# out is more than all the buffers on the way hold (a pipe or FIFO holds 64 KiB, a System V queue
+# 16 KiB ...), so in a stalled run the sender is blocked too, never already done.  After the kill
+# the survivor is given what makes it notice (more input; the rest of its output read), and must
+# then end within 2 s with a message, or, a server, say so and wait again; while it does, it must
+# not spin.
 
 DATA_BYTES=$((1 << 20))
 
