@@ -5,6 +5,10 @@
 # mechanism; demo-<mechanism> and the CLI tests follow from the list, and tests/<mechanism>.bats
 # holds its own tests.  The list is in learning order, which `make demo` follows.
 
+# A bare `make` builds everything: said here, because make's default goal is otherwise the
+# first target it reads, and the harnesses' dependency rules below come before `all`.
+.DEFAULT_GOAL := all
+
 PROGRAMS := \
 	pipe/pipe_oneway pipe/pipe_duplex \
 	socketpair/socketpair_duplex \

@@ -57,6 +57,19 @@ targets_of() {
     assert_failure
 }
 
+@test "docs: a bare make (the README's first command) builds every program and tool" {
+    local prog missing=()
+    # -B: as in a fresh clone, where nothing is built yet; -n: only say what it would run.
+    run make -nB --no-print-directory
+    assert_success
+    mapfile -t progs < <(make -s --no-print-directory print-programs)
+    progs+=(bench/ipcbench)
+    for prog in "${progs[@]}"; do
+        [[ $output == *" -o $prog "* ]] || missing+=("$prog")
+    done
+    (( ${#missing[@]} == 0 )) || fail "a bare make does not build: ${missing[*]}"
+}
+
 @test "docs: every mechanism README has DESIGN.md's sections, its trace and its panes" {
     local mech file
     for mech in "${MECHS[@]}"; do
