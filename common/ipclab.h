@@ -17,6 +17,8 @@
  *               ipclab_posix_name_arg(), ipclab_posix_name()  -p /NAME for POSIX objects
  *   run dir     ipclab_run_path()    $IPCLAB_DIR, $XDG_RUNTIME_DIR/ipclab or /tmp/ipclab-UID,
  *                                    created 0700 and refused if anyone else could get in
+ *   trust       ipclab_trusted()     refuse an object found rather than made unless it is ours
+ *                                    and closed to others
  *   signals     ipclab_catch_signals(), ipclab_signal, ipclab_die_of_signal(),
  *               ipclab_open_wait(), ipclab_poll(), ipclab_poll_timed() (the last two need
  *               _GNU_SOURCE: ppoll)
@@ -326,6 +328,30 @@ static inline void ipclab_run_dir(char *buf, size_t size)
     if ((st.st_mode & 077) != 0)
         errx(IPCLAB_EXIT_FAIL, "run directory %s has mode %03o: others can get in; "
              "refusing to use it (chmod 700 %s)", buf, (unsigned)(st.st_mode & 0777), buf);
+}
+
+/*
+ * Trust in what we find.  An object this program did not create -- a key file, a System V
+ * queue or segment, a POSIX queue or shared memory object -- may have been made first by
+ * another user, to read what we send or to feed us what we receive.  Before using one, a
+ * program checks who owns it (fstat(2) of its descriptor, or IPC_STAT's ipc_perm: then both
+ * uid and cuid, since a creator can hand the uid to someone else) and that nobody else may use
+ * it.  Returns true if owner is us and mode gives group and others nothing; otherwise says why
+ * ("WHAT belongs to uid N, not to you") and returns false.
+ */
+static inline bool ipclab_trusted(const char *what, uid_t owner, mode_t mode)
+{
+    if (owner != geteuid()) {
+        warnx("%s belongs to uid %ld, not to you (uid %ld); refusing to use it", what,
+              (long)owner, (long)geteuid());
+        return false;
+    }
+    if ((mode & 077) != 0) {
+        warnx("%s has mode %03o: other users can use it; refusing to use it", what,
+              (unsigned)(mode & 0777));
+        return false;
+    }
+    return true;
 }
 
 /* buf = <run directory>/<name>. */
