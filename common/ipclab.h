@@ -511,9 +511,10 @@ static inline int ipclab_poll(struct pollfd *fds, nfds_t nfds)
 /* ---------------------------------------------------------------- FIFOs */
 
 /*
- * Make sure path is a FIFO: create it (mode 0600) or accept the one already there.  Anything
- * else at that path (a regular file, a directory, a symlink) is refused, never opened: the
- * original opened whatever it found.  Returns 0, or -1 after a message.
+ * Make sure path is a FIFO: create it (mode 0600) or accept the one already there if it is
+ * ours and closed to others (ipclab_trusted).  Anything else at that path (a regular file, a
+ * directory, a symlink, another user's FIFO) is refused, never opened: the original opened
+ * whatever it found.  Returns 0, or -1 after a message.
  */
 static inline int ipclab_creat_fifo(const char *path)
 {
@@ -532,13 +533,14 @@ static inline int ipclab_creat_fifo(const char *path)
               "path with -p)", path);
         return -1;
     }
-    return 0;
+    return ipclab_trusted(path, st.st_uid, st.st_mode) ? 0 : -1;
 }
 
 /*
  * Open a FIFO made by ipclab_creat_fifo, waiting for the peer (see ipclab_open_wait), and check
- * that what was opened is still a FIFO.  Returns the descriptor (close-on-exec), or -1: errno
- * EINTR when a signal ended the wait, otherwise after a message.
+ * that what was opened is still a FIFO of ours (the name may have been replaced meanwhile).
+ * Returns the descriptor (close-on-exec), or -1: errno EINTR when a signal ended the wait,
+ * otherwise after a message.
  */
 static inline int ipclab_open_fifo(const char *path, int open_mode)
 {
@@ -551,6 +553,10 @@ static inline int ipclab_open_fifo(const char *path, int open_mode)
     struct stat st;
     if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
         warnx("%s is no longer a FIFO", path);
+        close(fd);
+        return -1;
+    }
+    if (!ipclab_trusted(path, st.st_uid, st.st_mode)) {
         close(fd);
         return -1;
     }
@@ -575,12 +581,14 @@ static inline int ipclab_creat_open_fifo(const char *path, int open_mode)
     return fd;
 }
 
-/* Remove path if it is a FIFO (never a file that someone else put there). */
+/* Remove path if it is a FIFO of ours closed to others, as ipclab_creat_fifo makes them
+ * (never a file, nor a FIFO that someone else put there). */
 static inline void ipclab_remove_fifo(const char *path)
 {
     struct stat st;
 
-    if (lstat(path, &st) == 0 && S_ISFIFO(st.st_mode) && unlink(path) == -1 && errno != ENOENT)
+    if (lstat(path, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid == geteuid() &&
+        (st.st_mode & 077) == 0 && unlink(path) == -1 && errno != ENOENT)
         warn("cannot remove %s", path);
 }
 

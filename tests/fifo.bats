@@ -213,6 +213,49 @@ connected_pair() {
     rm "$IPCLAB_DIR/fifo" # the test's own file, not the programs'
 }
 
+# A directory where another user (uid 65534) can make a FIFO, as in a shared /tmp.
+other_users_dir() {
+    OTHER_DIR=$(mktemp -d /tmp/ipclab-fifo.XXXXXX)
+    chmod 1777 "$OTHER_DIR"
+}
+
+@test "fifo: another user's FIFO at -p PATH is refused, never written, read or removed" {
+    (( EUID == 0 )) || skip "needs root to make a FIFO as another user (CI runs as root)"
+    other_users_dir
+    setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "umask 0; mkfifo '$OTHER_DIR/f'"
+    for prog in "$W" "$R"; do
+        # A reader of the attacker's would take our data, or feed us its own: if the program
+        # opened the FIFO, this peer makes its open() return and shows what crossed.
+        setsid timeout 5 setpriv --reuid=65534 --regid=65534 --clear-groups \
+            sh -c "exec 3<>'$OTHER_DIR/f'; printf 'injected\n' >&3; cat <&3" \
+            >"$LOG/attacker.out" 2>&1 3>&- &
+        printf 'secret\n' >"$LOG/in.txt"
+        run --separate-stderr timeout 5 "$prog" -p "$OTHER_DIR/f" <"$LOG/in.txt"
+        kill -TERM -- -$! 2>/dev/null || true
+        wait $! || true
+        assert_failure 1
+        [[ $stderr == *"$OTHER_DIR/f belongs to uid 65534, not to you (uid 0); refusing to use it"* ]] ||
+            fail "$prog: stderr: $stderr"
+        [[ $output != *injected* ]] || fail "$prog printed the attacker's data: $output"
+        run cat "$LOG/attacker.out"
+        refute_output --partial secret
+        [[ -p $OTHER_DIR/f ]] || fail "$prog removed the other user's FIFO"
+    done
+    rm -r "$OTHER_DIR"
+}
+
+@test "fifo: a FIFO of ours that others may open (mode 0644) is refused and left alone" {
+    mkfifo -m 644 "$IPCLAB_DIR/fifo"
+    for prog in "$W" "$R"; do
+        run --separate-stderr timeout 5 "$prog" </dev/null
+        assert_failure 1
+        [[ $stderr == *"$IPCLAB_DIR/fifo has mode 644: other users can use it; refusing"* ]] ||
+            fail "$prog: stderr: $stderr"
+        [[ -p $IPCLAB_DIR/fifo ]] || fail "$prog removed the FIFO it refused"
+    done
+    rm "$IPCLAB_DIR/fifo" # the test's own
+}
+
 @test "fifo: a stale FIFO left by a SIGKILLed side is reused by the next run" {
     start_side reader1 /dev/null "$R"
     wait_ready reader1
