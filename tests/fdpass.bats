@@ -213,3 +213,30 @@ s.recv(1)
     assert_line --partial 'refusing a descriptor from uid 65534'
     assert_equal "$(cat "$LOG/receiver.out")" ''
 }
+
+@test "fdpass: SIGTERM while the receiver prints /dev/zero ends it within 2 s by SIGTERM, nothing left (issue 16)" {
+    # stdout that never blocks (as a file or /dev/null does): no write() fails with EINTR, so
+    # only a look at the signal between chunks can stop the copy.
+    ln -s /dev/null "$LOG/receiver.out"
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    start_side sender /dev/null "$F/fd_sender" -n 0 /dev/zero
+    wait_line receiver 'received descriptor [0-9]+'
+    kill -TERM "${PID[receiver]}"
+    assert_exit receiver $((128 + 15)) 2
+    run cat "$LOG/receiver.err"
+    assert_line 'fd_receiver: SIGTERM: cleaned up, leaving'
+    [[ ! -e $IPCLAB_DIR/fdpass ]] || fail "the socket is left: $(ls -l "$IPCLAB_DIR")"
+}
+
+@test "fdpass: after SIGKILL the socket stays (a dead process removes nothing): make status calls it stale, clean-ipc removes it" {
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    kill_side receiver KILL
+    [[ -S $IPCLAB_DIR/fdpass ]]
+    IPCLAB_STATUS_PREFIX=$POSIX run timeout 10 "$ROOT/scripts/status.sh"
+    assert_line --regexp '^  socket +fdpass +stale: no socket is bound to it$'
+    IPCLAB_STATUS_PREFIX=$POSIX run timeout 10 "$ROOT/scripts/clean-ipc.sh"
+    assert_line --regexp '^ +fdpass +removed$'
+    [[ ! -e $IPCLAB_DIR/fdpass ]]
+}
