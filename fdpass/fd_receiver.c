@@ -10,6 +10,9 @@
  * part of a file itself, passes the descriptor, and the receiver reads on from where the sender
  * stopped -- without being told where that is.
  *
+ * When the whole file is printed, the receiver sends one byte back, so that the sender can tell
+ * "done" from "gone" (failed, killed): both close the connection.
+ *
  * Run it in two terminals, the receiver first (the sender connects to it):
  *     terminal 1:  ./fdpass/fd_receiver
  *     terminal 2:  ./fdpass/fd_sender -n 20 README.md
@@ -36,6 +39,9 @@ static const char usage[] =
 
 /* What recv_fd() found, when it found no descriptor. */
 enum { NO_FD = -1, NOTHING_SENT = -2 };
+
+/* The byte we send back once the whole file is printed: fd_sender.c waits for it. */
+#define DONE_BYTE 'D'
 
 /*
  * How many descriptors the SCM_RIGHTS message cmsg holds: as many as its cmsg_len says, but
@@ -181,6 +187,24 @@ static int print_rest(int fd)
     return 0;
 }
 
+/*
+ * Tell the sender that the whole file is printed: one byte.  Fix: the sender took the end of
+ * the connection for "done"; but a receiver that failed or was killed mid-file closes it too
+ * (the kernel closes a dead process's descriptors).  A sender that has already gone does not
+ * change what we did: that is only a note.
+ */
+static void tell_done(int conn)
+{
+    char byte = DONE_BYTE;
+    ssize_t n;
+
+    do
+        n = send(conn, &byte, 1, MSG_NOSIGNAL);
+    while (n == -1 && errno == EINTR && !ipclab_signal);
+    if (n == -1 && errno != EINTR)
+        warn("could not tell fd_sender that the file is printed");
+}
+
 int main(int argc, char *argv[])
 {
     char path[PATH_MAX] = "";
@@ -205,6 +229,10 @@ int main(int argc, char *argv[])
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "fdpass");
 
+    /* Fix: started with stdout closed (>&-), the receiver printed the file into its own
+     * listening socket: a new descriptor takes the lowest free number, and 1 was free. */
+    if (fcntl(STDOUT_FILENO, F_GETFD) == -1)
+        err(IPCLAB_EXIT_FAIL, "stdout (nowhere to print the file)");
     ipclab_catch_signals();
     int listenfd = ipclab_serv_listen(path, SOCK_STREAM);
     if (listenfd == -1)
@@ -231,11 +259,14 @@ int main(int argc, char *argv[])
             } else if (fd >= 0) {
                 warnx("fd_sender pid %ld (uid %ld) passed a descriptor", (long)cred.pid,
                       (long)cred.uid);
-                status = print_rest(fd) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+                if (print_rest(fd) == 0) {
+                    tell_done(conn);
+                    status = IPCLAB_EXIT_OK;
+                }
                 close(fd);
             }
         }
-        close(conn); /* the sender's cue: we are done with the file */
+        close(conn); /* without DONE_BYTE first: the sender's cue that we failed */
     }
     close(listenfd);
     /* Fix: the original never removed its socket file; the next bind() failed. */

@@ -212,6 +212,7 @@ s.recv(1)
     run cat "$LOG/receiver.err"
     assert_line --partial 'refusing a descriptor from uid 65534'
     assert_equal "$(cat "$LOG/receiver.out")" ''
+    assert_exit sender 1 5 # refused is not done
 }
 
 @test "fdpass: SIGTERM while the receiver prints /dev/zero ends it within 2 s by SIGTERM, nothing left (issue 16)" {
@@ -227,6 +228,7 @@ s.recv(1)
     run cat "$LOG/receiver.err"
     assert_line 'fd_receiver: SIGTERM: cleaned up, leaving'
     [[ ! -e $IPCLAB_DIR/fdpass ]] || fail "the socket is left: $(ls -l "$IPCLAB_DIR")"
+    assert_exit sender 1 # it was not done
 }
 
 @test "fdpass: after SIGKILL the socket stays (a dead process removes nothing): make status calls it stale, clean-ipc removes it" {
@@ -238,5 +240,58 @@ s.recv(1)
     assert_line --regexp '^  socket +fdpass +stale: no socket is bound to it$'
     IPCLAB_STATUS_PREFIX=$POSIX run timeout 10 "$ROOT/scripts/clean-ipc.sh"
     assert_line --regexp '^ +fdpass +removed$'
+    [[ ! -e $IPCLAB_DIR/fdpass ]]
+}
+
+@test "fdpass: the receiver SIGKILLed mid-print: the sender says it was not done, exit 1 (issue 16)" {
+    random_file "$LOG/file.bin" 3145728
+    mkfifo "$LOG/receiver.out" # read by nobody: the receiver stalls mid-file
+    # a socket outside the run directory: the killed receiver cannot remove it
+    start_side receiver /dev/null "$F/fd_receiver" -p "$LOG/sock"
+    exec 7<"$LOG/receiver.out"
+    wait_ready receiver
+    start_side sender /dev/null "$F/fd_sender" -p "$LOG/sock" -n 1000 "$LOG/file.bin"
+    wait_line receiver 'received descriptor [0-9]+'
+    wait_blocked_in "${PID[receiver]}" 'pipe_write|pipe_wait'
+    kill_side receiver KILL
+    exec 7<&-
+    assert_exit sender 1 5
+    run cat "$LOG/sender.err"
+    assert_line --partial 'the receiver went away before it was done'
+    refute_line --partial 'the receiver is done'
+}
+
+@test "fdpass: a receiver that cannot print (stdout full, or a pipe nobody reads) fails, and so does the sender (issue 16)" {
+    random_file "$LOG/file.bin" 3145728
+    ln -s /dev/full "$LOG/receiver.out" # write(): ENOSPC
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    start_side sender /dev/null "$F/fd_sender" -n 10 "$LOG/file.bin"
+    assert_exit receiver 1 5
+    assert_exit sender 1 5
+    run cat "$LOG/sender.err"
+    assert_line --partial 'the receiver went away before it was done'
+    # a pipe whose reader leaves mid-file: write(): EPIPE
+    mkfifo "$LOG/receiver2.out"
+    start_side receiver2 /dev/null "$F/fd_receiver"
+    exec 7<"$LOG/receiver2.out"
+    wait_ready receiver2
+    start_side sender2 /dev/null "$F/fd_sender" -n 10 "$LOG/file.bin"
+    wait_line receiver2 'received descriptor [0-9]+'
+    wait_blocked_in "${PID[receiver2]}" 'pipe_write|pipe_wait'
+    exec 7<&-
+    assert_exit receiver2 1 5
+    run cat "$LOG/receiver2.err"
+    assert_line 'fd_receiver: write stdout: Broken pipe'
+    assert_exit sender2 1 5
+    run cat "$LOG/sender2.err"
+    assert_line --partial 'the receiver went away before it was done'
+}
+
+@test "fdpass: a receiver started with stdout closed refuses, rather than print into its own socket" {
+    # A new descriptor takes the lowest free number: with 1 closed, the listening socket got it.
+    run --separate-stderr timeout 5 bash -c 'exec "$0" >&-' "$F/fd_receiver"
+    assert_failure 1
+    assert_equal "$stderr" 'fd_receiver: stdout (nowhere to print the file): Bad file descriptor'
     [[ ! -e $IPCLAB_DIR/fdpass ]]
 }
