@@ -43,6 +43,9 @@ enum { NO_FD = -1, NOTHING_SENT = -2 };
 /* The byte we send back once the whole file is printed: fd_sender.c waits for it. */
 #define DONE_BYTE 'D'
 
+/* How long a connection may stay silent before it gives way to the next one. */
+#define SILENT_MS 5000
+
 /*
  * How many descriptors the SCM_RIGHTS message cmsg holds: as many as its cmsg_len says, but
  * never more than lie inside msg's control buffer.  (fuzz/fd_cmsg.c found the first version
@@ -141,6 +144,39 @@ static int recv_fd(int sock)
     if (n == 0)
         return NOTHING_SENT;
     return take_fd(&msg);
+}
+
+/*
+ * Wait until conn has something to read: a byte (with the descriptor, we hope), or its end.  A
+ * sender may be slow (fd_sender reads its first COUNT bytes after connecting, from a terminal
+ * perhaps), so a silent connection is not dropped for being silent -- only once it has been
+ * for SILENT_MS and another connection is waiting behind it.  Returns 1 when conn is readable,
+ * 0 to drop it, -1 after a termination signal or a message.
+ *
+ * Fix: recvmsg() waited on a connection that never sent a byte for ever, and every sender
+ * behind it with it.  (Waiting in ppoll() also closes a gap: a SIGTERM that landed just before
+ * a blocking recvmsg() was recorded, and recvmsg() waited on regardless.)
+ */
+static int wait_first_byte(int conn, int listenfd, long pid)
+{
+    struct pollfd p[2] = { { .fd = conn, .events = POLLIN }, { .fd = listenfd, .events = POLLIN } };
+    int n = ipclab_poll_timed(p, 1, SILENT_MS);
+
+    if (n == 0) {
+        warnx("pid %ld has sent nothing for %d s: dropped as soon as another sender comes", pid,
+              SILENT_MS / 1000);
+        n = ipclab_poll(p, 2);
+    }
+    if (n == -1) {
+        if (errno != EINTR)
+            warn("poll");
+        return -1;
+    }
+    if (p[0].revents != 0)
+        return 1;
+    warnx("dropping pid %ld, silent for %d s and more: another sender waits", pid,
+          SILENT_MS / 1000);
+    return 0;
 }
 
 /*
@@ -251,10 +287,12 @@ int main(int argc, char *argv[])
             warnx("pid %ld connected; refusing a descriptor from uid %ld: only uid %ld's are "
                   "taken", (long)cred.pid, (long)cred.uid, (long)geteuid());
         } else {
-            int fd = recv_fd(conn);
-            if (fd == NOTHING_SENT) {
+            int ready = wait_first_byte(conn, listenfd, (long)cred.pid);
+            int fd = ready == 1 ? recv_fd(conn) : NO_FD;
+            if (ready == 0 || fd == NOTHING_SENT) {
                 /* Someone connected and left without a word -- another fd_receiver asking
-                 * whether this one is alive, say.  Not a sender: wait for the next. */
+                 * whether this one is alive, say -- or stayed silent while another waits.
+                 * Not a sender: on to the next. */
                 again = true;
             } else if (fd >= 0) {
                 warnx("fd_sender pid %ld (uid %ld) passed a descriptor", (long)cred.pid,

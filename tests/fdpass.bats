@@ -295,3 +295,40 @@ s.recv(1)
     assert_equal "$stderr" 'fd_receiver: stdout (nowhere to print the file): Bad file descriptor'
     [[ ! -e $IPCLAB_DIR/fdpass ]]
 }
+
+@test "fdpass: a connection that sends nothing is dropped after 5 s once another waits; the sender behind it is served" {
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    raw_peer "sys.stderr.write('connected\n'); sys.stderr.flush()"
+    wait_line raw connected
+    printf 'served after all\n' >"$LOG/f.txt"
+    start_side sender /dev/null "$F/fd_sender" -n 0 "$LOG/f.txt"
+    assert_exit receiver 0 10
+    assert_exit sender 0 5
+    assert_exit raw 0 5 # the receiver closed the silent connection
+    assert_equal "$(cat "$LOG/receiver.out")" 'served after all'
+    run cat "$LOG/receiver.err"
+    assert_line --regexp '^fd_receiver: pid [0-9]+ has sent nothing for 5 s: dropped as soon as another sender comes$'
+    assert_line --regexp '^fd_receiver: dropping pid [0-9]+, silent for 5 s and more: another sender waits$'
+}
+
+@test "fdpass: a slow sender alone is not dropped: it is served when its descriptor comes, after the 5 s" {
+    printf 'slow but served\n' >"$LOG/f.txt"
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    # a sender that passes its descriptor when the test says so (a line on its stdin)
+    start_fed slow "$PYTHON" -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+sys.stdin.readline()
+with open(sys.argv[2], 'rb') as f:
+    socket.send_fds(s, [b'F'], [f.fileno()])
+    sys.exit(0 if s.recv(1) == b'D' else 1)
+" "$IPCLAB_DIR/fdpass" "$LOG/f.txt"
+    wait_line receiver 'has sent nothing for 5 s' 10
+    printf 'go\n' >&5
+    assert_exit receiver 0 5
+    assert_exit slow 0 5 # it got the receiver's D
+    assert_equal "$(cat "$LOG/receiver.out")" 'slow but served'
+}
