@@ -290,6 +290,7 @@ s.recv(1)
 
 @test "fdpass: a receiver started with stdout closed refuses, rather than print into its own socket" {
     # A new descriptor takes the lowest free number: with 1 closed, the listening socket got it.
+    # shellcheck disable=SC2016 # $0 is the inner shell's: the program, run with stdout closed
     run --separate-stderr timeout 5 bash -c 'exec "$0" >&-' "$F/fd_receiver"
     assert_failure 1
     assert_equal "$stderr" 'fd_receiver: stdout (nowhere to print the file): Bad file descriptor'
