@@ -304,7 +304,7 @@ int main(int argc, char *argv[])
                 close(fd);
             }
         }
-        close(conn); /* without DONE_BYTE first: the sender's cue that we failed */
+        close(conn); /* with no DONE_BYTE before it: the sender's cue that we failed */
     }
     close(listenfd);
     /* Fix: the original never removed its socket file; the next bind() failed. */
