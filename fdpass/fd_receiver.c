@@ -10,6 +10,9 @@
  * part of a file itself, passes the descriptor, and the receiver reads on from where the sender
  * stopped -- without being told where that is.
  *
+ * When the whole file is printed, the receiver sends one byte back, so that the sender can tell
+ * "done" from "gone" (failed, killed): both close the connection.
+ *
  * Run it in two terminals, the receiver first (the sender connects to it):
  *     terminal 1:  ./fdpass/fd_receiver
  *     terminal 2:  ./fdpass/fd_sender -n 20 README.md
@@ -36,6 +39,12 @@ static const char usage[] =
 
 /* What recv_fd() found, when it found no descriptor. */
 enum { NO_FD = -1, NOTHING_SENT = -2 };
+
+/* The byte we send back once the whole file is printed: fd_sender.c waits for it. */
+#define DONE_BYTE 'D'
+
+/* How long a connection may stay silent before it gives way to the next one. */
+#define SILENT_MS 5000
 
 /*
  * How many descriptors the SCM_RIGHTS message cmsg holds: as many as its cmsg_len says, but
@@ -138,6 +147,39 @@ static int recv_fd(int sock)
 }
 
 /*
+ * Wait until conn has something to read: a byte (with the descriptor, we hope), or its end.  A
+ * sender may be slow (fd_sender reads its first COUNT bytes after connecting, from a terminal
+ * perhaps), so a silent connection is not dropped for being silent -- only once it has been
+ * for SILENT_MS and another connection is waiting behind it.  Returns 1 when conn is readable,
+ * 0 to drop it, -1 after a termination signal or a message.
+ *
+ * Fix: recvmsg() waited on a connection that never sent a byte for ever, and every sender
+ * behind it with it.  (Waiting in ppoll() also closes a gap: a SIGTERM that landed just before
+ * a blocking recvmsg() was recorded, and recvmsg() waited on regardless.)
+ */
+static int wait_first_byte(int conn, int listenfd, long pid)
+{
+    struct pollfd p[2] = { { .fd = conn, .events = POLLIN }, { .fd = listenfd, .events = POLLIN } };
+    int n = ipclab_poll_timed(p, 1, SILENT_MS);
+
+    if (n == 0) {
+        warnx("pid %ld has sent nothing for %d s: dropped as soon as another sender comes", pid,
+              SILENT_MS / 1000);
+        n = ipclab_poll(p, 2);
+    }
+    if (n == -1) {
+        if (errno != EINTR)
+            warn("poll");
+        return -1;
+    }
+    if (p[0].revents != 0)
+        return 1;
+    warnx("dropping pid %ld, silent for %d s and more: another sender waits", pid,
+          SILENT_MS / 1000);
+    return 0;
+}
+
+/*
  * Print fd from its current offset to the end.  Fix: the original printed what one read() of
  * 1024 bytes returned, and no more.  Returns 0, or -1 after a message.
  */
@@ -153,6 +195,11 @@ static int print_rest(int fd)
     else
         warnx("received descriptor %d (not a seekable file: no offset to show)", fd);
     for (;;) {
+        /* Fix: a descriptor for /dev/zero or a large file, and a stdout that never blocks (a
+         * file, /dev/null): no read() or write() waits, so none fails with EINTR, and a SIGTERM
+         * went unseen while the copy ran on.  The flag is looked at between chunks. */
+        if (ipclab_signal)
+            return -1;
         ssize_t n = ipclab_read(fd, buf, sizeof buf);
         if (n == -1) {
             if (errno != EINTR)
@@ -174,6 +221,24 @@ static int print_rest(int fd)
     else
         warnx("printed %lld bytes, to the end", total);
     return 0;
+}
+
+/*
+ * Tell the sender that the whole file is printed: one byte.  Fix: the sender took the end of
+ * the connection for "done"; but a receiver that failed or was killed mid-file closes it too
+ * (the kernel closes a dead process's descriptors).  A sender that has already gone does not
+ * change what we did: that is only a note.
+ */
+static void tell_done(int conn)
+{
+    char byte = DONE_BYTE;
+    ssize_t n;
+
+    do
+        n = send(conn, &byte, 1, MSG_NOSIGNAL);
+    while (n == -1 && errno == EINTR && !ipclab_signal);
+    if (n == -1 && errno != EINTR)
+        warn("could not tell fd_sender that the file is printed");
 }
 
 int main(int argc, char *argv[])
@@ -200,6 +265,10 @@ int main(int argc, char *argv[])
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "fdpass");
 
+    /* Fix: started with stdout closed (>&-), the receiver printed the file into its own
+     * listening socket: a new descriptor takes the lowest free number, and 1 was free. */
+    if (fcntl(STDOUT_FILENO, F_GETFD) == -1)
+        err(IPCLAB_EXIT_FAIL, "stdout (nowhere to print the file)");
     ipclab_catch_signals();
     int listenfd = ipclab_serv_listen(path, SOCK_STREAM);
     if (listenfd == -1)
@@ -218,19 +287,24 @@ int main(int argc, char *argv[])
             warnx("pid %ld connected; refusing a descriptor from uid %ld: only uid %ld's are "
                   "taken", (long)cred.pid, (long)cred.uid, (long)geteuid());
         } else {
-            int fd = recv_fd(conn);
-            if (fd == NOTHING_SENT) {
+            int ready = wait_first_byte(conn, listenfd, (long)cred.pid);
+            int fd = ready == 1 ? recv_fd(conn) : NO_FD;
+            if (ready == 0 || fd == NOTHING_SENT) {
                 /* Someone connected and left without a word -- another fd_receiver asking
-                 * whether this one is alive, say.  Not a sender: wait for the next. */
+                 * whether this one is alive, say -- or stayed silent while another waits.
+                 * Not a sender: on to the next. */
                 again = true;
             } else if (fd >= 0) {
                 warnx("fd_sender pid %ld (uid %ld) passed a descriptor", (long)cred.pid,
                       (long)cred.uid);
-                status = print_rest(fd) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+                if (print_rest(fd) == 0) {
+                    tell_done(conn);
+                    status = IPCLAB_EXIT_OK;
+                }
                 close(fd);
             }
         }
-        close(conn); /* the sender's cue: we are done with the file */
+        close(conn); /* with no DONE_BYTE before it: the sender's cue that we failed */
     }
     close(listenfd);
     /* Fix: the original never removed its socket file; the next bind() failed. */

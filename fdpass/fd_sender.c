@@ -3,9 +3,9 @@
  *
  * sendmsg(2) with an SCM_RIGHTS control message (unix(7), cmsg(3)) hands the receiver a
  * descriptor for the same open file description as ours: the same offset.  We read the first
- * COUNT bytes ourselves (and print them), pass the descriptor, and wait until the receiver has
- * read the rest.  Then our own descriptor's offset is at the end of the file, though we read
- * nothing more: the receiver's reads moved it.
+ * COUNT bytes ourselves (and print them), pass the descriptor, and wait until the receiver says
+ * (one byte back) that it has printed the rest.  Then our own descriptor's offset is at the end
+ * of the file, though we read nothing more: the receiver's reads moved it.
  *
  * Run it in two terminals, the receiver first:
  *     terminal 1:  ./fdpass/fd_receiver
@@ -22,6 +22,9 @@
 #define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED in the shared socket helpers: Linux */
 
 #include "../common/ipclab.h"
+
+/* The byte fd_receiver sends back once it has printed the whole file (fd_receiver.c). */
+#define DONE_BYTE 'D'
 
 static const char usage[] =
     "usage: fd_sender [-p PATH] [-n COUNT] FILE\n"
@@ -65,8 +68,15 @@ static int send_fd(int sock, int fd)
     return n == 1 ? 0 : -1;
 }
 
-/* Wait until the receiver closes the connection (it is done with the file).  Returns 0, or -1
- * if a signal came first. */
+/*
+ * Wait for the receiver's verdict.  Returns 1 when it sent DONE_BYTE (the whole file printed);
+ * 0 when the connection ended without it; -1 if a signal came first, or after a message.
+ *
+ * Fix: this took the end of the connection (EOF, ECONNRESET) for "done".  But the kernel closes
+ * the connection of a receiver that was killed mid-file, and a receiver that failed (its stdout
+ * full or closed) or refused the descriptor closes it too: all were reported as success.  Only
+ * the byte tells "done" from "gone".
+ */
 static int wait_for_receiver(int sock)
 {
     struct pollfd p = { .fd = sock, .events = POLLIN };
@@ -79,6 +89,8 @@ static int wait_for_receiver(int sock)
             return -1;
         }
         ssize_t n = read(sock, &byte, 1);
+        if (n == 1)
+            return byte == DONE_BYTE;
         if (n == 0 || (n == -1 && errno == ECONNRESET))
             return 0;
         if (n == -1 && errno != EINTR && errno != EAGAIN) {
@@ -141,14 +153,18 @@ int main(int argc, char *argv[])
     else
         warnx("read %zd bytes of %s myself; passing descriptor %d (offset %lld) to the receiver",
               got, file, fd, (long long)before);
-    if (send_fd(sock, fd) == 0 && wait_for_receiver(sock) == 0) {
+    int verdict = send_fd(sock, fd) == 0 ? wait_for_receiver(sock) : -1;
+    if (verdict == 0) {
+        warnx("the receiver went away before it was done: it failed, refused the descriptor "
+              "or was killed (see its messages)");
+    } else if (verdict == 1) {
         off_t after = lseek(fd, 0, SEEK_CUR);
         struct stat st;
         if (after == -1)
             warnx("the receiver is done (%s is not seekable: no offset to show)", file);
         else if (after == before)
-            warnx("the receiver is done; my descriptor's offset is still %lld: it read nothing "
-                  "(did it refuse the descriptor? see its messages)", (long long)after);
+            warnx("the receiver is done; my descriptor's offset is still %lld: there was "
+                  "nothing left to read", (long long)after);
         else
             warnx("the receiver is done; my descriptor's offset is now %lld%s: its reads moved "
                   "my offset too -- one open file description, shared", (long long)after,

@@ -212,4 +212,124 @@ s.recv(1)
     run cat "$LOG/receiver.err"
     assert_line --partial 'refusing a descriptor from uid 65534'
     assert_equal "$(cat "$LOG/receiver.out")" ''
+    assert_exit sender 1 5 # refused is not done
+}
+
+@test "fdpass: SIGTERM while the receiver prints /dev/zero ends it within 2 s by SIGTERM, nothing left (issue 16)" {
+    # stdout that never blocks (as a file or /dev/null does): no write() fails with EINTR, so
+    # only a look at the signal between chunks can stop the copy.
+    ln -s /dev/null "$LOG/receiver.out"
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    start_side sender /dev/null "$F/fd_sender" -n 0 /dev/zero
+    wait_line receiver 'received descriptor [0-9]+'
+    kill -TERM "${PID[receiver]}"
+    assert_exit receiver $((128 + 15)) 2
+    run cat "$LOG/receiver.err"
+    assert_line 'fd_receiver: SIGTERM: cleaned up, leaving'
+    [[ ! -e $IPCLAB_DIR/fdpass ]] || fail "the socket is left: $(ls -l "$IPCLAB_DIR")"
+    assert_exit sender 1 # it was not done
+}
+
+@test "fdpass: after SIGKILL the socket stays (a dead process removes nothing): make status calls it stale, clean-ipc removes it" {
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    kill_side receiver KILL
+    [[ -S $IPCLAB_DIR/fdpass ]]
+    IPCLAB_STATUS_PREFIX=$POSIX run timeout 10 "$ROOT/scripts/status.sh"
+    assert_line --regexp '^  socket +fdpass +stale: no socket is bound to it$'
+    IPCLAB_STATUS_PREFIX=$POSIX run timeout 10 "$ROOT/scripts/clean-ipc.sh"
+    assert_line --regexp '^ +fdpass +removed$'
+    [[ ! -e $IPCLAB_DIR/fdpass ]]
+}
+
+@test "fdpass: the receiver SIGKILLed mid-print: the sender says it was not done, exit 1 (issue 16)" {
+    random_file "$LOG/file.bin" 3145728
+    mkfifo "$LOG/receiver.out" # read by nobody: the receiver stalls mid-file
+    # a socket outside the run directory: the killed receiver cannot remove it
+    start_side receiver /dev/null "$F/fd_receiver" -p "$LOG/sock"
+    exec 7<"$LOG/receiver.out"
+    wait_ready receiver
+    start_side sender /dev/null "$F/fd_sender" -p "$LOG/sock" -n 1000 "$LOG/file.bin"
+    wait_line receiver 'received descriptor [0-9]+'
+    wait_blocked_in "${PID[receiver]}" 'pipe_write|pipe_wait'
+    kill_side receiver KILL
+    exec 7<&-
+    assert_exit sender 1 5
+    run cat "$LOG/sender.err"
+    assert_line --partial 'the receiver went away before it was done'
+    refute_line --partial 'the receiver is done'
+}
+
+@test "fdpass: a receiver that cannot print (stdout full, or a pipe nobody reads) fails, and so does the sender (issue 16)" {
+    random_file "$LOG/file.bin" 3145728
+    ln -s /dev/full "$LOG/receiver.out" # write(): ENOSPC
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    start_side sender /dev/null "$F/fd_sender" -n 10 "$LOG/file.bin"
+    assert_exit receiver 1 5
+    assert_exit sender 1 5
+    run cat "$LOG/sender.err"
+    assert_line --partial 'the receiver went away before it was done'
+    # a pipe whose reader leaves mid-file: write(): EPIPE
+    mkfifo "$LOG/receiver2.out"
+    start_side receiver2 /dev/null "$F/fd_receiver"
+    exec 7<"$LOG/receiver2.out"
+    wait_ready receiver2
+    start_side sender2 /dev/null "$F/fd_sender" -n 10 "$LOG/file.bin"
+    wait_line receiver2 'received descriptor [0-9]+'
+    wait_blocked_in "${PID[receiver2]}" 'pipe_write|pipe_wait'
+    exec 7<&-
+    assert_exit receiver2 1 5
+    run cat "$LOG/receiver2.err"
+    assert_line 'fd_receiver: write stdout: Broken pipe'
+    assert_exit sender2 1 5
+    run cat "$LOG/sender2.err"
+    assert_line --partial 'the receiver went away before it was done'
+}
+
+@test "fdpass: a receiver started with stdout closed refuses, rather than print into its own socket" {
+    # A new descriptor takes the lowest free number: with 1 closed, the listening socket got it.
+    # shellcheck disable=SC2016 # $0 is the inner shell's: the program, run with stdout closed
+    run --separate-stderr timeout 5 bash -c 'exec "$0" >&-' "$F/fd_receiver"
+    assert_failure 1
+    assert_equal "$stderr" 'fd_receiver: stdout (nowhere to print the file): Bad file descriptor'
+    [[ ! -e $IPCLAB_DIR/fdpass ]]
+}
+
+@test "fdpass: a connection that sends nothing is dropped after 5 s once another waits; the sender behind it is served" {
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    raw_peer "sys.stderr.write('connected\n'); sys.stderr.flush()"
+    wait_line raw connected
+    printf 'served after all\n' >"$LOG/f.txt"
+    start_side sender /dev/null "$F/fd_sender" -n 0 "$LOG/f.txt"
+    assert_exit receiver 0 10
+    assert_exit sender 0 5
+    assert_exit raw 0 5 # the receiver closed the silent connection
+    assert_equal "$(cat "$LOG/receiver.out")" 'served after all'
+    run cat "$LOG/receiver.err"
+    assert_line --regexp '^fd_receiver: pid [0-9]+ has sent nothing for 5 s: dropped as soon as another sender comes$'
+    assert_line --regexp '^fd_receiver: dropping pid [0-9]+, silent for 5 s and more: another sender waits$'
+}
+
+@test "fdpass: a slow sender alone is not dropped: it is served when its descriptor comes, after the 5 s" {
+    printf 'slow but served\n' >"$LOG/f.txt"
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    # a sender that passes its descriptor when the test says so (a line on its stdin)
+    start_fed slow "$PYTHON" -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+sys.stdin.readline()
+with open(sys.argv[2], 'rb') as f:
+    socket.send_fds(s, [b'F'], [f.fileno()])
+    sys.exit(0 if s.recv(1) == b'D' else 1)
+" "$IPCLAB_DIR/fdpass" "$LOG/f.txt"
+    wait_line receiver 'has sent nothing for 5 s' 10
+    printf 'go\n' >&5
+    assert_exit receiver 0 5
+    assert_exit slow 0 5 # it got the receiver's D
+    assert_equal "$(cat "$LOG/receiver.out")" 'slow but served'
 }
