@@ -32,6 +32,7 @@
  *   sockets     ipclab_serv_listen(), ipclab_serv_accept(), ipclab_cli_conn(): APUE's
  *               serv_listen, serv_accept and cli_conn for UNIX-domain sockets;
  *               ipclab_sun(), ipclab_sun_answers(), ipclab_remove_socket(),
+ *               ipclab_server_is_ours() (SO_PEERCRED: a client's check of its server),
  *               ipclab_accept() (need _GNU_SOURCE: SO_PEERCRED, accept4, ppoll)
  *   inet        ipclab_inet_listen(), ipclab_inet_accept(), ipclab_inet_conn(): the same three
  *               for TCP and UDP over IPv4 and IPv6; ipclab_connect() (Ctrl-C ends its
@@ -908,6 +909,31 @@ static inline int ipclab_cli_conn(const char *path, int type, const char *start)
         return -1;
     }
     return fd;
+}
+
+/*
+ * Is the server at the other end of the connected UNIX socket fd one of ours?  A client told
+ * to connect to a path outside the run directory (-p /tmp/...) may find another user's server
+ * there, which would read what we send -- or, for fd_sender, be handed our open file.  The
+ * kernel recorded the server's credentials at listen() time (SO_PEERCRED, unix(7)); the server
+ * cannot forge them.  Returns true if its uid is ours; otherwise says so ("the WHO on PATH is
+ * uid N's ...; refusing to REFUSING") and returns false.
+ */
+static inline bool ipclab_server_is_ours(int fd, const char *path, const char *who,
+                                         const char *refusing)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+        warn("SO_PEERCRED %s", path);
+        return false;
+    }
+    if (cred.uid == geteuid())
+        return true;
+    warnx("the %s on %s is uid %ld's, not yours (uid %ld); refusing to %s", who, path,
+          (long)cred.uid, (long)geteuid(), refusing);
+    return false;
 }
 
 /* Remove path if it is a socket (never a file that someone else put there). */

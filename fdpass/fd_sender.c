@@ -139,6 +139,11 @@ int main(int argc, char *argv[])
     int sock = ipclab_cli_conn(path, SOCK_STREAM, "./fdpass/fd_receiver");
     if (sock == -1)
         return IPCLAB_EXIT_FAIL;
+    /* Whoever listens on the path gets our open file, with our rights to it: as root, a file
+     * only root may read.  Pass it only to a receiver of our own uid (the receiver checks ours
+     * the same way). */
+    if (!ipclab_server_is_ours(sock, path, "receiver", "pass it a descriptor"))
+        return IPCLAB_EXIT_FAIL;
     static char first[1048576];
     ssize_t got = ipclab_read_full(fd, first, (size_t)count);
     if (got == -1)

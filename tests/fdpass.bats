@@ -333,3 +333,31 @@ with open(sys.argv[2], 'rb') as f:
     assert_exit slow 0 5 # it got the receiver's D
     assert_equal "$(cat "$LOG/receiver.out")" 'slow but served'
 }
+
+@test "fdpass: a receiver of another user's is refused: the sender passes it no descriptor (SO_PEERCRED)" {
+    (( EUID == 0 )) || skip "needs root to run the receiver as another user (CI runs as root)"
+    # The attacker (uid 65534) listens where the victim is told to connect, takes whatever
+    # descriptor comes and prints what it can read through it.
+    OTHER_DIR=$(mktemp -d /tmp/ipclab-fdpass.XXXXXX)
+    chmod 1777 "$OTHER_DIR"
+    printf 'root only\n' >"$LOG/secret"
+    chmod 600 "$LOG/secret"
+    start_side attacker /dev/null setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$PYTHON" -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.listen(1)
+print("attacker: ready (pid %d)" % os.getpid(), file=sys.stderr, flush=True)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 1, 4)
+for fd in fds:
+    sys.stdout.write(os.read(fd, 100).decode(errors="replace"))
+' "$OTHER_DIR/sock"
+    wait_ready attacker
+    run --separate-stderr timeout 5 "$F/fd_sender" -n 0 -p "$OTHER_DIR/sock" "$LOG/secret"
+    assert_failure 1
+    [[ $stderr == *"the receiver on $OTHER_DIR/sock is uid 65534's, not yours (uid 0); refusing to pass it a descriptor"* ]] ||
+        fail "stderr: $stderr"
+    wait_exit attacker
+    refute [ -s "$LOG/attacker.out" ]
+}
