@@ -1209,6 +1209,7 @@ int main(int argc, char *argv[])
     int opt;
 
     ipclab_stderr_by_line();
+    ipclab_std_fds();
     while ((opt = getopt(argc, argv, ":hqo:k:m:s:c:n:P:")) != -1) {
         switch (opt) {
         case 'q':

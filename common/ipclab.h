@@ -40,7 +40,8 @@
  *               ipclab_addr_str() ("ADDRESS port PORT"), ipclab_local_addr() (ours, so),
  *               ipclab_port_arg() (-P PORT)
  *   status      ipclab_ready()       the "<program>: ready" line tests and demos wait for;
- *               ipclab_stderr_by_line()  one write(2) per status line
+ *               ipclab_stderr_by_line()  one write(2) per status line; ipclab_std_fds()
+ *                                    descriptors 0-2 never closed (call both first)
  */
 #ifndef IPCLAB_H
 #define IPCLAB_H
@@ -275,6 +276,25 @@ static inline void ipclab_posix_name(char *buf, size_t size, const char *what)
 static inline void ipclab_stderr_by_line(void)
 {
     setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
+}
+
+/*
+ * Make sure descriptors 0, 1 and 2 are open before anything else is: call it first.  A program
+ * started with one of them closed (`prog >&-`) would otherwise be given that number by its first
+ * open(), shm_open() or socket() -- the lowest free one -- and then print into its own FIFO,
+ * shared memory object or socket.  A closed one is taken by /dev/null opened the wrong way for
+ * it (stdin write-only, stdout and stderr read-only), so that using it still fails with EBADF,
+ * as it would have closed.
+ */
+static inline void ipclab_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        int null = open("/dev/null", (fd == STDIN_FILENO ? O_WRONLY : O_RDONLY));
+        if (null != fd)
+            _exit(IPCLAB_EXIT_FAIL); /* /dev/null missing: there is no sane way to say so */
+    }
 }
 
 /* The ready line: "<program>: ready (pid N): <what>", out at once (see ipclab_stderr_by_line). */

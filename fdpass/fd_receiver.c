@@ -247,6 +247,7 @@ int main(int argc, char *argv[])
     int opt;
 
     ipclab_stderr_by_line();
+    ipclab_std_fds();
     while ((opt = getopt(argc, argv, ":hp:")) != -1) {
         switch (opt) {
         case 'p':
@@ -266,9 +267,14 @@ int main(int argc, char *argv[])
         ipclab_run_path(path, sizeof path, "fdpass");
 
     /* Fix: started with stdout closed (>&-), the receiver printed the file into its own
-     * listening socket: a new descriptor takes the lowest free number, and 1 was free. */
-    if (fcntl(STDOUT_FILENO, F_GETFD) == -1)
+     * listening socket: a new descriptor takes the lowest free number, and 1 was free.  Now
+     * ipclab_std_fds() holds 1 with a read-only /dev/null; refuse at once, not when a file
+     * comes. */
+    int out = fcntl(STDOUT_FILENO, F_GETFL);
+    if (out == -1 || (out & O_ACCMODE) == O_RDONLY) {
+        errno = EBADF;
         err(IPCLAB_EXIT_FAIL, "stdout (nowhere to print the file)");
+    }
     ipclab_catch_signals();
     int listenfd = ipclab_serv_listen(path, SOCK_STREAM);
     if (listenfd == -1)

@@ -71,6 +71,7 @@ int main(int argc, char *argv[])
     int opt;
 
     ipclab_stderr_by_line();
+    ipclab_std_fds();
     while ((opt = getopt(argc, argv, ":hp:")) != -1) {
         switch (opt) {
         case 'p':

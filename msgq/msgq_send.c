@@ -208,6 +208,7 @@ int main(int argc, char *argv[])
     int opt;
 
     ipclab_stderr_by_line();
+    ipclab_std_fds();
     long msgmax = msgq_kernel_limit("msgmax", 8192), msgmnb = msgq_kernel_limit("msgmnb", 16384);
     long size_max = msgmax < msgmnb ? msgmax : msgmnb;
     if (size_max > MSGQ_TEXT_MAX)

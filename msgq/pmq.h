@@ -56,6 +56,15 @@ static inline mqd_t pmq_open(const char *name)
             warn("mq_open %s", name);
             return q;
         }
+        /* Fix: a queue of that name that another user made first (mode 0666, say) was used:
+         * they read what we send, or feed us what we receive.  Refuse one not ours, or open
+         * to others -- before waiting at its door, which its owner could hold for ever. */
+        struct stat st;
+        if (fstat((int)q, &st) == -1 || !ipclab_trusted(name, st.st_uid, st.st_mode)) {
+            mq_close(q);
+            errno = EACCES;
+            return (mqd_t)-1;
+        }
         if (ipclab_lock((int)q, PMQ_DOOR, F_WRLCK, true) == -1) {
             int saved = errno;
             if (saved != EINTR)

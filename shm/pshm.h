@@ -58,6 +58,15 @@ static inline struct pshm_area *pshm_open(const char *name, int *fdp)
             warn("shm_open %s", name);
             return NULL;
         }
+        /* Fix: an object of that name that another user made first (mode 0666, say) was
+         * used: they read what we write, or write what we print.  Refuse one not ours, or
+         * open to others -- before waiting at its door, which its owner could hold for ever. */
+        struct stat st;
+        if (fstat(fd, &st) == -1 || !ipclab_trusted(name, st.st_uid, st.st_mode)) {
+            close(fd);
+            errno = EACCES;
+            return NULL;
+        }
         if (ipclab_lock(fd, PSHM_DOOR, F_WRLCK, true) == -1) {
             int saved = errno;
             if (saved != EINTR)
@@ -70,7 +79,6 @@ static inline struct pshm_area *pshm_open(const char *name, int *fdp)
             close(fd); /* removed while we waited at the door: start again */
             continue;
         }
-        struct stat st;
         bool fresh = fstat(fd, &st) == 0 && st.st_size == 0;
         if (fresh && ftruncate(fd, sizeof(struct pshm_area)) == -1) {
             warn("ftruncate %s", name);
@@ -127,8 +135,14 @@ static inline struct pshm_area *pshm_join(const char *name, off_t role, const ch
  * *seen records that the peer has been here; once it has gone, one last look (a post it made
  * before it went still counts) and we give up.  Returns 0, or -1 (after a message if the peer
  * has gone).
+ *
+ * Fix: a peer that came and went between two looks (a reader whose stdout is closed takes the
+ * first buffer and exits at once) was never seen, and the writer waited for ever.  So the
+ * other semaphore is looked at too: the peer waits on it, and if it is 0 the peer has taken it
+ * -- the reader the "full" we posted, the writer the first "empty" -- so it has been here.
  */
-static inline int pshm_wait(sem_t *sem, int fd, off_t peer, bool *seen, const char *who)
+static inline int pshm_wait(sem_t *sem, sem_t *other, int fd, off_t peer, bool *seen,
+                            const char *who)
 {
     for (;;) {
         struct timespec deadline = ipclab_deadline(PSHM_WAIT_MS);
@@ -140,6 +154,9 @@ static inline int pshm_wait(sem_t *sem, int fd, off_t peer, bool *seen, const ch
         }
         if (ipclab_signal)
             return -1;
+        int taken;
+        if (sem_getvalue(other, &taken) == 0 && taken == 0)
+            *seen = true;
         if (ipclab_lock_holder(fd, peer) > 0) {
             *seen = true;
         } else if (*seen) {

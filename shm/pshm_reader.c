@@ -38,7 +38,7 @@ static int print_buffers(struct pshm_area *area, int fd)
     bool seen = false;
 
     for (;;) {
-        if (pshm_wait(&area->full, fd, PSHM_WRITER, &seen, "writer") == -1)
+        if (pshm_wait(&area->full, &area->empty, fd, PSHM_WRITER, &seen, "writer") == -1)
             return -1;
         seen = true; /* full was posted by a writer */
         long len = area->len;
@@ -67,6 +67,7 @@ int main(int argc, char *argv[])
     int opt;
 
     ipclab_stderr_by_line();
+    ipclab_std_fds();
     while ((opt = getopt(argc, argv, ":hp:")) != -1) {
         switch (opt) {
         case 'p':

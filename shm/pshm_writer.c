@@ -67,7 +67,7 @@ static int send_stdin(struct pshm_area *area, int fd)
     bool seen = false;
 
     for (;;) {
-        if (pshm_wait(&area->empty, fd, PSHM_READER, &seen, "reader") == -1)
+        if (pshm_wait(&area->empty, &area->full, fd, PSHM_READER, &seen, "reader") == -1)
             return -1;
         seen = seen || count > 0; /* empty was posted by a reader: one has been here */
         if (wait_input(fd, seen) == -1)
@@ -87,7 +87,7 @@ static int send_stdin(struct pshm_area *area, int fd)
     }
     /* Wait until the reader has taken the end, so that it never waits in an object nobody will
      * read: only then is it safe to leave. */
-    if (pshm_wait(&area->empty, fd, PSHM_READER, &seen, "reader") == -1)
+    if (pshm_wait(&area->empty, &area->full, fd, PSHM_READER, &seen, "reader") == -1)
         return -1;
     warnx("end of input: %lld bytes in %lld buffer(s); the reader took the end", total, count);
     return 0;
@@ -99,6 +99,7 @@ int main(int argc, char *argv[])
     int opt;
 
     ipclab_stderr_by_line();
+    ipclab_std_fds();
     while ((opt = getopt(argc, argv, ":hp:")) != -1) {
         switch (opt) {
         case 'p':

@@ -338,6 +338,35 @@ time.sleep(60)' "$LOG/recv.out"
     assert_equal "$(stat -c %a "/dev/mqueue/${POSIX#/}-q")" 600
 }
 
+@test "pmq: another user's queue of the same name, open to all, is refused by either side: nothing is sent or taken" {
+    (( EUID == 0 )) || skip "needs root: a second user makes the queue"
+    local q=/dev/mqueue/${POSIX#/}-q side
+    # what mq_open(O_CREAT) with mode 0666 makes (the mqueue file system makes a queue so)
+    setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "umask 0; : >'$q'"
+    printf 'secret\n' >"$LOG/in"
+    for side in send recv; do
+        start_side "$side" "$LOG/in" "$M/pmq_$side" -p "$POSIX-q"
+        assert_exit "$side" 1
+        run cat "$LOG/$side.err"
+        assert_output --partial "$POSIX-q belongs to uid 65534, not to you (uid 0); refusing to use it"
+    done
+    assert_equal "$(stat -c '%u %a' "$q")" '65534 666'
+    run cat "$q"
+    assert_output --regexp '^QSIZE:0 ' # nothing of ours was sent into it
+    rm "$q"
+}
+
+@test "pmq: a queue of ours that other users may open (mode 0644) is refused and left alone" {
+    local q=/dev/mqueue/${POSIX#/}-q
+    (umask 022 && : >"$q")
+    start_side recv /dev/null "$M/pmq_recv" -p "$POSIX-q"
+    assert_exit recv 1
+    run cat "$LOG/recv.err"
+    assert_output --partial "$POSIX-q has mode 644: other users can use it; refusing to use it"
+    assert_equal "$(stat -c %a "$q")" 644
+    rm "$q"
+}
+
 # ---------------------------------------------------------------- msgq_chat
 
 @test "msgq_chat: lines go both ways by type; Ctrl-D on one side tells the other, which ends; the queue goes" {

@@ -275,3 +275,47 @@ next_run_works() {
     run cat "$LOG/reader2.err"
     assert_line --partial 'was left behind by a pair that was killed; starting it afresh'
 }
+
+# The hostile-user tests below need a second user: uid 65534 (nobody), through setpriv.
+as_nobody() {
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+@test "pshm: another user's object of the same name, open to all, is refused by either side: nothing is written into it" {
+    (( EUID == 0 )) || skip "needs root: a second user makes the object"
+    local obj=/dev/shm/${POSIX#/}-shm side
+    as_nobody sh -c "umask 0; : >'$obj'" # what shm_open(O_CREAT) would make, mode 0666
+    printf 'secret\n' >"$LOG/in"
+    for side in writer reader; do
+        start_side "$side" "$LOG/in" "$S/pshm_$side" -p "$POSIX-shm"
+        assert_exit "$side" 1
+        run cat "$LOG/$side.err"
+        assert_output --partial "$POSIX-shm belongs to uid 65534, not to you (uid 0); refusing to use it"
+    done
+    assert_equal "$(stat -c '%u %a %s' "$obj")" '65534 666 0' # never resized, never written
+    rm "$obj"
+}
+
+@test "pshm: an object of ours that other users may open (mode 0644) is refused and left alone" {
+    local obj=/dev/shm/${POSIX#/}-shm
+    (umask 022 && : >"$obj")
+    start_side reader /dev/null "$S/pshm_reader" -p "$POSIX-shm"
+    assert_exit reader 1
+    run cat "$LOG/reader.err"
+    assert_output --partial "$POSIX-shm has mode 644: other users can use it; refusing to use it"
+    assert_equal "$(stat -c '%a %s' "$obj")" '644 0'
+    rm "$obj"
+}
+
+@test "pshm: a reader that takes the first buffer and fails at once (stdout closed) -> the writer says so and ends" {
+    random_file "$LOG/in.bin" 200000 # four buffers: the writer waits for the reader to hand one back
+    start_side writer "$LOG/in.bin" "$S/pshm_writer" -p "$POSIX-shm"
+    wait_ready writer
+    start_side reader /dev/null bash -c 'exec "$0" "$@" >&-' "$S/pshm_reader" -p "$POSIX-shm"
+    assert_exit reader 1
+    run cat "$LOG/reader.err"
+    assert_line 'pshm_reader: write stdout: Bad file descriptor' # not into its own object (fd 1)
+    assert_exit writer 1 5
+    run cat "$LOG/writer.err"
+    assert_output --partial 'the reader has gone (or was killed) before the end'
+}
