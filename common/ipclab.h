@@ -797,10 +797,11 @@ static inline int ipclab_sun_answers(const struct sockaddr_un *sa, int type)
  * if it is a stream; close-on-exec and non-blocking (wait with poll()); the socket file mode
  * 0600.  What is already at path decides:
  * nothing -- go on; a socket a live server answers on -- refuse, and that server keeps serving;
- * a socket nobody answers on (left by a server that was killed) -- stale: remove it; anything
- * else -- refuse, never remove.  Fix: the seeds unlink()ed the path unconditionally (stealing a
- * live server's address) or failed with "Address already in use" on every run after a crash.
- * Returns the descriptor, or -1 after a message.
+ * a socket of ours nobody answers on (left by a server that was killed) -- stale: remove it;
+ * anything else, another user's socket included -- refuse, never remove.  Fix: the seeds
+ * unlink()ed the path unconditionally (stealing a live server's address) or failed with
+ * "Address already in use" on every run after a crash.  Returns the descriptor, or -1 after a
+ * message.
  */
 static inline int ipclab_serv_listen(const char *path, int type)
 {
@@ -813,6 +814,11 @@ static inline int ipclab_serv_listen(const char *path, int type)
         if (!S_ISSOCK(st.st_mode)) {
             warnx("%s exists and is not a socket; refusing to use it (remove it, or name "
                   "another path with -p)", path);
+            return -1;
+        }
+        if (st.st_uid != geteuid()) {
+            warnx("%s is a socket of uid %ld's, not yours (uid %ld); refusing to use or remove "
+                  "it (name another path with -p)", path, (long)st.st_uid, (long)geteuid());
             return -1;
         }
         int answers = ipclab_sun_answers(&sa, type);
@@ -956,12 +962,13 @@ static inline bool ipclab_server_is_ours(int fd, const char *path, const char *w
     return false;
 }
 
-/* Remove path if it is a socket (never a file that someone else put there). */
+/* Remove path if it is a socket of ours (never a file, or a socket, someone else put there). */
 static inline void ipclab_remove_socket(const char *path)
 {
     struct stat st;
 
-    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) == -1 && errno != ENOENT)
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == geteuid() &&
+        unlink(path) == -1 && errno != ENOENT)
         warn("cannot remove %s", path);
 }
 

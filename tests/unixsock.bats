@@ -105,6 +105,77 @@ start_server() {
     assert_equal "$(cat "$LOG/client.out")" 'NEW SERVER'
 }
 
+# other_dir: a directory anyone may write to, like /tmp, where uid 65534 (the attacker of the
+# tests below, which need root) can put a socket that a victim is then told to use with -p.
+other_dir() {
+    OTHER_DIR=$(mktemp -d /tmp/ipclab-unixsock.XXXXXX)
+    chmod 1777 "$OTHER_DIR"
+}
+
+# attacker TYPE: uid 65534 binds a TYPE (stream or dgram) socket at $OTHER_DIR/sock, open to all,
+# and prints everything that comes to it: a stream's bytes until EOF, datagrams until one says END.
+attacker() {
+    start_side attacker /dev/null setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$PYTHON" -c '
+import os, socket, sys
+kind = socket.SOCK_STREAM if sys.argv[2] == "stream" else socket.SOCK_DGRAM
+s = socket.socket(socket.AF_UNIX, kind)
+s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666)
+if kind == socket.SOCK_STREAM:
+    s.listen(1)
+print("attacker: ready (pid %d)" % os.getpid(), file=sys.stderr, flush=True)
+if kind == socket.SOCK_STREAM:
+    c, _ = s.accept()
+    while (data := c.recv(4096)):
+        sys.stdout.write(data.decode(errors="replace"))
+else:
+    while (data := s.recv(65536)) != b"END":
+        sys.stdout.write(data.decode(errors="replace"))
+' "$OTHER_DIR/sock" "$1"
+    wait_ready attacker
+}
+
+@test "unixsock: a client told to use another user's server refuses to send it anything (stream, relay: SO_PEERCRED; datagram: the socket file's owner)" {
+    (( EUID == 0 )) || skip "needs root to run the server as another user (CI runs as root)"
+    printf 'secret\n' >"$LOG/in.txt"
+    local client
+    for client in unix_stream_client relay_client unix_dgram_client; do
+        other_dir
+        if [[ $client == unix_dgram_client ]]; then attacker dgram; else attacker stream; fi
+        local args=(-p "$OTHER_DIR/sock")
+        [[ $client == relay_client ]] && args+=(alice)
+        run --separate-stderr timeout 5 "$U/$client" "${args[@]}" <"$LOG/in.txt"
+        assert_failure 1
+        [[ $stderr == *"on $OTHER_DIR/sock is uid 65534's, not yours (uid 0); refusing to "* ]] ||
+            fail "$client: stderr: $stderr"
+        if [[ $client == unix_dgram_client ]]; then
+            "$PYTHON" -c 'import socket, sys
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"END", sys.argv[1])' "$OTHER_DIR/sock"
+        fi
+        wait_exit attacker
+        refute [ -s "$LOG/attacker.out" ] # the attacker got nothing: not even a hello
+        rm -rf "$OTHER_DIR"
+    done
+}
+
+@test "unixsock: another user's stale socket at -p PATH is neither removed nor used by a server" {
+    (( EUID == 0 )) || skip "needs root to make the socket as another user (CI runs as root)"
+    other_dir
+    # a socket nobody listens on any more, as a server killed by kill -9 leaves it -- but not ours
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$PYTHON" -c '
+import socket, sys
+socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).bind(sys.argv[1])' "$OTHER_DIR/sock"
+    local server
+    for server in unix_stream_server relay_server unix_dgram_server; do
+        run --separate-stderr timeout 5 "$U/$server" -p "$OTHER_DIR/sock" </dev/null
+        assert_failure 1
+        [[ $stderr == *"$OTHER_DIR/sock is a socket of uid 65534's, not yours (uid 0); refusing to use or remove it"* ]] ||
+            fail "$server: stderr: $stderr"
+        assert_equal "$(stat -c %u "$OTHER_DIR/sock")" 65534
+    done
+    rm -rf "$OTHER_DIR"
+}
+
 @test "unix_stream: a path too long for sun_path is an error that says so, for server and client" {
     local long
     long=$LOG/$(printf 's%.0s' {1..120})

@@ -228,7 +228,7 @@ int main(int argc, char *argv[])
     ipclab_catch_signals();
     /* Fix: the original went on after a failed connect() (its exit() was commented out). */
     int sock = ipclab_cli_conn(path, SOCK_STREAM, "./unixsock/relay_server");
-    if (sock == -1)
+    if (sock == -1 || !ipclab_server_is_ours(sock, path, "relay", "chat through it"))
         return IPCLAB_EXIT_FAIL;
     int status = chat(sock, name) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
     close(sock);

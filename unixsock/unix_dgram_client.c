@@ -161,6 +161,28 @@ static void remove_stale_clients(void)
     closedir(d);
 }
 
+/*
+ * Is the server at path one of ours?  Told -p /tmp/..., a client may find another user's server
+ * there, which would read all it sends.  A stream client asks the kernel (SO_PEERCRED), but a
+ * datagram socket has no peer credentials, so the socket file tells: its owner made it with
+ * bind().  (Someone who could rename files in that directory could swap it after we look: name
+ * a directory only you can write to.)
+ */
+static bool server_is_ours(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == -1) {
+        warn("%s", path);
+        return false;
+    }
+    if (st.st_uid == geteuid())
+        return true;
+    warnx("the server on %s is uid %ld's, not yours (uid %ld); refusing to send it your input",
+          path, (long)st.st_uid, (long)geteuid());
+    return false;
+}
+
 int main(int argc, char *argv[])
 {
     char server[PATH_MAX] = "", self[PATH_MAX], name[64];
@@ -202,6 +224,8 @@ int main(int argc, char *argv[])
                 warnx("no server at %s; start it with ./unixsock/unix_dgram_server", server);
             else
                 warn("connect %s", server);
+        } else if (!server_is_ours(server)) {
+            status = IPCLAB_EXIT_FAIL;
         } else {
             /* The socket is non-blocking (ipclab_serv_listen); sends wait, replies are polled. */
             fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);

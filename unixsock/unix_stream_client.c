@@ -185,6 +185,8 @@ int main(int argc, char *argv[])
         ipclab_die_of_signal(); /* Ctrl-C while connect() waited */
         return IPCLAB_EXIT_FAIL;
     }
+    if (!ipclab_server_is_ours(c.sock, path, "server", "send it your input"))
+        return IPCLAB_EXIT_FAIL;
     if (fcntl(c.sock, F_SETFL, fcntl(c.sock, F_GETFL) | O_NONBLOCK) == -1)
         err(IPCLAB_EXIT_FAIL, "fcntl O_NONBLOCK");
     warnx("connected to %s", path);
