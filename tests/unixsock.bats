@@ -284,6 +284,54 @@ $1
     assert_equal "$(cat "$LOG/server.out")" 'Hello, server!' # and nothing after it (seed: no NUL)
 }
 
+@test "unix_dgram: a sender bound to a path of the full 108 bytes (no NUL) is named and counted by exactly that path (was: read past sun_path)" {
+    start_dgram_server
+    # sun_path holds 108 bytes and the kernel adds no NUL to a path that fills it: only the
+    # address length recvfrom() returns says where it ends.  (Python's bind() refuses a path
+    # of 108 bytes, so the C library's is called with the address made by hand.)
+    raw_dgram "
+import ctypes, os, struct
+path = os.path.dirname(sys.argv[1]).encode() + b'/'
+path += b'L' * (108 - len(path))
+addr = struct.pack('H', socket.AF_UNIX) + path
+if ctypes.CDLL(None, use_errno=True).bind(s.fileno(), addr, len(addr)) != 0:
+    sys.exit('bind: ' + os.strerror(ctypes.get_errno()))
+try:
+    s.settimeout(5)
+    for data in (b'long name', b''):
+        s.sendto(data, sys.argv[1])
+        print(repr(s.recv(4096)), flush=True)
+finally:
+    os.unlink(path)
+print(path.decode(), file=sys.stderr)"
+    assert_exit raw 0
+    local path
+    path=$(cat "$LOG/raw.err")
+    (( ${#path} == 108 )) || fail "not a 108-byte path: $path"
+    assert_equal "$(cat "$LOG/raw.out")" "b'LONG NAME'"$'\n'"b''"
+    run cat "$LOG/server.err"
+    assert_line "unix_dgram_server: end of data from $path: 9 bytes in 1 datagram(s)"
+}
+
+@test "unix_dgram: an abstract sender is answered and named @NAME, its odd bytes escaped (was: 'an unbound socket', no reply)" {
+    start_dgram_server
+    # An abstract address: sun_path[0] is NUL, the name is the bytes after it (unix(7)).  This
+    # one has an ESC in it, which must not reach the terminal as it is.
+    raw_dgram "
+import os
+s.bind(b'\\0ipclab-test\\x1b[31m' + str(os.getpid()).encode())
+s.settimeout(5)
+for data in (b'hi', b''):
+    s.sendto(data, sys.argv[1])
+    print(repr(s.recv(4096)), flush=True)
+print(os.getpid(), file=sys.stderr)"
+    assert_exit raw 0
+    assert_equal "$(cat "$LOG/raw.out")" "b'HI'"$'\n'"b''"
+    run cat "$LOG/server.err"
+    assert_line "unix_dgram_server: end of data from @ipclab-test\\x1b[31m$(cat "$LOG/raw.err"): 2 bytes in 1 datagram(s)"
+    refute_output --partial $'\e'
+}
+
 @test "unix_dgram: the server SIGKILLed while the client waits -> the client says so within 2 s, exit 1, its socket removed" {
     start_dgram_server
     start_fed client "$U/unix_dgram_client"
