@@ -285,6 +285,16 @@ for i in range(20):
     done
 }
 
+@test "tcp: more clients than descriptors (ulimit -n 66, then 40) wait their turn: said once, no spin (was, as in its UNIX twin: 100% CPU; poll: Invalid argument)" {
+    local limit
+    for limit in 66 40; do
+        limited "server$limit" "$limit" "$I/tcp_server" -H 127.0.0.1 -P 0
+        PORT[server$limit]=$(sed -n 's/.*: ready (pid [0-9]*): [a-z]* on [^ ]* port \([0-9]*\);.*/\1/p' \
+            "$LOG/server$limit.err")
+        crowd_waits "server$limit" 'client [0-9]* connected from' tcp 127.0.0.1 "${PORT[server$limit]}"
+    done
+}
+
 # assert_sockets_closed TRACE: every socket that strace saw made was closed again.
 assert_sockets_closed() {
     local fd made
