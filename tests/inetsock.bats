@@ -286,12 +286,12 @@ for i in range(20):
 }
 
 @test "tcp: more clients than descriptors (ulimit -n 66, then 40) wait their turn: said once, no spin (was, as in its UNIX twin: 100% CPU; poll: Invalid argument)" {
-    local limit
+    local limit port
     for limit in 66 40; do
         limited "server$limit" "$limit" "$I/tcp_server" -H 127.0.0.1 -P 0
-        PORT[server$limit]=$(sed -n 's/.*: ready (pid [0-9]*): [a-z]* on [^ ]* port \([0-9]*\);.*/\1/p' \
+        port=$(sed -n 's/.*: ready (pid [0-9]*): [a-z]* on [^ ]* port \([0-9]*\);.*/\1/p' \
             "$LOG/server$limit.err")
-        crowd_waits "server$limit" 'client [0-9]* connected from' tcp 127.0.0.1 "${PORT[server$limit]}"
+        crowd_waits "server$limit" 'client [0-9]* connected from' tcp 127.0.0.1 "$port"
     done
 }
 
