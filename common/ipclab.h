@@ -1027,6 +1027,127 @@ static inline void ipclab_local_addr(int fd, char *buf, size_t size)
     ipclab_addr_str((struct sockaddr *)&ss, len, buf, size);
 }
 
+/* ---------------------------------------------------------------- the servers' guards
+ *
+ * What the socket servers check before they trust what a peer hands them (issue 16):
+ * ipclab_sun_str() names a UNIX datagram sender by the address length recvfrom(2) returned,
+ * ipclab_udp_bad_source() spots a UDP source no answer may go to, ipclab_fd_spare() tells a
+ * poll() loop whether accept(2) has a descriptor to give it.
+ */
+
+/* Room for a UNIX socket address as ipclab_sun_str() writes it: "@", each of sun_path's bytes
+ * as "\xHH" at worst, and the NUL. */
+#define IPCLAB_SUN_STR_MAX (4 * sizeof(((struct sockaddr_un *)0)->sun_path) + 2)
+
+/*
+ * Put the name of the UNIX socket address sa, len bytes long (as recvfrom(2) or accept(2)
+ * returned it), in buf: its path; "@NAME" for an abstract address (unix(7): sun_path[0] is
+ * '\0', and the name is every byte after it, NULs included); "an unbound socket" for an
+ * address with no name at all.  The kernel does not NUL-terminate sun_path: a path of the full
+ * 108 bytes comes with no NUL, so only len says where it ends.  A byte that is not printable
+ * ASCII (a control character, a NUL of an abstract name) or a backslash is written "\xHH":
+ * a name is a peer's choice, and must not be able to write escape sequences on our terminal.
+ * Returns true if the address has a name (one a reply can be sent to).
+ */
+static inline bool ipclab_sun_str(const struct sockaddr_un *sa, socklen_t len, char *buf,
+                                  size_t size)
+{
+    size_t head = (size_t)((const char *)sa->sun_path - (const char *)sa); /* offsetof */
+
+    if (len <= head) {
+        snprintf(buf, size, "an unbound socket");
+        return false;
+    }
+    size_t n = len - head, at = 0, from = 0;
+    if (n > sizeof sa->sun_path)
+        n = sizeof sa->sun_path;
+    if (sa->sun_path[0] == '\0') {
+        at = (size_t)snprintf(buf, size, "@");
+        from = 1;
+    } else {
+        n = strnlen(sa->sun_path, n); /* a path ends at its NUL, if len counts one */
+    }
+    for (size_t i = from; i < n && at + 5 <= size; i++) {
+        unsigned char c = (unsigned char)sa->sun_path[i];
+        if (c < 0x20 || c >= 0x7f || c == '\\')
+            at += (size_t)snprintf(buf + at, size - at, "\\x%02x", c);
+        else
+            buf[at++] = (char)c;
+    }
+    if (at < size)
+        buf[at] = '\0';
+    return true;
+}
+
+/*
+ * Why a UDP server must not answer a datagram from from (len bytes), or NULL if it may.  self
+ * is the server's own address (getsockname(2)).  Port 0 is nobody's: no socket can be bound
+ * to it, so such a datagram was forged.  The server's own address and port: an answer would
+ * come back to the server as a new datagram, be answered again, and so on for ever (100% CPU,
+ * its output without end) -- one forged datagram starts it, since UDP takes any source
+ * address on trust.  A server bound to every address (0.0.0.0, ::) is at its port on each of
+ * the machine's addresses: a source with its port is itself if the address is one of the
+ * machine's, which is what a trial bind(2) to it (port 0) tells.
+ */
+static inline const char *ipclab_udp_bad_source(const struct sockaddr_storage *self,
+                                                const struct sockaddr *from, socklen_t len)
+{
+    const struct sockaddr_in *s4 = (const struct sockaddr_in *)self,
+                             *f4 = (const struct sockaddr_in *)from;
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)self,
+                              *f6 = (const struct sockaddr_in6 *)from;
+    bool same, any;
+
+    if (from->sa_family == AF_INET && len >= sizeof *f4) {
+        if (f4->sin_port == 0)
+            return "its source port is 0, which no socket can have (a forged source)";
+        if (self->ss_family != AF_INET || f4->sin_port != s4->sin_port)
+            return NULL;
+        same = f4->sin_addr.s_addr == s4->sin_addr.s_addr;
+        any = s4->sin_addr.s_addr == htonl(INADDR_ANY);
+    } else if (from->sa_family == AF_INET6 && len >= sizeof *f6) {
+        if (f6->sin6_port == 0)
+            return "its source port is 0, which no socket can have (a forged source)";
+        if (self->ss_family != AF_INET6 || f6->sin6_port != s6->sin6_port)
+            return NULL;
+        same = memcmp(&f6->sin6_addr, &s6->sin6_addr, sizeof f6->sin6_addr) == 0;
+        any = IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr);
+    } else {
+        return NULL;
+    }
+    if (!same && any) {
+        struct sockaddr_storage probe_addr;
+        int probe = socket(from->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        memcpy(&probe_addr, from, len < sizeof probe_addr ? len : sizeof probe_addr);
+        if (from->sa_family == AF_INET)
+            ((struct sockaddr_in *)&probe_addr)->sin_port = 0;
+        else
+            ((struct sockaddr_in6 *)&probe_addr)->sin6_port = 0;
+        same = probe != -1 && bind(probe, (struct sockaddr *)&probe_addr, len) == 0;
+        if (probe != -1)
+            close(probe);
+    }
+    return same ? "it comes from this server's own address and port (a forged source): the "
+                  "answer would come back to the server, be answered, and so on for ever"
+                : NULL;
+}
+
+/*
+ * Has this process a descriptor free, for the connection accept(2) would take?  At the limit
+ * of open files (ulimit -n), accept() fails with EMFILE and leaves the connection queued: the
+ * listening socket stays readable, and a poll() loop that watches it wakes at once, for ever.
+ * A descriptor dup'ed from fd and closed at once says whether there is room.
+ */
+static inline bool ipclab_fd_spare(int fd)
+{
+    int spare = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+    if (spare == -1)
+        return false;
+    close(spare);
+    return true;
+}
+
 /*
  * The addresses host and port stand for, for a socket of type (getaddrinfo(3): a name, an IPv4
  * or an IPv6 address).  Fix: seed 000 filled a sockaddr_in by hand: it forgot htons() on the

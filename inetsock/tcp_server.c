@@ -131,12 +131,12 @@ static void serve(int listenfd)
 {
     static struct client clients[MAX_CLIENTS];
     struct pollfd fds[MAX_CLIENTS + 1];
-    int next_id = 1;
+    int next_id = 1, most = MAX_CLIENTS; /* lowered to what ulimit -n allows, once it is hit */
 
     for (int i = 0; i < MAX_CLIENTS; i++)
         clients[i].fd = -1;
     for (;;) {
-        int free_slot = -1;
+        int free_slot = -1, connected = 0, used = 0; /* used: the slots up to the last taken */
         fds[0] = (struct pollfd){ .fd = listenfd, .events = POLLIN };
         for (int i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &clients[i];
@@ -144,16 +144,34 @@ static void serve(int listenfd)
                                                                  : c->eof ? 0 : POLLIN };
             if (c->fd == -1 && free_slot == -1)
                 free_slot = i;
+            if (c->fd != -1) {
+                connected++;
+                used = i + 1;
+            }
         }
-        if (free_slot == -1)
+        if (free_slot == -1 || connected >= most)
             fds[0].fd = -1; /* full: new clients wait in the listen queue */
-        if (ipclab_poll(fds, MAX_CLIENTS + 1) == -1) {
+        /* Fix: poll() refuses more entries than the process may have descriptors (EINVAL), so
+         * with ulimit -n 64 or less the server died at its first poll().  Only the slots up
+         * to the last one taken are watched: each of them once had a descriptor. */
+        if (ipclab_poll(fds, (nfds_t)used + 1) == -1) {
             if (errno != EINTR)
                 warn("poll");
             break;
         }
-        if (fds[0].revents & POLLIN)
+        /* Fix: with no descriptor left (ulimit -n), accept() failed with EMFILE and left the
+         * client queued: the listening socket stayed readable, and the loop spun at 100% CPU,
+         * one "Too many open files" line after another.  Now the server serves at most as many
+         * clients as it has descriptors for, says so once, and takes the next when one leaves. */
+        if ((fds[0].revents & POLLIN) && ipclab_fd_spare(listenfd)) {
             add_client(listenfd, &clients[free_slot], next_id++);
+        } else if (fds[0].revents & POLLIN) {
+            most = connected;
+            warnx("no descriptor left for another client (ulimit -n): %d at a time from now "
+                  "on; the others wait in the listen queue until one leaves", most);
+            if (most == 0)
+                break; /* nobody could ever be served */
+        }
         for (int i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &clients[i];
             short ev = fds[i + 1].revents;

@@ -108,7 +108,13 @@ static void serve(int fd)
     static char buf[DGRAM_MAX];
     struct pollfd p = { .fd = fd, .events = POLLIN };
     static struct tally tallies[TALLIES];
+    struct sockaddr_storage self; /* our own address: see ipclab_udp_bad_source() */
+    socklen_t self_len = sizeof self;
 
+    if (getsockname(fd, (struct sockaddr *)&self, &self_len) == -1) {
+        warn("getsockname");
+        return;
+    }
     for (;;) {
         if (ipclab_poll(&p, 1) == -1) {
             if (errno != EINTR)
@@ -123,6 +129,16 @@ static void serve(int fd)
         if (n == -1) {
             if (errno != EINTR && errno != EAGAIN)
                 warn("recvfrom");
+            continue;
+        }
+        /* Fix: a datagram whose forged source was our own address was answered -- to
+         * ourselves, who answered again, for ever (100% CPU, output without end); one from
+         * port 0 was printed, and its answer failed.  Neither is a client's. */
+        const char *why = ipclab_udp_bad_source(&self, (struct sockaddr *)&from, len);
+        if (why != NULL) {
+            char who[IPCLAB_ADDR_MAX];
+            ipclab_addr_str((struct sockaddr *)&from, len, who, sizeof who);
+            warnx("ignored a datagram of %zd bytes from %s: %s", n, who, why);
             continue;
         }
         handle(fd, buf, n, &from, len, tallies);

@@ -285,6 +285,16 @@ for i in range(20):
     done
 }
 
+@test "tcp: more clients than descriptors (ulimit -n 66, then 40) wait their turn: said once, no spin (was, as in its UNIX twin: 100% CPU; poll: Invalid argument)" {
+    local limit port
+    for limit in 66 40; do
+        limited "server$limit" "$limit" "$I/tcp_server" -H 127.0.0.1 -P 0
+        port=$(sed -n 's/.*: ready (pid [0-9]*): [a-z]* on [^ ]* port \([0-9]*\);.*/\1/p' \
+            "$LOG/server$limit.err")
+        crowd_waits "server$limit" 'client [0-9]* connected from' tcp 127.0.0.1 "$port"
+    done
+}
+
 # assert_sockets_closed TRACE: every socket that strace saw made was closed again.
 assert_sockets_closed() {
     local fd made
@@ -436,6 +446,56 @@ print(s.getsockname()[1], file=sys.stderr)" "${PORT[server$f]}"
     done
 }
 
+@test "udp: a datagram from the server's own address, or from port 0, is not answered: no echo to itself for ever" {
+    (( EUID == 0 )) || skip "needs root: a raw socket writes the UDP header, source port included"
+    local host f port
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" udp_server "$host"
+        port=${PORT[server$f]}
+        # A raw UDP socket writes the UDP header itself: sent to the server's address, the
+        # kernel gives the packet that address as its source, and the header says the source
+        # port is the server's own (then 0).  No spoofing is needed: on loopback, a datagram
+        # "from the server itself" is one any root can send.  The same socket sees every UDP
+        # packet that arrives, so it counts those from the server's port to itself: its own,
+        # and whatever the server would answer to it.
+        py "$host" "
+port = int(sys.argv[2])
+raw = socket.socket(family, socket.SOCK_RAW, socket.IPPROTO_UDP)
+if family == socket.AF_INET6:
+    raw.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_CHECKSUM, 6) # the kernel computes it
+for sport, data in ((port, b'from itself\n'), (0, b'from port 0\n')):
+    raw.sendto(struct.pack('!HHHH', sport, port, 8 + len(data), 0) + data, (host, 0))
+print('sent', file=sys.stderr, flush=True)
+sys.stdin.readline() # the server has answered a client since: it has handled both
+raw.setblocking(False)
+to_itself = 0
+while True:
+    try:
+        packet = raw.recv(65536)
+    except BlockingIOError:
+        break
+    if family == socket.AF_INET:
+        packet = packet[(packet[0] & 15) * 4:] # an IPv4 raw socket gets the IP header too
+    to_itself += struct.unpack('!HH', packet[:4]) == (port, port)
+print('to itself:', to_itself, file=sys.stderr)" "$port"
+        start_fed "raw$f" "${PY[@]}"
+        wait_line "raw$f" '^sent$'
+        wait_line "server$f" "ignored a datagram of 12 bytes from $host port $port: it comes from this server's own address and port"
+        wait_line "server$f" "ignored a datagram of 12 bytes from $host port 0: its source port is 0"
+        printf 'still serving\n' >"$LOG/in.txt"
+        start_side "client$f" "$LOG/in.txt" "$I/udp_client" -H "$host" -P "$port"
+        assert_exit "client$f" 0
+        assert_equal "$(cat "$LOG/client$f.out")" 'STILL SERVING'
+        printf 'go\n' >&5
+        exec 5>&-
+        assert_exit "raw$f" 0
+        run tail -n 1 "$LOG/raw$f.err"
+        assert_output 'to itself: 1' # the one sent, never an answer
+        assert_equal "$(cat "$LOG/server$f.out")" 'still serving' # neither printed
+    done
+}
+
 @test "udp: a second server on a port in use is refused; the first keeps serving (no SO_REUSEADDR for UDP)" {
     local host f
     for host in "${HOSTS[@]}"; do
@@ -573,7 +633,7 @@ code() {
     # the other does not get fails here, and the README explains what the diffs contain.
     local pair changed
     declare -A limit=([unix_stream_server:tcp_server]=50 [unix_stream_client:tcp_client]=35
-        [unix_dgram_server:udp_server]=58 [unix_dgram_client:udp_client]=138)
+        [unix_dgram_server:udp_server]=72 [unix_dgram_client:udp_client]=138)
     for pair in "${!limit[@]}"; do
         changed=$(diff <(code "$ROOT/unixsock/${pair%:*}.c") <(code "$ROOT/inetsock/${pair#*:}.c") |
             grep -c '^[<>]')

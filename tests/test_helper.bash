@@ -310,3 +310,47 @@ without() {
     fi
     echo "$dir"
 }
+
+# limited NAME LIMIT PROG [ARGS...]: side NAME runs PROG with at most LIMIT open descriptors
+# (ulimit -n), and is ready.
+limited() {
+    local name=$1 limit=$2
+    shift 2
+    # shellcheck disable=SC2016 # $1 and $2 are the inner shell's: the limit and the program
+    start_side "$name" /dev/null bash -c 'ulimit -n "$1" && shift && exec "$@"' - "$limit" "$@"
+    wait_ready "$name"
+}
+
+# crowd_waits SERVER JOINED KIND ADDRESS...: 70 clients at once (tests/crowd.py KIND) on side
+# SERVER, started by limited with too few descriptors for them all.  It takes as many as it
+# has descriptors for (JOINED: its line for each) and says so once; while the others wait it
+# sleeps in poll() and writes nothing; as the first leave, it serves every one of the others.
+crowd_waits() {
+    local server=$1 joined=$2 kind=$3 most lines before
+    shift 3
+    start_fed "crowd-$server" "$PYTHON" "$BATS_TEST_DIRNAME/crowd.py" "$kind" 70 "$@"
+    wait_line "crowd-$server" '^connected 70$'
+    wait_line "$server" 'no descriptor left for another client \(ulimit -n\): [0-9]+ at a time'
+    most=$(sed -n 's/.*(ulimit -n): \([0-9]*\) at a time.*/\1/p' "$LOG/$server.err")
+    (( most > 0 && most < 64 )) || fail "$server takes $most clients at a time"
+    wait_until 5 test "$(grep -c "$joined" "$LOG/$server.err")" = "$most"
+    wait_blocked_in "${PID[$server]}" 'poll'
+    # Half a second of the server's CPU time (user + system, clock ticks) while clients wait:
+    # a measurement window, not a wait for anything.  A loop that spins uses about 50.
+    proc_stat "${PID[$server]}"
+    before=$(( STAT[11] + STAT[12] ))
+    lines=$(wc -l <"$LOG/$server.err")
+    sleep 0.5
+    proc_stat "${PID[$server]}"
+    (( STAT[11] + STAT[12] - before <= 3 )) ||
+        fail "$server used $(( STAT[11] + STAT[12] - before )) ticks in half a second of waiting"
+    assert_equal "$(wc -l <"$LOG/$server.err")" "$lines"
+    assert_equal "$lines" $(( 1 + most + 1 )) # ready, one line per client taken, the message
+    printf 'go\n' >&5
+    exec 5>&-
+    assert_exit "crowd-$server" 0 15
+    wait_until 5 test "$(grep -c "$joined" "$LOG/$server.err")" = 70
+    run grep -c 'no descriptor left' "$LOG/$server.err"
+    assert_output 1
+    is_alive "${PID[$server]}"
+}

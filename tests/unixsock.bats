@@ -259,6 +259,15 @@ time.sleep(60)" "$IPCLAB_DIR/unix_stream"
     exec 7<&-
 }
 
+@test "unix_stream: more clients than descriptors (ulimit -n 66, then 40) wait their turn: said once, no spin (was: 100% CPU; poll: Invalid argument)" {
+    local limit
+    # 66: accept() failed with EMFILE, for ever; 40: poll() of 65 entries was EINVAL at once.
+    for limit in 66 40; do
+        limited "server$limit" "$limit" "$U/unix_stream_server" -p "$IPCLAB_DIR/s$limit"
+        crowd_waits "server$limit" 'client [0-9]* connected: pid' stream "$IPCLAB_DIR/s$limit"
+    done
+}
+
 # ---------------------------------------------------------------- unix_dgram
 
 start_dgram_server() {
@@ -353,6 +362,54 @@ $1
     assert_exit raw 0
     wait_line server 'a datagram from an unbound socket: no address to reply to'
     assert_equal "$(cat "$LOG/server.out")" 'Hello, server!' # and nothing after it (seed: no NUL)
+}
+
+@test "unix_dgram: a sender bound to a path of the full 108 bytes (no NUL) is named and counted by exactly that path (was: read past sun_path)" {
+    start_dgram_server
+    # sun_path holds 108 bytes and the kernel adds no NUL to a path that fills it: only the
+    # address length recvfrom() returns says where it ends.  (Python's bind() refuses a path
+    # of 108 bytes, so the C library's is called with the address made by hand.)
+    raw_dgram "
+import ctypes, os, struct
+path = os.path.dirname(sys.argv[1]).encode() + b'/'
+path += b'L' * (108 - len(path))
+addr = struct.pack('H', socket.AF_UNIX) + path
+if ctypes.CDLL(None, use_errno=True).bind(s.fileno(), addr, len(addr)) != 0:
+    sys.exit('bind: ' + os.strerror(ctypes.get_errno()))
+try:
+    s.settimeout(5)
+    for data in (b'long name', b''):
+        s.sendto(data, sys.argv[1])
+        print(repr(s.recv(4096)), flush=True)
+finally:
+    os.unlink(path)
+print(path.decode(), file=sys.stderr)"
+    assert_exit raw 0
+    local path
+    path=$(cat "$LOG/raw.err")
+    (( ${#path} == 108 )) || fail "not a 108-byte path: $path"
+    assert_equal "$(cat "$LOG/raw.out")" "b'LONG NAME'"$'\n'"b''"
+    run cat "$LOG/server.err"
+    assert_line "unix_dgram_server: end of data from $path: 9 bytes in 1 datagram(s)"
+}
+
+@test "unix_dgram: an abstract sender is answered and named @NAME, its odd bytes escaped (was: 'an unbound socket', no reply)" {
+    start_dgram_server
+    # An abstract address: sun_path[0] is NUL, the name is the bytes after it (unix(7)).  This
+    # one has an ESC in it, which must not reach the terminal as it is.
+    raw_dgram "
+import os
+s.bind(b'\\0ipclab-test\\x1b[31m' + str(os.getpid()).encode())
+s.settimeout(5)
+for data in (b'hi', b''):
+    s.sendto(data, sys.argv[1])
+    print(repr(s.recv(4096)), flush=True)
+print(os.getpid(), file=sys.stderr)"
+    assert_exit raw 0
+    assert_equal "$(cat "$LOG/raw.out")" "b'HI'"$'\n'"b''"
+    run cat "$LOG/server.err"
+    assert_line "unix_dgram_server: end of data from @ipclab-test\\x1b[31m$(cat "$LOG/raw.err"): 2 bytes in 1 datagram(s)"
+    refute_output --partial $'\e'
 }
 
 @test "unix_dgram: the server SIGKILLed while the client waits -> the client says so within 2 s, exit 1, its socket removed" {
@@ -558,6 +615,14 @@ while s.recv(4096): pass
     say alice 'bob are you still served?'
     wait_output bob '^alice: are you still served\?$'
     exec 5>&- 6>&- 7<&- 8>&-
+}
+
+@test "relay: more clients than descriptors (ulimit -n 66, then 40) wait their turn: said once, no spin (was: 100% CPU; poll: Invalid argument)" {
+    local limit
+    for limit in 66 40; do
+        limited "server$limit" "$limit" "$U/relay_server" -p "$IPCLAB_DIR/r$limit"
+        crowd_waits "server$limit" ' joined$' relay "$IPCLAB_DIR/r$limit"
+    done
 }
 
 @test "relay: no server -> the client says how to start one; SIGTERM removes the server's socket" {

@@ -220,27 +220,47 @@ static void add_client(int listenfd)
 static void serve(int listenfd)
 {
     struct pollfd fds[MAX_CLIENTS + 1];
+    int most = MAX_CLIENTS; /* lowered to what ulimit -n allows, once it is hit */
 
     for (int i = 0; i < MAX_CLIENTS; i++)
         clients[i].fd = -1;
     for (;;) {
         bool room = false;
+        int connected = 0, used = 0; /* used: the slots up to the last one taken */
         fds[0] = (struct pollfd){ .fd = listenfd, .events = POLLIN };
         for (int i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &clients[i];
             fds[i + 1] = (struct pollfd){ .fd = c->fd,
                                           .events = (short)(POLLIN | (c->out_len ? POLLOUT : 0)) };
             room = room || c->fd == -1;
+            if (c->fd != -1) {
+                connected++;
+                used = i + 1;
+            }
         }
-        if (!room)
+        if (!room || connected >= most)
             fds[0].fd = -1;
-        if (ipclab_poll(fds, MAX_CLIENTS + 1) == -1) {
+        /* Fix: poll() refuses more entries than the process may have descriptors (EINVAL): with
+         * ulimit -n 64 or less the server died at its first poll().  Only the slots up to the
+         * last one taken are watched (as in unix_stream_server). */
+        if (ipclab_poll(fds, (nfds_t)used + 1) == -1) {
             if (errno != EINTR)
                 warn("poll");
             return;
         }
-        if (fds[0].revents & POLLIN)
+        /* Fix: with no descriptor left, accept() failed (EMFILE) and left the client queued, so
+         * the loop spun at 100% CPU printing "Too many open files"; now the server takes no
+         * more clients than it has descriptors for, says so once, and takes the next when one
+         * leaves (as in unix_stream_server). */
+        if ((fds[0].revents & POLLIN) && ipclab_fd_spare(listenfd)) {
             add_client(listenfd);
+        } else if (fds[0].revents & POLLIN) {
+            most = connected;
+            warnx("no descriptor left for another client (ulimit -n): %d at a time from now "
+                  "on; the others wait in the listen queue until one leaves", most);
+            if (most == 0)
+                return; /* nobody could ever be served */
+        }
         for (int i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &clients[i];
             short ev = fds[i + 1].revents;

@@ -22,8 +22,6 @@
  */
 #define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED in the shared socket helpers: Linux */
 
-#include <stddef.h> /* offsetof */
-
 #include "../common/ipclab.h"
 
 static const char usage[] =
@@ -44,7 +42,7 @@ static const char usage[] =
 #define TALLIES 64
 
 struct tally {
-    char from[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* "" : a free slot */
+    char from[IPCLAB_SUN_STR_MAX]; /* its name (ipclab_sun_str); "" : a free slot */
     long long bytes, count;
 };
 
@@ -74,8 +72,12 @@ static struct tally *tally_of(struct tally *t, const char *from)
 static void handle(int fd, char *buf, ssize_t n, const struct sockaddr_un *from, socklen_t len,
                    struct tally *tallies)
 {
-    bool bound = len > offsetof(struct sockaddr_un, sun_path) && from->sun_path[0] != '\0';
-    const char *who = bound ? from->sun_path : "an unbound socket";
+    char who[IPCLAB_SUN_STR_MAX];
+    /* Fix: sun_path was taken for a C string, but a sender bound to a path of the full 108
+     * bytes sends no NUL: the name ran on into the stack.  Only len says where it ends.  And
+     * an abstract address (sun_path[0] == '\0') was called "an unbound socket" and never
+     * answered, though a reply can be sent to it. */
+    bool bound = ipclab_sun_str(from, len, who, sizeof who);
 
     if (n > DGRAM_MAX) {
         warnx("dropped a datagram of %zd bytes from %s: more than the %d this server takes "
@@ -128,6 +130,11 @@ static void serve(int fd)
                 warn("recvfrom");
             continue;
         }
+        /* Fix: the length returned can be more than the room given: for a sender bound to a
+         * path of the full 108 bytes, the kernel counts a NUL after it (111), and sendto()
+         * refuses that length (EINVAL).  What was cut off is that NUL alone. */
+        if (len > sizeof from)
+            len = sizeof from;
         handle(fd, buf, n, &from, len, tallies);
     }
 }
