@@ -35,8 +35,8 @@ struct msgq_msg {
 };
 
 /*
- * creat_or_get_msgque(): open the key file path (creating it 0600) and hold its door (see
- * ipclab_key_file_open), make the key with ftok(), and create or get the queue, mode 0600.
+ * creat_or_get_msgque(): open the key file path (creating it 0600, or refusing a file that is
+ * not a key file) and hold its door (see ipclab_key_file_open), make the key with ftok(), and create or get the queue, mode 0600.
  * Returns the queue id and puts the key file's descriptor in *keyfd, door held; or -1 (errno
  * EINTR: a termination signal came while we waited at the door; otherwise after a message).
  *
@@ -46,13 +46,16 @@ struct msgq_msg {
  */
 static inline int creat_or_get_msgque(const char *path, int *keyfd)
 {
-    int fd = ipclab_key_file_open(path);
+    bool made;
+    int fd = ipclab_key_file_open(path, &made);
     if (fd == -1)
         return -1;
     key_t key = ftok(path, MSGQ_PROJ);
     int msqid = key == (key_t)-1 ? -1 : msgget(key, IPC_CREAT | 0600);
     if (msqid == -1) {
         warn(key == (key_t)-1 ? "ftok %s" : "msgget (key from %s)", path);
+        if (made)
+            ipclab_key_file_remove(path, fd); /* ours, door held; one we found is not */
         close(fd);
         return -1;
     }

@@ -100,8 +100,9 @@ static inline int shm_wait(const sigset_t *waitmask, int lifeline, const char *p
 }
 
 /*
- * create_or_get_shm(): open the key file path (creating it 0600; door held, see
- * ipclab_key_file_open), make the key with ftok(), and create or get the segment, mode 0600.
+ * create_or_get_shm(): open the key file path (creating it 0600, or refusing a file that is
+ * not a key file; door held, see ipclab_key_file_open), make the key with ftok(), and create
+ * or get the segment, mode 0600.
  * Returns the segment id and the key file's descriptor in *keyfd, door released; or -1.
  *
  * Fix: the original created ./shmfile and the segment mode 0664, leaked the key file's
@@ -109,13 +110,17 @@ static inline int shm_wait(const sigset_t *waitmask, int lifeline, const char *p
  */
 static inline int create_or_get_shm(const char *path, int *keyfd)
 {
-    int fd = ipclab_key_file_open(path);
+    bool made;
+    int fd = ipclab_key_file_open(path, &made);
     if (fd == -1)
         return -1;
     key_t key = ftok(path, SHM_PROJ);
     int shmid = key == (key_t)-1 ? -1 : shmget(key, sizeof(struct shm_area), IPC_CREAT | 0600);
-    if (shmid == -1)
+    if (shmid == -1) {
         warn(key == (key_t)-1 ? "ftok %s" : "shmget (key from %s)", path);
+        if (made)
+            ipclab_key_file_remove(path, fd); /* ours, door held; one we found is not */
+    }
     ipclab_lock(fd, 0, F_UNLCK, false);
     if (shmid == -1) {
         close(fd);
