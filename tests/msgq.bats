@@ -9,9 +9,14 @@ bats_require_minimum_version 1.5.0
 setup() {
     ipclab_setup
     M=$BIN/msgq
+    FOREIGN_Q=()
 }
 
 teardown() {
+    local id
+    for id in "${FOREIGN_Q[@]}"; do # queues a test made as another user (it removes them itself
+        ipcrm -q "$id" 2>/dev/null || true # unless it failed first)
+    done
     ipclab_teardown
 }
 
@@ -182,6 +187,53 @@ users_file_left_alone() {
 @test "msgq: a file of the user's given as -p is refused and left intact by msgq_recv and msgq_chat, SIGTERM included (was: removed when they left)" {
     users_file_left_alone "$M/msgq_recv"
     users_file_left_alone "$M/msgq_chat" 1 2
+}
+
+# planted_queue KEYFILE UID MODE [OWNER]: user UID makes a queue of mode MODE on the key that
+# the key file KEYFILE (made here, marked as the programs mark theirs) gives, as an attacker
+# can: ftok() of a path is easy to compute.  With OWNER, it then hands the queue's owner (uid;
+# the creator, cuid, stays) to OWNER.  QUEUE = its id.
+planted_queue() {
+    [[ -f $1 ]] || { printf 'ipclab key file\n' >"$1" && chmod 600 "$1"; }
+    local key
+    key=$(perl -MIPC::SysV=ftok -e 'print ftok($ARGV[0], "a")' "$1")
+    # shellcheck disable=SC2016 # perl's $ARGV, not the shell's
+    QUEUE=$(setpriv --reuid="$2" --regid="$2" --clear-groups perl -MIPC::SysV=IPC_CREAT -MIPC::Msg -e '
+my ($key, $mode, $owner) = @ARGV;
+my $q = IPC::Msg->new($key, IPC_CREAT | oct $mode) or die "msgget: $!\n";
+if (length $owner) { $q->set(uid => $owner) or die "IPC_SET: $!\n" }
+print $q->id, "\n";' "$key" "$3" "${4:-}")
+    FOREIGN_Q+=("$QUEUE")
+}
+
+# refused_queue WHY PROG [ARGS...]: PROG refuses the queue QUEUE (exit 1, saying WHY) and
+# leaves it as it was: still there, nothing sent into it.
+refused_queue() {
+    local why=$1
+    shift
+    run --separate-stderr timeout 5 "$@" </dev/null
+    assert_failure 1
+    [[ $stderr == *"queue $QUEUE (key from $IPCLAB_DIR/msgq) $why"* ]] || fail "$* said: $stderr"
+    run awk -v id="$QUEUE" '$2 == id { print "qnum " $5 }' /proc/sysvipc/msg
+    assert_output 'qnum 0'
+}
+
+@test "msgq: a queue another user made first on our key is refused by msgq_recv, msgq_send and msgq_chat and left alone (was: used, even as root)" {
+    (( EUID == 0 )) || skip "needs root: a second user (uid 65534) makes the queue"
+    local plant why
+    # 65534's, mode 0600 (root's msgget() grants it anyway); 65534's handed to root (its uid
+    # says root's, its cuid does not); root's own, but open to the group as the seed made them.
+    for plant in '65534 600' '65534 600 0' '0 664'; do
+        # shellcheck disable=SC2086 # the words of $plant are the arguments
+        planted_queue "$IPCLAB_DIR/msgq" $plant
+        why='was made by uid 65534, not by you (uid 0); refusing to use it'
+        [[ $plant == '0 664' ]] && why='has mode 664: other users can use it; refusing to use it'
+        refused_queue "$why" "$M/msgq_recv" -p "$IPCLAB_DIR/msgq"
+        refused_queue "$why" "$M/msgq_send" -p "$IPCLAB_DIR/msgq"
+        refused_queue "$why" "$M/msgq_chat" -p "$IPCLAB_DIR/msgq" 1 2
+        ipcrm -q "$QUEUE"
+    done
+    rm "$IPCLAB_DIR/msgq"
 }
 
 # kill_mid KIND VICTIM SIGNAL: start a transfer that stays in progress, kill VICTIM (send or recv)
