@@ -6,6 +6,7 @@
 #ifndef SHM_H
 #define SHM_H
 
+#include <dirent.h>
 #include <poll.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
@@ -75,6 +76,31 @@ static inline bool shm_peer_gone(int lifeline, const char *peer)
         return true;
     }
     return false;
+}
+
+/* Does process pid hold the FIFO open on fd?  Each side asks it of the pid it is about to signal
+ * (the writer of the reader's, the reader of the writer's).  Linux: every descriptor of a process
+ * is a link in /proc/PID/fd, and stat(2) follows it to the file itself. */
+static inline bool shm_holds_fifo(pid_t pid, int fd)
+{
+    char dir[64], link[PATH_MAX];
+    struct stat ours, st;
+    bool found = false;
+
+    snprintf(dir, sizeof dir, "/proc/%ld/fd", (long)pid);
+    DIR *d = opendir(dir);
+    if (d == NULL || fstat(fd, &ours) == -1) {
+        if (d != NULL)
+            closedir(d);
+        return false;
+    }
+    for (struct dirent *e; !found && (e = readdir(d)) != NULL;) {
+        snprintf(link, sizeof link, "%s/%s", dir, e->d_name);
+        found = e->d_name[0] != '.' && stat(link, &st) == 0 && st.st_ino == ours.st_ino &&
+                st.st_dev == ours.st_dev;
+    }
+    closedir(d);
+    return found;
 }
 
 /*

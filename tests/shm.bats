@@ -289,6 +289,32 @@ sleep 30;' "$IPCLAB_DIR/shm.fifo"
     rm "$IPCLAB_DIR/shm"
 }
 
+@test "shm: the reader signals only a writer that holds the FIFO: another pid written into the segment is refused (was: its SIGUSR2 killed that process)" {
+    start_side bystander /dev/null sleep 300 # the pid a stand-in writer names
+    local pid key
+    pid=$(pgid_of bystander)
+    start_side reader /dev/null "$S/shm_reader"
+    wait_ready reader
+    key=$(perl -MIPC::SysV=ftok -e 'print ftok($ARGV[0], "b")' "$IPCLAB_DIR/shm")
+    # The stand-in takes the reader's pid from the FIFO as the writer does, and holds the FIFO;
+    # but the writer_pid it writes into the segment is the bystander's.
+    # shellcheck disable=SC2016 # perl's $ARGV, not the shell's
+    start_side writer /dev/null perl -e '
+my ($fifo, $key, $victim) = @ARGV;
+open(my $f, "<", $fifo) or die "$fifo: $!\n";
+sysread($f, my $buf, 4) == 4 or die "read: $!\n";
+my $reader = unpack("l", $buf);
+my $id = shmget($key, 0, 0) // die "shmget: $!\n";
+shmwrite($id, pack("l! l!", $victim, 0), 0, 16) or die "shmwrite: $!\n"; # writer_pid, len 0
+kill("USR1", $reader) or die "kill: $!\n";
+sleep 30;' "$IPCLAB_DIR/shm.fifo" "$key" "$pid"
+    assert_exit reader 1
+    run cat "$LOG/reader.err"
+    assert_line --partial "refusing to signal the PID $pid the segment names as the writer's"
+    is_alive "$pid"
+    kill_side writer KILL
+}
+
 # kill_mid KIND VICTIM SIGNAL: a transfer in progress; SIGNAL to VICTIM (writer or reader); the
 # survivor must say so and end with status 1 within 2 s.  Sets SURVIVOR.
 kill_mid() {
