@@ -290,19 +290,19 @@ next_run_works() {
 @test "msgq: the receiver SIGKILLed mid-transfer -> the sender says so within 2 s and removes the queue; the next run works" {
     kill_mid msgq recv KILL
     run cat "$LOG/send.err"
-    assert_line --partial 'the receiver vanished without removing the queue (killed?)'
+    assert_line --partial 'the receiver is gone before it took everything'
     assert_nothing_left
     next_run_works msgq
 }
 
-# receiver_killed_after_the_end KIND: the sender has sent all, its end message included, while
-# its receiver is stalled on its stdout (a FIFO nobody reads) with the last messages still
-# queued; then the receiver is SIGKILLed.  The sender, waiting for it to take everything, must
-# say so and remove the queue.  (The fault tests found the sender gone by then, with exit 0, and
-# that rest left behind: the next receiver took it for a transfer of its own, an empty one, and
-# left; the next sender then waited for ever in a new queue.)
+# receiver_killed_after_the_end KIND [SIGNAL]: the sender has sent all, its end message
+# included, while its receiver is stalled on its stdout (a FIFO nobody reads) with the last
+# messages still queued; then the receiver gets SIGNAL (KILL).  The sender, waiting for it to
+# take everything, must say so, exit 1 and remove the queue.  (The fault tests found the sender
+# gone by then, with exit 0, and that rest left behind: the next receiver took it for a transfer
+# of its own, an empty one, and left; the next sender then waited for ever in a new queue.)
 receiver_killed_after_the_end() {
-    local kind=$1 opts=()
+    local kind=$1 sig=${2:-KILL} opts=()
     [[ $kind == pmq ]] && opts=(-p "$POSIX-q")
     random_file "$LOG/in.bin" 70000 # 64 KiB fill the receiver's stdout; the rest stays queued
     mkfifo "$LOG/recv.out"
@@ -311,7 +311,8 @@ receiver_killed_after_the_end() {
     wait_ready recv
     start_side send "$LOG/in.bin" "$M/${kind}_send" "${opts[@]}"
     wait_line send 'end of input: 70000 bytes'
-    kill_side recv KILL
+    kill_side recv "$sig"
+    [[ $sig == KILL ]] || assert_exit recv $((128 + $(kill -l "$sig")))
     exec 7<&-
     assert_exit send 1 2
     assert_nothing_left
@@ -321,7 +322,15 @@ receiver_killed_after_the_end() {
 @test "msgq: the receiver SIGKILLed with the end message still queued -> the sender, still waiting, says so and removes the queue; the next run works" {
     receiver_killed_after_the_end msgq
     run cat "$LOG/send.err"
-    assert_line --partial 'the receiver vanished without removing the queue (killed?)'
+    assert_line --partial 'the receiver is gone before it took everything'
+}
+
+@test "msgq: the receiver SIGTERMed with messages still queued -> the sender says it did not take everything and exits 1 (was: exit 0, the queue's removal taken for all taken)" {
+    receiver_killed_after_the_end msgq TERM
+    run cat "$LOG/send.err"
+    assert_line --regexp '^msgq_send: the receiver is gone before it took everything \([1-9][0-9]* message\(s\) left in the queue; killed\?\)$'
+    run cat "$LOG/recv.err"
+    assert_line --partial 'leaving the queue to the sender'
 }
 
 @test "pmq: the receiver SIGKILLed with the end message still queued -> the sender, still waiting, says so and removes the queue; the next run works" {
@@ -393,7 +402,7 @@ time.sleep(60)' "$LOG/recv.out"
 @test "msgq: SIGTERM to the receiver mid-transfer -> the sender is told and ends" {
     kill_mid msgq recv TERM
     run cat "$LOG/send.err"
-    assert_line --partial 'the queue has been removed: the receiver has left'
+    assert_line --partial 'the receiver is gone before it took everything'
     assert_exit recv $((128 + 15))
 }
 
