@@ -35,10 +35,51 @@ struct msgq_msg {
 };
 
 /*
- * creat_or_get_msgque(): open the key file path (creating it 0600) and hold its door (see
- * ipclab_key_file_open), make the key with ftok(), and create or get the queue, mode 0600.
- * Returns the queue id and puts the key file's descriptor in *keyfd, door held; or -1 (errno
- * EINTR: a termination signal came while we waited at the door; otherwise after a message).
+ * Get the queue of path's key, creating it (mode 0600) if it is missing, and check it before
+ * use.  Fix: a queue found was used whatever it was, and a queue is found by its key alone:
+ * another user who makes one first on our key (ftok() of a path is easy to compute) reads what
+ * we send and feeds us what we receive -- root's msgget() grants a queue of any mode.  So its
+ * creator (cuid) and its owner (uid; IPC_SET can hand the uid to anyone, not the cuid) must both
+ * be us, and its mode must give others nothing (ipclab_trusted).  Returns the id, or -1 after a
+ * message (the queue refused is left as it is).
+ */
+static inline int msgq_get(const char *path)
+{
+    key_t key = ftok(path, MSGQ_PROJ);
+    if (key == (key_t)-1) {
+        warn("ftok %s", path);
+        return -1;
+    }
+    int msqid = msgget(key, IPC_CREAT | 0600);
+    if (msqid == -1) {
+        if (errno == EACCES) /* not root: the queue exists, and we may not use it */
+            warnx("the queue of the key from %s is not yours (msgget: %s); refusing to use it",
+                  path, strerror(EACCES));
+        else
+            warn("msgget (key from %s)", path);
+        return -1;
+    }
+    struct msqid_ds ds;
+    char what[PATH_MAX + 64];
+    snprintf(what, sizeof what, "queue %d (key from %s)", msqid, path);
+    if (msgctl(msqid, IPC_STAT, &ds) == -1) {
+        warn("msgctl IPC_STAT %s", what);
+        return -1;
+    }
+    if (ds.msg_perm.cuid != geteuid()) {
+        warnx("%s was made by uid %ld, not by you (uid %ld); refusing to use it", what,
+              (long)ds.msg_perm.cuid, (long)geteuid());
+        return -1;
+    }
+    return ipclab_trusted(what, ds.msg_perm.uid, ds.msg_perm.mode) ? msqid : -1;
+}
+
+/*
+ * creat_or_get_msgque(): open the key file path (creating it 0600, or refusing a file that is
+ * not a key file) and hold its door (see ipclab_key_file_open), and create or get the queue,
+ * mode 0600, refusing another user's (msgq_get).  Returns the queue id and puts the key file's
+ * descriptor in *keyfd, door held; or -1 (errno EINTR: a termination signal came while we
+ * waited at the door; otherwise after a message).
  *
  * Fix: the original made ./msgfile and the queue mode 0664 (anyone in the group could read and
  * write them), never closed the key file's descriptor, and ended the program from inside the
@@ -46,13 +87,14 @@ struct msgq_msg {
  */
 static inline int creat_or_get_msgque(const char *path, int *keyfd)
 {
-    int fd = ipclab_key_file_open(path);
+    bool made;
+    int fd = ipclab_key_file_open(path, &made);
     if (fd == -1)
         return -1;
-    key_t key = ftok(path, MSGQ_PROJ);
-    int msqid = key == (key_t)-1 ? -1 : msgget(key, IPC_CREAT | 0600);
+    int msqid = msgq_get(path);
     if (msqid == -1) {
-        warn(key == (key_t)-1 ? "ftok %s" : "msgget (key from %s)", path);
+        if (made)
+            ipclab_key_file_remove(path, fd); /* ours, door held; one we found is not */
         close(fd);
         return -1;
     }
@@ -73,10 +115,7 @@ static inline void remove_msgque(int msqid, const char *path, int keyfd)
 static inline int renew_msgque(int msqid, const char *path)
 {
     msgctl(msqid, IPC_RMID, NULL);
-    int id = msgget(ftok(path, MSGQ_PROJ), IPC_CREAT | 0600);
-    if (id == -1)
-        warn("msgget (key from %s)", path);
-    return id;
+    return msgq_get(path); /* another user's may have taken the key meanwhile: checked again */
 }
 
 /*

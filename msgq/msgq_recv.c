@@ -14,8 +14,10 @@
  *     hello queue
  *     msgq_recv: end message: 12 bytes in 1 message(s)
  *
- * Who removes the queue: msgq_recv, when it leaves, whatever the reason: the end message, a
- * signal, a sender that vanished.  It removes the key file with it.  A second msgq_recv on the
+ * Who removes the queue: msgq_recv, when it leaves: after the end message, or when its sender
+ * has gone.  It removes the key file with it.  A receiver that leaves before the end message
+ * (a signal, an error) while its sender is still there leaves the queue to the sender, which
+ * must learn that not everything was taken.  A second msgq_recv on the
  * same queue is refused: two receivers of one type would each get some of the messages.
  *
  * Mirrors seed 004, 消息队列 (the receiving half of its demo).  Build alone:
@@ -168,8 +170,19 @@ int main(int argc, char *argv[])
 
     int status = print_msgs(msqid, keyfd, type);
 
+    /* Fix: a receiver that left before the end message (a signal, a stdout that failed) removed
+     * the queue, and its sender, waiting for every message to be taken, took "the queue is gone"
+     * for "all taken" and exited 0 with messages never printed.  While the sender is there the
+     * queue is left to it: it sees us go, says so, exits 1 and removes the queue. */
     ipclab_lock(keyfd, 0, F_WRLCK, true);
-    remove_msgque(msqid, path, keyfd);
+    struct msqid_ds ds;
+    pid_t sender = status == 0 || msgctl(msqid, IPC_STAT, &ds) == -1
+                       ? 0 : ipclab_lock_holder(keyfd, MSGQ_SENDER);
+    if (sender > 0)
+        warnx("leaving the queue to the sender (pid %ld), which is still there: it removes it",
+              (long)sender);
+    else
+        remove_msgque(msqid, path, keyfd);
     close(keyfd);
     ipclab_die_of_signal();
     return status == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;

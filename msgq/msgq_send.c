@@ -20,7 +20,7 @@
  * Terminal 1 prints "hello queue", then "msgq_recv: end message: 12 bytes in 1 message(s)".
  *
  * Who removes the queue: msgq_recv, once it has read the end message.  msgq_send removes it
- * when it gives up: a signal, an error, or a receiver that vanished.  After its end message it
+ * when it gives up: a signal, an error, or a receiver that left (or vanished) before the end.  After its end message it
  * stays until a receiver that has been taking its messages has taken every one, so that it sees
  * one that vanishes with messages still queued; if none has, it leaves them waiting for one.
  *
@@ -68,7 +68,8 @@ static int check_receiver(int msqid, int keyfd, struct receiver *r)
         return 0;
     }
     if (r->seen || ds.msg_lrpid != r->first_rpid) {
-        warnx("the receiver vanished without removing the queue (killed?)");
+        warnx("the receiver is gone before it took everything (%lu message(s) left in the queue; "
+              "killed?)", (unsigned long)ds.msg_qnum);
         return -1;
     }
     return 0; /* no receiver yet: the messages wait in the queue until one comes */
@@ -116,7 +117,9 @@ static int wait_taken(int msqid, int keyfd, struct receiver *r)
 
     for (;;) {
         if (msgctl(msqid, IPC_STAT, &ds) == -1) {
-            if (msgque_gone(errno)) /* the receiver removes it once it has the end message */
+            /* The receiver removes it once it has the end message.  (One that leaves before
+             * leaves the queue to us: its lock gone, check_receiver below says so.) */
+            if (msgque_gone(errno))
                 return 0;
             warn("msgctl IPC_STAT");
             return -1;

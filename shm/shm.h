@@ -6,6 +6,7 @@
 #ifndef SHM_H
 #define SHM_H
 
+#include <dirent.h>
 #include <poll.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
@@ -77,6 +78,31 @@ static inline bool shm_peer_gone(int lifeline, const char *peer)
     return false;
 }
 
+/* Does process pid hold the FIFO open on fd?  Each side asks it of the pid it is about to signal
+ * (the writer of the reader's, the reader of the writer's).  Linux: every descriptor of a process
+ * is a link in /proc/PID/fd, and stat(2) follows it to the file itself. */
+static inline bool shm_holds_fifo(pid_t pid, int fd)
+{
+    char dir[64], link[PATH_MAX];
+    struct stat ours, st;
+    bool found = false;
+
+    snprintf(dir, sizeof dir, "/proc/%ld/fd", (long)pid);
+    DIR *d = opendir(dir);
+    if (d == NULL || fstat(fd, &ours) == -1) {
+        if (d != NULL)
+            closedir(d);
+        return false;
+    }
+    for (struct dirent *e; !found && (e = readdir(d)) != NULL;) {
+        snprintf(link, sizeof link, "%s/%s", dir, e->d_name);
+        found = e->d_name[0] != '.' && stat(link, &st) == 0 && st.st_ino == ours.st_ino &&
+                st.st_dev == ours.st_dev;
+    }
+    closedir(d);
+    return found;
+}
+
 /*
  * Wait until signo's handler has run (shm_signalled), a termination signal came, or the peer
  * is gone.  Blocked outside this wait, the signal cannot slip past.  Every tick (ipclab.h)
@@ -100,8 +126,48 @@ static inline int shm_wait(const sigset_t *waitmask, int lifeline, const char *p
 }
 
 /*
- * create_or_get_shm(): open the key file path (creating it 0600; door held, see
- * ipclab_key_file_open), make the key with ftok(), and create or get the segment, mode 0600.
+ * Get the segment of path's key, creating it (mode 0600) if it is missing, and check it before
+ * use.  Fix: a segment found was used whatever it was: another user who makes one first on our
+ * key reads what we write, and names the pid the reader signals (writer_pid) -- root's
+ * shmget() grants a segment of any mode.  So, as for a queue (msgq.h's msgq_get), its creator
+ * (cuid) and owner (uid) must both be us and its mode must give others nothing
+ * (ipclab_trusted).  Returns the id, or -1 after a message (the segment refused is left alone).
+ */
+static inline int shm_get(const char *path)
+{
+    key_t key = ftok(path, SHM_PROJ);
+    if (key == (key_t)-1) {
+        warn("ftok %s", path);
+        return -1;
+    }
+    int shmid = shmget(key, sizeof(struct shm_area), IPC_CREAT | 0600);
+    if (shmid == -1) {
+        if (errno == EACCES) /* not root: the segment exists, and we may not use it */
+            warnx("the segment of the key from %s is not yours (shmget: %s); refusing to use "
+                  "it", path, strerror(EACCES));
+        else
+            warn("shmget (key from %s)", path);
+        return -1;
+    }
+    struct shmid_ds ds;
+    char what[PATH_MAX + 64];
+    snprintf(what, sizeof what, "segment %d (key from %s)", shmid, path);
+    if (shmctl(shmid, IPC_STAT, &ds) == -1) {
+        warn("shmctl IPC_STAT %s", what);
+        return -1;
+    }
+    if (ds.shm_perm.cuid != geteuid()) {
+        warnx("%s was made by uid %ld, not by you (uid %ld); refusing to use it", what,
+              (long)ds.shm_perm.cuid, (long)geteuid());
+        return -1;
+    }
+    return ipclab_trusted(what, ds.shm_perm.uid, ds.shm_perm.mode) ? shmid : -1;
+}
+
+/*
+ * create_or_get_shm(): open the key file path (creating it 0600, or refusing a file that is
+ * not a key file; door held, see ipclab_key_file_open), and create or get the segment, mode
+ * 0600, refusing another user's (shm_get).
  * Returns the segment id and the key file's descriptor in *keyfd, door released; or -1.
  *
  * Fix: the original created ./shmfile and the segment mode 0664, leaked the key file's
@@ -109,13 +175,15 @@ static inline int shm_wait(const sigset_t *waitmask, int lifeline, const char *p
  */
 static inline int create_or_get_shm(const char *path, int *keyfd)
 {
-    int fd = ipclab_key_file_open(path);
+    bool made;
+    int fd = ipclab_key_file_open(path, &made);
     if (fd == -1)
         return -1;
-    key_t key = ftok(path, SHM_PROJ);
-    int shmid = key == (key_t)-1 ? -1 : shmget(key, sizeof(struct shm_area), IPC_CREAT | 0600);
-    if (shmid == -1)
-        warn(key == (key_t)-1 ? "ftok %s" : "shmget (key from %s)", path);
+    int shmid = shm_get(path);
+    if (shmid == -1) {
+        if (made)
+            ipclab_key_file_remove(path, fd); /* ours, door held; one we found is not */
+    }
     ipclab_lock(fd, 0, F_UNLCK, false);
     if (shmid == -1) {
         close(fd);

@@ -81,6 +81,7 @@ static int snd_self_PID(const char *fifo, int shmid)
 static int print_buffers(struct shm_area *area, const sigset_t *waitmask, int lifeline)
 {
     long long total = 0, count = 0;
+    pid_t checked = 0; /* the writer's pid, once checked */
 
     for (;;) {
         if (shm_wait(waitmask, lifeline, "writer") == -1)
@@ -91,6 +92,17 @@ static int print_buffers(struct shm_area *area, const sigset_t *waitmask, int li
             warnx("the segment holds nonsense (length %ld, writer %ld): not our writer?", len,
                   (long)writer);
             return -1;
+        }
+        /* Fix: the reader signalled whatever pid the segment named: anyone who can write the
+         * segment chose the process our SIGUSR2 killed.  As the writer checks ours, it must be
+         * a live process that holds the FIFO open. */
+        if (writer != checked) {
+            if (kill(writer, 0) == -1 || !shm_holds_fifo(writer, lifeline)) {
+                warnx("refusing to signal the PID %ld the segment names as the writer's: no "
+                      "process of ours with the FIFO open has it", (long)writer);
+                return -1;
+            }
+            checked = writer;
         }
         if (len > 0 && ipclab_write_all(STDOUT_FILENO, area->data, (size_t)len) == -1) {
             if (errno != EINTR)

@@ -20,8 +20,6 @@
  */
 #define _XOPEN_SOURCE 700 /* System V IPC and setitimer() are XSI */
 
-#include <dirent.h>
-
 #include "../common/ipclab.h"
 #include "shm.h"
 
@@ -33,30 +31,6 @@ static const char usage[] =
     "  -p PATH  the key file: ftok(3) makes the segment's key from it (default: shm in the run\n"
     "           directory, see README.md); the FIFO is PATH.fifo\n"
     "  -h       show this help\n";
-
-/* Does process pid hold the FIFO open on fd?  Linux: every descriptor of a process is a link
- * in /proc/PID/fd, and stat(2) follows it to the file itself. */
-static bool holds_fifo(pid_t pid, int fd)
-{
-    char dir[64], link[PATH_MAX];
-    struct stat ours, st;
-    bool found = false;
-
-    snprintf(dir, sizeof dir, "/proc/%ld/fd", (long)pid);
-    DIR *d = opendir(dir);
-    if (d == NULL || fstat(fd, &ours) == -1) {
-        if (d != NULL)
-            closedir(d);
-        return false;
-    }
-    for (struct dirent *e; !found && (e = readdir(d)) != NULL;) {
-        snprintf(link, sizeof link, "%s/%s", dir, e->d_name);
-        found = e->d_name[0] != '.' && stat(link, &st) == 0 && st.st_ino == ours.st_ino &&
-                st.st_dev == ours.st_dev;
-    }
-    closedir(d);
-    return found;
-}
 
 /*
  * get_peer_PID(): the seed's name.  Read the reader's PID from the FIFO and check it before it
@@ -87,7 +61,7 @@ static pid_t get_peer_PID(int fd, const char *fifo)
               (long)pid, fifo);
         return -1;
     }
-    if (kill(pid, 0) == -1 || !holds_fifo(pid, fd)) {
+    if (kill(pid, 0) == -1 || !shm_holds_fifo(pid, fd)) {
         warnx("refusing the PID %ld from %s: no process of ours with the FIFO open has it",
               (long)pid, fifo);
         return -1;

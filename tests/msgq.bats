@@ -9,9 +9,14 @@ bats_require_minimum_version 1.5.0
 setup() {
     ipclab_setup
     M=$BIN/msgq
+    FOREIGN_Q=()
 }
 
 teardown() {
+    local id
+    for id in "${FOREIGN_Q[@]}"; do # queues a test made as another user (it removes them itself
+        ipcrm -q "$id" 2>/dev/null || true # unless it failed first)
+    done
     ipclab_teardown
 }
 
@@ -141,6 +146,96 @@ transfer() {
     assert_equal "$(cat "$LOG/recv.out")" 'first'
 }
 
+# ready_or_ended NAME: NAME has printed its ready line, or has ended.
+ready_or_ended() {
+    [[ -e $LOG/$1.status ]] || grep -q ': ready (pid' "$LOG/$1.err"
+}
+
+# users_file_left_alone PROG [ARGS...]: a file of the user's, with content, given as -p: PROG
+# must refuse it (exit 1, saying why) and leave it byte for byte as it was, both mode 0600 (only
+# its content tells it from a key file) and 0644 (its mode does too).  A PROG that gets as far
+# as its ready line (the bug) is ended by SIGTERM, as a user would end it: its cleanup then
+# removed the file.
+users_file_left_alone() {
+    local mode inode side
+    for mode in 600 644; do
+        side=${1##*/}$mode
+        printf 'my notes\n\0and more\n' >"$LOG/notes"
+        chmod "$mode" "$LOG/notes"
+        cp -p "$LOG/notes" "$LOG/notes.orig"
+        inode=$(stat -c %i "$LOG/notes")
+        start_side "$side" /dev/null "$1" -p "$LOG/notes" "${@:2}"
+        wait_until 5 ready_or_ended "$side"
+        if [[ ! -e $LOG/$side.status ]]; then
+            wait_ready "$side"
+            kill_side "$side" TERM
+        fi
+        assert_exit "$side" 1
+        [[ -f $LOG/notes ]] || fail "$1 removed the user's file (mode $mode)"
+        cmp "$LOG/notes" "$LOG/notes.orig"
+        assert_equal "$(stat -c '%i %a' "$LOG/notes")" "$inode $mode"
+        run cat "$LOG/$side.err"
+        if [[ $mode == 600 ]]; then
+            assert_line --partial "$LOG/notes is not an ipclab key file"
+        else
+            assert_line --partial "$LOG/notes has mode 644: other users can use it; refusing"
+        fi
+        [[ ! -e $LOG/notes.fifo ]] || fail "$1 made $LOG/notes.fifo"
+    done
+}
+
+@test "msgq: a file of the user's given as -p is refused and left intact by msgq_recv and msgq_chat, SIGTERM included (was: removed when they left)" {
+    users_file_left_alone "$M/msgq_recv"
+    users_file_left_alone "$M/msgq_chat" 1 2
+}
+
+# planted_queue KEYFILE UID MODE [OWNER]: user UID makes a queue of mode MODE on the key that
+# the key file KEYFILE (made here, marked as the programs mark theirs) gives, as an attacker
+# can: ftok() of a path is easy to compute.  With OWNER, it then hands the queue's owner (uid;
+# the creator, cuid, stays) to OWNER.  QUEUE = its id.
+planted_queue() {
+    [[ -f $1 ]] || { printf 'ipclab key file\n' >"$1" && chmod 600 "$1"; }
+    local key
+    key=$(perl -MIPC::SysV=ftok -e 'print ftok($ARGV[0], "a")' "$1")
+    # shellcheck disable=SC2016 # perl's $ARGV, not the shell's
+    QUEUE=$(setpriv --reuid="$2" --regid="$2" --clear-groups perl -MIPC::SysV=IPC_CREAT -MIPC::Msg -e '
+my ($key, $mode, $owner) = @ARGV;
+my $q = IPC::Msg->new($key, IPC_CREAT | oct $mode) or die "msgget: $!\n";
+if (length $owner) { $q->set(uid => $owner) or die "IPC_SET: $!\n" }
+print $q->id, "\n";' "$key" "$3" "${4:-}")
+    FOREIGN_Q+=("$QUEUE")
+}
+
+# refused_queue WHY PROG [ARGS...]: PROG refuses the queue QUEUE (exit 1, saying WHY) and
+# leaves it as it was: still there, nothing sent into it.
+refused_queue() {
+    local why=$1
+    shift
+    run --separate-stderr timeout 5 "$@" </dev/null
+    assert_failure 1
+    [[ $stderr == *"queue $QUEUE (key from $IPCLAB_DIR/msgq) $why"* ]] || fail "$* said: $stderr"
+    run awk -v id="$QUEUE" '$2 == id { print "qnum " $5 }' /proc/sysvipc/msg
+    assert_output 'qnum 0'
+}
+
+@test "msgq: a queue another user made first on our key is refused by msgq_recv, msgq_send and msgq_chat and left alone (was: used, even as root)" {
+    (( EUID == 0 )) || skip "needs root: a second user (uid 65534) makes the queue"
+    local plant why
+    # 65534's, mode 0600 (root's msgget() grants it anyway); 65534's handed to root (its uid
+    # says root's, its cuid does not); root's own, but open to the group as the seed made them.
+    for plant in '65534 600' '65534 600 0' '0 664'; do
+        # shellcheck disable=SC2086 # the words of $plant are the arguments
+        planted_queue "$IPCLAB_DIR/msgq" $plant
+        why='was made by uid 65534, not by you (uid 0); refusing to use it'
+        [[ $plant == '0 664' ]] && why='has mode 664: other users can use it; refusing to use it'
+        refused_queue "$why" "$M/msgq_recv" -p "$IPCLAB_DIR/msgq"
+        refused_queue "$why" "$M/msgq_send" -p "$IPCLAB_DIR/msgq"
+        refused_queue "$why" "$M/msgq_chat" -p "$IPCLAB_DIR/msgq" 1 2
+        ipcrm -q "$QUEUE"
+    done
+    rm "$IPCLAB_DIR/msgq"
+}
+
 # kill_mid KIND VICTIM SIGNAL: start a transfer that stays in progress, kill VICTIM (send or recv)
 # with SIGNAL; the survivor must say so and end within 2 s.  Sets SURVIVOR.
 kill_mid() {
@@ -195,19 +290,19 @@ next_run_works() {
 @test "msgq: the receiver SIGKILLed mid-transfer -> the sender says so within 2 s and removes the queue; the next run works" {
     kill_mid msgq recv KILL
     run cat "$LOG/send.err"
-    assert_line --partial 'the receiver vanished without removing the queue (killed?)'
+    assert_line --partial 'the receiver is gone before it took everything'
     assert_nothing_left
     next_run_works msgq
 }
 
-# receiver_killed_after_the_end KIND: the sender has sent all, its end message included, while
-# its receiver is stalled on its stdout (a FIFO nobody reads) with the last messages still
-# queued; then the receiver is SIGKILLed.  The sender, waiting for it to take everything, must
-# say so and remove the queue.  (The fault tests found the sender gone by then, with exit 0, and
-# that rest left behind: the next receiver took it for a transfer of its own, an empty one, and
-# left; the next sender then waited for ever in a new queue.)
+# receiver_killed_after_the_end KIND [SIGNAL]: the sender has sent all, its end message
+# included, while its receiver is stalled on its stdout (a FIFO nobody reads) with the last
+# messages still queued; then the receiver gets SIGNAL (KILL).  The sender, waiting for it to
+# take everything, must say so, exit 1 and remove the queue.  (The fault tests found the sender
+# gone by then, with exit 0, and that rest left behind: the next receiver took it for a transfer
+# of its own, an empty one, and left; the next sender then waited for ever in a new queue.)
 receiver_killed_after_the_end() {
-    local kind=$1 opts=()
+    local kind=$1 sig=${2:-KILL} opts=()
     [[ $kind == pmq ]] && opts=(-p "$POSIX-q")
     random_file "$LOG/in.bin" 70000 # 64 KiB fill the receiver's stdout; the rest stays queued
     mkfifo "$LOG/recv.out"
@@ -216,7 +311,8 @@ receiver_killed_after_the_end() {
     wait_ready recv
     start_side send "$LOG/in.bin" "$M/${kind}_send" "${opts[@]}"
     wait_line send 'end of input: 70000 bytes'
-    kill_side recv KILL
+    kill_side recv "$sig"
+    [[ $sig == KILL ]] || assert_exit recv $((128 + $(kill -l "$sig")))
     exec 7<&-
     assert_exit send 1 2
     assert_nothing_left
@@ -226,7 +322,15 @@ receiver_killed_after_the_end() {
 @test "msgq: the receiver SIGKILLed with the end message still queued -> the sender, still waiting, says so and removes the queue; the next run works" {
     receiver_killed_after_the_end msgq
     run cat "$LOG/send.err"
-    assert_line --partial 'the receiver vanished without removing the queue (killed?)'
+    assert_line --partial 'the receiver is gone before it took everything'
+}
+
+@test "msgq: the receiver SIGTERMed with messages still queued -> the sender says it did not take everything and exits 1 (was: exit 0, the queue's removal taken for all taken)" {
+    receiver_killed_after_the_end msgq TERM
+    run cat "$LOG/send.err"
+    assert_line --regexp '^msgq_send: the receiver is gone before it took everything \([1-9][0-9]* message\(s\) left in the queue; killed\?\)$'
+    run cat "$LOG/recv.err"
+    assert_line --partial 'leaving the queue to the sender'
 }
 
 @test "pmq: the receiver SIGKILLed with the end message still queued -> the sender, still waiting, says so and removes the queue; the next run works" {
@@ -298,7 +402,7 @@ time.sleep(60)' "$LOG/recv.out"
 @test "msgq: SIGTERM to the receiver mid-transfer -> the sender is told and ends" {
     kill_mid msgq recv TERM
     run cat "$LOG/send.err"
-    assert_line --partial 'the queue has been removed: the receiver has left'
+    assert_line --partial 'the receiver is gone before it took everything'
     assert_exit recv $((128 + 15))
 }
 

@@ -3,14 +3,21 @@
 # pshm_writer and pshm_reader on a real POSIX object with real semaphores.  Teardown checks
 # after every test that no segment, object, FIFO or key file is left.
 
+# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
 load test_helper
+bats_require_minimum_version 1.5.0
 
 setup() {
     ipclab_setup
     S=$BIN/shm
+    FOREIGN_M=()
 }
 
 teardown() {
+    local id
+    for id in "${FOREIGN_M[@]}"; do # segments a test made as another user (it removes them
+        ipcrm -m "$id" 2>/dev/null || true # itself unless it failed first)
+    done
     ipclab_teardown
 }
 
@@ -173,6 +180,139 @@ bad_pid() {
     pid_bytes=$(printf '%08x' "$pid" | sed 's/\(..\)\(..\)\(..\)\(..\)/\\x\4\\x\3\\x\2\\x\1/')
     bad_pid "$pid_bytes" "refusing the PID $pid from"
     is_alive "$pid" # and it was not signalled
+}
+
+# ready_or_ended NAME: NAME has printed its ready line, or has ended.
+ready_or_ended() {
+    [[ -e $LOG/$1.status ]] || grep -q ': ready (pid' "$LOG/$1.err"
+}
+
+# users_file_left_alone PROG [ARGS...]: a file of the user's, with content, given as -p: PROG
+# must refuse it (exit 1, saying why) and leave it byte for byte as it was, both mode 0600 (only
+# its content tells it from a key file) and 0644 (its mode does too).  A PROG that gets as far
+# as its ready line (the bug) is ended by SIGTERM, as a user would end it: its cleanup then
+# removed the file.
+users_file_left_alone() {
+    local mode inode side
+    for mode in 600 644; do
+        side=${1##*/}$mode
+        printf 'my notes\n\0and more\n' >"$LOG/notes"
+        chmod "$mode" "$LOG/notes"
+        cp -p "$LOG/notes" "$LOG/notes.orig"
+        inode=$(stat -c %i "$LOG/notes")
+        start_side "$side" /dev/null "$1" -p "$LOG/notes" "${@:2}"
+        wait_until 5 ready_or_ended "$side"
+        if [[ ! -e $LOG/$side.status ]]; then
+            wait_ready "$side"
+            kill_side "$side" TERM
+        fi
+        assert_exit "$side" 1
+        [[ -f $LOG/notes ]] || fail "$1 removed the user's file (mode $mode)"
+        cmp "$LOG/notes" "$LOG/notes.orig"
+        assert_equal "$(stat -c '%i %a' "$LOG/notes")" "$inode $mode"
+        run cat "$LOG/$side.err"
+        if [[ $mode == 600 ]]; then
+            assert_line --partial "$LOG/notes is not an ipclab key file"
+        else
+            assert_line --partial "$LOG/notes has mode 644: other users can use it; refusing"
+        fi
+        [[ ! -e $LOG/notes.fifo ]] || fail "$1 made $LOG/notes.fifo"
+    done
+}
+
+@test "shm: a file of the user's given as -p is refused and left intact by shm_reader, SIGTERM included (was: removed when it left)" {
+    users_file_left_alone "$S/shm_reader"
+}
+
+# planted_segment KEYFILE UID MODE PID [OWNER]: user UID makes a segment of mode MODE on the
+# key that the key file KEYFILE (made here, marked as the programs mark theirs) gives, and
+# writes PID into it as the writer's pid, as an attacker can.  With OWNER, it then hands the
+# segment's owner (uid; the creator, cuid, stays) to OWNER.  SEGMENT = its id.
+planted_segment() {
+    [[ -f $1 ]] || { printf 'ipclab key file\n' >"$1" && chmod 600 "$1"; }
+    local key
+    key=$(perl -MIPC::SysV=ftok -e 'print ftok($ARGV[0], "b")' "$1")
+    # shellcheck disable=SC2016 # perl's $ARGV, not the shell's
+    SEGMENT=$(setpriv --reuid="$2" --regid="$2" --clear-groups perl -MIPC::SysV=IPC_CREAT,IPC_SET -MIPC::SharedMem -e '
+my ($key, $mode, $pid, $owner) = @ARGV;
+my $m = IPC::SharedMem->new($key, 4096, IPC_CREAT | oct $mode) or die "shmget: $!\n";
+$m->write(pack("l! l!", $pid, 0), 0, 16) or die "shmwrite: $!\n"; # writer_pid, len
+if (length $owner) {
+    my $st = $m->stat or die "IPC_STAT: $!\n";
+    $st->uid($owner);
+    shmctl($m->id, IPC_SET, $st->pack) or die "IPC_SET: $!\n";
+}
+print $m->id, "\n";' "$key" "$3" "$4" "${5:-}")
+    FOREIGN_M+=("$SEGMENT")
+}
+
+# segment_untouched: the segment SEGMENT is still there, its key intact (IPC_RMID would have
+# made it IPC_PRIVATE, 0), nobody attached.
+segment_untouched() {
+    run awk -v id="$SEGMENT" '$2 == id { print ($1 != 0 ? "keyed" : "key gone"), "nattch " $7 }' /proc/sysvipc/shm
+    assert_output 'keyed nattch 0'
+}
+
+@test "shm: a segment another user made first on our key is refused by shm_reader and shm_writer and left alone (was: used, even as root)" {
+    (( EUID == 0 )) || skip "needs root: a second user (uid 65534) makes the segment"
+    start_side bystander /dev/null sleep 300 # the pid the planted segment names
+    local plant why pid maker mode owner
+    pid=$(pgid_of bystander)
+    # 65534's, mode 0600 (root's shmget() grants it anyway); 65534's handed to root (its uid
+    # says root's, its cuid does not); root's own, but open to the group as the seed made them.
+    for plant in '65534 600' '65534 600 0' '0 664'; do
+        read -r maker mode owner <<<"$plant"
+        planted_segment "$IPCLAB_DIR/shm" "$maker" "$mode" "$pid" "$owner"
+        why='was made by uid 65534, not by you (uid 0); refusing to use it'
+        [[ $plant == '0 664' ]] && why='has mode 664: other users can use it; refusing to use it'
+        run --separate-stderr timeout 5 "$S/shm_reader" </dev/null
+        assert_failure 1
+        [[ $stderr == *"segment $SEGMENT (key from $IPCLAB_DIR/shm) $why"* ]] || fail "shm_reader said: $stderr"
+        segment_untouched
+        # The writer gets that far only once a reader has sent it a pid: a stand-in sends its
+        # own, and holds the FIFO open.
+        start_side "writer$SEGMENT" /dev/null "$S/shm_writer"
+        wait_ready "writer$SEGMENT"
+        # shellcheck disable=SC2016 # perl's $ARGV, not the shell's
+        start_side "reader$SEGMENT" /dev/null perl -e '
+open(my $f, ">", $ARGV[0]) or die "$ARGV[0]: $!\n";
+syswrite($f, pack("l", $$)) == 4 or die "write: $!\n";
+sleep 30;' "$IPCLAB_DIR/shm.fifo"
+        assert_exit "writer$SEGMENT" 1
+        run cat "$LOG/writer$SEGMENT.err"
+        assert_line --partial "segment $SEGMENT (key from $IPCLAB_DIR/shm) $why"
+        segment_untouched
+        kill_side "reader$SEGMENT" KILL
+        ipcrm -m "$SEGMENT"
+    done
+    is_alive "$pid" # never signalled
+    rm "$IPCLAB_DIR/shm"
+}
+
+@test "shm: the reader signals only a writer that holds the FIFO: another pid written into the segment is refused (was: its SIGUSR2 killed that process)" {
+    start_side bystander /dev/null sleep 300 # the pid a stand-in writer names
+    local pid key
+    pid=$(pgid_of bystander)
+    start_side reader /dev/null "$S/shm_reader"
+    wait_ready reader
+    key=$(perl -MIPC::SysV=ftok -e 'print ftok($ARGV[0], "b")' "$IPCLAB_DIR/shm")
+    # The stand-in takes the reader's pid from the FIFO as the writer does, and holds the FIFO;
+    # but the writer_pid it writes into the segment is the bystander's.
+    # shellcheck disable=SC2016 # perl's $ARGV, not the shell's
+    start_side writer /dev/null perl -e '
+my ($fifo, $key, $victim) = @ARGV;
+open(my $f, "<", $fifo) or die "$fifo: $!\n";
+sysread($f, my $buf, 4) == 4 or die "read: $!\n";
+my $reader = unpack("l", $buf);
+my $id = shmget($key, 0, 0) // die "shmget: $!\n";
+shmwrite($id, pack("l! l!", $victim, 0), 0, 16) or die "shmwrite: $!\n"; # writer_pid, len 0
+kill("USR1", $reader) or die "kill: $!\n";
+sleep 30;' "$IPCLAB_DIR/shm.fifo" "$key" "$pid"
+    assert_exit reader 1
+    run cat "$LOG/reader.err"
+    assert_line --partial "refusing to signal the PID $pid the segment names as the writer's"
+    is_alive "$pid"
+    kill_side writer KILL
 }
 
 # kill_mid KIND VICTIM SIGNAL: a transfer in progress; SIGNAL to VICTIM (writer or reader); the
