@@ -451,6 +451,7 @@ as_nobody() {
     random_file "$LOG/in.bin" 200000 # four buffers: the writer waits for the reader to hand one back
     start_side writer "$LOG/in.bin" "$S/pshm_writer" -p "$POSIX-shm"
     wait_ready writer
+    # shellcheck disable=SC2016 # $0 and $@ are the inner shell's: the reader, stdout closed
     start_side reader /dev/null bash -c 'exec "$0" "$@" >&-' "$S/pshm_reader" -p "$POSIX-shm"
     assert_exit reader 1
     run cat "$LOG/reader.err"

@@ -165,12 +165,12 @@ socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"END", sys.argv[1])' "$
     setpriv --reuid=65534 --regid=65534 --clear-groups "$PYTHON" -c '
 import socket, sys
 socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).bind(sys.argv[1])' "$OTHER_DIR/sock"
-    local server
-    for server in unix_stream_server relay_server unix_dgram_server; do
-        run --separate-stderr timeout 5 "$U/$server" -p "$OTHER_DIR/sock" </dev/null
+    local prog
+    for prog in unix_stream_server relay_server unix_dgram_server; do
+        run --separate-stderr timeout 5 "$U/$prog" -p "$OTHER_DIR/sock" </dev/null
         assert_failure 1
         [[ $stderr == *"$OTHER_DIR/sock is a socket of uid 65534's, not yours (uid 0); refusing to use or remove it"* ]] ||
-            fail "$server: stderr: $stderr"
+            fail "$prog: stderr: $stderr"
         assert_equal "$(stat -c %u "$OTHER_DIR/sock")" 65534
     done
     rm -rf "$OTHER_DIR"
