@@ -182,44 +182,6 @@ bad_pid() {
     is_alive "$pid" # and it was not signalled
 }
 
-# ready_or_ended NAME: NAME has printed its ready line, or has ended.
-ready_or_ended() {
-    [[ -e $LOG/$1.status ]] || grep -q ': ready (pid' "$LOG/$1.err"
-}
-
-# users_file_left_alone PROG [ARGS...]: a file of the user's, with content, given as -p: PROG
-# must refuse it (exit 1, saying why) and leave it byte for byte as it was, both mode 0600 (only
-# its content tells it from a key file) and 0644 (its mode does too).  A PROG that gets as far
-# as its ready line (the bug) is ended by SIGTERM, as a user would end it: its cleanup then
-# removed the file.
-users_file_left_alone() {
-    local mode inode side
-    for mode in 600 644; do
-        side=${1##*/}$mode
-        printf 'my notes\n\0and more\n' >"$LOG/notes"
-        chmod "$mode" "$LOG/notes"
-        cp -p "$LOG/notes" "$LOG/notes.orig"
-        inode=$(stat -c %i "$LOG/notes")
-        start_side "$side" /dev/null "$1" -p "$LOG/notes" "${@:2}"
-        wait_until 5 ready_or_ended "$side"
-        if [[ ! -e $LOG/$side.status ]]; then
-            wait_ready "$side"
-            kill_side "$side" TERM
-        fi
-        assert_exit "$side" 1
-        [[ -f $LOG/notes ]] || fail "$1 removed the user's file (mode $mode)"
-        cmp "$LOG/notes" "$LOG/notes.orig"
-        assert_equal "$(stat -c '%i %a' "$LOG/notes")" "$inode $mode"
-        run cat "$LOG/$side.err"
-        if [[ $mode == 600 ]]; then
-            assert_line --partial "$LOG/notes is not an ipclab key file"
-        else
-            assert_line --partial "$LOG/notes has mode 644: other users can use it; refusing"
-        fi
-        [[ ! -e $LOG/notes.fifo ]] || fail "$1 made $LOG/notes.fifo"
-    done
-}
-
 @test "shm: a file of the user's given as -p is refused and left intact by shm_reader, SIGTERM included (was: removed when it left)" {
     users_file_left_alone "$S/shm_reader"
 }
