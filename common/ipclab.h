@@ -32,7 +32,8 @@
  *                                    _XOPEN_SOURCE: setitimer)
  *   sockets     ipclab_serv_listen(), ipclab_serv_accept(), ipclab_cli_conn(): APUE's
  *               serv_listen, serv_accept and cli_conn for UNIX-domain sockets;
- *               ipclab_sun(), ipclab_sun_answers(), ipclab_remove_socket(),
+ *               ipclab_sun(), ipclab_sun_answers(), ipclab_socket_path_free() (a stale
+ *               socket of ours removed, anything else refused), ipclab_remove_socket(),
  *               ipclab_server_is_ours() (SO_PEERCRED: a client's check of its server),
  *               ipclab_accept() (need _GNU_SOURCE: SO_PEERCRED, accept4, ppoll)
  *   inet        ipclab_inet_listen(), ipclab_inet_accept(), ipclab_inet_conn(): the same three
@@ -901,49 +902,60 @@ static inline int ipclab_sun_answers(const struct sockaddr_un *sa, int type)
 }
 
 /*
- * APUE's serv_listen(): a socket of type (SOCK_STREAM or SOCK_DGRAM) bound to path, listening
- * if it is a stream; close-on-exec and non-blocking (wait with poll()); the socket file mode
- * 0600.  What is already at path decides:
- * nothing -- go on; a socket a live server answers on -- refuse, and that server keeps serving;
- * a socket of ours nobody answers on (left by a server that was killed) -- stale: remove it;
- * anything else, another user's socket included -- refuse, never remove.  Fix: the seeds
- * unlink()ed the path unconditionally (stealing a live server's address) or failed with
- * "Address already in use" on every run after a crash.  Returns the descriptor, or -1 after a
- * message.
+ * Make the path sa names free for a server's bind(2) of a socket of type (SOCK_STREAM or
+ * SOCK_DGRAM), as APUE's serv_listen() should have.  What is already there decides: nothing --
+ * go on; a socket a live server answers on -- refuse, and that server keeps serving; a socket
+ * of ours nobody answers on (left by a server that was killed) -- stale: remove it, and say so;
+ * anything else, another user's socket included -- refuse, never remove.  (The seeds unlink()ed
+ * the path unconditionally, stealing a live server's address, or failed with "Address already
+ * in use" on every run after a crash.)  Returns 0, or -1 after a message.
+ */
+static inline int ipclab_socket_path_free(const struct sockaddr_un *sa, int type)
+{
+    const char *path = sa->sun_path;
+    struct stat st;
+
+    if (lstat(path, &st) == -1)
+        return 0;
+    if (!S_ISSOCK(st.st_mode)) {
+        warnx("%s exists and is not a socket; refusing to use it (remove it, or name "
+              "another path with -p)", path);
+        return -1;
+    }
+    if (st.st_uid != geteuid()) {
+        warnx("%s is a socket of uid %ld's, not yours (uid %ld); refusing to use or remove "
+              "it (name another path with -p)", path, (long)st.st_uid, (long)geteuid());
+        return -1;
+    }
+    int answers = ipclab_sun_answers(sa, type);
+    if (answers == 1) {
+        warnx("%s is already in use by a running server; refusing to take it over", path);
+        return -1;
+    }
+    if (answers == -1) {
+        warn("%s: cannot tell whether a server is there", path);
+        return -1;
+    }
+    if (unlink(path) == -1 && errno != ENOENT) {
+        warn("cannot remove the stale socket %s", path);
+        return -1;
+    }
+    warnx("removed the stale socket %s (its server is gone)", path);
+    return 0;
+}
+
+/*
+ * APUE's serv_listen(): a socket of type (SOCK_STREAM or SOCK_DGRAM) bound to path, once
+ * ipclab_socket_path_free() has made it free, listening if it is a stream; close-on-exec and
+ * non-blocking (wait with poll()); the socket file mode 0600.  Returns the descriptor, or -1
+ * after a message.
  */
 static inline int ipclab_serv_listen(const char *path, int type)
 {
     struct sockaddr_un sa;
-    struct stat st;
 
-    if (ipclab_sun(&sa, path) == -1)
+    if (ipclab_sun(&sa, path) == -1 || ipclab_socket_path_free(&sa, type) == -1)
         return -1;
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            warnx("%s exists and is not a socket; refusing to use it (remove it, or name "
-                  "another path with -p)", path);
-            return -1;
-        }
-        if (st.st_uid != geteuid()) {
-            warnx("%s is a socket of uid %ld's, not yours (uid %ld); refusing to use or remove "
-                  "it (name another path with -p)", path, (long)st.st_uid, (long)geteuid());
-            return -1;
-        }
-        int answers = ipclab_sun_answers(&sa, type);
-        if (answers == 1) {
-            warnx("%s is already in use by a running server; refusing to take it over", path);
-            return -1;
-        }
-        if (answers == -1) {
-            warn("%s: cannot tell whether a server is there", path);
-            return -1;
-        }
-        if (unlink(path) == -1 && errno != ENOENT) {
-            warn("cannot remove the stale socket %s", path);
-            return -1;
-        }
-        warnx("removed the stale socket %s (its server is gone)", path);
-    }
     int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd == -1) {
         warn("socket");
