@@ -70,7 +70,8 @@ test: all
 	IPCLAB_BIN=$(CURDIR) BATS=$(BATS) scripts/test.sh $(BATS_FLAGS)
 
 # check: the build with gcc and with clang, warnings as errors; every source on its own with no
-# flags at all (DESIGN.md: `cc -o /tmp/x fifo/fifo_chat.c` must work); shellcheck; cppcheck.
+# flags at all (each program builds alone: `cc -o /tmp/x fifo/fifo_chat.c` must work);
+# shellcheck; cppcheck.
 check: check-build check-shell check-cppcheck
 
 CHECK_BINS := $(foreach cc,gcc clang plain,$(addprefix build/check/$(cc)/,$(PROGRAMS) $(TOOLS)))

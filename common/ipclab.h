@@ -74,7 +74,7 @@
 #include <sys/time.h>
 #endif
 
-/* Exit statuses of the command-line contract (DESIGN.md section 3). */
+/* Exit statuses of the command-line contract (README.md, "The command-line contract"). */
 enum { IPCLAB_EXIT_OK = 0, IPCLAB_EXIT_FAIL = 1, IPCLAB_EXIT_USAGE = 2 };
 
 /* One chunk of a stream copy: PIPE_BUF bytes, so a pipe write of one chunk is atomic. */

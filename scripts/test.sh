@@ -5,7 +5,7 @@
 #
 # Why two groups: the suite spends most of its time running real processes and bash, one test
 # at a time, on one core; two bats runs side by side use both cores of a small machine and
-# keep `make test` under the 60 s that DESIGN.md allows.  Why not bats --jobs: it needs GNU
+# keep `make test` under 60 s (README.md, "Robustness").  Why not bats --jobs: it needs GNU
 # parallel, and its runs in parallel of one file's tests gained nothing measurable here.
 #
 # What keeps the groups apart: after every test, teardown checks that no System V object has

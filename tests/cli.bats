@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# tests/cli.bats - the command-line contract (DESIGN.md section 3) of every program in the
+# tests/cli.bats - the command-line contract (README.md) of every program in the
 # Makefile's PROGRAMS list, and the run directory every rendezvous name lives in.
 
 # shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr

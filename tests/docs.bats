@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # tests/docs.bats - what the READMEs promise: every make target they name exists, every
-# mechanism README has the sections DESIGN.md asks for, and README.zh-CN.md keeps in step
+# mechanism README has the sections README.md's "How the tree is laid out" names, and
+# README.zh-CN.md keeps in step
 # with README.md.
 
 load test_helper
@@ -70,7 +71,7 @@ targets_of() {
     (( ${#missing[@]} == 0 )) || fail "a bare make does not build: ${missing[*]}"
 }
 
-@test "docs: every mechanism README has DESIGN.md's sections, its trace and its panes" {
+@test "docs: every mechanism README has the sections every mechanism README has, its trace and its panes" {
     local mech file
     for mech in "${MECHS[@]}"; do
         file=$mech/README.md

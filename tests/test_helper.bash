@@ -71,7 +71,7 @@ PYTHON=/usr/bin/python3
 [[ -x $PYTHON ]] || PYTHON=python3
 
 ipclab_setup() {
-    # A run directory of the test's own (DESIGN.md section 6): parallel tests never meet, and a
+    # A run directory of the test's own: parallel tests never meet, and a
     # student's demo is never touched.  BATS_TEST_TMPDIR keeps the paths short (sun_path).
     export IPCLAB_DIR="$BATS_TEST_TMPDIR/run"
     RUN_DIR=$IPCLAB_DIR # tests may point IPCLAB_DIR elsewhere; teardown checks this one
@@ -115,7 +115,7 @@ assert_nothing_left() {
 # After every test: a side still running gets SIGTERM, as a user's Ctrl-C or kill would send,
 # and must end within 2 s by itself; one that does not (it is killed, by teardown or by its
 # timeout's -k) fails the test.  Then the test's run directory must be empty: every side
-# removes what it created (DESIGN.md section 3).
+# removes what it created (README.md, "The command-line contract": cleanup).
 ipclab_teardown() {
     exec 5>&- 6>&- 7<&- # the descriptors tests hold: other sides' stdin, a stalled stdout
     local name pgid signalled=() stuck=()
