@@ -80,8 +80,17 @@ enum { IPCLAB_EXIT_OK = 0, IPCLAB_EXIT_FAIL = 1, IPCLAB_EXIT_USAGE = 2 };
 /* One chunk of a stream copy: PIPE_BUF bytes, so a pipe write of one chunk is atomic. */
 #define IPCLAB_CHUNK 4096
 
-/* The termination signal caught (see ipclab_catch_signals), 0 if none. */
-static volatile sig_atomic_t ipclab_signal;
+/*
+ * The termination signal caught (see ipclab_catch_signals), 0 if none.
+ *
+ * This and the other state below (ipclab_tick, the FIFO open() guard) are defined here, not
+ * declared static: every ipclab program is one .c file.  Were they static, a second .c file
+ * that included this header would get copies of its own, and never see a signal the first
+ * file's handler recorded.  As they are, such a program fails to link ("multiple definition
+ * of ipclab_signal"): split a program into several files only after moving these definitions
+ * into one of them and leaving extern declarations here.
+ */
+volatile sig_atomic_t ipclab_signal;
 
 /* ---------------------------------------------------------------- I/O */
 
@@ -404,8 +413,8 @@ static inline void ipclab_run_path(char *buf, size_t size, const char *name)
  * while it is armed the handler leaves through siglongjmp(), which is well defined here
  * because the only code it can interrupt is open() itself, an async-signal-safe function.
  */
-static sigjmp_buf ipclab_open_jmp;
-static volatile sig_atomic_t ipclab_open_armed;
+sigjmp_buf ipclab_open_jmp; /* not static: see ipclab_signal */
+volatile sig_atomic_t ipclab_open_armed;
 
 static inline void ipclab_on_signal(int signo)
 {
@@ -839,7 +848,7 @@ static inline struct timespec ipclab_deadline(long ms)
  */
 #define IPCLAB_TICK_MS 200
 
-static volatile sig_atomic_t ipclab_tick;
+volatile sig_atomic_t ipclab_tick; /* not static: see ipclab_signal */
 
 static inline void ipclab_on_tick(int signo)
 {
