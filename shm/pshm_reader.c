@@ -1,8 +1,11 @@
 /*
  * pshm_reader - print what pshm_writer sends through POSIX shared memory and two semaphores.
  *
- * The reader waits for the "full" semaphore, prints exactly the len bytes the writer left in
- * the buffer, and posts "empty" to hand the buffer back.  An empty buffer ends it.
+ * Either side may come first, so the reader too opens the object with shm_open(3), creating it
+ * if it is missing (ftruncate(2) then gives it its size and sem_init(3) its two semaphores), and
+ * maps it with mmap(2).  Then it waits for the "full" semaphore (sem_timedwait), prints exactly
+ * the len bytes the writer left in the buffer, and posts "empty" (sem_post) to hand the buffer
+ * back.  An empty buffer ends it; munmap(2) and shm_unlink(3) undo the rest.
  *
  * Run it in two terminals, either one first:
  *     terminal 1:  ./shm/pshm_reader
@@ -11,9 +14,6 @@
  *     pshm_reader: ready (pid 4243): /ipclab-1000-pshm mapped; waiting for a writer
  *     hello semaphores
  *     pshm_reader: end of data: 17 bytes in 1 buffer(s)
- *
- * Who removes what: each side removes the name (shm_unlink) when it leaves; the last one out
- * destroys the semaphores.
  *
  * Beyond the seeds: shm_reader done the way it should be.  Build alone (glibc before 2.34 keeps
  * shm_open and the semaphores in librt and libpthread):
@@ -31,6 +31,77 @@ static const char usage[] =
     "  -p /NAME  the object's name (default: /ipclab-<uid>-pshm)\n"
     "  -h        show this help\n";
 
+/*
+ * Create or open the object (mode 0600), map it, and become its reader.  The first side through
+ * the door (pshm_enter) finds it new, size 0: it sets the size and initialises the semaphores.
+ * Returns the mapping and the descriptor in *fdp, or NULL (after a message, unless a signal).
+ */
+static struct pshm_area *open_object(const char *name, int *fdp)
+{
+    int fd, rc;
+    do { /* again if the name was removed while we waited at its door */
+        if ((fd = shm_open(name, O_RDWR | O_CREAT, 0600)) == -1) {
+            warn("shm_open %s", name);
+            return NULL;
+        }
+    } while ((rc = pshm_enter(fd, name)) == PSHM_AGAIN);
+    if (rc == PSHM_FAILED)
+        return NULL;
+    bool fresh = rc == PSHM_NEW;
+    struct pshm_area *area = MAP_FAILED;
+    if (fresh && ftruncate(fd, sizeof *area) == -1) /* new: give it its size */
+        warn("ftruncate %s", name);
+    else if ((area = mmap(NULL, sizeof *area, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
+             MAP_FAILED) /* Fix: MAP_FAILED, (void *)-1, not NULL */
+        warn("mmap %s", name);
+    if (area == MAP_FAILED) {
+        close(fd);
+        return NULL;
+    }
+    /* Not new, yet nobody else holds a lock on it: left by a pair that was killed, its
+     * semaphores may say anything.  It starts afresh. */
+    bool stale = !fresh && ipclab_lock_holder(fd, -1) == 0;
+    if (stale) {
+        warnx("%s was left behind by a pair that was killed; starting it afresh", name);
+        sem_destroy(&area->empty);
+        sem_destroy(&area->full);
+    }
+    /* pshared 1: shared between processes.  empty starts at 1 (fill me), full at 0. */
+    if ((fresh || stale) &&
+        (sem_init(&area->empty, 1, 1) == -1 || sem_init(&area->full, 1, 0) == -1))
+        err(IPCLAB_EXIT_FAIL, "sem_init");
+    if (!pshm_take_role(fd, PSHM_READER, "pshm_reader", name)) {
+        munmap(area, sizeof *area);
+        close(fd);
+        return NULL;
+    }
+    *fdp = fd;
+    return area;
+}
+
+/* Wait for "full": the buffer holds data for us.  Each time a wait of PSHM_WAIT_MS runs out,
+ * look whether the writer has gone.  Returns 0, or -1 (after a message if it has gone). */
+static int wait_turn(struct pshm_area *area, int fd, bool *seen)
+{
+    for (;;) {
+        struct timespec deadline = ipclab_deadline(PSHM_WAIT_MS);
+        if (sem_timedwait(&area->full, &deadline) == 0)
+            return 0;
+        if (errno != ETIMEDOUT && errno != EINTR) {
+            warn("sem_timedwait");
+            return -1;
+        }
+        if (ipclab_signal)
+            return -1;
+        if (pshm_peer_gone(&area->empty, fd, PSHM_WRITER, seen)) {
+            if (sem_trywait(&area->full) == 0) /* a post it made before it went counts */
+                return 0;
+            warnx("the writer has gone (or was killed) before the end");
+            return -1;
+        }
+    }
+}
+
 /* Print each buffer and hand it back, until the empty one.  Returns 0 at the end, or -1. */
 static int print_buffers(struct pshm_area *area, int fd)
 {
@@ -38,7 +109,7 @@ static int print_buffers(struct pshm_area *area, int fd)
     bool seen = false;
 
     for (;;) {
-        if (pshm_wait(&area->full, &area->empty, fd, PSHM_WRITER, &seen, "writer") == -1)
+        if (wait_turn(area, fd, &seen) == -1)
             return -1;
         seen = true; /* full was posted by a writer */
         long len = area->len;
@@ -51,7 +122,10 @@ static int print_buffers(struct pshm_area *area, int fd)
                 warn("write stdout");
             return -1;
         }
-        sem_post(&area->empty);
+        if (sem_post(&area->empty) == -1) { /* the buffer is the writer's again */
+            warn("sem_post");
+            return -1;
+        }
         if (len == 0) {
             warnx("end of data: %lld bytes in %lld buffer(s)", total, count);
             return 0;
@@ -59,6 +133,25 @@ static int print_buffers(struct pshm_area *area, int fd)
         total += len;
         count++;
     }
+}
+
+/*
+ * Leave: under the door, unmap, and remove the name if it is still ours (the object goes when
+ * the last one unmaps it).  The last one out (the writer's lock is gone) first destroys the
+ * semaphores: nobody can be waiting on them.
+ */
+static void leave(struct pshm_area *area, int fd, const char *name)
+{
+    ipclab_lock(fd, PSHM_DOOR, F_WRLCK, true);
+    if (ipclab_lock_holder(fd, PSHM_WRITER) == 0) {
+        sem_destroy(&area->empty);
+        sem_destroy(&area->full);
+    }
+    if (munmap(area, sizeof *area) == -1)
+        warn("munmap %s", name);
+    if (pshm_named(fd) && shm_unlink(name) == -1 && errno != ENOENT)
+        warn("shm_unlink %s", name);
+    close(fd);
 }
 
 int main(int argc, char *argv[])
@@ -86,15 +179,13 @@ int main(int argc, char *argv[])
         ipclab_posix_name(name, sizeof name, "pshm");
 
     ipclab_catch_signals();
-    int fd;
-    struct pshm_area *area = pshm_join(name, PSHM_READER, "pshm_reader", &fd);
-    if (area == NULL) {
-        ipclab_die_of_signal();
-        return IPCLAB_EXIT_FAIL;
+    int fd, status = IPCLAB_EXIT_FAIL;
+    struct pshm_area *area = open_object(name, &fd);
+    if (area != NULL) {
+        ipclab_ready("%s mapped; waiting for a writer", name);
+        status = print_buffers(area, fd) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+        leave(area, fd, name);
     }
-    ipclab_ready("%s mapped; waiting for a writer", name);
-    int status = print_buffers(area, fd);
-    pshm_close(area, fd, name, PSHM_WRITER);
     ipclab_die_of_signal();
-    return status == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+    return status;
 }

@@ -2,11 +2,12 @@
  * pshm_writer - send stdin to pshm_reader through POSIX shared memory and two semaphores.
  *
  * What a production program would do instead of shm_writer's signals: shm_open(3) names a
- * shared memory object like a file, mmap(2) maps it, and two process-shared semaphores that
- * live inside it take turns over the one buffer.  The writer waits for "empty", fills the
- * buffer, posts "full"; the reader waits for "full", prints, posts "empty".  A semaphore counts,
- * so a post made before the other side waits is never lost, and neither side needs the other's
- * PID.  An empty buffer ends it.
+ * shared memory object like a file, ftruncate(2) gives it its size, mmap(2) maps it, and two
+ * process-shared semaphores that live inside it (sem_init(3)) take turns over the one buffer.
+ * The writer waits for "empty" (sem_timedwait), fills the buffer, posts "full" (sem_post); the
+ * reader waits for "full", prints, posts "empty".  A semaphore counts, so a post made before
+ * the other side waits is never lost, and neither side needs the other's PID.  An empty buffer
+ * ends it; munmap(2) and shm_unlink(3) undo the rest.
  *
  * Run it in two terminals, either one first:
  *     terminal 1:  ./shm/pshm_reader
@@ -16,9 +17,6 @@
  *     hello semaphores
  *     pshm_writer: end of input: 17 bytes in 1 buffer(s); the reader took the end
  * While both run, `ls -l /dev/shm` shows the object (Linux keeps them there).
- *
- * Who removes what: each side removes the name (shm_unlink) when it leaves; the object itself
- * goes when the last one unmaps it.  The last one out destroys the semaphores.
  *
  * Beyond the seeds: shm_writer done the way it should be.  Build alone (glibc before 2.34 keeps
  * shm_open and the semaphores in librt and libpthread):
@@ -37,6 +35,77 @@ static const char usage[] =
     "  with two semaphores in the object taking turns; an empty buffer marks the end.\n"
     "  -p /NAME  the object's name (default: /ipclab-<uid>-pshm)\n"
     "  -h        show this help\n";
+
+/*
+ * Create or open the object (mode 0600), map it, and become its writer.  The first side through
+ * the door (pshm_enter) finds it new, size 0: it sets the size and initialises the semaphores.
+ * Returns the mapping and the descriptor in *fdp, or NULL (after a message, unless a signal).
+ */
+static struct pshm_area *open_object(const char *name, int *fdp)
+{
+    int fd, rc;
+    do { /* again if the name was removed while we waited at its door */
+        if ((fd = shm_open(name, O_RDWR | O_CREAT, 0600)) == -1) {
+            warn("shm_open %s", name);
+            return NULL;
+        }
+    } while ((rc = pshm_enter(fd, name)) == PSHM_AGAIN);
+    if (rc == PSHM_FAILED)
+        return NULL;
+    bool fresh = rc == PSHM_NEW;
+    struct pshm_area *area = MAP_FAILED;
+    if (fresh && ftruncate(fd, sizeof *area) == -1) /* new: give it its size */
+        warn("ftruncate %s", name);
+    else if ((area = mmap(NULL, sizeof *area, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
+             MAP_FAILED) /* Fix: MAP_FAILED, (void *)-1, not NULL */
+        warn("mmap %s", name);
+    if (area == MAP_FAILED) {
+        close(fd);
+        return NULL;
+    }
+    /* Not new, yet nobody else holds a lock on it: left by a pair that was killed, its
+     * semaphores may say anything.  It starts afresh. */
+    bool stale = !fresh && ipclab_lock_holder(fd, -1) == 0;
+    if (stale) {
+        warnx("%s was left behind by a pair that was killed; starting it afresh", name);
+        sem_destroy(&area->empty);
+        sem_destroy(&area->full);
+    }
+    /* pshared 1: shared between processes.  empty starts at 1 (fill me), full at 0. */
+    if ((fresh || stale) &&
+        (sem_init(&area->empty, 1, 1) == -1 || sem_init(&area->full, 1, 0) == -1))
+        err(IPCLAB_EXIT_FAIL, "sem_init");
+    if (!pshm_take_role(fd, PSHM_WRITER, "pshm_writer", name)) {
+        munmap(area, sizeof *area);
+        close(fd);
+        return NULL;
+    }
+    *fdp = fd;
+    return area;
+}
+
+/* Wait for "empty": the buffer is ours to fill.  Each time a wait of PSHM_WAIT_MS runs out,
+ * look whether the reader has gone.  Returns 0, or -1 (after a message if it has gone). */
+static int wait_turn(struct pshm_area *area, int fd, bool *seen)
+{
+    for (;;) {
+        struct timespec deadline = ipclab_deadline(PSHM_WAIT_MS);
+        if (sem_timedwait(&area->empty, &deadline) == 0)
+            return 0;
+        if (errno != ETIMEDOUT && errno != EINTR) {
+            warn("sem_timedwait");
+            return -1;
+        }
+        if (ipclab_signal)
+            return -1;
+        if (pshm_peer_gone(&area->full, fd, PSHM_READER, seen)) {
+            if (sem_trywait(&area->empty) == 0) /* a post it made before it went counts */
+                return 0;
+            warnx("the reader has gone (or was killed) before the end");
+            return -1;
+        }
+    }
+}
 
 /* Wait until stdin has something to read; every PSHM_WAIT_MS look whether the reader went. */
 static int wait_input(int fd, bool seen)
@@ -67,7 +136,7 @@ static int send_stdin(struct pshm_area *area, int fd)
     bool seen = false;
 
     for (;;) {
-        if (pshm_wait(&area->empty, &area->full, fd, PSHM_READER, &seen, "reader") == -1)
+        if (wait_turn(area, fd, &seen) == -1)
             return -1;
         seen = seen || count > 0; /* empty was posted by a reader: one has been here */
         if (wait_input(fd, seen) == -1)
@@ -79,7 +148,10 @@ static int send_stdin(struct pshm_area *area, int fd)
             return -1;
         }
         area->len = n;
-        sem_post(&area->full);
+        if (sem_post(&area->full) == -1) { /* the buffer is the reader's now */
+            warn("sem_post");
+            return -1;
+        }
         if (n == 0)
             break;
         total += n;
@@ -87,10 +159,29 @@ static int send_stdin(struct pshm_area *area, int fd)
     }
     /* Wait until the reader has taken the end, so that it never waits in an object nobody will
      * read: only then is it safe to leave. */
-    if (pshm_wait(&area->empty, &area->full, fd, PSHM_READER, &seen, "reader") == -1)
+    if (wait_turn(area, fd, &seen) == -1)
         return -1;
     warnx("end of input: %lld bytes in %lld buffer(s); the reader took the end", total, count);
     return 0;
+}
+
+/*
+ * Leave: under the door, unmap, and remove the name if it is still ours (the object goes when
+ * the last one unmaps it).  The last one out (the reader's lock is gone) first destroys the
+ * semaphores: nobody can be waiting on them.
+ */
+static void leave(struct pshm_area *area, int fd, const char *name)
+{
+    ipclab_lock(fd, PSHM_DOOR, F_WRLCK, true);
+    if (ipclab_lock_holder(fd, PSHM_READER) == 0) {
+        sem_destroy(&area->empty);
+        sem_destroy(&area->full);
+    }
+    if (munmap(area, sizeof *area) == -1)
+        warn("munmap %s", name);
+    if (pshm_named(fd) && shm_unlink(name) == -1 && errno != ENOENT)
+        warn("shm_unlink %s", name);
+    close(fd);
 }
 
 int main(int argc, char *argv[])
@@ -118,15 +209,13 @@ int main(int argc, char *argv[])
         ipclab_posix_name(name, sizeof name, "pshm");
 
     ipclab_catch_signals();
-    int fd;
-    struct pshm_area *area = pshm_join(name, PSHM_WRITER, "pshm_writer", &fd);
-    if (area == NULL) {
-        ipclab_die_of_signal();
-        return IPCLAB_EXIT_FAIL;
+    int fd, status = IPCLAB_EXIT_FAIL;
+    struct pshm_area *area = open_object(name, &fd);
+    if (area != NULL) {
+        ipclab_ready("%s mapped; buffers of up to %zu bytes", name, sizeof area->data);
+        status = send_stdin(area, fd) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+        leave(area, fd, name);
     }
-    ipclab_ready("%s mapped; buffers of up to %zu bytes", name, sizeof area->data);
-    int status = send_stdin(area, fd);
-    pshm_close(area, fd, name, PSHM_READER);
     ipclab_die_of_signal();
-    return status == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+    return status;
 }

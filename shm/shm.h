@@ -1,6 +1,7 @@
 /*
- * shm.h - what shm_writer and shm_reader share: the segment's layout, the seed's
- * create_or_get_shm() with its bugs fixed, the notification signals, and the lifeline check.
+ * shm.h - what shm_writer and shm_reader share: the segment's layout, the notification
+ * signals, the check of a segment found, and the FIFO that carries the reader's PID and then
+ * serves as the lifeline.  The shared memory calls themselves are in the two programs.
  * Include it after ../common/ipclab.h.
  */
 #ifndef SHM_H
@@ -16,10 +17,9 @@
 #define SHM_PROJ 'b'
 
 /*
- * The segment.  Fix: the original copied a NUL-terminated string in and printed it with %s,
- * so it carried text only, at most one segment of it, and nothing bounded the copy to SHM_SIZE.
- * Here a length field says how many bytes of data are valid: any bytes, and an input of any
- * size goes through one segment-full at a time.  A length of 0 marks the end.
+ * The segment.  A length field says how many bytes of data are valid, so any bytes pass (a
+ * string copied in and printed with %s would stop at the first NUL), and an input of any size
+ * goes through one segment-full at a time.  A length of 0 marks the end.
  */
 struct shm_area {
     long writer_pid; /* the writer, for the reader's acknowledgements */
@@ -44,8 +44,8 @@ static inline void shm_on_signal(int signo)
  * Catch signo (flag only) and block it; put in *waitmask the mask to wait with, in which it is
  * unblocked.  Blocked, a signal that comes early stays pending instead of being lost: it is
  * delivered inside the next sigsuspend(*waitmask), which unblocks it and waits in one atomic
- * step.  Fix: the original waited with pause(), so a SIGUSR1 that came before pause() was
- * handled and forgotten, and the reader slept forever.
+ * step.  Fix: pause() instead would lose a signal that came just before it: handled and
+ * forgotten, and the side sleeps forever.
  */
 static inline void shm_catch(int signo, sigset_t *waitmask)
 {
@@ -55,8 +55,8 @@ static inline void shm_catch(int signo, sigset_t *waitmask)
     sigemptyset(&sa.sa_mask);
     sigemptyset(&block);
     sigaddset(&block, signo);
-    /* Fix: the original used signal(), whose semantics vary between systems; sigaction() does
-     * not. */
+    /* Fix: sigaction(), not signal(): with System V's semantics the handler is reset after one
+     * delivery, and the second signal kills the process. */
     if (sigaction(signo, &sa, NULL) == -1 || sigprocmask(SIG_BLOCK, &block, waitmask) == -1)
         err(IPCLAB_EXIT_FAIL, "sigaction");
     sigdelset(waitmask, signo);
@@ -126,82 +126,93 @@ static inline int shm_wait(const sigset_t *waitmask, int lifeline, const char *p
 }
 
 /*
- * Get the segment of path's key, creating it (mode 0600) if it is missing, and check it before
- * use.  Fix: a segment found was used whatever it was: another user who makes one first on our
- * key reads what we write, and names the pid the reader signals (writer_pid) -- root's
- * shmget() grants a segment of any mode.  So, as for a queue (msgq.h's msgq_get), its creator
- * (cuid) and owner (uid) must both be us and its mode must give others nothing
- * (ipclab_trusted).  Returns the id, or -1 after a message (the segment refused is left alone).
+ * Is the segment shmid (key from path), whose IPC_STAT is *ds, ours to use?  Fix: a segment
+ * is found by its key alone, and another user who makes one first on our key reads what we
+ * write and names the pid the reader signals (writer_pid) -- root's shmget() grants a segment
+ * of any mode.  So its creator (cuid) and owner (uid; IPC_SET can hand the uid to anyone, not
+ * the cuid) must both be us, and its mode must give others nothing (ipclab_trusted).  Says why
+ * not; the segment refused is left as it is.
  */
-static inline int shm_get(const char *path)
+static inline bool shm_trusted(int shmid, const char *path, const struct shmid_ds *ds)
 {
-    key_t key = ftok(path, SHM_PROJ);
-    if (key == (key_t)-1) {
-        warn("ftok %s", path);
-        return -1;
-    }
-    int shmid = shmget(key, sizeof(struct shm_area), IPC_CREAT | 0600);
-    if (shmid == -1) {
-        if (errno == EACCES) /* not root: the segment exists, and we may not use it */
-            warnx("the segment of the key from %s is not yours (shmget: %s); refusing to use "
-                  "it", path, strerror(EACCES));
-        else
-            warn("shmget (key from %s)", path);
-        return -1;
-    }
-    struct shmid_ds ds;
     char what[PATH_MAX + 64];
+
     snprintf(what, sizeof what, "segment %d (key from %s)", shmid, path);
-    if (shmctl(shmid, IPC_STAT, &ds) == -1) {
-        warn("shmctl IPC_STAT %s", what);
-        return -1;
-    }
-    if (ds.shm_perm.cuid != geteuid()) {
+    if (ds->shm_perm.cuid != geteuid()) {
         warnx("%s was made by uid %ld, not by you (uid %ld); refusing to use it", what,
-              (long)ds.shm_perm.cuid, (long)geteuid());
+              (long)ds->shm_perm.cuid, (long)geteuid());
+        return false;
+    }
+    return ipclab_trusted(what, ds->shm_perm.uid, ds->shm_perm.mode);
+}
+
+/* ---------------------------------------------------------------- the FIFO lifeline */
+
+/*
+ * Make sure path is a FIFO: create it (mode 0600) or accept the one already there if it is
+ * ours and closed to others (ipclab_trusted).  Anything else at that path (a regular file, a
+ * directory, a symlink, another user's FIFO) is refused, never opened.  Returns 0, or -1 after
+ * a message.
+ */
+static inline int shm_make_fifo(const char *path)
+{
+    struct stat st;
+
+    if (mkfifo(path, 0600) == -1 && errno != EEXIST) {
+        warn("mkfifo %s", path);
         return -1;
     }
-    return ipclab_trusted(what, ds.shm_perm.uid, ds.shm_perm.mode) ? shmid : -1;
+    if (lstat(path, &st) == -1) {
+        warn("%s", path);
+        return -1;
+    }
+    if (!S_ISFIFO(st.st_mode)) {
+        warnx("%s exists and is not a FIFO; refusing to use it (remove it, or name another "
+              "path with -p)", path);
+        return -1;
+    }
+    return ipclab_trusted(path, st.st_uid, st.st_mode) ? 0 : -1;
 }
 
 /*
- * create_or_get_shm(): open the key file path (creating it 0600, or refusing a file that is
- * not a key file; door held, see ipclab_key_file_open), and create or get the segment, mode
- * 0600, refusing another user's (shm_get).
- * Returns the segment id and the key file's descriptor in *keyfd, door released; or -1.
- *
- * Fix: the original created ./shmfile and the segment mode 0664, leaked the key file's
- * descriptor, and set the global shmid as a side effect.
+ * Open the FIFO made by shm_make_fifo, waiting for the peer (ipclab_open_wait: a termination
+ * signal ends the wait), and check that what was opened is still a FIFO of ours (the name may
+ * have been replaced meanwhile).  Returns the descriptor (close-on-exec), or -1: errno EINTR
+ * when a signal ended the wait, otherwise after a message.
  */
-static inline int create_or_get_shm(const char *path, int *keyfd)
+static inline int shm_open_fifo(const char *path, int open_mode)
 {
-    bool made;
-    int fd = ipclab_key_file_open(path, &made);
-    if (fd == -1)
+    int fd = ipclab_open_wait(path, open_mode | O_CLOEXEC);
+    if (fd == -1) {
+        if (errno != EINTR)
+            warn("open %s", path);
         return -1;
-    int shmid = shm_get(path);
-    if (shmid == -1) {
-        if (made)
-            ipclab_key_file_remove(path, fd); /* ours, door held; one we found is not */
     }
-    ipclab_lock(fd, 0, F_UNLCK, false);
-    if (shmid == -1) {
+    struct stat st;
+    if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
+        warnx("%s is no longer a FIFO", path);
         close(fd);
         return -1;
     }
-    *keyfd = fd;
-    return shmid;
+    if (!ipclab_trusted(path, st.st_uid, st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
-/* Detach, mark the segment for removal, remove the FIFO and the key file (each may be gone). */
-static inline void shm_cleanup(struct shm_area *area, int shmid, const char *fifo,
-                               const char *path, int keyfd)
+/*
+ * Leaving: remove the FIFO if it is one of ours closed to others, as shm_make_fifo makes them
+ * (never a file, nor a FIFO someone else put there); then, under the door, the key file if it
+ * is still the key file open on keyfd (-1: none), and close keyfd.  Either may be gone.
+ */
+static inline void shm_remove_files(const char *fifo, const char *path, int keyfd)
 {
-    if (area != NULL)
-        shmdt(area);
-    if (shmid != -1 && shmctl(shmid, IPC_RMID, NULL) == -1 && errno != EIDRM && errno != EINVAL)
-        warn("shmctl IPC_RMID");
-    ipclab_remove_fifo(fifo);
+    struct stat st;
+
+    if (lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid == geteuid() &&
+        (st.st_mode & 077) == 0 && unlink(fifo) == -1 && errno != ENOENT)
+        warn("cannot remove %s", fifo);
     if (keyfd != -1) {
         ipclab_lock(keyfd, 0, F_WRLCK, true);
         ipclab_key_file_remove(path, keyfd);

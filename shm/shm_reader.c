@@ -1,11 +1,13 @@
 /*
  * shm_reader - print what shm_writer puts in a System V shared memory segment.
  *
- * Shared memory is the fastest IPC: after shmat(2) both processes see the same pages, and data
- * moves without a system call.  But nothing tells the reader when a buffer is ready, or the
- * writer when it may reuse it.  As in the original, signals do that here: the reader sends its
- * PID through a FIFO, the writer says "ready" with SIGUSR1, and -- the fix -- the reader
- * answers "done" with SIGUSR2, so the writer never overwrites a buffer still being printed.
+ * Shared memory is the fastest IPC: ftok() makes a key from a file both sides name, shmget()
+ * gets the segment of that key (creating it if the writer has not), and after shmat() both
+ * processes see the same pages: data moves without a system call.  shmdt() detaches, and
+ * shmctl(IPC_RMID) removes the segment.  But nothing tells the reader when a buffer is ready,
+ * or the writer when it may reuse it.  Signals do that here: the reader sends its PID through
+ * a FIFO, the writer says "ready" with SIGUSR1, and the reader answers "done" with SIGUSR2, so
+ * the writer never overwrites a buffer still being printed.
  *
  * Run it in two terminals, either one first:
  *     terminal 1:  ./shm/shm_reader
@@ -39,21 +41,54 @@ static const char usage[] =
     "  -h       show this help\n";
 
 /*
+ * create_or_get_shm(): the seed's name.  Under the key file's door (see ipclab_key_file_open),
+ * make the key and get the segment, creating it (mode 0600) if missing; check a segment found.
+ * Returns its id and the key file's descriptor in *keyfd, door released; or -1 after a message.
+ */
+static int create_or_get_shm(const char *path, int *keyfd)
+{
+    bool made;
+    int fd = ipclab_key_file_open(path, &made), shmid = -1;
+    if (fd == -1)
+        return -1;
+    struct shmid_ds ds;
+    key_t key = ftok(path, SHM_PROJ); /* the same file and byte: the same key for both */
+    if (key == (key_t)-1) {
+        warn("ftok %s", path);
+    } else if ((shmid = shmget(key, sizeof(struct shm_area), IPC_CREAT | 0600)) == -1) {
+        if (errno == EACCES) /* not root: the segment exists, and we may not use it */
+            warnx("the segment of the key from %s is not yours (shmget: %s); refusing to use "
+                  "it", path, strerror(EACCES));
+        else
+            warn("shmget (key from %s)", path);
+    } else if (shmctl(shmid, IPC_STAT, &ds) == -1) { /* a segment found: whose is it? */
+        warn("shmctl IPC_STAT segment %d (key from %s)", shmid, path);
+        shmid = -1;
+    } else if (!shm_trusted(shmid, path, &ds)) {
+        shmid = -1;
+    }
+    if (shmid == -1 && made)
+        ipclab_key_file_remove(path, fd); /* ours, door held; one we found is not */
+    ipclab_lock(fd, 0, F_UNLCK, false);
+    if (shmid == -1)
+        close(fd);
+    else
+        *keyfd = fd;
+    return shmid;
+}
+
+/*
  * snd_self_PID(): the seed's name.  Send our PID through the FIFO, which stays open: it is the
  * lifeline by which each side learns that the other has gone.  Returns the FIFO's descriptor,
- * or -1.
- *
- * Fix: the original did not store mkfifo()'s result, so its error check read a stale `ret`;
- * it opened whatever was at ./fifo; and it sent the PID before attaching the segment, so the
- * writer could fill it before the reader had it.  Here the PID goes last: once it arrives, the
- * reader is attached and its SIGUSR1 blocked.
+ * or -1.  Fix: the PID goes last, once the reader is attached and its SIGUSR1 blocked:
+ * sent earlier, the writer could fill the segment and signal before the reader had it.
  */
 static int snd_self_PID(const char *fifo, int shmid)
 {
-    if (ipclab_creat_fifo(fifo) == -1)
+    if (shm_make_fifo(fifo) == -1)
         return -1;
     ipclab_ready("segment %d attached; waiting for shm_writer on %s", shmid, fifo);
-    int fd = ipclab_open_fifo(fifo, O_WRONLY);
+    int fd = shm_open_fifo(fifo, O_WRONLY);
     if (fd == -1)
         return -1;
     ipclab_start_ticks(); /* from now on, every tick looks at the lifeline (not before: a tick
@@ -72,11 +107,8 @@ static int snd_self_PID(const char *fifo, int shmid)
 
 /*
  * Print each buffer the writer announces, acknowledge it, and stop at the empty one.
- * Returns 0 at the end of data, -1 otherwise.
- *
- * Fix: the original printed with printf("%s\n") (stopping at a NUL, adding a newline) and then
- * zeroed the segment with bzero() while the writer might already be copying the next buffer in.
- * Here the writer waits for our SIGUSR2 before it touches the segment again.
+ * Returns 0 at the end of data, -1 otherwise.  Fix: nobody clears the segment (a bzero() here
+ * would race the writer's next copy); the writer waits for our SIGUSR2 before it touches it.
  */
 static int print_buffers(struct shm_area *area, const sigset_t *waitmask, int lifeline)
 {
@@ -93,9 +125,9 @@ static int print_buffers(struct shm_area *area, const sigset_t *waitmask, int li
                   (long)writer);
             return -1;
         }
-        /* Fix: the reader signalled whatever pid the segment named: anyone who can write the
-         * segment chose the process our SIGUSR2 killed.  As the writer checks ours, it must be
-         * a live process that holds the FIFO open. */
+        /* Fix: anyone who can write the segment chooses the pid it names, and so the process
+         * our SIGUSR2 would kill.  As the writer checks ours, it must be a live process that
+         * holds the FIFO open. */
         if (writer != checked) {
             if (kill(writer, 0) == -1 || !shm_holds_fifo(writer, lifeline)) {
                 warnx("refusing to signal the PID %ld the segment names as the writer's: no "
@@ -143,21 +175,19 @@ int main(int argc, char *argv[])
     }
     if (optind < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    /* Fix: the original used ./shmfile and ./fifo, in whatever directory it started in. */
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "shm");
     if (snprintf(fifo, sizeof fifo, "%s.fifo", path) >= (int)sizeof fifo)
         ipclab_usage_error(usage, "-p: the path is too long");
 
-    /* Fix: the original's handler called shmdt(), shmctl(), remove() and exit(), not all
-     * async-signal-safe.  Ours only record the signal; the cleanup runs in main. */
-    ipclab_catch_signals();
+    ipclab_catch_signals(); /* the handlers only record the signal; main cleans up */
     sigset_t waitmask;
     shm_catch(SHM_NOTE, &waitmask);
 
     int status = IPCLAB_EXIT_FAIL, keyfd = -1, lifeline = -1;
     struct shm_area *area = NULL;
     int shmid = create_or_get_shm(path, &keyfd);
+    /* Attach before sending the PID; shmat() fails with (void *)-1, not NULL. */
     if (shmid != -1 && (area = shmat(shmid, NULL, 0)) == (void *)-1) {
         warn("shmat");
         area = NULL;
@@ -167,7 +197,12 @@ int main(int argc, char *argv[])
                                                                : IPCLAB_EXIT_FAIL;
         close(lifeline);
     }
-    shm_cleanup(area, shmid, fifo, path, keyfd);
+    if (area != NULL && shmdt(area) == -1)
+        warn("shmdt");
+    /* The writer marks the segment once both are attached; if it never got that far, we do. */
+    if (shmid != -1 && shmctl(shmid, IPC_RMID, NULL) == -1 && errno != EIDRM && errno != EINVAL)
+        warn("shmctl IPC_RMID");
+    shm_remove_files(fifo, path, keyfd);
     ipclab_die_of_signal();
     return status;
 }

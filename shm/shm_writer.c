@@ -1,10 +1,12 @@
 /*
  * shm_writer - send stdin to shm_reader through a System V shared memory segment.
  *
- * The writer learns the reader's PID from a FIFO, attaches the segment, and then, one
- * segment-full of stdin at a time: copies it in with its length, tells the reader with SIGUSR1,
- * and waits for the reader's SIGUSR2 before it touches the segment again.  An empty buffer
- * (length 0) ends it.
+ * The writer learns the reader's PID from a FIFO.  Then System V shared memory, in order:
+ * ftok() makes the key from a file both sides name, shmget() gets the segment of that key
+ * (creating it if the reader has not), shmat() attaches it, shmctl(IPC_RMID) marks it for
+ * removal, and shmdt() detaches it at the end.  In between, one segment-full of stdin at a
+ * time: copy it in with its length, tell the reader with SIGUSR1, and wait for the reader's
+ * SIGUSR2 before touching the segment again.  An empty buffer (length 0) ends it.
  *
  * Run it in two terminals, either one first:
  *     terminal 1:  ./shm/shm_reader
@@ -33,13 +35,47 @@ static const char usage[] =
     "  -h       show this help\n";
 
 /*
- * get_peer_PID(): the seed's name.  Read the reader's PID from the FIFO and check it before it
- * is ever given to kill(): a whole pid_t, positive, a live process, and one that has this
- * FIFO open.  Returns the PID, or -1 after a message.
- *
- * Fix: the original ignored a read() of 0 bytes (the reader closed the FIFO without writing)
- * and then signalled whatever was in its uninitialised peer_pid.  kill(0, ...) would signal its
- * own process group, kill(-1, ...) every process the user owns.
+ * create_or_get_shm(): the seed's name.  Under the key file's door (see ipclab_key_file_open),
+ * make the key and get the segment, creating it (mode 0600) if missing; check a segment found.
+ * Returns its id and the key file's descriptor in *keyfd, door released; or -1 after a message.
+ */
+static int create_or_get_shm(const char *path, int *keyfd)
+{
+    bool made;
+    int fd = ipclab_key_file_open(path, &made), shmid = -1;
+    if (fd == -1)
+        return -1;
+    struct shmid_ds ds;
+    key_t key = ftok(path, SHM_PROJ); /* the same file and byte: the same key for both */
+    if (key == (key_t)-1) {
+        warn("ftok %s", path);
+    } else if ((shmid = shmget(key, sizeof(struct shm_area), IPC_CREAT | 0600)) == -1) {
+        if (errno == EACCES) /* not root: the segment exists, and we may not use it */
+            warnx("the segment of the key from %s is not yours (shmget: %s); refusing to use "
+                  "it", path, strerror(EACCES));
+        else
+            warn("shmget (key from %s)", path);
+    } else if (shmctl(shmid, IPC_STAT, &ds) == -1) { /* a segment found: whose is it? */
+        warn("shmctl IPC_STAT segment %d (key from %s)", shmid, path);
+        shmid = -1;
+    } else if (!shm_trusted(shmid, path, &ds)) {
+        shmid = -1;
+    }
+    if (shmid == -1 && made)
+        ipclab_key_file_remove(path, fd); /* ours, door held; one we found is not */
+    ipclab_lock(fd, 0, F_UNLCK, false);
+    if (shmid == -1)
+        close(fd);
+    else
+        *keyfd = fd;
+    return shmid;
+}
+
+/*
+ * get_peer_PID(): the seed's name.  Read the reader's PID from the FIFO and check it before
+ * kill() ever sees it: a whole pid_t (not a short read), positive, a live process that has this
+ * FIFO open.  Returns the PID, or -1 after a message.  Fix: kill(0, ...) would signal our own
+ * process group, kill(-1, ...) every process we own.
  */
 static pid_t get_peer_PID(int fd, const char *fifo)
 {
@@ -71,12 +107,9 @@ static pid_t get_peer_PID(int fd, const char *fifo)
 
 /*
  * Send stdin, one segment-full at a time, then the empty buffer.  Returns 0 once the reader has
- * acknowledged the end, -1 otherwise.
- *
- * Fix: the original copied the same fixed text every second, whether or not the reader had
- * printed the last one (sleep(1) is not synchronisation), and went on signalling the reader's
- * PID after the reader was gone -- a dead process, or by then someone else's.  Here each buffer
- * waits for the reader's SIGUSR2, and the lifeline ends the loop when the reader goes.
+ * acknowledged the end, -1 otherwise.  Fix: each buffer waits for the reader's SIGUSR2 (sleep()
+ * is no synchronisation), and the lifeline ends the loop when the reader goes: its PID would
+ * be a dead process's, or by then someone else's.
  */
 static int send_stdin(struct shm_area *area, pid_t reader, const sigset_t *waitmask,
                       int lifeline)
@@ -137,34 +170,32 @@ int main(int argc, char *argv[])
     }
     if (optind < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    /* Fix: the original used ./shmfile and ./fifo, in whatever directory it started in. */
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "shm");
     if (snprintf(fifo, sizeof fifo, "%s.fifo", path) >= (int)sizeof fifo)
         ipclab_usage_error(usage, "-p: the path is too long");
 
-    /* Fix: the original's handler called shmdt(), shmctl(), remove() and exit(), not all
-     * async-signal-safe.  Ours only record the signal; the cleanup runs in main. */
+    /* The handlers only record the signal: shmdt() and exit() are not async-signal-safe, so
+     * the cleanup runs here in main. */
     ipclab_catch_signals();
     sigset_t waitmask;
     shm_catch(SHM_ACK, &waitmask);
 
-    int status = IPCLAB_EXIT_FAIL, keyfd = -1, shmid = -1;
+    int status = IPCLAB_EXIT_FAIL, keyfd = -1, shmid = -1, lifeline = -1;
     struct shm_area *area = NULL;
-    /* Fix: the original's mkfifo() failure check worked, but it opened whatever was at ./fifo. */
-    int lifeline = -1;
-    if (ipclab_creat_fifo(fifo) == 0) {
+    if (shm_make_fifo(fifo) == 0) {
         ipclab_ready("waiting for shm_reader on %s", fifo);
-        lifeline = ipclab_open_fifo(fifo, O_RDONLY);
+        lifeline = shm_open_fifo(fifo, O_RDONLY);
     }
     pid_t reader = lifeline == -1 ? -1 : get_peer_PID(lifeline, fifo);
     ipclab_start_ticks(); /* from now on, every tick looks at the lifeline (not before: a tick
                              would cut the wait in open() short) */
-    if (reader > 0 && (shmid = create_or_get_shm(path, &keyfd)) != -1) {
-        if ((area = shmat(shmid, NULL, 0)) == (void *)-1) {
-            warn("shmat");
-            area = NULL;
-        }
+    /* Attach: the segment's pages are now ours too, at an address the kernel picks.  Fix:
+     * shmat() fails with (void *)-1, not NULL. */
+    if (reader > 0 && (shmid = create_or_get_shm(path, &keyfd)) != -1 &&
+        (area = shmat(shmid, NULL, 0)) == (void *)-1) {
+        warn("shmat");
+        area = NULL;
     }
     if (area != NULL) {
         /* The reader attached before it sent its PID: both are attached now, so the segment
@@ -179,7 +210,12 @@ int main(int argc, char *argv[])
     }
     if (lifeline != -1)
         close(lifeline);
-    shm_cleanup(area, shmid, fifo, path, keyfd);
+    if (area != NULL && shmdt(area) == -1)
+        warn("shmdt");
+    /* Marked already, unless we never got that far; the kernel frees it at the last shmdt(). */
+    if (shmid != -1 && shmctl(shmid, IPC_RMID, NULL) == -1 && errno != EIDRM && errno != EINVAL)
+        warn("shmctl IPC_RMID");
+    shm_remove_files(fifo, path, keyfd);
     ipclab_die_of_signal();
     return status;
 }
