@@ -184,7 +184,7 @@ static int cli_conn(const char *self, const char *server)
         warn("socket");
         return -1;
     }
-    mode_t old = umask(0177); /* bind() makes the socket file: 0600, only we may send to it */
+    mode_t old = umask(0177); /* our address, a socket file, is 0600 like the server's */
     int rc = bind(fd, (struct sockaddr *)&me, sizeof me);
     umask(old);
     if (rc == -1) {

@@ -71,7 +71,7 @@ static int serv_bind(const char *path)
 {
     struct sockaddr_un sa;
 
-    /* a live server's path refused, a stale socket of ours removed (seed 002 took /tmp/socket) */
+    /* a live server's path is refused, a stale socket of ours removed */
     if (ipclab_sun(&sa, path) == -1 || ipclab_socket_path_free(&sa, SOCK_DGRAM) == -1)
         return -1;
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
