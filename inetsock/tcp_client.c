@@ -2,13 +2,10 @@
  * tcp_client - send stdin to tcp_server and print its upper-cased replies: unix_stream_client's
  * twin.
  *
- * The client connects to the server's address and port (the kernel gives the client a port of
- * its own, an "ephemeral" one) and then does two things at once, with poll(2):
- * sends what it reads on stdin, and prints what the server sends back.  A stream socket keeps
- * no message boundaries -- one reply may come in pieces, or several in one -- so it never
- * assumes that one read() is one answer.  At end of input it half-closes the connection
- * (shutdown(SHUT_WR): "nothing more from me") and reads on until the server has answered
- * everything and closed its side.
+ * The client finds the server's addresses (getaddrinfo), makes a socket and connects; the
+ * kernel gives it a port of its own.  Then, with poll(2), it sends stdin and prints what comes
+ * back: a stream keeps no message boundaries, so one read() is not one answer.  At end of input
+ * it half-closes (shutdown(SHUT_WR)) and reads on until the server has answered and closed.
  *
  * Run it in two terminals (the server first):
  *     terminal 1:  ./inetsock/tcp_server
@@ -23,7 +20,7 @@
  * Mirrors seed 000's AF_INET client (clt_afinet_conn_init and its connect).  Build alone:
  *     cc -o tcp_client tcp_client.c
  */
-#define _GNU_SOURCE /* ppoll (ipclab_poll), accept4 in the shared socket helpers: Linux */
+#define _GNU_SOURCE /* ppoll (ipclab_poll): Linux */
 
 #include "../common/ipclab.h"
 
@@ -44,7 +41,62 @@ struct conv {
     long long sent, received;
 };
 
-/* stdin is readable: take a chunk to send, or at its end half-close once all is sent. */
+/* The end of a non-blocking connect(): wait until the socket is writable (ipclab_poll: a
+ * termination signal ends the wait, EINTR), then read the outcome, SO_ERROR.  0, or -1. */
+static int connect_wait(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLOUT };
+    int error = 0;
+    socklen_t len = sizeof error;
+
+    if (ipclab_poll(&p, 1) == -1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
+        return -1;
+    errno = error;
+    return error == 0 ? 0 : -1;
+}
+
+/* cli_conn for TCP: a stream socket connected to host and port, close-on-exec and non-blocking
+ * (where: the address).  Each of host's addresses is tried in turn, each failure named.
+ * Returns the socket, or -1: after a message, or with ipclab_signal set.  Fix: seed 000 took
+ * inet_pton()'s 0 (not an address) for success; getaddrinfo() looks such a string up. */
+static int cli_conn(const char *host, const char *port, char *where, size_t size)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_NUMERICSERV }, *list;
+    int fd = -1, rc = getaddrinfo(host, port, &hints, &list);
+    if (rc != 0) {
+        warnx("cannot resolve host '%s': %s", host,
+              rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        return -1;
+    }
+    for (struct addrinfo *ai = list; ai != NULL && fd == -1; ai = ai->ai_next) {
+        ipclab_addr_str(ai->ai_addr, ai->ai_addrlen, where, size);
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                    ai->ai_protocol);
+        if (fd == -1) {
+            warn("socket for %s", where);
+            continue;
+        }
+        /* Non-blocking, so that Ctrl-C ends a connect() that waits (minutes, for a host that
+         * does not answer): connect() says EINPROGRESS, and connect_wait() waits in ppoll(). */
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
+            (errno != EINPROGRESS || connect_wait(fd) == -1)) {
+            if (errno == ECONNREFUSED)
+                warnx("no server at %s (connection refused); start it with "
+                      "./inetsock/tcp_server", where);
+            else if (errno != EINTR)
+                warn("cannot connect to %s", where);
+            close(fd);
+            fd = -1;
+            if (ipclab_signal)
+                break; /* Ctrl-C: no next address */
+        }
+    }
+    freeaddrinfo(list);
+    return fd;
+}
+
+/* stdin is readable: take a chunk to send, or note its end (talk() then half-closes). */
 static int take_input(struct conv *c)
 {
     ssize_t n = read(STDIN_FILENO, c->out, sizeof c->out);
@@ -83,11 +135,8 @@ static int send_some(struct conv *c)
     return 0;
 }
 
-/*
- * The server sent something: print it.  Returns 1 when the server has closed, 0 to go on, -1
- * on error.  Fix: the original read once per line sent and printed that one read(), as if a
- * stream kept messages apart; it wrote -1 bytes when read() failed.
- */
+/* The server sent something: print it.  Returns 1 when the server has closed, 0 to go on, -1
+ * on error.  Fix: one read() per line sent took a stream for messages; replies come split. */
 static int print_reply(struct conv *c)
 {
     char buf[IPCLAB_CHUNK];
@@ -183,17 +232,11 @@ int main(int argc, char *argv[])
         ipclab_usage_error(usage, "-H wants a host name or address");
 
     ipclab_catch_signals();
-    /* Fix: seed 000 left the server's sockaddr_in unzeroed, forgot htons() on the port, took
-     * inet_pton()'s 0 (not an address) for success, and leaked the socket on its error paths.
-     * getaddrinfo() in ipclab_inet_conn() fills the address; the kernel picks our port. */
-    struct conv c = { .sock = ipclab_inet_conn(host, port, SOCK_STREAM, "./inetsock/tcp_server",
-                                               where, sizeof where) };
+    struct conv c = { .sock = cli_conn(host, port, where, sizeof where) };
     if (c.sock == -1) {
         ipclab_die_of_signal(); /* Ctrl-C while connect() waited */
         return IPCLAB_EXIT_FAIL;
     }
-    if (fcntl(c.sock, F_SETFL, fcntl(c.sock, F_GETFL) | O_NONBLOCK) == -1)
-        err(IPCLAB_EXIT_FAIL, "fcntl O_NONBLOCK");
     ipclab_local_addr(c.sock, self, sizeof self);
     warnx("connected to %s from %s", where, self);
     int status = talk(&c) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;

@@ -1,12 +1,11 @@
 /*
  * tcp_server - an upper-casing echo server on a TCP socket: unix_stream_server's twin.
  *
- * A TCP socket is a stream socket whose address is an IP address and a port: the same calls
- * as a UNIX-domain stream socket (socket, bind, listen, accept, connect), another address
- * family (AF_INET or AF_INET6 for AF_UNIX).  There is no file to remove and no SO_PEERCRED:
- * the server knows each client by its address and port only.  Each client connects, sends
- * bytes, and gets them back with ASCII letters upper-cased.  One process serves every client
- * at once with poll(2); it runs until Ctrl-C or SIGTERM.
+ * A TCP socket is a stream socket addressed by an IP address and a port: the UNIX twin's calls
+ * (socket, bind, listen, accept), another address family (AF_INET or AF_INET6), found by
+ * getaddrinfo(3).  No file to remove, no SO_PEERCRED: a client is known by its address only.
+ * A client's bytes come back with ASCII letters upper-cased; one poll(2) loop serves every
+ * client at once, until Ctrl-C or SIGTERM.
  *
  * Run it in two terminals (the server first: a client needs a listening server):
  *     terminal 1:  ./inetsock/tcp_server
@@ -45,27 +44,67 @@ struct client {
     char peer[IPCLAB_ADDR_MAX]; /* its address and port, from accept() */
     char out[IPCLAB_CHUNK]; /* the reply not yet written */
     size_t out_len, out_off;
-    bool eof;               /* the client has sent all it will send */
     long long bytes;
 };
 
-/* A new connection: take it, non-blocking, and say where it comes from.  Fix: seed 000 took
- * the AF_INET peer's address into a struct sockaddr_un and never showed it. */
+/* serv_listen for TCP: a stream socket bound to host and port, listening; close-on-exec, and
+ * non-blocking (poll() waits, never accept()).  where gets the address.  Returns the socket, or
+ * -1 after a message.  Fix: seed 000 filled a sockaddr_in by hand and forgot htons() on the
+ * port; getaddrinfo() fills the address in network byte order, and knows IPv6 and names. */
+static int serv_listen(const char *host, const char *port, char *where, size_t size)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_NUMERICSERV }, *list;
+    int fd = -1, rc = getaddrinfo(host, port, &hints, &list);
+    if (rc != 0) {
+        warnx("cannot resolve host '%s': %s", host,
+              rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        return -1;
+    }
+    for (struct addrinfo *ai = list; ai != NULL && fd == -1; ai = ai->ai_next) {
+        ipclab_addr_str(ai->ai_addr, ai->ai_addrlen, where, size);
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                    ai->ai_protocol);
+        if (fd == -1) {
+            warn("socket for %s", where);
+            continue;
+        }
+        /* SO_REUSEADDR: bind the port at once, though connections of a previous server still
+         * wait out TIME_WAIT on it.  (It does not let two servers listen on one port.) */
+        int on = 1;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1 ||
+            bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 || listen(fd, SOMAXCONN) == -1) {
+            if (errno == EADDRINUSE)
+                warnx("%s is already in use (another server?); name another port with -P, or "
+                      "-P 0 for any free one", where);
+            else
+                warn("cannot listen on %s", where);
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(list);
+    if (fd != -1)
+        ipclab_local_addr(fd, where, size); /* port 0: the one the kernel chose */
+    return fd;
+}
+
+/* serv_accept for TCP: take a new connection, non-blocking, and say where it comes from: an
+ * Internet peer has no SO_PEERCRED, only its address.  Fix: seed 000 took it into a sockaddr_un. */
 static void add_client(int listenfd, struct client *c, int id)
 {
-    char peer[IPCLAB_ADDR_MAX];
-    int fd = ipclab_inet_accept(listenfd, peer, sizeof peer, false);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int fd = accept4(listenfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-    if (fd == -1)
-        return; /* EAGAIN: the client gave up before we took it; or after a message */
-    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
-        warn("fcntl O_NONBLOCK");
-        close(fd);
+    if (fd == -1) {
+        if (errno != EAGAIN && errno != ECONNABORTED) /* those: the client gave up first */
+            warn("accept");
         return;
     }
     *c = (struct client){ .fd = fd, .id = id };
-    memcpy(c->peer, peer, sizeof peer);
-    warnx("client %d connected from %s", id, peer);
+    ipclab_addr_str((struct sockaddr *)&ss, len, c->peer, sizeof c->peer);
+    warnx("client %d connected from %s", id, c->peer);
 }
 
 static void drop_client(struct client *c, const char *why)
@@ -75,27 +114,19 @@ static void drop_client(struct client *c, const char *why)
     c->fd = -1;
 }
 
-/*
- * The client sent something: print it, upper-case it, queue it as the reply.
- *
- * Fix: seed 000 wrote `if (recvlen = ipc_recv(...) < 0)`, which stores the comparison (0 or 1)
- * in recvlen; it printed the buffer as a string that recv() had not terminated; and on an error
- * it went on to the next client without closing this one (a descriptor leaked each time).
- */
+/* The client sent something: print it, upper-case it, queue it as the reply.  Fix: seed 000's
+ * `if (recvlen = recv(...) < 0)` stored the comparison, 0 or 1, not the length. */
 static void receive(struct client *c)
 {
     ssize_t n = read(c->fd, c->out, sizeof c->out);
 
     if (n == -1) {
-        if (errno == EINTR || errno == EAGAIN)
-            return;
-        drop_client(c, errno == ECONNRESET ? "reset the connection" : "failed");
+        if (errno != EINTR && errno != EAGAIN)
+            drop_client(c, errno == ECONNRESET ? "reset the connection" : "failed");
         return;
     }
-    if (n == 0) {
-        c->eof = true; /* it half-closed: answer what is pending, then close */
-        if (c->out_len == 0)
-            drop_client(c, "finished");
+    if (n == 0) { /* it half-closed, and has had every reply: read only when none waits */
+        drop_client(c, "finished");
         return;
     }
     if (ipclab_write_all(STDOUT_FILENO, c->out, (size_t)n) == -1 && errno != EINTR)
@@ -118,11 +149,8 @@ static void reply(struct client *c)
         return;
     }
     c->out_off += (size_t)n;
-    if (c->out_off == c->out_len) {
+    if (c->out_off == c->out_len)
         c->out_len = c->out_off = 0;
-        if (c->eof)
-            drop_client(c, "finished");
-    }
 }
 
 /* Serve until a termination signal.  One poll() watches the listening socket and every client:
@@ -137,11 +165,10 @@ static void serve(int listenfd)
         clients[i].fd = -1;
     for (;;) {
         int free_slot = -1, connected = 0, used = 0; /* used: the slots up to the last taken */
-        fds[0] = (struct pollfd){ .fd = listenfd, .events = POLLIN };
         for (int i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &clients[i];
-            fds[i + 1] = (struct pollfd){ .fd = c->fd, .events = c->out_len > 0 ? POLLOUT
-                                                                 : c->eof ? 0 : POLLIN };
+            fds[i + 1] = (struct pollfd){ .fd = c->fd,
+                                          .events = c->out_len > 0 ? POLLOUT : POLLIN };
             if (c->fd == -1 && free_slot == -1)
                 free_slot = i;
             if (c->fd != -1) {
@@ -149,20 +176,18 @@ static void serve(int listenfd)
                 used = i + 1;
             }
         }
-        if (free_slot == -1 || connected >= most)
-            fds[0].fd = -1; /* full: new clients wait in the listen queue */
-        /* Fix: poll() refuses more entries than the process may have descriptors (EINVAL), so
-         * with ulimit -n 64 or less the server died at its first poll().  Only the slots up
-         * to the last one taken are watched: each of them once had a descriptor. */
+        /* full: new clients wait in the listen queue */
+        fds[0] = (struct pollfd){ .fd = connected >= most ? -1 : listenfd, .events = POLLIN };
+        /* Fix: poll() refuses more entries than we may have descriptors (EINVAL, ulimit -n):
+         * only the slots up to the last one taken are watched, each once had a descriptor. */
         if (ipclab_poll(fds, (nfds_t)used + 1) == -1) {
             if (errno != EINTR)
                 warn("poll");
             break;
         }
-        /* Fix: with no descriptor left (ulimit -n), accept() failed with EMFILE and left the
-         * client queued: the listening socket stayed readable, and the loop spun at 100% CPU,
-         * one "Too many open files" line after another.  Now the server serves at most as many
-         * clients as it has descriptors for, says so once, and takes the next when one leaves. */
+        /* Fix: with no descriptor left, accept() fails (EMFILE) and leaves the client queued:
+         * the listening socket stays readable and the loop spins.  So the server takes no more
+         * clients than it has descriptors for, says so once, and waits for one to leave. */
         if ((fds[0].revents & POLLIN) && ipclab_fd_spare(listenfd)) {
             add_client(listenfd, &clients[free_slot], next_id++);
         } else if (fds[0].revents & POLLIN) {
@@ -174,8 +199,7 @@ static void serve(int listenfd)
         }
         for (int i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &clients[i];
-            short ev = fds[i + 1].revents;
-            if (c->fd == -1 || ev == 0 || fds[i + 1].fd != c->fd)
+            if (c->fd == -1 || fds[i + 1].revents == 0 || fds[i + 1].fd != c->fd)
                 continue;
             if (c->out_len > 0)
                 reply(c);
@@ -217,9 +241,7 @@ int main(int argc, char *argv[])
         ipclab_usage_error(usage, "-H wants a host name or address");
 
     ipclab_catch_signals();
-    /* Fix: seed 000 bound INADDR_ANY (every network the machine is on) to the port without
-     * htons(): it listened on the byte-swapped port, and leaked the socket if bind() failed. */
-    int listenfd = ipclab_inet_listen(host, port, SOCK_STREAM, where, sizeof where);
+    int listenfd = serv_listen(host, port, where, sizeof where);
     if (listenfd == -1)
         return IPCLAB_EXIT_FAIL;
     ipclab_ready("listening on %s; up to %d clients at a time", where, MAX_CLIENTS);

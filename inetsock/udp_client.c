@@ -27,7 +27,7 @@
  * Beyond the seeds: the UDP twin of seed 002's Domain UDP client.  Build alone:
  *     cc -o udp_client udp_client.c
  */
-#define _GNU_SOURCE /* ppoll (ipclab_poll_timed), accept4 in the shared socket helpers: Linux */
+#define _GNU_SOURCE /* ppoll (ipclab_poll_timed): Linux */
 
 #include "../common/ipclab.h"
 
@@ -125,6 +125,37 @@ static int talk(int fd, const char *server, long wait_ms)
     return 0;
 }
 
+/* A UDP socket connect()ed to host and port: the default destination, and the only sender we
+ * take datagrams from.  connect() sends nothing, so it succeeds with no server there, and binds
+ * us to a free port, our own address for the server to answer.  Each of host's addresses is
+ * tried in turn.  where gets the server's address.  Returns the socket, or -1 after a message. */
+static int cli_conn(const char *host, const char *port, char *where, size_t size)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
+                              .ai_flags = AI_NUMERICSERV }, *list;
+    int fd = -1, rc = getaddrinfo(host, port, &hints, &list);
+    if (rc != 0) {
+        warnx("cannot resolve host '%s': %s", host,
+              rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        return -1;
+    }
+    for (struct addrinfo *ai = list; ai != NULL && fd == -1; ai = ai->ai_next) {
+        ipclab_addr_str(ai->ai_addr, ai->ai_addrlen, where, size);
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd == -1) {
+            warn("socket for %s", where);
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+            warn("cannot connect to %s", where);
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(list);
+    return fd;
+}
+
 int main(int argc, char *argv[])
 {
     const char *host = IPCLAB_INET_HOST;
@@ -162,8 +193,7 @@ int main(int argc, char *argv[])
     ipclab_catch_signals();
     /* The UNIX twin binds a socket file of its own, and must remove it; here connect() binds
      * the socket to a free port, which goes when the socket is closed. */
-    int fd = ipclab_inet_conn(host, port, SOCK_DGRAM, "./inetsock/udp_server", server,
-                              sizeof server);
+    int fd = cli_conn(host, port, server, sizeof server);
     if (fd == -1) {
         ipclab_die_of_signal(); /* Ctrl-C while the name was looked up */
         return IPCLAB_EXIT_FAIL;

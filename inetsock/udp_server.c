@@ -20,7 +20,7 @@
  * Beyond the seeds: the UDP twin of seed 002's Domain UDP server.  Build alone:
  *     cc -o udp_server udp_server.c
  */
-#define _GNU_SOURCE /* ppoll (ipclab_poll), accept4 in the shared socket helpers: Linux */
+#define _GNU_SOURCE /* ppoll (ipclab_poll): Linux */
 
 #include "../common/ipclab.h"
 
@@ -64,6 +64,45 @@ static struct tally *tally_of(struct tally *t, const char *from)
         free_slot->bytes = free_slot->count = 0;
     }
     return free_slot;
+}
+
+/* A UDP socket bound to host and port; close-on-exec, and non-blocking (poll() waits).  No
+ * listen(), no accept(): datagrams come from anyone who sends to the port.  where gets the
+ * address.  Returns the socket, or -1 after a message. */
+static int serv_bind(const char *host, const char *port, char *where, size_t size)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
+                              .ai_flags = AI_NUMERICSERV }, *list;
+    int fd = -1, rc = getaddrinfo(host, port, &hints, &list);
+    if (rc != 0) {
+        warnx("cannot resolve host '%s': %s", host,
+              rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        return -1;
+    }
+    for (struct addrinfo *ai = list; ai != NULL && fd == -1; ai = ai->ai_next) {
+        ipclab_addr_str(ai->ai_addr, ai->ai_addrlen, where, size);
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                    ai->ai_protocol);
+        if (fd == -1) {
+            warn("socket for %s", where);
+            continue;
+        }
+        /* No SO_REUSEADDR (tcp_server's): UDP has no TIME_WAIT, and on Linux it would let a
+         * second server bind this port beside us, each then getting some of the datagrams. */
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+            if (errno == EADDRINUSE)
+                warnx("%s is already in use (another server?); name another port with -P, or "
+                      "-P 0 for any free one", where);
+            else
+                warn("cannot listen on %s", where);
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(list);
+    if (fd != -1)
+        ipclab_local_addr(fd, where, size); /* port 0: the one the kernel chose */
+    return fd;
 }
 
 /*
@@ -174,7 +213,7 @@ int main(int argc, char *argv[])
         ipclab_usage_error(usage, "-H wants a host name or address");
 
     ipclab_catch_signals();
-    int fd = ipclab_inet_listen(host, port, SOCK_DGRAM, where, sizeof where);
+    int fd = serv_bind(host, port, where, sizeof where);
     if (fd == -1)
         return IPCLAB_EXIT_FAIL;
     ipclab_ready("receiving on %s; datagrams of up to %d bytes", where, DGRAM_MAX);

@@ -2,15 +2,12 @@
  * unix_dgram_client - send stdin to unix_dgram_server as datagrams, print the replies.
  *
  * Each read() of stdin (a line from a terminal, at most 4096 bytes from a file) becomes one
- * datagram.  To be answered, the client binds an address of its own -- a socket file in the
- * run directory, removed when it leaves -- and connect()s to the server, which makes the
- * server the default destination and the only sender it accepts datagrams from.  It sends one
- * datagram, waits for its reply, then sends the next; at end of input it sends an empty
- * datagram and waits for the server's empty answer.
- *
- * A datagram socket gets no end-of-file and no hang-up when the server dies: a client waiting
- * for a reply would wait forever.  So while it waits it looks, five times a second, whether a
- * server still answers at the path.
+ * datagram.  To be answered, the client binds an address of its own (a socket file in the run
+ * directory, removed when it leaves), then connect()s to the server: the default destination,
+ * and the only sender it takes datagrams from.  It sends a datagram, waits for its reply, sends
+ * the next; at end of input, an empty datagram, answered by an empty one.  A datagram socket
+ * gets no end of file when the server dies, so while it waits the client looks, five times a
+ * second, whether a server still answers at the path.
  *
  * Run it in two terminals (the server first):
  *     terminal 1:  ./unixsock/unix_dgram_server
@@ -24,7 +21,7 @@
  * Mirrors seed 002, Domain UDP (客户端样例).  Build alone:
  *     cc -o unix_dgram_client unix_dgram_client.c
  */
-#define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED in the shared socket helpers: Linux */
+#define _GNU_SOURCE /* ppoll (ipclab_poll_timed): Linux */
 
 #include "../common/ipclab.h"
 
@@ -40,8 +37,7 @@ static const char usage[] =
 
 #define DGRAM_MAX 4096
 
-/* Does a server still answer at path?  A datagram connect() sends nothing: it fails with
- * ECONNREFUSED when the socket file is there but nobody has it bound. */
+/* Does a server still answer at path?  (A datagram connect() to it: ECONNREFUSED if not.) */
 static bool server_alive(const char *path)
 {
     struct sockaddr_un sa;
@@ -56,13 +52,12 @@ static ssize_t await_reply(int fd, const char *server)
     struct pollfd p = { .fd = fd, .events = POLLIN };
 
     for (;;) {
-        int ready = poll(&p, 1, 200);
-        if (ready == -1 && errno != EINTR) {
-            warn("poll");
+        int ready = ipclab_poll_timed(&p, 1, 200); /* -1, EINTR: a termination signal */
+        if (ready == -1) {
+            if (errno != EINTR)
+                warn("poll");
             return -1;
         }
-        if (ipclab_signal)
-            return -1;
         if (ready == 0) {
             if (!server_alive(server)) {
                 warnx("the server at %s has gone; no reply will come", server);
@@ -70,8 +65,6 @@ static ssize_t await_reply(int fd, const char *server)
             }
             continue;
         }
-        if (ready == -1)
-            continue;
         ssize_t n = recv(fd, buf, sizeof buf, MSG_TRUNC);
         if (n == -1) {
             if (errno == EINTR || errno == EAGAIN)
@@ -106,8 +99,7 @@ static int talk(int fd, const char *server)
                 warn("read stdin");
             return -1;
         }
-        /* A datagram goes whole or not at all.  ECONNREFUSED: nobody has the server's path
-         * bound any more. */
+        /* A datagram goes whole or not at all.  ECONNREFUSED: the server's path is unbound. */
         if (send(fd, buf, (size_t)n, 0) == -1) {
             if (errno == ECONNREFUSED)
                 warnx("the server at %s has gone", server);
@@ -131,12 +123,8 @@ static int talk(int fd, const char *server)
     return 0;
 }
 
-/*
- * Remove the sockets of clients that were killed before they could remove their own: kill -9
- * leaves unix_dgram_client.<pid> behind in the run directory, and nobody else would ever take
- * it away.  A socket nobody answers on is stale (ipclab_sun_answers(), which decides the same
- * for a server's path in ipclab_serv_listen()); a live client's answers, and stays.
- */
+/* Remove the sockets that killed clients left (kill -9 gives no chance to clean up): a socket
+ * nobody answers on is stale (ipclab_sun_answers); a live client's answers, and stays. */
 static void remove_stale_clients(void)
 {
     static const char prefix[] = "unix_dgram_client.";
@@ -163,10 +151,9 @@ static void remove_stale_clients(void)
 
 /*
  * Is the server at path one of ours?  Told -p /tmp/..., a client may find another user's server
- * there, which would read all it sends.  A stream client asks the kernel (SO_PEERCRED), but a
- * datagram socket has no peer credentials, so the socket file tells: its owner made it with
- * bind().  (Someone who could rename files in that directory could swap it after we look: name
- * a directory only you can write to.)
+ * there, which would read all it sends.  A datagram socket has no peer credentials, so the
+ * socket file tells: its owner made it with bind().  (Someone who could rename files in that
+ * directory could swap it after we look: name a directory only you can write to.)
  */
 static bool server_is_ours(const char *path)
 {
@@ -181,6 +168,39 @@ static bool server_is_ours(const char *path)
     warnx("the server on %s is uid %ld's, not yours (uid %ld); refusing to send it your input",
           path, (long)st.st_uid, (long)geteuid());
     return false;
+}
+
+/* A socket bound to self, our own address for the server to answer (0600), then connect()ed
+ * to the server; blocking: a send() waits for room.  Returns it, or -1 after a message. */
+static int cli_conn(const char *self, const char *server)
+{
+    struct sockaddr_un me, sa;
+
+    if (ipclab_sun(&me, self) == -1 || ipclab_socket_path_free(&me, SOCK_DGRAM) == -1 ||
+        ipclab_sun(&sa, server) == -1)
+        return -1;
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        warn("socket");
+        return -1;
+    }
+    mode_t old = umask(0177); /* our address, a socket file, is 0600 like the server's */
+    int rc = bind(fd, (struct sockaddr *)&me, sizeof me);
+    umask(old);
+    if (rc == -1) {
+        warn("bind %s", self);
+        close(fd);
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
+        if (errno == ENOENT || errno == ECONNREFUSED)
+            warnx("no server at %s; start it with ./unixsock/unix_dgram_server", server);
+        else
+            warn("connect %s", server);
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 int main(int argc, char *argv[])
@@ -208,32 +228,17 @@ int main(int argc, char *argv[])
         ipclab_run_path(server, sizeof server, "unix_dgram");
 
     ipclab_catch_signals();
-    /* Fix: the original client bound no address, so the server had nowhere to send a reply.
-     * Ours binds one in the run directory (0600, like every socket of ours) and removes it. */
+    /* Fix: the original client bound no address, so the server had nowhere to send a reply. */
     remove_stale_clients();
     snprintf(name, sizeof name, "unix_dgram_client.%ld", (long)getpid());
     ipclab_run_path(self, sizeof self, name);
-    int fd = ipclab_serv_listen(self, SOCK_DGRAM);
-    if (fd == -1)
-        return IPCLAB_EXIT_FAIL;
-    int status = IPCLAB_EXIT_FAIL;
-    struct sockaddr_un sa;
-    if (ipclab_sun(&sa, server) == 0) {
-        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
-            if (errno == ENOENT || errno == ECONNREFUSED)
-                warnx("no server at %s; start it with ./unixsock/unix_dgram_server", server);
-            else
-                warn("connect %s", server);
-        } else if (!server_is_ours(server)) {
-            status = IPCLAB_EXIT_FAIL;
-        } else {
-            /* The socket is non-blocking (ipclab_serv_listen); sends wait, replies are polled. */
-            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-            warnx("bound to %s; server %s", self, server);
-            status = talk(fd, server) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
-        }
+    int status = IPCLAB_EXIT_FAIL, fd = cli_conn(self, server);
+    if (fd != -1 && server_is_ours(server)) {
+        warnx("bound to %s; server %s", self, server);
+        status = talk(fd, server) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
     }
-    close(fd);
+    if (fd != -1)
+        close(fd);
     ipclab_remove_socket(self);
     ipclab_die_of_signal();
     return status;

@@ -20,7 +20,7 @@
  * Mirrors seed 002, Domain UDP (服务端样例).  Build alone:
  *     cc -o unix_dgram_server unix_dgram_server.c
  */
-#define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED in the shared socket helpers: Linux */
+#define _GNU_SOURCE /* ppoll (ipclab_poll): Linux */
 
 #include "../common/ipclab.h"
 
@@ -62,6 +62,32 @@ static struct tally *tally_of(struct tally *t, const char *from)
         free_slot->bytes = free_slot->count = 0;
     }
     return free_slot;
+}
+
+/* A datagram socket bound to path; close-on-exec, and non-blocking (poll() waits).  No
+ * listen(), no accept(): datagrams come from anyone who sends to the path.  Returns the socket,
+ * or -1 after a message. */
+static int serv_bind(const char *path)
+{
+    struct sockaddr_un sa;
+
+    /* a live server's path is refused, a stale socket of ours removed */
+    if (ipclab_sun(&sa, path) == -1 || ipclab_socket_path_free(&sa, SOCK_DGRAM) == -1)
+        return -1;
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd == -1) {
+        warn("socket");
+        return -1;
+    }
+    mode_t old = umask(0177); /* bind() makes the socket file: 0600, only we may send to it */
+    int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    umask(old);
+    if (rc == -1) {
+        warn("bind %s", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 /*
@@ -160,12 +186,11 @@ int main(int argc, char *argv[])
     }
     if (optind < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    /* Fix: the original used the fixed /tmp/socket, which any user could have taken. */
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "unix_dgram");
 
     ipclab_catch_signals();
-    int fd = ipclab_serv_listen(path, SOCK_DGRAM);
+    int fd = serv_bind(path);
     if (fd == -1)
         return IPCLAB_EXIT_FAIL;
     ipclab_ready("receiving on %s; datagrams of up to %d bytes", path, DGRAM_MAX);

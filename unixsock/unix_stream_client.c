@@ -1,12 +1,10 @@
 /*
  * unix_stream_client - send stdin to unix_stream_server and print its upper-cased replies.
  *
- * The client connects to the server's path and then does two things at once, with poll(2):
- * sends what it reads on stdin, and prints what the server sends back.  A stream socket keeps
- * no message boundaries -- one reply may come in pieces, or several in one -- so it never
- * assumes that one read() is one answer.  At end of input it half-closes the connection
- * (shutdown(SHUT_WR): "nothing more from me") and reads on until the server has answered
- * everything and closed its side.
+ * The client makes a socket and connects it to the server's path.  Then, with poll(2), it
+ * sends stdin and prints what comes back: a stream keeps no message boundaries, so one read()
+ * is not one answer.  At end of input it half-closes (shutdown(SHUT_WR)) and reads on until
+ * the server has answered and closed.
  *
  * Run it in two terminals (the server first):
  *     terminal 1:  ./unixsock/unix_stream_server
@@ -22,7 +20,7 @@
  * alone:
  *     cc -o unix_stream_client unix_stream_client.c
  */
-#define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED in the shared socket helpers: Linux */
+#define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED (ipclab_server_is_ours): Linux */
 
 #include "../common/ipclab.h"
 
@@ -42,7 +40,35 @@ struct conv {
     long long sent, received;
 };
 
-/* stdin is readable: take a chunk to send, or at its end half-close once all is sent. */
+/*
+ * APUE's cli_conn(): a stream socket connected to the server at path, close-on-exec.  A client
+ * needs no address of its own: SO_PEERCRED tells the server who it is.  connect() waits while
+ * the server's listen queue is full; Ctrl-C ends the wait (EINTR).  Returns the socket, or -1:
+ * after a message, or with ipclab_signal set.
+ */
+static int cli_conn(const char *path)
+{
+    struct sockaddr_un sa;
+
+    if (ipclab_sun(&sa, path) == -1)
+        return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        warn("socket");
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
+        if (errno == ENOENT || errno == ECONNREFUSED)
+            warnx("no server at %s; start it with ./unixsock/unix_stream_server", path);
+        else if (errno != EINTR || !ipclab_signal)
+            warn("connect %s", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* stdin is readable: take a chunk to send, or note its end (talk() then half-closes). */
 static int take_input(struct conv *c)
 {
     ssize_t n = read(STDIN_FILENO, c->out, sizeof c->out);
@@ -81,11 +107,8 @@ static int send_some(struct conv *c)
     return 0;
 }
 
-/*
- * The server sent something: print it.  Returns 1 when the server has closed, 0 to go on, -1
- * on error.  Fix: the original read once per line sent and printed that one read(), as if a
- * stream kept messages apart; it wrote -1 bytes when read() failed.
- */
+/* The server sent something: print it.  Returns 1 when the server has closed, 0 to go on, -1
+ * on error.  Fix: one read() per line sent took a stream for messages; replies come split. */
 static int print_reply(struct conv *c)
 {
     char buf[IPCLAB_CHUNK];
@@ -177,10 +200,7 @@ int main(int argc, char *argv[])
         ipclab_run_path(path, sizeof path, "unix_stream");
 
     ipclab_catch_signals();
-    /* Fix: the original's cliConn() bound the client to the predictable /var/tmp/<pid>,
-     * unlink()ing whatever was there first, and never removed it: the files piled up.  A client
-     * needs no address of its own on a stream socket; SO_PEERCRED tells the server who it is. */
-    struct conv c = { .sock = ipclab_cli_conn(path, SOCK_STREAM, "./unixsock/unix_stream_server") };
+    struct conv c = { .sock = cli_conn(path) };
     if (c.sock == -1) {
         ipclab_die_of_signal(); /* Ctrl-C while connect() waited */
         return IPCLAB_EXIT_FAIL;

@@ -1,12 +1,11 @@
 /*
  * unix_stream_server - an upper-casing echo server on a UNIX-domain stream socket.
  *
- * A UNIX-domain socket is a socket whose address is a path in the file system: like a FIFO it
- * has a name, but it is two-way, one connection per client, and the kernel tells the server
- * who each client is (SO_PEERCRED: pid, uid, gid).  The server listens on its path; each
- * client connects, sends bytes, and gets them back with ASCII letters upper-cased.  One
- * process serves every client at once with poll(2); it runs until Ctrl-C or SIGTERM, then
- * removes its socket.
+ * A UNIX-domain socket's address is a path: like a FIFO it has a name, but it is two-way, one
+ * connection per client, and the kernel tells the server who each client is (SO_PEERCRED).
+ * The server makes a socket, binds it to its path, listens, and accepts each client that
+ * connects; a client's bytes come back with ASCII letters upper-cased.  One poll(2) loop serves
+ * every client at once, until Ctrl-C or SIGTERM; then the server removes its socket.
  *
  * Run it in two terminals (the server first: a client needs a listening server):
  *     terminal 1:  ./unixsock/unix_stream_server
@@ -44,22 +43,52 @@ struct client {
     uid_t uid;
     char out[IPCLAB_CHUNK]; /* the reply not yet written */
     size_t out_len, out_off;
-    bool eof;               /* the client has sent all it will send */
     long long bytes;
 };
 
-/* A new connection: take it, non-blocking, and say who it is (SO_PEERCRED).  Fix: the original
- * learned the client's uid by stat() on the path the client had bound, which a client that does
- * not bind has not got, and which says who made the file, not who connected. */
+/* APUE's serv_listen(): a stream socket bound to path, listening; close-on-exec, and
+ * non-blocking (poll() waits, never accept()).  Returns it, or -1 after a message. */
+static int serv_listen(const char *path)
+{
+    struct sockaddr_un sa;
+
+    /* Fix: the original unlink()ed the path first, stealing the address of a server already
+     * running there.  ipclab_socket_path_free() refuses a live one, removes a stale one. */
+    if (ipclab_sun(&sa, path) == -1 || ipclab_socket_path_free(&sa, SOCK_STREAM) == -1)
+        return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd == -1) {
+        warn("socket");
+        return -1;
+    }
+    mode_t old = umask(0177); /* bind() makes the socket file: 0600, only we may connect */
+    int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    umask(old);
+    if (rc == -1 || listen(fd, SOMAXCONN) == -1) {
+        warn(rc == -1 ? "bind %s" : "listen %s", path);
+        if (rc == 0)
+            unlink(path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* APUE's serv_accept(): take a new connection, non-blocking, and say who it is: the kernel
+ * recorded the client's pid and uid at connect(), and nobody can forge them (SO_PEERCRED). */
 static void add_client(int listenfd, struct client *c, int id)
 {
     struct ucred cred;
-    int fd = ipclab_serv_accept(listenfd, &cred, false);
+    socklen_t len = sizeof cred;
+    int fd = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-    if (fd == -1)
-        return; /* EAGAIN: the client gave up before we took it; or after a message */
-    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
-        warn("fcntl O_NONBLOCK");
+    if (fd == -1) {
+        if (errno != EAGAIN && errno != ECONNABORTED) /* those: the client gave up first */
+            warn("accept");
+        return;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+        warn("getsockopt SO_PEERCRED");
         close(fd);
         return;
     }
@@ -74,27 +103,19 @@ static void drop_client(struct client *c, const char *why)
     c->fd = -1;
 }
 
-/*
- * The client sent something: print it, upper-case it, queue it as the reply.
- *
- * Fix: the original upper-cased `n` bytes -- a variable that did not exist -- with toupper() on
- * plain chars (undefined for bytes above 127), and on a read() error (-1) went on to write -1
- * bytes.  Its server then answered one client and exited.
- */
+/* The client sent something: print it, upper-case it, queue it as the reply.  Fix: toupper()
+ * on a plain char is undefined for bytes above 127; ipclab_upcase() changes ASCII letters only. */
 static void receive(struct client *c)
 {
     ssize_t n = read(c->fd, c->out, sizeof c->out);
 
     if (n == -1) {
-        if (errno == EINTR || errno == EAGAIN)
-            return;
-        drop_client(c, errno == ECONNRESET ? "reset the connection" : "failed");
+        if (errno != EINTR && errno != EAGAIN)
+            drop_client(c, errno == ECONNRESET ? "reset the connection" : "failed");
         return;
     }
-    if (n == 0) {
-        c->eof = true; /* it half-closed: answer what is pending, then close */
-        if (c->out_len == 0)
-            drop_client(c, "finished");
+    if (n == 0) { /* it half-closed, and has had every reply: read only when none waits */
+        drop_client(c, "finished");
         return;
     }
     if (ipclab_write_all(STDOUT_FILENO, c->out, (size_t)n) == -1 && errno != EINTR)
@@ -117,11 +138,8 @@ static void reply(struct client *c)
         return;
     }
     c->out_off += (size_t)n;
-    if (c->out_off == c->out_len) {
+    if (c->out_off == c->out_len)
         c->out_len = c->out_off = 0;
-        if (c->eof)
-            drop_client(c, "finished");
-    }
 }
 
 /* Serve until a termination signal.  One poll() watches the listening socket and every client:
@@ -136,11 +154,10 @@ static void serve(int listenfd)
         clients[i].fd = -1;
     for (;;) {
         int free_slot = -1, connected = 0, used = 0; /* used: the slots up to the last taken */
-        fds[0] = (struct pollfd){ .fd = listenfd, .events = POLLIN };
         for (int i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &clients[i];
-            fds[i + 1] = (struct pollfd){ .fd = c->fd, .events = c->out_len > 0 ? POLLOUT
-                                                                 : c->eof ? 0 : POLLIN };
+            fds[i + 1] = (struct pollfd){ .fd = c->fd,
+                                          .events = c->out_len > 0 ? POLLOUT : POLLIN };
             if (c->fd == -1 && free_slot == -1)
                 free_slot = i;
             if (c->fd != -1) {
@@ -148,20 +165,18 @@ static void serve(int listenfd)
                 used = i + 1;
             }
         }
-        if (free_slot == -1 || connected >= most)
-            fds[0].fd = -1; /* full: new clients wait in the listen queue */
-        /* Fix: poll() refuses more entries than the process may have descriptors (EINVAL), so
-         * with ulimit -n 64 or less the server died at its first poll().  Only the slots up
-         * to the last one taken are watched: each of them once had a descriptor. */
+        /* full: new clients wait in the listen queue */
+        fds[0] = (struct pollfd){ .fd = connected >= most ? -1 : listenfd, .events = POLLIN };
+        /* Fix: poll() refuses more entries than we may have descriptors (EINVAL, ulimit -n):
+         * only the slots up to the last one taken are watched, each once had a descriptor. */
         if (ipclab_poll(fds, (nfds_t)used + 1) == -1) {
             if (errno != EINTR)
                 warn("poll");
             break;
         }
-        /* Fix: with no descriptor left (ulimit -n), accept() failed with EMFILE and left the
-         * client queued: the listening socket stayed readable, and the loop spun at 100% CPU,
-         * one "Too many open files" line after another.  Now the server serves at most as many
-         * clients as it has descriptors for, says so once, and takes the next when one leaves. */
+        /* Fix: with no descriptor left, accept() fails (EMFILE) and leaves the client queued:
+         * the listening socket stays readable and the loop spins.  So the server takes no more
+         * clients than it has descriptors for, says so once, and waits for one to leave. */
         if ((fds[0].revents & POLLIN) && ipclab_fd_spare(listenfd)) {
             add_client(listenfd, &clients[free_slot], next_id++);
         } else if (fds[0].revents & POLLIN) {
@@ -173,8 +188,7 @@ static void serve(int listenfd)
         }
         for (int i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &clients[i];
-            short ev = fds[i + 1].revents;
-            if (c->fd == -1 || ev == 0 || fds[i + 1].fd != c->fd)
+            if (c->fd == -1 || fds[i + 1].revents == 0 || fds[i + 1].fd != c->fd)
                 continue;
             if (c->out_len > 0)
                 reply(c);
@@ -208,16 +222,11 @@ int main(int argc, char *argv[])
     }
     if (optind < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    /* Fix: the original used the relative "foo.socket": client and server had to be started in
-     * the same directory. */
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "unix_stream");
 
     ipclab_catch_signals();
-    /* Fix: the original's servListen() unlink()ed the path first, stealing the address of a
-     * server already running there; ipclab_serv_listen() refuses a live one, reclaims a stale
-     * one. */
-    int listenfd = ipclab_serv_listen(path, SOCK_STREAM);
+    int listenfd = serv_listen(path);
     if (listenfd == -1)
         return IPCLAB_EXIT_FAIL;
     ipclab_ready("listening on %s; up to %d clients at a time", path, MAX_CLIENTS);
