@@ -19,7 +19,7 @@
  * Mirrors seed 004, 有名管道 demo1 (here: a) and demo2 (here: b).  Build alone:
  *     cc -o fifo_chat fifo_chat.c
  */
-#define _GNU_SOURCE /* ppoll(2), used by ipclab_poll: POSIX.1-2024, glibc wants _GNU_SOURCE */
+#define _GNU_SOURCE /* ppoll(2) and setitimer(2), as in fifo_writer.c */
 
 #include "../common/ipclab.h"
 
@@ -146,7 +146,7 @@ static int chat(int in, int out, char peer_name)
         if (ipclab_poll(fds, 3) == -1) {
             if (errno != EINTR)
                 err(IPCLAB_EXIT_FAIL, "poll");
-            break; /* a signal: main cleans up and dies of it */
+            break; /* Ctrl-C or kill: main removes the FIFOs, then dies of it */
         }
         if (fds[1].revents != 0) { /* the peer sent something, or left */
             if ((n = read(in, buf, sizeof buf)) == -1 && errno == EINTR)

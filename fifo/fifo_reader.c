@@ -17,7 +17,7 @@
  * Mirrors seed 004, 有名管道 (one direction of demo1/demo2).  Build alone:
  *     cc -o fifo_reader fifo_reader.c
  */
-#define _GNU_SOURCE /* ppoll(2), used by ipclab_poll: POSIX.1-2024, glibc wants _GNU_SOURCE */
+#define _GNU_SOURCE /* for ppoll(2) in ipclab_poll(), and setitimer(2) for the ticks */
 
 #include "../common/ipclab.h"
 
