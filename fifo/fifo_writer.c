@@ -18,7 +18,7 @@
  * Mirrors seed 004, 有名管道 (one direction of demo1/demo2).  Build alone:
  *     cc -o fifo_writer fifo_writer.c
  */
-#define _GNU_SOURCE /* glibc declares ppoll(2) (POSIX.1-2024), used by ipclab_poll, only so */
+#define _GNU_SOURCE /* ppoll(2), in ipclab_poll(): POSIX.1-2024, glibc declares it only so */
 
 #include "../common/ipclab.h"
 
