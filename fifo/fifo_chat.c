@@ -19,7 +19,7 @@
  * Mirrors seed 004, 有名管道 demo1 (here: a) and demo2 (here: b).  Build alone:
  *     cc -o fifo_chat fifo_chat.c
  */
-#define _GNU_SOURCE /* ppoll(2), used by ipclab_poll: POSIX.1-2024, glibc wants _GNU_SOURCE */
+#define _GNU_SOURCE /* ppoll(2) and setitimer(2), as in fifo_writer.c */
 
 #include "../common/ipclab.h"
 
@@ -30,8 +30,73 @@ static const char usage[] =
     "  -p PREFIX  the FIFOs' common prefix (default: chat in the run directory, see README.md)\n"
     "  -h         show this help\n";
 
-/* Where the chat stands after one event. */
-enum chat { CHAT_GOES_ON, CHAT_OVER, CHAT_FAILED };
+/* mkfifo() path, or accept the FIFO already there (EEXIST: the other side made it first) if
+ * it is ours and closed to others: anything else at the name is refused.  Returns 0, or -1. */
+static int creat_fifo(const char *path)
+{
+    struct stat st;
+
+    if (mkfifo(path, 0600) == -1 && errno != EEXIST) {
+        warn("mkfifo %s", path);
+        return -1;
+    }
+    if (lstat(path, &st) == -1) {
+        warn("%s", path);
+        return -1;
+    }
+    if (!S_ISFIFO(st.st_mode)) {
+        warnx("%s exists and is not a FIFO; refusing to use it (remove it, or name another "
+              "path with -p)", path);
+        return -1;
+    }
+    return ipclab_trusted(path, st.st_uid, st.st_mode) ? 0 : -1;
+}
+
+/*
+ * open() the FIFO: it waits until the other side opens the other end.  Ticks end that wait
+ * with EINTR every 0.2 s, so a Ctrl-C that lands just before open() blocks is not missed
+ * (fifo_reader.c says more).  Returns the descriptor, or -1: errno EINTR after a signal.
+ */
+static int open_fifo(const char *path, int open_mode)
+{
+    const struct itimerval no_ticks = { { 0, 0 }, { 0, 0 } };
+    struct stat st;
+    int fd;
+
+    ipclab_start_ticks();
+    while ((fd = open(path, open_mode | O_CLOEXEC)) == -1 && errno == EINTR && !ipclab_signal)
+        ; /* a tick: open again */
+    int saved = errno;
+    if (setitimer(ITIMER_REAL, &no_ticks, NULL) == -1) /* the chat itself waits in ppoll() */
+        err(IPCLAB_EXIT_FAIL, "setitimer");
+    errno = saved;
+    if (fd == -1) {
+        if (errno != EINTR)
+            warn("open %s", path);
+        return -1;
+    }
+    /* Still the FIFO lstat() saw?  The name may have been replaced in between. */
+    if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
+        warnx("%s is no longer a FIFO", path);
+        close(fd);
+        return -1;
+    }
+    if (!ipclab_trusted(path, st.st_uid, st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* unlink() path if it is a FIFO of ours closed to others (never a file, nor another's FIFO). */
+static void remove_fifo(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid == geteuid() &&
+        (st.st_mode & 077) == 0 && unlink(path) == -1 && errno != ENOENT)
+        warn("cannot remove %s", path);
+}
 
 /* The peer, and how its words are shown. */
 struct peer {
@@ -40,11 +105,8 @@ struct peer {
     bool line_start; /* the next byte printed begins a line */
 };
 
-/*
- * Print what the peer sent.  In a terminal, each of its lines begins with "b: ", so it stands
- * apart from your own lines, which the terminal echoes as you type them.  Into a file or a pipe
- * the bytes go unchanged.
- */
+/* Print what the peer sent: in a terminal each of its lines begins with "b: ", so it stands
+ * apart from your own lines, which the terminal echoes.  Into a file the bytes go unchanged. */
 static int print_peer(struct peer *p, const char *buf, size_t n)
 {
     if (!p->label)
@@ -64,101 +126,73 @@ static int print_peer(struct peer *p, const char *buf, size_t n)
     return 0;
 }
 
-/* Something arrived from the peer: print it.  End of file means the peer has left. */
-static enum chat receive(int in, struct peer *peer)
-{
-    char buf[IPCLAB_CHUNK];
-    ssize_t n = read(in, buf, sizeof buf);
-
-    if (n == -1) {
-        if (errno == EINTR)
-            return CHAT_GOES_ON;
-        warn("read");
-        return CHAT_FAILED;
-    }
-    /* Fix: the original ignored read()'s result and printed empty lines forever once the
-     * peer was gone. */
-    if (n == 0) {
-        warnx("%c has left the chat", peer->name);
-        return CHAT_OVER;
-    }
-    if (print_peer(peer, buf, (size_t)n) == -1) {
-        if (errno != EINTR)
-            warn("write stdout");
-        return CHAT_FAILED;
-    }
-    return CHAT_GOES_ON;
-}
-
 /*
- * The user typed something: send it.  At end of input close the outgoing FIFO, which is the
- * peer's end of file; keep reading until the peer closes its side too, so nothing it sent in
- * the meantime is lost.  *out becomes -1 then.
- */
-static enum chat send_typed(int *out, char peer)
-{
-    char buf[IPCLAB_CHUNK];
-    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
-
-    if (n == -1) {
-        if (errno == EINTR)
-            return CHAT_GOES_ON;
-        warn("read stdin");
-        return CHAT_FAILED;
-    }
-    if (n == 0) {
-        warnx("you have left the chat; telling %c", peer);
-        close(*out);
-        *out = -1;
-        return CHAT_GOES_ON;
-    }
-    /* Fix: the original read with scanf("%s") (overflowing buf[100], no spaces) and always
-     * wrote sizeof buf bytes.  Fix: SIGPIPE is ignored, so a peer that has gone shows up as
-     * EPIPE here, not as a silent death. */
-    if (ipclab_write_all(*out, buf, (size_t)n) == -1) {
-        if (errno == EPIPE) {
-            warnx("%c has left the chat", peer);
-            return CHAT_OVER;
-        }
-        if (errno != EINTR)
-            warn("write");
-        return CHAT_FAILED;
-    }
-    return CHAT_GOES_ON;
-}
-
-/*
- * Fix: the original forked, the parent typing and the child printing.  Only the parent caught
- * SIGINT, so the child lingered after Ctrl-C; and neither learned that the peer had left.  One
- * process watching both descriptors with poll() has nothing to leave behind.
+ * One process watches the keyboard and the incoming FIFO with poll(), and the outgoing FIFO for
+ * POLLERR (the peer stopped reading).  At end of input it closes the outgoing FIFO, the peer's
+ * end of file, and reads on until the peer closes its side too, so nothing it sent is lost.
+ * Returns the exit status: 0 once the peer has left.
  */
 static int chat(int in, int out, char peer_name)
 {
     struct peer peer = { peer_name, isatty(STDOUT_FILENO) == 1, true };
     struct pollfd fds[3] = { { .fd = STDIN_FILENO, .events = POLLIN },
                              { .fd = in, .events = POLLIN },
-                             { .fd = out, .events = 0 } }; /* POLLERR: the peer stopped reading */
-    enum chat state = CHAT_GOES_ON;
+                             { .fd = out, .events = 0 } }; /* POLLERR is always reported */
+    char buf[IPCLAB_CHUNK];
+    ssize_t n;
+    bool left = false; /* the peer has left: the chat is over */
 
-    while (state == CHAT_GOES_ON) {
+    while (!left) {
         if (ipclab_poll(fds, 3) == -1) {
             if (errno != EINTR)
                 err(IPCLAB_EXIT_FAIL, "poll");
-            state = CHAT_FAILED; /* a signal: main cleans up and dies of it */
-        } else if (fds[1].revents != 0) {
-            state = receive(in, &peer);
+            break; /* Ctrl-C or kill: main removes the FIFOs, then dies of it */
+        }
+        if (fds[1].revents != 0) { /* the peer sent something, or left */
+            if ((n = read(in, buf, sizeof buf)) == -1 && errno == EINTR)
+                continue;
+            if (n == -1) {
+                warn("read");
+                break;
+            }
+            left = n == 0; /* end of file: the peer closed its end */
+            if (n > 0 && print_peer(&peer, buf, (size_t)n) == -1) {
+                if (errno != EINTR)
+                    warn("write stdout");
+                break;
+            }
         } else if (fds[2].revents != 0) {
-            warnx("%c has left the chat", peer.name);
-            state = CHAT_OVER;
-        } else if (fds[0].revents != 0) {
-            state = send_typed(&out, peer.name);
-            if (out == -1)
-                fds[0].fd = fds[2].fd = -1; /* poll() ignores negative descriptors */
+            left = true;
+        } else if (fds[0].revents != 0) { /* the user typed something */
+            if ((n = read(STDIN_FILENO, buf, sizeof buf)) == -1 && errno == EINTR)
+                continue;
+            if (n == -1) {
+                warn("read stdin");
+                break;
+            }
+            if (n == 0) {
+                warnx("you have left the chat; telling %c", peer.name);
+                close(out);
+                fds[0].fd = fds[2].fd = out = -1; /* poll() ignores negative descriptors */
+                continue;
+            }
+            /* SIGPIPE is ignored: a peer that has gone shows up as EPIPE, not a silent death. */
+            if (ipclab_write_all(out, buf, (size_t)n) == -1) {
+                if (errno == EPIPE) {
+                    left = true;
+                } else {
+                    if (errno != EINTR)
+                        warn("write");
+                    break;
+                }
+            }
         }
     }
+    if (left)
+        warnx("%c has left the chat", peer.name);
     if (out != -1)
         close(out);
-    return state == CHAT_OVER ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+    return left ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
 }
 
 int main(int argc, char *argv[])
@@ -196,21 +230,19 @@ int main(int argc, char *argv[])
         snprintf(b2a, sizeof b2a, "%s.b2a", prefix) >= (int)sizeof b2a)
         ipclab_usage_error(usage, "-p: the prefix is too long");
 
-    /* Fix: the original's handler called remove() and exit(), which are not async-signal-safe
-     * (signal-safety(7)).  Ours only records the signal; the cleanup below runs outside it. */
-    ipclab_catch_signals();
+    ipclab_catch_signals(); /* the handler records a signal; main removes the FIFOs, then dies */
 
     int status = IPCLAB_EXIT_FAIL;
-    if (ipclab_creat_fifo(a2b) == 0 && ipclab_creat_fifo(b2a) == 0) {
+    if (creat_fifo(a2b) == 0 && creat_fifo(b2a) == 0) {
         ipclab_ready("you are %c; waiting for %c on %s", me, peer, a2b);
         /* a writes a2b and reads b2a; b the other way round.  Both open a2b first. */
         int out = -1, in = -1;
         if (me == 'a') {
-            if ((out = ipclab_open_fifo(a2b, O_WRONLY)) != -1)
-                in = ipclab_open_fifo(b2a, O_RDONLY);
+            if ((out = open_fifo(a2b, O_WRONLY)) != -1)
+                in = open_fifo(b2a, O_RDONLY);
         } else {
-            if ((in = ipclab_open_fifo(a2b, O_RDONLY)) != -1)
-                out = ipclab_open_fifo(b2a, O_WRONLY);
+            if ((in = open_fifo(a2b, O_RDONLY)) != -1)
+                out = open_fifo(b2a, O_WRONLY);
         }
         if (in != -1 && out != -1) {
             warnx("%c is here; type lines to send them, Ctrl-D to leave", peer);
@@ -223,8 +255,8 @@ int main(int argc, char *argv[])
             close(out);
     }
     /* Either side removes both FIFOs when it leaves; the other then finds nothing to remove. */
-    ipclab_remove_fifo(a2b);
-    ipclab_remove_fifo(b2a);
+    remove_fifo(a2b);
+    remove_fifo(b2a);
     ipclab_die_of_signal();
     return status;
 }

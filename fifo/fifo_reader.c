@@ -17,7 +17,7 @@
  * Mirrors seed 004, 有名管道 (one direction of demo1/demo2).  Build alone:
  *     cc -o fifo_reader fifo_reader.c
  */
-#define _GNU_SOURCE /* ppoll(2), used by ipclab_poll: POSIX.1-2024, glibc wants _GNU_SOURCE */
+#define _GNU_SOURCE /* for ppoll(2) in ipclab_poll(), and setitimer(2) for the ticks */
 
 #include "../common/ipclab.h"
 
@@ -27,6 +27,81 @@ static const char usage[] =
     "  missing and waits for a writer; removes the FIFO when it leaves.\n"
     "  -p PATH   the FIFO (default: fifo in the run directory, see README.md)\n"
     "  -h        show this help\n";
+
+/*
+ * The seed's creat_open_fifo(), reader's side: make the FIFO unless the writer has, then open
+ * it for reading, which waits for the writer.  Returns the descriptor, or -1: errno EINTR if
+ * a signal ended the wait, otherwise after a message.
+ */
+static int creat_open_fifo(const char *path)
+{
+    struct stat st;
+
+    /* A new FIFO gets mode 0600.  EEXIST: the name is taken, by the writer's FIFO or by
+     * something that is no FIFO of ours -- lstat() (which does not follow a symlink) says. */
+    if (mkfifo(path, 0600) == -1 && errno != EEXIST) {
+        warn("mkfifo %s", path);
+        return -1;
+    }
+    /* Fix: the original opened whatever it found, a regular file or another user's FIFO. */
+    if (lstat(path, &st) == -1) {
+        warn("%s", path);
+        return -1;
+    }
+    if (!S_ISFIFO(st.st_mode)) {
+        warnx("%s exists and is not a FIFO; refusing to use it (remove it, or name another "
+              "path with -p)", path);
+        return -1;
+    }
+    if (!ipclab_trusted(path, st.st_uid, st.st_mode))
+        return -1;
+
+    /*
+     * open() for reading waits until a writer opens the FIFO.  A termination signal ends that
+     * wait with EINTR -- unless it lands just before open() blocks: then it is recorded, and
+     * open() waits on regardless.  The ticks (SIGALRM every 0.2 s) end each wait with EINTR
+     * too, so the loop sees such a signal at the next tick, and otherwise opens again.
+     */
+    ipclab_ready("waiting for a writer on %s", path);
+    ipclab_start_ticks();
+    int fd;
+    while ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 && errno == EINTR && !ipclab_signal)
+        ; /* a tick: open again */
+    int saved = errno;
+    /* No more ticks: the reader's ppoll() below must wake only for data or Ctrl-C. */
+    const struct itimerval no_ticks = { { 0, 0 }, { 0, 0 } };
+    if (setitimer(ITIMER_REAL, &no_ticks, NULL) == -1)
+        err(IPCLAB_EXIT_FAIL, "setitimer");
+    errno = saved;
+    if (fd == -1) {
+        if (errno != EINTR)
+            warn("open %s", path);
+        return -1;
+    }
+    /* What open() reached may not be what lstat() saw (the name can change in between). */
+    if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
+        warnx("%s is no longer a FIFO", path);
+        close(fd);
+        return -1;
+    }
+    if (!ipclab_trusted(path, st.st_uid, st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    warnx("a writer has opened %s", path);
+    return fd;
+}
+
+/* unlink() the FIFO only if it is still one of ours closed to others: a file put at the path
+ * meanwhile, or another user's FIFO, is not ours to remove. */
+static void remove_fifo(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid == geteuid() &&
+        (st.st_mode & 077) == 0 && unlink(path) == -1 && errno != ENOENT)
+        warn("cannot remove %s", path);
+}
 
 /* Copy the FIFO to stdout until the writer closes it.  Returns the exit status. */
 static int print_fifo(int fd, const char *fifoname)
@@ -90,19 +165,17 @@ int main(int argc, char *argv[])
     if (fifoname[0] == '\0')
         ipclab_run_path(fifoname, sizeof fifoname, "fifo");
 
-    /* Fix: the original's handler called remove() and exit(), which are not async-signal-safe
-     * (signal-safety(7)).  Ours only records the signal; the cleanup below runs outside it. */
+    /* The handler only records the signal; the FIFO is removed below, outside it. */
     ipclab_catch_signals();
 
-    /* Fix: the original's creat_open_fifo() opened whatever it found at the path. */
     int status = IPCLAB_EXIT_FAIL;
-    int fd = ipclab_creat_open_fifo(fifoname, O_RDONLY);
+    int fd = creat_open_fifo(fifoname);
     if (fd != -1) {
         status = print_fifo(fd, fifoname);
         close(fd);
     }
     /* Either side removes the FIFO when it leaves; the other then finds nothing to remove. */
-    ipclab_remove_fifo(fifoname);
+    remove_fifo(fifoname);
     ipclab_die_of_signal();
     return status;
 }

@@ -18,7 +18,7 @@
  * Mirrors seed 004, 有名管道 (one direction of demo1/demo2).  Build alone:
  *     cc -o fifo_writer fifo_writer.c
  */
-#define _GNU_SOURCE /* ppoll(2), used by ipclab_poll: POSIX.1-2024, glibc wants _GNU_SOURCE */
+#define _GNU_SOURCE /* ppoll(2), in ipclab_poll(): POSIX.1-2024, glibc declares it only so */
 
 #include "../common/ipclab.h"
 
@@ -28,6 +28,82 @@ static const char usage[] =
     "  for a reader; removes the FIFO when it leaves.\n"
     "  -p PATH   the FIFO (default: fifo in the run directory, see README.md)\n"
     "  -h        show this help\n";
+
+/*
+ * The seed's creat_open_fifo(): make the FIFO, then open it for writing, which waits for a
+ * reader.  Returns the descriptor, or -1: errno EINTR if a signal ended the wait, otherwise
+ * after a message.
+ */
+static int creat_open_fifo(const char *path)
+{
+    struct stat st;
+
+    /* mkfifo() gives the name to a new FIFO, mode 0600: ours alone.  EEXIST means the reader
+     * made it first -- or that something else has the name, so look at what is there. */
+    if (mkfifo(path, 0600) == -1 && errno != EEXIST) {
+        warn("mkfifo %s", path);
+        return -1;
+    }
+    /* Fix: the original opened whatever it found.  lstat() does not follow a symlink. */
+    if (lstat(path, &st) == -1) {
+        warn("%s", path);
+        return -1;
+    }
+    if (!S_ISFIFO(st.st_mode)) {
+        warnx("%s exists and is not a FIFO; refusing to use it (remove it, or name another "
+              "path with -p)", path);
+        return -1;
+    }
+    if (!ipclab_trusted(path, st.st_uid, st.st_mode))
+        return -1;
+
+    /*
+     * open() of a FIFO for writing blocks until some process opens it for reading.  Ctrl-C
+     * ends the wait: the handler has no SA_RESTART, so open() fails with EINTR.  But a signal
+     * that lands after the last look at ipclab_signal and before open() blocks would be
+     * recorded, then ignored while open() waits on.  So SIGALRM comes 5 times a second while
+     * we wait: each tick ends open() with EINTR, and the loop looks at ipclab_signal again.
+     */
+    ipclab_ready("waiting for a reader on %s", path);
+    ipclab_start_ticks();
+    int fd;
+    while ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1 && errno == EINTR && !ipclab_signal)
+        ; /* a tick, and no signal: wait again */
+    int saved = errno;
+    /* Stop the ticks: from here on the writer waits in ppoll(), which a tick would end. */
+    const struct itimerval no_ticks = { { 0, 0 }, { 0, 0 } };
+    if (setitimer(ITIMER_REAL, &no_ticks, NULL) == -1)
+        err(IPCLAB_EXIT_FAIL, "setitimer");
+    errno = saved;
+    if (fd == -1) {
+        if (errno != EINTR)
+            warn("open %s", path);
+        return -1;
+    }
+    /* The name may have been replaced between lstat() and open(): check what was opened. */
+    if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
+        warnx("%s is no longer a FIFO", path);
+        close(fd);
+        return -1;
+    }
+    if (!ipclab_trusted(path, st.st_uid, st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    warnx("a reader has opened %s", path);
+    return fd;
+}
+
+/* Remove the name, but only if it is a FIFO of ours closed to others, as creat_open_fifo()
+ * accepts: never a file of the user's, nor a FIFO someone else put there. */
+static void remove_fifo(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid == geteuid() &&
+        (st.st_mode & 077) == 0 && unlink(path) == -1 && errno != ENOENT)
+        warn("cannot remove %s", path);
+}
 
 /*
  * Copy stdin into the FIFO until end of input.  poll() watches stdin and the FIFO's write end:
@@ -111,15 +187,14 @@ int main(int argc, char *argv[])
      * (signal-safety(7)).  Ours only records the signal; the cleanup below runs outside it. */
     ipclab_catch_signals();
 
-    /* Fix: the original's creat_open_fifo() opened whatever it found at the path. */
     int status = IPCLAB_EXIT_FAIL;
-    int fd = ipclab_creat_open_fifo(fifoname, O_WRONLY);
+    int fd = creat_open_fifo(fifoname);
     if (fd != -1) {
         status = send_stdin(fd, fifoname);
         close(fd); /* end of file for the reader */
     }
     /* Either side removes the FIFO when it leaves; the other then finds nothing to remove. */
-    ipclab_remove_fifo(fifoname);
+    remove_fifo(fifoname);
     ipclab_die_of_signal();
     return status;
 }

@@ -168,6 +168,6 @@ int main(int argc, char *argv[])
     if (status == IPCLAB_EXIT_OK && print_until_eof(pipefd2[0]) == -1)
         status = IPCLAB_EXIT_FAIL;
     close(pipefd2[0]);
-    /* Fix: the original never called wait(). */
+    /* Reap the child (the original never did): no zombie, and its failure is ours. */
     return ipclab_wait_child(pid, status);
 }

@@ -7,12 +7,12 @@
  * upper-cases what it receives and sends it back; the parent prints the replies.
  *
  * With -d the pair is SOCK_DGRAM instead of SOCK_STREAM: every send() is one message and every
- * read() returns exactly one message.  A stream keeps no boundaries -- compare
+ * read() returns exactly one; a stream keeps no boundaries.
+ *
+ * Run it (one terminal: both sides are this one program; -n 3 sends three greetings before
+ * the child exists, so they all wait in the socket):
  *     ./socketpair/socketpair_duplex -n 3       # child: 24 bytes in 1 read() call
  *     ./socketpair/socketpair_duplex -d -n 3    # child: 24 bytes in 3 read() calls
- * (the three greetings are sent before the child exists, so they all wait in the socket).
- *
- * Run it (one terminal: both sides are this one program):
  *     printf 'hello\nworld\n' | ./socketpair/socketpair_duplex
  * What you should see (pids vary):
  *     socketpair_duplex: parent 4242 (sv[0]) talks to child 4243 (sv[1]) over a stream socketpair
@@ -52,9 +52,8 @@ static void on_sigchld(int signo)
 
 /*
  * Say "no more data".  A stream has end of file: shutdown(SHUT_WR) sends it while this end can
- * still receive (a half-close; close() would end both directions).  A datagram socket has no end
- * of file at all -- its reader would wait forever -- so the end is a message of its own: an
- * empty datagram, which read() returns as 0, just like end of file on a stream.
+ * still receive (close() would end both directions).  A datagram socket has no end of file, so
+ * the end is a message of its own: an empty datagram, which read() returns as 0.
  */
 static int send_end(int fd, int type)
 {
@@ -64,11 +63,10 @@ static int send_end(int fd, int type)
 }
 
 /*
- * The parent's read(): it also gives up once the child has exited.  A stream socket shows end
- * of file when the child dies, but a datagram socket reports no hang-up at all, so a parent
- * waiting for a reply from a dead child would wait forever.  SIGCHLD is blocked all along;
- * pselect() unblocks it only while it waits, so the signal cannot slip in between the test of
- * child_exited and the wait.  Once the child is gone, what it sent before dying is still read.
+ * The parent's read(), which also gives up once the child has exited: a datagram socket reports
+ * no hang-up, so a parent waiting for a dead child's reply would wait forever.  SIGCHLD is
+ * blocked but inside pselect(), so it cannot slip in between the test of child_exited and the
+ * wait.  What the child sent before it died is still read.
  */
 static ssize_t recv_reply(int fd, void *buf, size_t len, const sigset_t *waitmask)
 {
@@ -89,12 +87,16 @@ static ssize_t recv_reply(int fd, void *buf, size_t len, const sigset_t *waitmas
     }
 }
 
-/* Print replies until the child's end of data (end of file, or the empty datagram). */
-static int print_replies(int fd, const sigset_t *waitmask)
+/* Parent: say "no more data", then print replies until the child's own end of data. */
+static int finish(int fd, int type, const sigset_t *waitmask)
 {
     char buf[IPCLAB_CHUNK];
     ssize_t n;
 
+    if (send_end(fd, type) == -1) {
+        warn("parent: send end of data");
+        return IPCLAB_EXIT_FAIL;
+    }
     while ((n = recv_reply(fd, buf, sizeof buf, waitmask)) != 0) {
         if (n == -1) {
             warn("parent: read");
@@ -109,10 +111,9 @@ static int print_replies(int fd, const sigset_t *waitmask)
 }
 
 /*
- * Parent, default mode: send stdin a chunk at a time and wait for that chunk's reply before
- * reading more (at most one chunk in flight each way: no deadlock, see pipe_duplex.c).  On a
- * datagram socket each chunk is one message and comes back as one message; on a stream socket
- * the reply may come in pieces, so the parent reads until it has all of it.
+ * Parent, default mode: send stdin a chunk at a time, and read that chunk's whole reply before
+ * sending more (one chunk in flight each way: no deadlock, see pipe_duplex.c).  A datagram
+ * comes back as one message; on a stream the reply may come in pieces.
  */
 static int converse(int fd, const sigset_t *waitmask)
 {
@@ -155,10 +156,7 @@ static int serve(int fd, int type)
     long reads = 0;
     ssize_t n;
 
-    /*
-     * Fix: the original ignored read()'s and write()'s results and printed buf with %s,
-     * trusting the peer to have sent a terminating NUL.  Here read()'s count is the length.
-     */
+    /* Fix: read()'s count is the length; %s would trust the peer to have sent a NUL. */
     while ((n = ipclab_read(fd, buf, sizeof buf)) != 0) {
         if (n == -1) {
             warn("child: read");
@@ -231,19 +229,15 @@ int main(int argc, char *argv[])
     if (pid == -1)
         err(IPCLAB_EXIT_FAIL, "fork"); /* Fix: the original never checked fork() */
     if (pid == 0) {
-        sigprocmask(SIG_SETMASK, &waitmask, NULL);
         /*
          * A datagram socket tells the child nothing when the parent dies (no end of file), so
          * ask the kernel for SIGTERM then.  If the parent died before the prctl() call, the
          * child has already been re-parented: check, or that death would go unnoticed.
          */
-        if (type == SOCK_DGRAM && (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != parent))
+        if (sigprocmask(SIG_SETMASK, &waitmask, NULL) == -1 ||
+            (type == SOCK_DGRAM && (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != parent)))
             _exit(IPCLAB_EXIT_FAIL);
-        /*
-         * Fix: the original's text says sv[0] is for reading and sv[1] for writing.  Both ends
-         * are full duplex: the child uses sv[1] for both directions, the parent sv[0].
-         */
-        close(sv[0]);
+        close(sv[0]); /* the parent's end; the child's, sv[1], goes both ways */
         int status = serve(sv[1], type);
         close(sv[1]);
         _exit(status);
@@ -253,15 +247,9 @@ int main(int argc, char *argv[])
     warnx("parent %ld (sv[0]) talks to child %ld (sv[1]) over a %s socketpair", (long)parent,
           (long)pid, type == SOCK_STREAM ? "stream" : "datagram");
     int status = count > 0 ? IPCLAB_EXIT_OK : converse(sv[0], &waitmask);
-    if (status == IPCLAB_EXIT_OK) {
-        if (send_end(sv[0], type) == -1) {
-            warn("parent: send end of data");
-            status = IPCLAB_EXIT_FAIL;
-        } else {
-            status = print_replies(sv[0], &waitmask);
-        }
-    }
+    if (status == IPCLAB_EXIT_OK)
+        status = finish(sv[0], type, &waitmask);
     close(sv[0]);
-    /* Fix: the original never called wait(). */
+    /* waitpid(): the child's exit status, or its death by a signal, counts in ours. */
     return ipclab_wait_child(pid, status);
 }

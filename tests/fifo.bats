@@ -141,10 +141,13 @@ transfer_1mib() {
     # The window between "no signal yet" and the blocking open() is a few instructions wide,
     # too narrow to hit from outside.  gdb stops the reader at a breakpoint on open() -- after
     # that check, before the call -- and resumes it with SIGTERM, so the handler runs exactly
-    # there.  Without ipclab_open_wait's siglongjmp the signal is recorded, open() blocks
+    # there.  The handler returns to open(), where the breakpoint stops the reader once more:
+    # gdb deletes it and lets open() run with the signal already recorded.  Without the ticks
+    # of creat_open_fifo() (SIGALRM every 0.2 s, each ending open() with EINTR) open() blocks
     # anyway, and the reader waits for a writer forever with its FIFO in place.
     start_side gdb /dev/null env "$NO_LSAN" gdb -q -batch -ex 'set breakpoint pending on' \
-        -ex 'handle SIGTERM nostop noprint pass' -ex 'break open' -ex run -ex 'signal SIGTERM' "$R"
+        -ex 'handle SIGTERM nostop noprint pass' -ex 'break open' -ex run -ex 'signal SIGTERM' \
+        -ex delete -ex continue "$R"
     wait_exit gdb 15
     run cat "$LOG/gdb.err"
     assert_line --partial 'fifo_reader: SIGTERM: cleaned up, leaving'
