@@ -28,7 +28,8 @@
  *               ipclab_deadline()    an absolute time for mq_timedsend, sem_timedwait ...
  *               ipclab_key_file_open(), ipclab_key_file_remove()  the file a key or lock lives in
  *                                    (marked IPCLAB_KEY_MARK: never the user's own file)
- *               ipclab_start_ticks(), ipclab_tick  wake a blocked call 5 times a second (needs
+ *               ipclab_start_ticks(), ipclab_stop_ticks(), ipclab_tick  wake a blocked call 5
+ *                                    times a second (needs
  *                                    _XOPEN_SOURCE: setitimer)
  *   sockets     ipclab_serv_listen(), ipclab_serv_accept(), ipclab_cli_conn(): APUE's
  *               serv_listen, serv_accept and cli_conn for UNIX-domain sockets;
@@ -865,6 +866,17 @@ static inline void ipclab_start_ticks(void)
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGALRM, &sa, NULL) == -1 || setitimer(ITIMER_REAL, &timer, NULL) == -1)
         err(IPCLAB_EXIT_FAIL, "setitimer");
+}
+
+/* Stop the ticks, errno left as it was: call it right after the call they kept waking. */
+static inline void ipclab_stop_ticks(void)
+{
+    const struct itimerval none = { { 0, 0 }, { 0, 0 } };
+    int saved = errno;
+
+    if (setitimer(ITIMER_REAL, &none, NULL) == -1)
+        err(IPCLAB_EXIT_FAIL, "setitimer");
+    errno = saved;
 }
 #endif
 

@@ -59,17 +59,13 @@ static int creat_fifo(const char *path)
  */
 static int open_fifo(const char *path, int open_mode)
 {
-    const struct itimerval no_ticks = { { 0, 0 }, { 0, 0 } };
     struct stat st;
     int fd;
 
     ipclab_start_ticks();
     while ((fd = open(path, open_mode | O_CLOEXEC)) == -1 && errno == EINTR && !ipclab_signal)
         ; /* a tick: open again */
-    int saved = errno;
-    if (setitimer(ITIMER_REAL, &no_ticks, NULL) == -1) /* the chat itself waits in ppoll() */
-        err(IPCLAB_EXIT_FAIL, "setitimer");
-    errno = saved;
+    ipclab_stop_ticks(); /* the chat itself waits in ppoll() */
     if (fd == -1) {
         if (errno != EINTR)
             warn("open %s", path);

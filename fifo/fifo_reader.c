@@ -67,12 +67,8 @@ static int creat_open_fifo(const char *path)
     int fd;
     while ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 && errno == EINTR && !ipclab_signal)
         ; /* a tick: open again */
-    int saved = errno;
     /* No more ticks: the reader's ppoll() below must wake only for data or Ctrl-C. */
-    const struct itimerval no_ticks = { { 0, 0 }, { 0, 0 } };
-    if (setitimer(ITIMER_REAL, &no_ticks, NULL) == -1)
-        err(IPCLAB_EXIT_FAIL, "setitimer");
-    errno = saved;
+    ipclab_stop_ticks();
     if (fd == -1) {
         if (errno != EINTR)
             warn("open %s", path);

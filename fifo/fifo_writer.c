@@ -69,12 +69,8 @@ static int creat_open_fifo(const char *path)
     int fd;
     while ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1 && errno == EINTR && !ipclab_signal)
         ; /* a tick, and no signal: wait again */
-    int saved = errno;
     /* Stop the ticks: from here on the writer waits in ppoll(), which a tick would end. */
-    const struct itimerval no_ticks = { { 0, 0 }, { 0, 0 } };
-    if (setitimer(ITIMER_REAL, &no_ticks, NULL) == -1)
-        err(IPCLAB_EXIT_FAIL, "setitimer");
-    errno = saved;
+    ipclab_stop_ticks();
     if (fd == -1) {
         if (errno != EINTR)
             warn("open %s", path);
