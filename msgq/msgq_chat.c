@@ -61,6 +61,16 @@ static int creat_or_get_msgque(const char *path)
     return msgq_trusted(msqid, path, &ds) ? msqid : -1;
 }
 
+/* msgctl(2) IPC_RMID, as in msgq_send.c.  Returns 0, or -1 after a message. */
+static int remove_msgque(int msqid)
+{
+    if (msgctl(msqid, IPC_RMID, NULL) == -1 && !msgque_gone(errno)) {
+        warn("msgctl IPC_RMID");
+        return -1;
+    }
+    return 0;
+}
+
 /* The child's exit statuses: how the conversation ended, as the parent learns it. */
 enum { PEER_LEFT = 0, PEER_LOST = 1 };
 
@@ -183,7 +193,7 @@ static int join(const char *path, long me, int *keyfd)
     int msqid = creat_or_get_msgque(path);
     if (msqid == -1) {
         if (made)
-            ipclab_key_file_remove(path, *keyfd); /* ours, door held; one we found is not */
+            ipclab_key_file_remove(path, *keyfd);
         close(*keyfd);
         return -1;
     }
@@ -197,8 +207,8 @@ static int join(const char *path, long me, int *keyfd)
                ds.msg_qnum > 0) {
         warnx("dropping %lu message(s) left in the queue by a chat that was killed",
               (unsigned long)ds.msg_qnum);
-        msgctl(msqid, IPC_RMID, NULL); /* drop them with their queue: start on a new one */
-        msqid = creat_or_get_msgque(path);
+        /* Remove it, and make a new, empty one on the same key. */
+        msqid = remove_msgque(msqid) == 0 ? creat_or_get_msgque(path) : -1;
     }
     if (msqid != -1 && ipclab_lock(*keyfd, me, F_WRLCK, false) == -1) {
         warn("lock %s", path);
@@ -233,8 +243,7 @@ static void leave(int msqid, const char *path, int keyfd, long me, long peer, pi
     ipclab_lock(keyfd, 0, F_WRLCK, true);
     ipclab_lock(keyfd, me, F_UNLCK, false);
     if (ipclab_lock_holder(keyfd, -1) == 0) {
-        if (msgctl(msqid, IPC_RMID, NULL) == -1 && !msgque_gone(errno))
-            warn("msgctl IPC_RMID");
+        remove_msgque(msqid);
         ipclab_key_file_remove(path, keyfd);
     }
     close(keyfd);

@@ -63,6 +63,16 @@ static int creat_or_get_msgque(const char *path)
     return msgq_trusted(msqid, path, &ds) ? msqid : -1;
 }
 
+/* msgctl(2) IPC_RMID, as in msgq_send.c.  Returns 0, or -1 after a message. */
+static int remove_msgque(int msqid)
+{
+    if (msgctl(msqid, IPC_RMID, NULL) == -1 && !msgque_gone(errno)) {
+        warn("msgctl IPC_RMID");
+        return -1;
+    }
+    return 0;
+}
+
 /*
  * At a tick: is the sender still there?  Returns 0 (wait on) or IPC_NOWAIT: the sender is gone
  * though one has sent on this queue, so the next msgrcv() must not wait -- if no message of
@@ -179,7 +189,7 @@ int main(int argc, char *argv[])
     int msqid = creat_or_get_msgque(path);
     if (msqid == -1) {
         if (made)
-            ipclab_key_file_remove(path, keyfd); /* ours, door held; one we found is not */
+            ipclab_key_file_remove(path, keyfd); /* made by us: remove it */
         close(keyfd);
         ipclab_die_of_signal();
         return IPCLAB_EXIT_FAIL;
@@ -193,8 +203,9 @@ int main(int argc, char *argv[])
     struct msqid_ds ds;
     if (ipclab_lock_holder(keyfd, MSGQ_SENDER) == 0 && msgctl(msqid, IPC_STAT, &ds) == 0 &&
         msgq_broken_rest(msqid, &ds)) {
-        msgctl(msqid, IPC_RMID, NULL); /* drop them with their queue: start on a new one */
-        if ((msqid = creat_or_get_msgque(path)) == -1) {
+        /* Drop them with their queue, and make a new, empty one on the same key. */
+        msqid = remove_msgque(msqid) == 0 ? creat_or_get_msgque(path) : -1;
+        if (msqid == -1) {
             close(keyfd);
             return IPCLAB_EXIT_FAIL;
         }
@@ -214,8 +225,7 @@ int main(int argc, char *argv[])
         warnx("leaving the queue to the sender (pid %ld), which is still there: it removes it",
               (long)sender);
     else {
-        if (msgctl(msqid, IPC_RMID, NULL) == -1 && !msgque_gone(errno))
-            warn("msgctl IPC_RMID");
+        remove_msgque(msqid);
         ipclab_key_file_remove(path, keyfd);
     }
     close(keyfd);

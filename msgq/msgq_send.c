@@ -71,6 +71,17 @@ static int creat_or_get_msgque(const char *path)
     return msgq_trusted(msqid, path, &ds) ? msqid : -1;
 }
 
+/* msgctl(2) IPC_RMID: remove the queue at once, messages and all (it may be gone already).
+ * Returns 0, or -1 after a message. */
+static int remove_msgque(int msqid)
+{
+    if (msgctl(msqid, IPC_RMID, NULL) == -1 && !msgque_gone(errno)) {
+        warn("msgctl IPC_RMID");
+        return -1;
+    }
+    return 0;
+}
+
 /* What the sender knows of the receiver. */
 struct receiver {
     bool seen;        /* a receiver has been here during this run */
@@ -207,8 +218,8 @@ static int join(const char *path, int *keyfd)
         warn("msgctl IPC_STAT");
         msqid = -1;
     } else if (ipclab_lock_holder(*keyfd, MSGQ_RECEIVER) == 0 && msgq_broken_rest(msqid, &ds)) {
-        msgctl(msqid, IPC_RMID, NULL); /* drop them with their queue: start on a new one */
-        msqid = creat_or_get_msgque(path);
+        /* Drop them with their queue, and make a new, empty one on the same key. */
+        msqid = remove_msgque(msqid) == 0 ? creat_or_get_msgque(path) : -1;
     } else if (ds.msg_qnum > 0) {
         warnx("queue %d already holds %lu message(s) that no receiver has read; run msgq_recv "
               "to read them, or `ipcrm -q %d` to drop them", msqid, (unsigned long)ds.msg_qnum,
@@ -285,8 +296,7 @@ int main(int argc, char *argv[])
         /* Giving up: remove the queue, so a receiver is told at once (EIDRM) rather than
          * waiting for an end message that will not come. */
         ipclab_lock(keyfd, 0, F_WRLCK, true); /* the door */
-        if (msgctl(msqid, IPC_RMID, NULL) == -1 && !msgque_gone(errno))
-            warn("msgctl IPC_RMID");
+        remove_msgque(msqid);
         ipclab_key_file_remove(path, keyfd);
     }
     close(keyfd);
