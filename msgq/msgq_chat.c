@@ -35,17 +35,50 @@ static const char usage[] =
     "           run directory, see README.md)\n"
     "  -h       show this help\n";
 
+/* creat_or_get_msgque() (the seed's name), as in msgq_send.c: ftok(3) makes the key, msgget(2)
+ * the queue, and IPC_STAT says whose a queue found is.  Returns its id, or -1. */
+static int creat_or_get_msgque(const char *path)
+{
+    key_t key = ftok(path, MSGQ_PROJ);
+    if (key == (key_t)-1) {
+        warn("ftok %s", path);
+        return -1;
+    }
+    int msqid = msgget(key, IPC_CREAT | 0600);
+    if (msqid == -1) {
+        if (errno == EACCES)
+            warnx("the queue of the key from %s is not yours (msgget: %s); refusing to use it",
+                  path, strerror(EACCES));
+        else
+            warn("msgget (key from %s)", path);
+        return -1;
+    }
+    struct msqid_ds ds;
+    if (msgctl(msqid, IPC_STAT, &ds) == -1) {
+        warn("msgctl IPC_STAT queue %d (key from %s)", msqid, path);
+        return -1;
+    }
+    return msgq_trusted(msqid, path, &ds) ? msqid : -1;
+}
+
+/* msgctl(2) IPC_RMID, as in msgq_send.c.  Returns 0, or -1 after a message. */
+static int remove_msgque(int msqid)
+{
+    if (msgctl(msqid, IPC_RMID, NULL) == -1 && !msgque_gone(errno)) {
+        warn("msgctl IPC_RMID");
+        return -1;
+    }
+    return 0;
+}
+
 /* The child's exit statuses: how the conversation ended, as the parent learns it. */
 enum { PEER_LEFT = 0, PEER_LOST = 1 };
 
 /*
  * The child: print the messages of type me until the peer's goodbye (an empty message).
  * Returns PEER_LEFT, or PEER_LOST: the peer vanished, the queue was removed, our parent died,
- * or a signal came (the parent then knows why).
- *
- * Fix: the original's child looped on msgrcv() forever, printing nothing once the queue was
- * removed: msgrcv() failed with EIDRM at once, every time, and the loop spun.  Nor did it end
- * when its parent did: after Ctrl-C it lingered, spinning, in the background.
+ * or a signal came (the parent then knows why).  It ends when its parent does, too: a child
+ * left behind would wait in msgrcv() for ever.
  */
 static int receive(int msqid, int keyfd, long me, long peer, pid_t parent)
 {
@@ -55,11 +88,10 @@ static int receive(int msqid, int keyfd, long me, long peer, pid_t parent)
 
     ipclab_start_ticks(); /* a timer is not inherited across fork() */
     for (;;) {
-        ssize_t n = msgrcv(msqid, &msg, sizeof msg.mtext, me, flags);
+        ssize_t n = msgrcv(msqid, &msg, sizeof msg.mtext, me, flags); /* only type me */
         if (n > 0) {
             char prefix[32];
             int len = label ? snprintf(prefix, sizeof prefix, "%ld: ", peer) : 0;
-            /* Fix: the original printed mtext with %s: a NUL cut it, a full one overran. */
             if (ipclab_write_all(STDOUT_FILENO, prefix, (size_t)len) == -1 ||
                 ipclab_write_all(STDOUT_FILENO, msg.mtext, (size_t)n) == -1)
                 return PEER_LOST;
@@ -105,33 +137,10 @@ static bool child_ended(pid_t child, int *how)
     return true;
 }
 
-/* msgsnd(), waiting while the queue is full.  Returns 0, or -1: we are leaving (*how = -1) or
- * the child has ended (*how = PEER_LEFT or PEER_LOST). */
-static int send_msg(int msqid, const struct msgq_msg *msg, size_t len, pid_t child, int *how)
-{
-    *how = -1;
-    while (msgsnd(msqid, msg, len, 0) == -1) {
-        if (errno != EINTR) {
-            if (msgque_gone(errno))
-                warnx("the queue has been removed");
-            else
-                warn("msgsnd");
-            return -1;
-        }
-        if (ipclab_signal || child_ended(child, how))
-            return -1;
-    }
-    return 0;
-}
-
 /*
  * The parent: send each chunk typed (a line, from a terminal) as a message of type peer, until
  * end of input, a signal, or the child's end.  Returns PEER_LEFT or PEER_LOST if the child
  * ended (the peer left or vanished), -1 if we are the ones leaving.
- *
- * Fix: the original read each message with scanf("%s") (one word, overflowing mtext on a long
- * one), then asked for its type; a letter typed as the type left mtype 0, which msgsnd() refuses
- * (unchecked), and end of input made both scanf()s fail forever, spinning.
  */
 static int send_typed(int msqid, long peer, pid_t child)
 {
@@ -154,8 +163,18 @@ static int send_typed(int msqid, long peer, pid_t child)
             warnx("you have left the chat; telling %ld", peer);
             return -1;
         }
-        if (send_msg(msqid, &msg, (size_t)n, child, &how) == -1)
-            return how;
+        /* msgsnd(2), type peer: it waits while the queue is full (a tick: has the child ended?) */
+        while (msgsnd(msqid, &msg, (size_t)n, 0) == -1) {
+            if (errno != EINTR) {
+                if (msgque_gone(errno))
+                    warnx("the queue has been removed");
+                else
+                    warn("msgsnd");
+                return -1;
+            }
+            if (ipclab_signal || child_ended(child, &how))
+                return how;
+        }
     }
 }
 
@@ -167,9 +186,17 @@ static int send_typed(int msqid, long peer, pid_t child)
  */
 static int join(const char *path, long me, int *keyfd)
 {
-    int msqid = creat_or_get_msgque(path, keyfd);
-    if (msqid == -1)
+    bool made;
+    *keyfd = ipclab_key_file_open(path, &made); /* the key file, its door held */
+    if (*keyfd == -1)
         return -1;
+    int msqid = creat_or_get_msgque(path);
+    if (msqid == -1) {
+        if (made)
+            ipclab_key_file_remove(path, *keyfd);
+        close(*keyfd);
+        return -1;
+    }
     pid_t holder = ipclab_lock_holder(*keyfd, me);
     struct msqid_ds ds;
     if (holder != 0) {
@@ -180,7 +207,8 @@ static int join(const char *path, long me, int *keyfd)
                ds.msg_qnum > 0) {
         warnx("dropping %lu message(s) left in the queue by a chat that was killed",
               (unsigned long)ds.msg_qnum);
-        msqid = renew_msgque(msqid, path);
+        /* Remove it, and make a new, empty one on the same key. */
+        msqid = remove_msgque(msqid) == 0 ? creat_or_get_msgque(path) : -1;
     }
     if (msqid != -1 && ipclab_lock(*keyfd, me, F_WRLCK, false) == -1) {
         warn("lock %s", path);
@@ -193,11 +221,11 @@ static int join(const char *path, long me, int *keyfd)
 }
 
 /*
- * Leave: say goodbye and stop the child (unless how says the child has ended: the peer is the
- * one who left, or vanished), and if nobody else
- * is in the chat any more, remove the queue and the key file.  Our own lock goes first, under
- * the door: if both sides leave at once, the second through the door sees the first gone and
- * removes what is left.
+ * Leave.  If we are the ones leaving (how -1), say goodbye and stop the child; otherwise the
+ * child has ended already, the peer having left or vanished.  Then, if nobody else is in the
+ * chat any more, remove the queue and the key file.  Our own lock goes first, under the door:
+ * if both sides leave at once, the second through the door sees the first gone and removes
+ * what is left.
  */
 static void leave(int msqid, const char *path, int keyfd, long me, long peer, pid_t child,
                   int how)
@@ -214,8 +242,10 @@ static void leave(int msqid, const char *path, int keyfd, long me, long peer, pi
     }
     ipclab_lock(keyfd, 0, F_WRLCK, true);
     ipclab_lock(keyfd, me, F_UNLCK, false);
-    if (ipclab_lock_holder(keyfd, -1) == 0)
-        remove_msgque(msqid, path, keyfd);
+    if (ipclab_lock_holder(keyfd, -1) == 0) {
+        remove_msgque(msqid);
+        ipclab_key_file_remove(path, keyfd);
+    }
     close(keyfd);
 }
 
@@ -241,8 +271,6 @@ int main(int argc, char *argv[])
     }
     if (argc - optind != 2)
         ipclab_usage_error(usage, "give two types: yours, then your peer's (e.g. 1 2)");
-    /* Fix: the original took its type with atol(): "x" became 0, and msgrcv() with type 0
-     * takes every message, the chat's own included. */
     for (int i = 0; i < 2; i++)
         if (!ipclab_parse_long(argv[optind + i], 1, LONG_MAX, i == 0 ? &me : &peer))
             ipclab_usage_error(usage, "a type is a number from 1 to %ld, not '%s'", LONG_MAX,
@@ -250,13 +278,10 @@ int main(int argc, char *argv[])
     if (me == peer)
         ipclab_usage_error(usage, "the two types must differ: with %ld and %ld you would read "
                            "your own messages", me, peer);
-    /* Fix: the original's key file was ./msgfile, in whatever directory it started in. */
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "msgq_chat");
 
-    /* Fix: only the original's parent caught SIGINT, and its handler called msgctl(), remove()
-     * and exit(), not all async-signal-safe.  Ours only records the signal, in both processes. */
-    ipclab_catch_signals();
+    ipclab_catch_signals(); /* in the child too: fork() keeps the handlers */
     ipclab_start_ticks();
 
     int keyfd;

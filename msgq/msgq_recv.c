@@ -17,8 +17,8 @@
  * Who removes the queue: msgq_recv, when it leaves: after the end message, or when its sender
  * has gone.  It removes the key file with it.  A receiver that leaves before the end message
  * (a signal, an error) while its sender is still there leaves the queue to the sender, which
- * must learn that not everything was taken.  A second msgq_recv on the
- * same queue is refused: two receivers of one type would each get some of the messages.
+ * must learn that not everything was taken.  A second msgq_recv on the same queue is refused:
+ * two receivers of one type would each get some of the messages.
  *
  * Mirrors seed 004, 消息队列 (the receiving half of its demo).  Build alone:
  *     cc -o msgq_recv msgq_recv.c
@@ -36,6 +36,42 @@ static const char usage[] =
     "           directory, see README.md)\n"
     "  -t TYPE  the type to receive, 1 to LONG_MAX (default 1)\n"
     "  -h       show this help\n";
+
+/* creat_or_get_msgque() (the seed's name), as in msgq_send.c: ftok(3) makes the key, msgget(2)
+ * the queue, and IPC_STAT says whose a queue found is.  Returns its id, or -1. */
+static int creat_or_get_msgque(const char *path)
+{
+    key_t key = ftok(path, MSGQ_PROJ);
+    if (key == (key_t)-1) {
+        warn("ftok %s", path);
+        return -1;
+    }
+    int msqid = msgget(key, IPC_CREAT | 0600);
+    if (msqid == -1) {
+        if (errno == EACCES)
+            warnx("the queue of the key from %s is not yours (msgget: %s); refusing to use it",
+                  path, strerror(EACCES));
+        else
+            warn("msgget (key from %s)", path);
+        return -1;
+    }
+    struct msqid_ds ds;
+    if (msgctl(msqid, IPC_STAT, &ds) == -1) {
+        warn("msgctl IPC_STAT queue %d (key from %s)", msqid, path);
+        return -1;
+    }
+    return msgq_trusted(msqid, path, &ds) ? msqid : -1;
+}
+
+/* msgctl(2) IPC_RMID, as in msgq_send.c.  Returns 0, or -1 after a message. */
+static int remove_msgque(int msqid)
+{
+    if (msgctl(msqid, IPC_RMID, NULL) == -1 && !msgque_gone(errno)) {
+        warn("msgctl IPC_RMID");
+        return -1;
+    }
+    return 0;
+}
 
 /*
  * At a tick: is the sender still there?  Returns 0 (wait on) or IPC_NOWAIT: the sender is gone
@@ -55,13 +91,9 @@ static int sender_check(int msqid, int keyfd)
 
 /*
  * Print the messages of type `type` until the end message.  Returns 0 at the end message, -1
- * otherwise.
- *
- * Fix: the original ignored every msgrcv() failure and looped again at once: once the other
- * side had removed the queue, msgrcv() failed with EIDRM, then EINVAL, forever, and the loop
- * spun at full speed.  Fix: it printed mtext with printf("%s\n"), which stops at the first NUL
- * and runs past the end of a full buffer that has none; here write(2) prints exactly the bytes
- * msgrcv() says arrived.
+ * otherwise.  Fix: a failed msgrcv() fails again at once once the queue is gone (EIDRM, then
+ * EINVAL), so a loop that ignores it spins; and mtext is bytes, not a string: printf("%s")
+ * stops at a NUL and overruns a full buffer, so write(2) prints the length msgrcv() returned.
  */
 static int print_msgs(int msqid, int keyfd, long type)
 {
@@ -70,6 +102,7 @@ static int print_msgs(int msqid, int keyfd, long type)
     int flags = 0;
 
     for (;;) {
+        /* msgrcv(2): the oldest message of our type, whole; it waits while there is none. */
         ssize_t n = msgrcv(msqid, &msg, sizeof msg.mtext, type, flags);
         if (n == -1) {
             if (errno == EINTR) {
@@ -126,8 +159,8 @@ int main(int argc, char *argv[])
             ipclab_path_arg(path, sizeof path, optarg, usage);
             break;
         case 't':
-            /* Fix: the original took the type with atol(argv[1]): "abc" became 0, which makes
-             * msgrcv() take messages of every type; a negative one, all types up to it. */
+            /* Fix: a type of 0 makes msgrcv() take messages of every type, a negative one all
+             * types up to it: atol("abc") is 0.  Check it. */
             if (!ipclab_parse_long(optarg, 1, LONG_MAX, &type))
                 ipclab_usage_error(usage, "-t wants a message type from 1 to %ld, not '%s'",
                                    LONG_MAX, optarg);
@@ -141,16 +174,23 @@ int main(int argc, char *argv[])
     }
     if (optind < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    /* Fix: the original's key file was ./msgfile, in whatever directory it started in. */
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "msgq");
 
     ipclab_catch_signals();
     ipclab_start_ticks();
 
-    int keyfd;
-    int msqid = creat_or_get_msgque(path, &keyfd);
+    bool made;
+    int keyfd = ipclab_key_file_open(path, &made); /* the key file, its door held */
+    if (keyfd == -1) {
+        ipclab_die_of_signal();
+        return IPCLAB_EXIT_FAIL;
+    }
+    int msqid = creat_or_get_msgque(path);
     if (msqid == -1) {
+        if (made)
+            ipclab_key_file_remove(path, keyfd); /* made by us: remove it */
+        close(keyfd);
         ipclab_die_of_signal();
         return IPCLAB_EXIT_FAIL;
     }
@@ -160,29 +200,34 @@ int main(int argc, char *argv[])
         close(keyfd);
         return IPCLAB_EXIT_FAIL;
     }
-    if (ipclab_lock_holder(keyfd, MSGQ_SENDER) == 0 &&
-        (msqid = drop_broken_rest(msqid, path)) == -1) {
-        close(keyfd);
-        return IPCLAB_EXIT_FAIL;
+    struct msqid_ds ds;
+    if (ipclab_lock_holder(keyfd, MSGQ_SENDER) == 0 && msgctl(msqid, IPC_STAT, &ds) == 0 &&
+        msgq_broken_rest(msqid, &ds)) {
+        /* Drop them with their queue, and make a new, empty one on the same key. */
+        msqid = remove_msgque(msqid) == 0 ? creat_or_get_msgque(path) : -1;
+        if (msqid == -1) {
+            close(keyfd);
+            return IPCLAB_EXIT_FAIL;
+        }
     }
     ipclab_lock(keyfd, 0, F_UNLCK, false); /* the door */
     ipclab_ready("queue %d (key from %s); waiting for type %ld", msqid, path, type);
 
     int status = print_msgs(msqid, keyfd, type);
 
-    /* Fix: a receiver that left before the end message (a signal, a stdout that failed) removed
-     * the queue, and its sender, waiting for every message to be taken, took "the queue is gone"
-     * for "all taken" and exited 0 with messages never printed.  While the sender is there the
-     * queue is left to it: it sees us go, says so, exits 1 and removes the queue. */
-    ipclab_lock(keyfd, 0, F_WRLCK, true);
-    struct msqid_ds ds;
+    /* Leaving before the end message while the sender is there?  Leave the queue to it: it sees
+     * us go, says not everything was taken, and removes it (our removal would look to it like
+     * "all taken").  Otherwise msgctl(2) IPC_RMID removes the queue, and we the key file. */
+    ipclab_lock(keyfd, 0, F_WRLCK, true); /* the door */
     pid_t sender = status == 0 || msgctl(msqid, IPC_STAT, &ds) == -1
                        ? 0 : ipclab_lock_holder(keyfd, MSGQ_SENDER);
     if (sender > 0)
         warnx("leaving the queue to the sender (pid %ld), which is still there: it removes it",
               (long)sender);
-    else
-        remove_msgque(msqid, path, keyfd);
+    else {
+        remove_msgque(msqid);
+        ipclab_key_file_remove(path, keyfd);
+    }
     close(keyfd);
     ipclab_die_of_signal();
     return status == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;

@@ -19,10 +19,8 @@
  *     msgq_send: end of input: 12 bytes in 1 message(s), then the empty end message
  * Terminal 1 prints "hello queue", then "msgq_recv: end message: 12 bytes in 1 message(s)".
  *
- * Who removes the queue: msgq_recv, once it has read the end message.  msgq_send removes it
- * when it gives up: a signal, an error, or a receiver that left (or vanished) before the end.  After its end message it
- * stays until a receiver that has been taking its messages has taken every one, so that it sees
- * one that vanishes with messages still queued; if none has, it leaves them waiting for one.
+ * Who removes the queue: msgq_recv, once it has read the end message; msgq_send when it gives
+ * up: a signal, an error, or a receiver gone before the end (see wait_taken).
  *
  * Mirrors seed 004, 消息队列 (the sending half of its demo).  Build alone:
  *     cc -o msgq_send msgq_send.c
@@ -43,6 +41,46 @@ static const char usage[] =
     "  -t TYPE  the messages' type, 1 to LONG_MAX (default 1)\n"
     "  -s SIZE  the most bytes in one message, 1 to kernel.msgmax (default 1024)\n"
     "  -h       show this help\n";
+
+/* creat_or_get_msgque() (the seed's name): the queue of path's key, made if it is missing.
+ * Returns its id, or -1 after a message. */
+static int creat_or_get_msgque(const char *path)
+{
+    /* ftok(3): a key from the file's inode and device, and a project id. */
+    key_t key = ftok(path, MSGQ_PROJ);
+    if (key == (key_t)-1) {
+        warn("ftok %s", path);
+        return -1;
+    }
+    /* msgget(2): the queue of that key, or with IPC_CREAT a new one, mode 0600: ours only. */
+    int msqid = msgget(key, IPC_CREAT | 0600);
+    if (msqid == -1) {
+        if (errno == EACCES) /* not root: the queue exists, and we may not use it */
+            warnx("the queue of the key from %s is not yours (msgget: %s); refusing to use it",
+                  path, strerror(EACCES));
+        else
+            warn("msgget (key from %s)", path);
+        return -1;
+    }
+    /* msgctl(2) IPC_STAT: whose is it?  A queue found may be another user's (msgq.h). */
+    struct msqid_ds ds;
+    if (msgctl(msqid, IPC_STAT, &ds) == -1) {
+        warn("msgctl IPC_STAT queue %d (key from %s)", msqid, path);
+        return -1;
+    }
+    return msgq_trusted(msqid, path, &ds) ? msqid : -1;
+}
+
+/* msgctl(2) IPC_RMID: remove the queue at once, messages and all (it may be gone already).
+ * Returns 0, or -1 after a message. */
+static int remove_msgque(int msqid)
+{
+    if (msgctl(msqid, IPC_RMID, NULL) == -1 && !msgque_gone(errno)) {
+        warn("msgctl IPC_RMID");
+        return -1;
+    }
+    return 0;
+}
 
 /* What the sender knows of the receiver. */
 struct receiver {
@@ -75,40 +113,12 @@ static int check_receiver(int msqid, int keyfd, struct receiver *r)
     return 0; /* no receiver yet: the messages wait in the queue until one comes */
 }
 
-/* msgsnd(), waiting while the queue is full, and looking at the receiver at every tick. */
-static int send_msg(int msqid, int keyfd, const struct msgq_msg *msg, size_t len,
-                    struct receiver *r)
-{
-    while (msgsnd(msqid, msg, len, 0) == -1) {
-        if (errno != EINTR) {
-            if (msgque_gone(errno))
-                warnx("the queue has been removed: the receiver has left");
-            else
-                warn("msgsnd");
-            return -1;
-        }
-        if (ipclab_signal || check_receiver(msqid, keyfd, r) == -1)
-            return -1;
-    }
-    return 0;
-}
-
-/*
- * Send stdin, then the end message.  Returns 0 when all of it is sent, -1 otherwise.
- *
- * Fix: the original read the text with scanf("%s") (one word, overflowing mtext on a long one),
- * then the type with scanf("%ld") -- after the text, so its prompt came too late -- and sent
- * MSG_SIZE bytes whatever the length.  A failed scanf left mtype 0, which msgsnd() refuses
- * (EINVAL, unchecked), and at end of input both scanf()s failed forever: the loop spun.  Here
- * the type is fixed on the command line, each message is exactly the bytes read, and end of
- * input ends the loop.
- */
 /*
  * After the end message: if a receiver has been taking our messages, stay until it has taken
- * every one.  Were it killed first, the rest of the stream would stay in the queue with nobody to
- * remove it, and the next msgq_recv would print that rest as a stream of its own.  Waiting, we
- * see the receiver go, say so, and give up (main removes the queue).  If none has taken any, the
- * messages wait for one.  No call waits for a queue to empty: look every DRAIN_MS.
+ * every one.  Were it killed first, the rest would stay in the queue with nobody to remove it,
+ * and the next msgq_recv would print it as a stream of its own; waiting, we see the receiver go,
+ * say so, and give up (main removes the queue).  No call waits for a queue to empty: look every
+ * DRAIN_MS.
  */
 static int wait_taken(int msqid, int keyfd, struct receiver *r)
 {
@@ -135,6 +145,8 @@ static int wait_taken(int msqid, int keyfd, struct receiver *r)
     }
 }
 
+/* Send stdin as messages of type type, then the empty end message.  Returns 0 when all of it
+ * is sent (and taken, if a receiver is taking it), -1 otherwise. */
 static int send_stdin(int msqid, int keyfd, long type, size_t size)
 {
     static struct msgq_msg msg;
@@ -157,8 +169,18 @@ static int send_stdin(int msqid, int keyfd, long type, size_t size)
                 return -1;
             continue;
         }
-        if (send_msg(msqid, keyfd, &msg, (size_t)n, &r) == -1)
-            return -1;
+        /* msgsnd(2): one message, n bytes; it waits while the queue is full (msgmnb bytes). */
+        while (msgsnd(msqid, &msg, (size_t)n, 0) == -1) {
+            if (errno != EINTR) {
+                if (msgque_gone(errno))
+                    warnx("the queue has been removed: the receiver has left");
+                else
+                    warn("msgsnd");
+                return -1;
+            }
+            if (ipclab_signal || check_receiver(msqid, keyfd, &r) == -1)
+                return -1; /* a tick: the receiver may have gone while the queue is full */
+        }
         if (n == 0)
             break;
         total += n;
@@ -169,32 +191,42 @@ static int send_stdin(int msqid, int keyfd, long type, size_t size)
 }
 
 /*
- * Join the queue: key file, queue, and the sender's role lock.  Refuse if another msgq_send is
- * at work on it, or if messages of an earlier one still wait for a receiver: ours would be
- * appended to theirs.  Returns the queue id, or -1 (nothing of ours to remove then).
+ * Join the queue: key file (its door held: ipclab_key_file_open), queue, and the sender's role
+ * lock.  Refuse if another msgq_send is at work on it, or if messages of an earlier one still
+ * wait for a receiver: ours would be appended to theirs.  Returns the queue id, or -1 (nothing
+ * of ours to remove then).
  */
 static int join(const char *path, int *keyfd)
 {
-    int msqid = creat_or_get_msgque(path, keyfd);
-    if (msqid == -1)
+    bool made;
+    *keyfd = ipclab_key_file_open(path, &made);
+    if (*keyfd == -1)
         return -1;
+    int msqid = creat_or_get_msgque(path);
+    if (msqid == -1) {
+        if (made)
+            ipclab_key_file_remove(path, *keyfd); /* ours, door held; one we found is not */
+        close(*keyfd);
+        return -1;
+    }
     struct msqid_ds ds;
     pid_t other = ipclab_lock_holder(*keyfd, MSGQ_SENDER);
     if (other != 0) {
         warnx("another msgq_send (pid %ld) is already sending on %s", (long)other, path);
         msqid = -1;
-    } else if (ipclab_lock_holder(*keyfd, MSGQ_RECEIVER) == 0 &&
-               (msqid = drop_broken_rest(msqid, path)) == -1) {
-        /* said why */
     } else if (msgctl(msqid, IPC_STAT, &ds) == -1) {
         warn("msgctl IPC_STAT");
         msqid = -1;
+    } else if (ipclab_lock_holder(*keyfd, MSGQ_RECEIVER) == 0 && msgq_broken_rest(msqid, &ds)) {
+        /* Drop them with their queue, and make a new, empty one on the same key. */
+        msqid = remove_msgque(msqid) == 0 ? creat_or_get_msgque(path) : -1;
     } else if (ds.msg_qnum > 0) {
         warnx("queue %d already holds %lu message(s) that no receiver has read; run msgq_recv "
               "to read them, or `ipcrm -q %d` to drop them", msqid, (unsigned long)ds.msg_qnum,
               msqid);
         msqid = -1;
-    } else if (ipclab_lock(*keyfd, MSGQ_SENDER, F_WRLCK, false) == -1) {
+    }
+    if (msqid != -1 && ipclab_lock(*keyfd, MSGQ_SENDER, F_WRLCK, false) == -1) {
         warn("lock %s", path);
         msqid = -1;
     }
@@ -243,12 +275,11 @@ int main(int argc, char *argv[])
     }
     if (optind < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    /* Fix: the original's key file was ./msgfile, in whatever directory it started in. */
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "msgq");
 
-    /* Fix: the original's handler called msgctl(), remove() and exit(), which are not all
-     * async-signal-safe (signal-safety(7)).  Ours only records the signal. */
+    /* Fix: a signal handler may call only async-signal-safe functions (signal-safety(7)), and
+     * msgctl(), remove() and exit() are not all so: ours only records the signal. */
     ipclab_catch_signals();
     ipclab_start_ticks();
 
@@ -264,8 +295,9 @@ int main(int argc, char *argv[])
     if (status == -1) {
         /* Giving up: remove the queue, so a receiver is told at once (EIDRM) rather than
          * waiting for an end message that will not come. */
-        ipclab_lock(keyfd, 0, F_WRLCK, true);
-        remove_msgque(msqid, path, keyfd);
+        ipclab_lock(keyfd, 0, F_WRLCK, true); /* the door */
+        remove_msgque(msqid);
+        ipclab_key_file_remove(path, keyfd);
     }
     close(keyfd);
     ipclab_die_of_signal();

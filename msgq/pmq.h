@@ -1,6 +1,7 @@
 /*
- * pmq.h - what pmq_send and pmq_recv share: the queue's name and size, opening it, removing it.
- * Include it after ../common/ipclab.h.
+ * pmq.h - what pmq_send and pmq_recv share: the queue's size, the role locks' bytes, and the
+ * checks of a queue opened.  The calls to mq_open(3), mq_timedsend(3), mq_timedreceive(3) and
+ * mq_unlink(3) are in the programs.  Include it after ../common/ipclab.h.
  *
  * A POSIX queue has a name ("/something"), not a key, and no key file: so the role locks that
  * tell each side whether its peer is still there (see "peers" in ipclab.h) are taken on the
@@ -29,7 +30,8 @@ enum { PMQ_DOOR = 0, PMQ_SENDER = 1, PMQ_RECEIVER = 2 };
  * Does the name still lead to queue q?  A queue has exactly one name, so it does while q's link
  * count is not 0; mq_unlink() makes it 0.  (Opening the name again to compare would not do:
  * closing any descriptor of a file drops every record lock the process holds on it, the door
- * included -- fcntl(2)'s best-known trap.)
+ * included -- fcntl(2)'s best-known trap.)  Ask it holding the door before mq_unlink(): only a
+ * holder of q's door removes q's name, so nobody else can between the check and the unlink.
  */
 static inline bool pmq_named(mqd_t q)
 {
@@ -39,52 +41,33 @@ static inline bool pmq_named(mqd_t q)
 }
 
 /*
- * Create or open the queue name (mode 0600, PMQ_MAXMSG messages of PMQ_MSGSIZE bytes), for
- * reading and writing whichever side we are: a write lock needs a descriptor open for writing.
- * Then hold its door (see ipclab_key_file_open), and check that the name still means this queue:
- * it may have been removed, and made again, while we waited.  Returns the descriptor
- * (close-on-exec, as every mqueue descriptor is), door held; or (mqd_t)-1: errno EINTR on a
- * termination signal, otherwise after a message.
+ * Is queue q, just opened as name, ours to use?  Fix: mq_open() finds a queue by its name alone,
+ * and another user who makes ours first (mode 0666, say) reads what we send or feeds us what we
+ * receive.  So fstat(2) of its descriptor (on Linux a file of the mqueue file system) must show
+ * a queue of ours, closed to others (ipclab_trusted) -- before we wait at its door, which its
+ * owner could hold for ever.  If not, says why; the queue is left as it is.
  */
-static inline mqd_t pmq_open(const char *name)
+static inline bool pmq_trusted(const char *name, mqd_t q)
 {
-    struct mq_attr attr = { .mq_maxmsg = PMQ_MAXMSG, .mq_msgsize = PMQ_MSGSIZE };
+    struct stat st;
 
-    for (;;) {
-        mqd_t q = mq_open(name, O_RDWR | O_CREAT, 0600, &attr);
-        if (q == (mqd_t)-1) {
-            warn("mq_open %s", name);
-            return q;
-        }
-        /* Fix: a queue of that name that another user made first (mode 0666, say) was used:
-         * they read what we send, or feed us what we receive.  Refuse one not ours, or open
-         * to others -- before waiting at its door, which its owner could hold for ever. */
-        struct stat st;
-        if (fstat((int)q, &st) == -1 || !ipclab_trusted(name, st.st_uid, st.st_mode)) {
-            mq_close(q);
-            errno = EACCES;
-            return (mqd_t)-1;
-        }
-        if (ipclab_lock((int)q, PMQ_DOOR, F_WRLCK, true) == -1) {
-            int saved = errno;
-            if (saved != EINTR)
-                warn("lock %s", name);
-            mq_close(q);
-            errno = saved;
-            return (mqd_t)-1;
-        }
-        if (pmq_named(q))
-            return q;
-        mq_close(q); /* removed while we waited at the door: start again */
-    }
+    return fstat((int)q, &st) == 0 && ipclab_trusted(name, st.st_uid, st.st_mode);
 }
 
-/* Remove the queue's name, if it still means q (call it holding the door: only a holder of
- * q's door removes q's name, so nobody else can between the check and the unlink). */
-static inline void pmq_remove(const char *name, mqd_t q)
+/*
+ * Hold the door of queue q, just opened as name: the write lock on byte PMQ_DOOR (see
+ * ipclab_key_file_open).  Then check that the name still means q: it may have been removed, and
+ * made again, while we waited.  Returns 1: held; 0: q was removed meanwhile (close it, open the
+ * name again); -1: errno EINTR on a termination signal, otherwise after a message.
+ */
+static inline int pmq_hold_door(const char *name, mqd_t q)
 {
-    if (pmq_named(q) && mq_unlink(name) == -1 && errno != ENOENT)
-        warn("mq_unlink %s", name);
+    if (ipclab_lock((int)q, PMQ_DOOR, F_WRLCK, true) == -1) {
+        if (errno != EINTR)
+            warn("lock %s", name);
+        return -1;
+    }
+    return pmq_named(q) ? 1 : 0;
 }
 
 #endif /* PMQ_H */

@@ -32,6 +32,27 @@ static const char usage[] =
     "  -p /NAME  the queue's name (default: /ipclab-<uid>-pmq)\n"
     "  -h        show this help\n";
 
+/* The queue name, made if it is missing (mode 0600, PMQ_MAXMSG messages of PMQ_MSGSIZE), its
+ * door held: as in pmq_send.c.  Returns it, or (mqd_t)-1. */
+static mqd_t open_queue(const char *name)
+{
+    struct mq_attr attr = { .mq_maxmsg = PMQ_MAXMSG, .mq_msgsize = PMQ_MSGSIZE };
+
+    for (;;) {
+        mqd_t q = mq_open(name, O_RDWR | O_CREAT, 0600, &attr);
+        if (q == (mqd_t)-1) {
+            warn("mq_open %s", name);
+            return q;
+        }
+        int held = pmq_trusted(name, q) ? pmq_hold_door(name, q) : -1;
+        if (held == 1)
+            return q;
+        mq_close(q);
+        if (held == -1)
+            return (mqd_t)-1;
+    }
+}
+
 /* Print the messages until the end message.  Returns 0 at the end message, -1 otherwise. */
 static int print_msgs(mqd_t q, char *buf, size_t size)
 {
@@ -105,7 +126,7 @@ int main(int argc, char *argv[])
         ipclab_posix_name(name, sizeof name, "pmq");
 
     ipclab_catch_signals();
-    mqd_t q = pmq_open(name);
+    mqd_t q = open_queue(name);
     if (q == (mqd_t)-1) {
         ipclab_die_of_signal();
         return IPCLAB_EXIT_FAIL;
@@ -133,7 +154,8 @@ int main(int argc, char *argv[])
     int status = print_msgs(q, buf, (size_t)attr.mq_msgsize);
 
     ipclab_lock((int)q, PMQ_DOOR, F_WRLCK, true);
-    pmq_remove(name, q);
+    if (pmq_named(q) && mq_unlink(name) == -1 && errno != ENOENT) /* the name, if still q's */
+        warn("mq_unlink %s", name);
     mq_close(q);
     free(buf);
     ipclab_die_of_signal();

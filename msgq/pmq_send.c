@@ -18,9 +18,7 @@
  * mounted).
  *
  * Who removes the queue (mq_unlink): pmq_recv, once it has read the end message; pmq_send only
- * when it gives up (a signal, an error, a receiver that vanished).  After its end message,
- * pmq_send stays until a receiver that has come has taken every message, so that it sees one
- * that vanishes with messages still queued; if none has come, it leaves them waiting for one.
+ * when it gives up: a signal, an error, a receiver gone before the end (see wait_taken).
  *
  * Beyond the seeds: the System V pair (msgq_send, msgq_recv) done the POSIX way.  Build alone
  * (glibc before 2.34 keeps mq_open in librt):
@@ -40,6 +38,32 @@ static const char usage[] =
     "  -p /NAME  the queue's name (default: /ipclab-<uid>-pmq)\n"
     "  -s SIZE   the most bytes in one message, 1 to 8192 (default 1024)\n"
     "  -h        show this help\n";
+
+/*
+ * The queue name, made if it is missing, its door held (pmq.h).  Returns it, or (mqd_t)-1 after
+ * a message or on a termination signal.
+ */
+static mqd_t open_queue(const char *name)
+{
+    /* A queue's size is fixed when it is made: PMQ_MAXMSG messages of at most PMQ_MSGSIZE. */
+    struct mq_attr attr = { .mq_maxmsg = PMQ_MAXMSG, .mq_msgsize = PMQ_MSGSIZE };
+
+    for (;;) {
+        /* mq_open(3): O_RDWR whichever side we are, for the write locks; mode 0600. */
+        mqd_t q = mq_open(name, O_RDWR | O_CREAT, 0600, &attr);
+        if (q == (mqd_t)-1) {
+            warn("mq_open %s", name);
+            return q;
+        }
+        int held = pmq_trusted(name, q) ? pmq_hold_door(name, q) : -1;
+        if (held == 1)
+            return q;
+        mq_close(q);
+        if (held == -1)
+            return (mqd_t)-1;
+        /* 0: removed while we waited at the door: open the name again */
+    }
+}
 
 /*
  * Is the receiver still there?  0: yes, or none has come yet; -1: it came and went.  A receiver
@@ -78,13 +102,8 @@ static int wait_input(mqd_t q, long long sent, bool *seen)
     }
 }
 
-/*
- * After the end message: if a receiver has come, stay until it has taken every message.  Were it
- * killed first, the rest of the stream would stay in the queue with nobody to remove it, and the
- * next pmq_recv would print that rest as a stream of its own.  Waiting, we see the receiver go,
- * say so, and give up (main removes the queue).  If none has come, the messages wait for one.
- * No call waits for a queue to empty: look every PMQ_DRAIN_MS.
- */
+/* After the end message, as msgq_send's wait_taken(): if a receiver has come, stay until it has
+ * taken every message, looking every PMQ_DRAIN_MS; if none has, the messages wait for one. */
 static int wait_taken(mqd_t q, long long sent, bool *seen)
 {
     struct mq_attr attr;
@@ -105,10 +124,8 @@ static int wait_taken(mqd_t q, long long sent, bool *seen)
     }
 }
 
-/*
- * Send stdin, then the end message, and wait until a receiver that came has taken it all.
- * Returns 0 when all of it is sent (and taken), -1 otherwise.
- */
+/* Send stdin, then the end message, and wait until a receiver that came has taken it all.
+ * Returns 0 when all of it is sent (and taken), -1 otherwise. */
 static int send_stdin(mqd_t q, size_t size)
 {
     static char buf[PMQ_MSGSIZE];
@@ -126,7 +143,8 @@ static int send_stdin(mqd_t q, size_t size)
                 warn("read stdin");
             return -1;
         }
-        /* The queue full (the receiver is slow, or not there yet): wait, looking at it. */
+        /* mq_timedsend(3), priority 0: while the queue is full (the receiver is slow, or not
+         * there yet) it waits, until the deadline: then look at the receiver, and again. */
         for (;;) {
             struct timespec deadline = ipclab_deadline(PMQ_WAIT_MS);
             if (mq_timedsend(q, buf, (size_t)n, 0, &deadline) == 0)
@@ -153,7 +171,7 @@ static int send_stdin(mqd_t q, size_t size)
  */
 static mqd_t join(const char *name, size_t size)
 {
-    mqd_t q = pmq_open(name);
+    mqd_t q = open_queue(name);
     if (q == (mqd_t)-1)
         return q;
     struct mq_attr attr;
@@ -221,7 +239,8 @@ int main(int argc, char *argv[])
     int status = send_stdin(q, (size_t)size);
     if (status == -1) {
         ipclab_lock((int)q, PMQ_DOOR, F_WRLCK, true);
-        pmq_remove(name, q);
+        if (pmq_named(q) && mq_unlink(name) == -1 && errno != ENOENT) /* the name, if still q's */
+        warn("mq_unlink %s", name);
     }
     mq_close(q);
     ipclab_die_of_signal();
