@@ -272,8 +272,8 @@ int main(int argc, char *argv[])
     }
     ipclab_catch_signals();
 
-    /* The address: a path too long for sun_path is refused, so is a live receiver's socket or
-     * anything not a socket of ours; a stale one, left by a killed receiver, is removed. */
+    /* Where senders connect.  ipclab_socket_path_free() removes a socket a killed receiver left
+     * there, and refuses a live receiver's, or anything else, before bind() would fail. */
     struct sockaddr_un sa;
     if (ipclab_sun(&sa, path) == -1 || ipclab_socket_path_free(&sa, SOCK_STREAM) == -1)
         return IPCLAB_EXIT_FAIL;
@@ -281,7 +281,7 @@ int main(int argc, char *argv[])
     int listenfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (listenfd == -1)
         err(IPCLAB_EXIT_FAIL, "socket");
-    mode_t old = umask(0177); /* bind() makes the socket file: 0600, only we may connect */
+    mode_t old = umask(0177); /* the file bind() creates is 0600: no other uid can connect */
     int rc = bind(listenfd, (struct sockaddr *)&sa, sizeof sa);
     umask(old);
     if (rc == -1)
