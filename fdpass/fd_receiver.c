@@ -5,13 +5,9 @@
  * holds the file's offset and status flags.  Two processes that open one file get two
  * descriptions, each with its own offset.  Passed with sendmsg(2) and SCM_RIGHTS (unix(7),
  * cmsg(3)), a descriptor arrives as a new descriptor in the receiver that refers to the *same*
- * description as the sender's: one offset, shared.  This is what the original asks ("can two
- * processes share one file table entry?") and never shows.  Here the sender reads the first
- * part of a file itself, passes the descriptor, and the receiver reads on from where the sender
- * stopped -- without being told where that is.
- *
- * When the whole file is printed, the receiver sends one byte back, so that the sender can tell
- * "done" from "gone" (failed, killed): both close the connection.
+ * description as the sender's: one offset, shared.  Here the sender reads the first part of a
+ * file itself, passes the descriptor, and the receiver reads on from where the sender stopped,
+ * without being told where that is; then it sends one byte back: "done".
  *
  * Run it in two terminals, the receiver first (the sender connects to it):
  *     terminal 1:  ./fdpass/fd_receiver
@@ -46,13 +42,8 @@ enum { NO_FD = -1, NOTHING_SENT = -2 };
 /* How long a connection may stay silent before it gives way to the next one. */
 #define SILENT_MS 5000
 
-/*
- * How many descriptors the SCM_RIGHTS message cmsg holds: as many as its cmsg_len says, but
- * never more than lie inside msg's control buffer.  (fuzz/fd_cmsg.c found the first version
- * believing cmsg_len alone, twice: closing "descriptors" read from past the buffer, and taking
- * one that the buffer cut in half.  The kernel never writes such a length; a receiver should
- * not have to trust that.)
- */
+/* How many descriptors the SCM_RIGHTS message cmsg holds: as many as its cmsg_len says, but
+ * never more than lie inside msg's control buffer (fuzz/fd_cmsg.c checks it). */
 static size_t passed_count(const struct msghdr *msg, struct cmsghdr *cmsg)
 {
     const unsigned char *data = CMSG_DATA(cmsg);
@@ -75,12 +66,10 @@ static void close_passed(const struct msghdr *msg, struct cmsghdr *cmsg)
 }
 
 /*
- * Inspect what came with the byte recvmsg() read: msg's control messages and flags.  Returns
- * the one descriptor passed, or NO_FD after a message, with every descriptor that came closed.
- * (A function of its own so that fuzz/fd_cmsg.c can hand it any control buffer.)
- *
- * Fix: the original took CMSG_DATA() of whatever CMSG_FIRSTHDR() returned -- NULL when no
- * descriptor came -- without checking the level, the type, the length or MSG_CTRUNC.
+ * Inspect what came with the byte recvmsg() read (fuzz/fd_cmsg.c hands it any control buffer).
+ * Returns the one descriptor passed, or NO_FD after a message, every descriptor that came
+ * closed.  Fix: CMSG_FIRSTHDR() is NULL when no control message came, and one may be of
+ * another level, type or count: all are checked, and MSG_CTRUNC, before CMSG_DATA() is read.
  */
 static int take_fd(struct msghdr *msg)
 {
@@ -111,21 +100,13 @@ static int take_fd(struct msghdr *msg)
     return fd;
 }
 
-/*
- * Receive one descriptor passed with SCM_RIGHTS.  Returns it (close-on-exec); NOTHING_SENT if
- * the peer closed the connection without sending a byte (a server's "is anyone there?" probe
- * does that); NO_FD after a message.
- *
- * Fix: the original pointed iov_base at the string literal "", so recvmsg() wrote the data byte
- * into read-only memory (undefined behaviour).  Fix: its control buffer was a char array, not
- * aligned for struct cmsghdr; the union below is.  Fix: the descriptor it got was not
- * close-on-exec, so any program it ran would inherit it; MSG_CMSG_CLOEXEC sets that atomically.
- */
+/* Receive one descriptor passed with SCM_RIGHTS.  Returns it; NOTHING_SENT if the peer closed
+ * the connection without a byte (a server's "is anyone there?" probe); NO_FD after a message. */
 static int recv_fd(int sock)
 {
-    char byte;
+    char byte; /* Fix: recvmsg() writes the data byte there: a real buffer, never "" */
     struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union {
+    union { /* Fix: a char array may not be aligned for the struct cmsghdr inside: a union is */
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int))];
     } control;
@@ -133,6 +114,7 @@ static int recv_fd(int sock)
                           .msg_controllen = sizeof control.buf };
     ssize_t n;
 
+    /* Fix: MSG_CMSG_CLOEXEC, or any program we run would inherit the descriptor. */
     do
         n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
     while (n == -1 && errno == EINTR && !ipclab_signal);
@@ -148,14 +130,10 @@ static int recv_fd(int sock)
 
 /*
  * Wait until conn has something to read: a byte (with the descriptor, we hope), or its end.  A
- * sender may be slow (fd_sender reads its first COUNT bytes after connecting, from a terminal
- * perhaps), so a silent connection is not dropped for being silent -- only once it has been
- * for SILENT_MS and another connection is waiting behind it.  Returns 1 when conn is readable,
- * 0 to drop it, -1 after a termination signal or a message.
- *
- * Fix: recvmsg() waited on a connection that never sent a byte for ever, and every sender
- * behind it with it.  (Waiting in ppoll() also closes a gap: a SIGTERM that landed just before
- * a blocking recvmsg() was recorded, and recvmsg() waited on regardless.)
+ * blocking recvmsg() would wait for ever on a silent connection, and every sender behind it;
+ * but a sender may be slow (it reads COUNT bytes after connecting), so conn is dropped only
+ * once it has been silent SILENT_MS and another connection waits.  Returns 1 when conn is
+ * readable, 0 to drop it, -1 after a termination signal or a message.
  */
 static int wait_first_byte(int conn, int listenfd, long pid)
 {
@@ -179,10 +157,7 @@ static int wait_first_byte(int conn, int listenfd, long pid)
     return 0;
 }
 
-/*
- * Print fd from its current offset to the end.  Fix: the original printed what one read() of
- * 1024 bytes returned, and no more.  Returns 0, or -1 after a message.
- */
+/* Print fd from its current offset to the end, read after read.  Returns 0, or -1. */
 static int print_rest(int fd)
 {
     char buf[IPCLAB_CHUNK];
@@ -195,9 +170,8 @@ static int print_rest(int fd)
     else
         warnx("received descriptor %d (not a seekable file: no offset to show)", fd);
     for (;;) {
-        /* Fix: a descriptor for /dev/zero or a large file, and a stdout that never blocks (a
-         * file, /dev/null): no read() or write() waits, so none fails with EINTR, and a SIGTERM
-         * went unseen while the copy ran on.  The flag is looked at between chunks. */
+        /* Fix: reading /dev/zero into a stdout that never blocks (/dev/null), no call fails
+         * with EINTR: a SIGTERM would go unseen.  The flag is looked at between chunks. */
         if (ipclab_signal)
             return -1;
         ssize_t n = ipclab_read(fd, buf, sizeof buf);
@@ -223,12 +197,8 @@ static int print_rest(int fd)
     return 0;
 }
 
-/*
- * Tell the sender that the whole file is printed: one byte.  Fix: the sender took the end of
- * the connection for "done"; but a receiver that failed or was killed mid-file closes it too
- * (the kernel closes a dead process's descriptors).  A sender that has already gone does not
- * change what we did: that is only a note.
- */
+/* Tell the sender that the whole file is printed: one byte.  Fix: the end of the connection
+ * alone says nothing: a receiver that failed or was killed mid-file closes it too. */
 static void tell_done(int conn)
 {
     char byte = DONE_BYTE;
@@ -237,8 +207,36 @@ static void tell_done(int conn)
     do
         n = send(conn, &byte, 1, MSG_NOSIGNAL);
     while (n == -1 && errno == EINTR && !ipclab_signal);
-    if (n == -1 && errno != EINTR)
+    if (n == -1 && errno != EINTR) /* the sender gone: a note, our work is done */
         warn("could not tell fd_sender that the file is printed");
+}
+
+/* Accept a connection on listenfd, waiting in ppoll() (which a termination signal ends).  The
+ * peer's pid and uid, recorded by the kernel at connect(), go in *cred.  Returns it, or -1. */
+static int accept_sender(int listenfd, struct ucred *cred)
+{
+    struct pollfd p = { .fd = listenfd, .events = POLLIN };
+    int conn;
+
+    /* EAGAIN: nobody yet; ECONNABORTED: a client gave up before we took it.  Wait, and again. */
+    while ((conn = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
+            warn("accept");
+            return -1;
+        }
+        if (ipclab_poll(&p, 1) == -1) {
+            if (errno != EINTR)
+                warn("poll");
+            return -1;
+        }
+    }
+    socklen_t len = sizeof *cred;
+    if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, cred, &len) == -1) {
+        warn("getsockopt SO_PEERCRED");
+        close(conn);
+        return -1;
+    }
+    return conn;
 }
 
 int main(int argc, char *argv[])
@@ -262,29 +260,43 @@ int main(int argc, char *argv[])
     }
     if (optind < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    /* Fix: the original used the fixed /tmp/socket, which any user could have taken. */
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "fdpass");
 
-    /* Fix: started with stdout closed (>&-), the receiver printed the file into its own
-     * listening socket: a new descriptor takes the lowest free number, and 1 was free.  Now
-     * ipclab_std_fds() holds 1 with a read-only /dev/null; refuse at once, not when a file
-     * comes. */
+    /* Fix: with stdout closed (>&-), the socket would take descriptor 1 (the lowest free) and
+     * the file go into it.  ipclab_std_fds() put a read-only /dev/null there: refuse now. */
     int out = fcntl(STDOUT_FILENO, F_GETFL);
     if (out == -1 || (out & O_ACCMODE) == O_RDONLY) {
         errno = EBADF;
         err(IPCLAB_EXIT_FAIL, "stdout (nowhere to print the file)");
     }
     ipclab_catch_signals();
-    int listenfd = ipclab_serv_listen(path, SOCK_STREAM);
-    if (listenfd == -1)
+
+    /* Where senders connect.  ipclab_socket_path_free() removes a socket a killed receiver left
+     * there, and refuses a live receiver's, or anything else, before bind() would fail. */
+    struct sockaddr_un sa;
+    if (ipclab_sun(&sa, path) == -1 || ipclab_socket_path_free(&sa, SOCK_STREAM) == -1)
         return IPCLAB_EXIT_FAIL;
+    /* Non-blocking, so that accept_sender() waits in ppoll(), where a signal is never lost. */
+    int listenfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (listenfd == -1)
+        err(IPCLAB_EXIT_FAIL, "socket");
+    mode_t old = umask(0177); /* the file bind() creates is 0600: no other uid can connect */
+    int rc = bind(listenfd, (struct sockaddr *)&sa, sizeof sa);
+    umask(old);
+    if (rc == -1)
+        err(IPCLAB_EXIT_FAIL, "bind %s", path);
+    if (listen(listenfd, SOMAXCONN) == -1) {
+        warn("listen %s", path);
+        unlink(path);
+        return IPCLAB_EXIT_FAIL;
+    }
     ipclab_ready("waiting for fd_sender on %s", path);
 
     int status = IPCLAB_EXIT_FAIL;
     for (bool again = true; again;) {
         struct ucred cred;
-        int conn = ipclab_serv_accept(listenfd, &cred, true);
+        int conn = accept_sender(listenfd, &cred);
         if (conn == -1)
             break;
         again = false;
@@ -296,9 +308,8 @@ int main(int argc, char *argv[])
             int ready = wait_first_byte(conn, listenfd, (long)cred.pid);
             int fd = ready == 1 ? recv_fd(conn) : NO_FD;
             if (ready == 0 || fd == NOTHING_SENT) {
-                /* Someone connected and left without a word -- another fd_receiver asking
-                 * whether this one is alive, say -- or stayed silent while another waits.
-                 * Not a sender: on to the next. */
+                /* Connected and left without a word (another fd_receiver asking whether this
+                 * one is alive, say), or silent while another waits: on to the next. */
                 again = true;
             } else if (fd >= 0) {
                 warnx("fd_sender pid %ld (uid %ld) passed a descriptor", (long)cred.pid,
@@ -313,7 +324,6 @@ int main(int argc, char *argv[])
         close(conn); /* with no DONE_BYTE before it: the sender's cue that we failed */
     }
     close(listenfd);
-    /* Fix: the original never removed its socket file; the next bind() failed. */
     ipclab_remove_socket(path);
     ipclab_die_of_signal();
     return status;

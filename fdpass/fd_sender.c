@@ -19,7 +19,7 @@
  * Mirrors seed 002, 传送文件描述符 (发送进程).  Build alone:
  *     cc -o fd_sender fd_sender.c
  */
-#define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED in the shared socket helpers: Linux */
+#define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED (ipclab_server_is_ours): Linux */
 
 #include "../common/ipclab.h"
 
@@ -37,22 +37,19 @@ static const char usage[] =
 /*
  * Pass fd with one data byte: a stream socket carries control data only along with real data
  * (at least one byte), and the receiver must read that byte to get it.  Returns 0, or -1.
- *
- * Fix: the original's control buffer was a char array, not aligned for struct cmsghdr; the
- * union is.  And it pointed iov_base at a string literal: harmless when sending, but the same
- * code in the receiver wrote into it.
  */
 static int send_fd(int sock, int fd)
 {
     char byte = 'F';
     struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union {
+    union { /* Fix: CMSG_FIRSTHDR() points a struct cmsghdr into it: aligned for one */
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int))];
     } control;
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
                           .msg_controllen = sizeof control.buf };
 
+    /* One control message: at level SOL_SOCKET, of type SCM_RIGHTS, one int: the descriptor. */
     memset(&control, 0, sizeof control);
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
     cmsg->cmsg_level = SOL_SOCKET;
@@ -71,11 +68,8 @@ static int send_fd(int sock, int fd)
 /*
  * Wait for the receiver's verdict.  Returns 1 when it sent DONE_BYTE (the whole file printed);
  * 0 when the connection ended without it; -1 if a signal came first, or after a message.
- *
- * Fix: this took the end of the connection (EOF, ECONNRESET) for "done".  But the kernel closes
- * the connection of a receiver that was killed mid-file, and a receiver that failed (its stdout
- * full or closed) or refused the descriptor closes it too: all were reported as success.  Only
- * the byte tells "done" from "gone".
+ * Fix: the end of the connection is not "done": the kernel closes it for a receiver killed
+ * mid-file, and one that failed or refused the descriptor closes it too.  Only the byte tells.
  */
 static int wait_for_receiver(int sock)
 {
@@ -129,20 +123,31 @@ int main(int argc, char *argv[])
         ipclab_usage_error(usage, argc == optind ? "name the file to pass"
                                                  : "one file only");
     const char *file = argv[optind];
-    /* Fix: the original used the fixed /tmp/socket and the relative name file.txt. */
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "fdpass");
-
     ipclab_catch_signals();
+
+    /* The file whose open file description we share. */
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd == -1)
         err(IPCLAB_EXIT_FAIL, "%s", file);
-    int sock = ipclab_cli_conn(path, SOCK_STREAM, "./fdpass/fd_receiver");
-    if (sock == -1)
+    /* The receiver's address (a path too long for sun_path is refused), a socket, connect(). */
+    struct sockaddr_un sa;
+    if (ipclab_sun(&sa, path) == -1)
         return IPCLAB_EXIT_FAIL;
+    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock == -1)
+        err(IPCLAB_EXIT_FAIL, "socket");
+    if (connect(sock, (struct sockaddr *)&sa, sizeof sa) == -1) {
+        if (errno == ENOENT || errno == ECONNREFUSED)
+            warnx("no server at %s; start it with ./fdpass/fd_receiver", path);
+        else if (errno != EINTR || !ipclab_signal) /* a Ctrl-C ends a wait on a full queue */
+            warn("connect %s", path);
+        close(sock);
+        return IPCLAB_EXIT_FAIL;
+    }
     /* Whoever listens on the path gets our open file, with our rights to it: as root, a file
-     * only root may read.  Pass it only to a receiver of our own uid (the receiver checks ours
-     * the same way). */
+     * only root may read.  Pass it only to a receiver of our own uid (it checks ours too). */
     if (!ipclab_server_is_ours(sock, path, "receiver", "pass it a descriptor"))
         return IPCLAB_EXIT_FAIL;
     static char first[1048576];

@@ -20,7 +20,7 @@
  * Mirrors seed 003 (ClientA and ClientB, now one program with a name).  Build alone:
  *     cc -o relay_client relay_client.c
  */
-#define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED in the shared socket helpers: Linux */
+#define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED (ipclab_server_is_ours): Linux */
 
 #include "../common/ipclab.h"
 #include "relay.h"
@@ -69,7 +69,6 @@ static int send_line(int sock, char *line, size_t len)
  * stdin is readable: gather what was typed and send every whole line.  At end of input, a last
  * line without a newline is sent too.  A line too long for any message is dropped whole
  * (*skipping until its newline).  Returns 1 at end of input, 0 to go on, -1 on error.
- * Fix: the original's clients sent one hard-wired byte after sleep(10).
  */
 static int take_input(int sock, char *buf, size_t *len, size_t size, bool *skipping)
 {
@@ -141,12 +140,12 @@ static int take_frames(int sock, char *buf, size_t *len, bool *welcomed)
             *welcomed = true;
         } else if (f.type == RELAY_ERROR) {
             warnx("server: %.*s", (int)f.body_len, f.body);
-        } else if (f.type == RELAY_DELIVER) {
-            char head[RELAY_NAME_MAX + 3];
-            int hl = snprintf(head, sizeof head, "%s: ", f.name);
-            if (ipclab_write_all(STDOUT_FILENO, head, (size_t)hl) == -1 ||
-                ipclab_write_all(STDOUT_FILENO, f.body, f.body_len) == -1 ||
-                ipclab_write_all(STDOUT_FILENO, "\n", 1) == -1) {
+        } else if (f.type == RELAY_DELIVER) { /* "SENDER: BODY\n"; BODY may hold any byte */
+            char line[RELAY_NAME_MAX + 2 + RELAY_BODY_MAX + 1];
+            size_t hl = (size_t)snprintf(line, sizeof line, "%s: ", f.name);
+            memcpy(line + hl, f.body, f.body_len);
+            line[hl + f.body_len] = '\n';
+            if (ipclab_write_all(STDOUT_FILENO, line, hl + f.body_len + 1) == -1) {
                 if (errno != EINTR)
                     warn("write stdout");
                 return -1;
@@ -216,19 +215,31 @@ int main(int argc, char *argv[])
     if (argc - optind != 1)
         ipclab_usage_error(usage, "give one name: who you are");
     const char *name = argv[optind];
-    /* Fix: the original named a client by binding its socket to the path "A": a file left in
-     * the working directory, a second run's bind failing, clients sharing a first letter
-     * colliding.  Here the name travels in the first frame, and no file is made. */
     if (!relay_name_ok(name, strlen(name)))
         ipclab_usage_error(usage, "a name is 1 to %d letters, digits, - or _, not '%s'",
                            RELAY_NAME_MAX, name);
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "relay");
-
     ipclab_catch_signals();
-    /* Fix: the original went on after a failed connect() (its exit() was commented out). */
-    int sock = ipclab_cli_conn(path, SOCK_STREAM, "./unixsock/relay_server");
-    if (sock == -1 || !ipclab_server_is_ours(sock, path, "relay", "chat through it"))
+
+    /* The server's address (a path too long for sun_path is refused), then a socket to it. */
+    struct sockaddr_un sa;
+    if (ipclab_sun(&sa, path) == -1)
+        return IPCLAB_EXIT_FAIL;
+    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock == -1)
+        err(IPCLAB_EXIT_FAIL, "socket");
+    /* connect() waits while the server's listen queue is full; a Ctrl-C ends the wait. */
+    if (connect(sock, (struct sockaddr *)&sa, sizeof sa) == -1) {
+        if (errno == ENOENT || errno == ECONNREFUSED)
+            warnx("no server at %s; start it with ./unixsock/relay_server", path);
+        else if (errno != EINTR || !ipclab_signal)
+            warn("connect %s", path);
+        close(sock);
+        return IPCLAB_EXIT_FAIL;
+    }
+    /* With -p, whoever listens there reads what we type: only a server of our own uid. */
+    if (!ipclab_server_is_ours(sock, path, "relay", "chat through it"))
         return IPCLAB_EXIT_FAIL;
     int status = chat(sock, name) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
     close(sock);

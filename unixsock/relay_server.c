@@ -1,11 +1,11 @@
 /*
  * relay_server - pass messages between named clients, with one poll() loop.
  *
- * Clients connect to the server's UNIX socket, say their name, and then send messages to each
- * other by name; the server relays each one to its addressee.  Clients never talk to each
- * other directly: the server is the switchboard.  It keeps, for each client, what has arrived
- * but is not yet a whole frame, and what waits to be sent to it, so that one slow or silent
- * client never holds up the others.  The frame format is in relay.h.
+ * Clients connect to the server's UNIX stream socket, say their name, then send each other
+ * messages by name through it: the server is the switchboard.  One slow or silent client must
+ * never hold up the others, so every socket is non-blocking, and each client has a buffer for
+ * what it sent that is not yet a whole frame, and a queue of what waits to be sent to it.
+ * The frame format is in relay.h.
  *
  * Run it in three terminals (the server first):
  *     terminal 1:  ./unixsock/relay_server
@@ -51,10 +51,7 @@ static struct client clients[MAX_CLIENTS];
 
 static void drop(struct client *c, const char *why)
 {
-    if (c->name[0] != '\0')
-        warnx("%s (pid %ld) %s", c->name, (long)c->pid, why);
-    else
-        warnx("a client (pid %ld) %s", (long)c->pid, why);
+    warnx("%s (pid %ld) %s", c->name[0] != '\0' ? c->name : "a client", (long)c->pid, why);
     close(c->fd);
     c->fd = -1;
 }
@@ -94,47 +91,35 @@ static struct client *find(const char *name)
     return NULL;
 }
 
-/*
- * One whole frame from c.  Fix: the original read the destination and the payload with two
- * blocking read()s, so one slow client stalled everyone; here bytes are gathered per client
- * until a frame is whole.  Fix: an unknown destination made it write(-1, ...), and the message
- * was lost without a word; here the sender is told.
- */
+/* One whole frame from c: a hello names it, a send is queued for its addressee. */
 static void handle(struct client *c, const struct relay_frame *f)
 {
     char msg[128];
+    struct client *other = find(f->name);
 
-    if (f->type == RELAY_HELLO && c->name[0] == '\0') {
-        if (find(f->name) != NULL) {
-            snprintf(msg, sizeof msg, "the name %s is taken", f->name);
-            refuse(c, msg, true);
-            return;
-        }
+    if (f->type == RELAY_HELLO && c->name[0] == '\0' && other == NULL) {
         memcpy(c->name, f->name, sizeof c->name);
         warnx("%s (pid %ld) joined", c->name, (long)c->pid);
         if (queue(c, RELAY_WELCOME, "", "", 0) == -1)
             drop(c, "is not reading: disconnected");
-        return;
-    }
-    if (f->type != RELAY_SEND || c->name[0] == '\0') {
+    } else if (f->type == RELAY_HELLO && c->name[0] == '\0') {
+        snprintf(msg, sizeof msg, "the name %s is taken", f->name);
+        refuse(c, msg, true);
+    } else if (f->type != RELAY_SEND || c->name[0] == '\0') {
         refuse(c, c->name[0] == '\0' ? "the first frame must be a hello" : "unexpected frame",
                true);
-        return;
-    }
-    struct client *to = find(f->name);
-    if (to == NULL) {
+    } else if (other == NULL) {
         snprintf(msg, sizeof msg, "no client named %s", f->name);
         refuse(c, msg, false);
-        return;
+    } else if (queue(other, RELAY_DELIVER, c->name, f->body, f->body_len) == -1) {
+        drop(other, "is not reading its messages: disconnected");
     }
-    if (queue(to, RELAY_DELIVER, c->name, f->body, f->body_len) == -1)
-        drop(to, "is not reading its messages: disconnected");
 }
 
 /*
  * Handle every whole frame among the bytes c has sent (c->in), and keep what is left of an
- * incomplete one for later.  A malformed frame disconnects c.  (A function of its own so that
- * fuzz/relay_frames.c can feed it bytes without a socket.)
+ * incomplete one for later: a stream has no message boundaries, so one read() may bring half a
+ * frame, or three.  A malformed frame disconnects c.  (fuzz/relay_frames.c calls this.)
  */
 static void take_frames(struct client *c)
 {
@@ -167,9 +152,9 @@ static void receive(struct client *c)
 
     if (n == -1 && (errno == EINTR || errno == EAGAIN))
         return;
+    /* Fix: 0 is end of file, the client gone.  Left in the poll set, its socket would be
+     * readable for ever, 0 bytes each time: a busy loop.  Gone is gone, at once. */
     if (n <= 0) {
-        /* Fix: the original left a disconnected client in its select() set: readable
-         * forever, 0 bytes each time -- a busy loop at 100% CPU.  Gone is gone, at once. */
         drop(c, n == 0 ? "left" : "went away (connection reset)");
         return;
     }
@@ -177,7 +162,7 @@ static void receive(struct client *c)
     take_frames(c);
 }
 
-/* c is writable: send what waits for it. */
+/* c is writable: send what waits for it, as much as its socket takes now. */
 static void flush(struct client *c)
 {
     ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
@@ -191,32 +176,32 @@ static void flush(struct client *c)
     c->out_len -= (size_t)n;
 }
 
-static void add_client(int listenfd)
+/* A client waits in the listen queue: accept it into the free slot c. */
+static void add_client(int listenfd, struct client *c)
 {
-    for (int i = 0; i < MAX_CLIENTS; i++) {
-        if (clients[i].fd != -1)
-            continue;
-        struct ucred cred;
-        int fd = ipclab_serv_accept(listenfd, &cred, false);
-        if (fd == -1)
-            return;
-        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
-            warn("fcntl O_NONBLOCK");
-            close(fd);
-            return;
-        }
-        clients[i].fd = fd;
-        clients[i].pid = cred.pid;
-        clients[i].name[0] = '\0';
-        clients[i].in_len = clients[i].out_len = 0;
+    /* Non-blocking, like every socket here: no read or write may wait on one client. */
+    int fd = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd == -1) {
+        /* EAGAIN or ECONNABORTED: the client gave up before we took it; poll() on. */
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+            warn("accept");
         return;
     }
+    /* Who connected: the kernel recorded its pid and uid at connect() (SO_PEERCRED, Linux). */
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+        warn("getsockopt SO_PEERCRED");
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    c->pid = cred.pid;
+    c->name[0] = '\0';
+    c->in_len = c->out_len = 0;
 }
 
-/*
- * Relay until a termination signal.  Fix: the original knew exactly two clients (fixed
- * arrays); a third was accepted and never served.  Here up to MAX_CLIENTS, found by name.
- */
+/* Relay until a termination signal: one poll() over the listening socket and every client. */
 static void serve(int listenfd)
 {
     struct pollfd fds[MAX_CLIENTS + 1];
@@ -225,35 +210,34 @@ static void serve(int listenfd)
     for (int i = 0; i < MAX_CLIENTS; i++)
         clients[i].fd = -1;
     for (;;) {
-        bool room = false;
+        struct client *free_slot = NULL;
         int connected = 0, used = 0; /* used: the slots up to the last one taken */
-        fds[0] = (struct pollfd){ .fd = listenfd, .events = POLLIN };
         for (int i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &clients[i];
             fds[i + 1] = (struct pollfd){ .fd = c->fd,
                                           .events = (short)(POLLIN | (c->out_len ? POLLOUT : 0)) };
-            room = room || c->fd == -1;
+            if (c->fd == -1 && free_slot == NULL)
+                free_slot = c;
             if (c->fd != -1) {
                 connected++;
                 used = i + 1;
             }
         }
-        if (!room || connected >= most)
-            fds[0].fd = -1;
-        /* Fix: poll() refuses more entries than the process may have descriptors (EINVAL): with
-         * ulimit -n 64 or less the server died at its first poll().  Only the slots up to the
-         * last one taken are watched (as in unix_stream_server). */
+        /* A new client only when there is a slot for it (a negative fd: not watched). */
+        fds[0] = (struct pollfd){ .fd = free_slot && connected < most ? listenfd : -1,
+                                  .events = POLLIN };
+        /* Fix: poll() refuses more entries than the process may have descriptors (EINVAL,
+         * with ulimit -n 64 or less): only the slots up to the last one taken are watched. */
         if (ipclab_poll(fds, (nfds_t)used + 1) == -1) {
             if (errno != EINTR)
                 warn("poll");
             return;
         }
-        /* Fix: with no descriptor left, accept() failed (EMFILE) and left the client queued, so
-         * the loop spun at 100% CPU printing "Too many open files"; now the server takes no
-         * more clients than it has descriptors for, says so once, and takes the next when one
-         * leaves (as in unix_stream_server). */
+        /* Fix: with no descriptor left, accept() fails (EMFILE) and leaves the client queued:
+         * the listening socket stays readable, and the loop would spin.  So a descriptor is
+         * tried first; when none is spare, take no more clients until one leaves. */
         if ((fds[0].revents & POLLIN) && ipclab_fd_spare(listenfd)) {
-            add_client(listenfd);
+            add_client(listenfd, free_slot);
         } else if (fds[0].revents & POLLIN) {
             most = connected;
             warnx("no descriptor left for another client (ulimit -n): %d at a time from now "
@@ -295,17 +279,32 @@ int main(int argc, char *argv[])
     }
     if (optind < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    /* Fix: the original's "server_socket" in the working directory was never removed, and the
-     * next run's unchecked bind() failure left it listening on an address no client knew. */
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "relay");
-
     ipclab_catch_signals();
-    int listenfd = ipclab_serv_listen(path, SOCK_STREAM);
-    if (listenfd == -1)
+
+    /* The address: a path too long for sun_path is refused; so is a live server's socket, or
+     * anything not a socket of ours; a stale one, left by a killed server, is removed. */
+    struct sockaddr_un sa;
+    if (ipclab_sun(&sa, path) == -1 || ipclab_socket_path_free(&sa, SOCK_STREAM) == -1)
         return IPCLAB_EXIT_FAIL;
+    /* Non-blocking: poll() says when a client waits, and accept() never blocks the loop. */
+    int listenfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (listenfd == -1)
+        err(IPCLAB_EXIT_FAIL, "socket");
+    mode_t old = umask(0177); /* bind() makes the socket file: 0600, only we may connect */
+    int rc = bind(listenfd, (struct sockaddr *)&sa, sizeof sa);
+    umask(old);
+    if (rc == -1)
+        err(IPCLAB_EXIT_FAIL, "bind %s", path);
+    if (listen(listenfd, SOMAXCONN) == -1) {
+        warn("listen %s", path);
+        unlink(path);
+        return IPCLAB_EXIT_FAIL;
+    }
     ipclab_ready("relaying on %s; up to %d clients", path, MAX_CLIENTS);
     serve(listenfd);
+
     for (int i = 0; i < MAX_CLIENTS; i++)
         if (clients[i].fd != -1)
             close(clients[i].fd);
