@@ -1,5 +1,12 @@
 /*
- * ipclab.h - the few helpers every ipclab program would otherwise write again.
+ * ipclab.h - the plumbing every ipclab program would otherwise write again.
+ *
+ * Plumbing only: none of the calls a program is there to teach (pipe, mkfifo, msgget, shmat,
+ * mq_open, shm_open, socket, bind, listen, accept, connect, getaddrinfo ...) is made here;
+ * each program makes its own, where a student reading it finds them (tests/lesson.bats keeps
+ * it so).  What is here is what a student should not have to read first: options, status
+ * lines, the run directory, signals, complete reads and writes, who-is-there locks and ticks,
+ * and the checks that keep a program from trusting what it finds.
  *
  * Header-only: every function is static inline (a program that leaves one unused gets no
  * warning), so each program still builds on its own with `cc -o /tmp/x fifo/fifo_reader.c`
@@ -20,28 +27,21 @@
  *   trust       ipclab_trusted()     refuse an object found rather than made unless it is ours
  *                                    and closed to others
  *   signals     ipclab_catch_signals(), ipclab_signal, ipclab_die_of_signal(),
- *               ipclab_open_wait(), ipclab_poll(), ipclab_poll_timed() (the last two need
- *               _GNU_SOURCE: ppoll)
- *   FIFOs       ipclab_creat_open_fifo() (the seeds' creat_open_fifo), ipclab_creat_fifo(),
- *               ipclab_open_fifo(), ipclab_remove_fifo()
+ *               ipclab_poll(), ipclab_poll_timed() (need _GNU_SOURCE: ppoll)
  *   peers       ipclab_lock(), ipclab_lock_holder()  who is there, by fcntl record locks
  *               ipclab_deadline()    an absolute time for mq_timedsend, sem_timedwait ...
  *               ipclab_key_file_open(), ipclab_key_file_remove()  the file a key or lock lives in
  *                                    (marked IPCLAB_KEY_MARK: never the user's own file)
  *               ipclab_start_ticks(), ipclab_stop_ticks(), ipclab_tick  wake a blocked call 5
- *                                    times a second (needs
- *                                    _XOPEN_SOURCE: setitimer)
- *   sockets     ipclab_serv_listen(), ipclab_serv_accept(), ipclab_cli_conn(): APUE's
- *               serv_listen, serv_accept and cli_conn for UNIX-domain sockets;
- *               ipclab_sun(), ipclab_sun_answers(), ipclab_socket_path_free() (a stale
- *               socket of ours removed, anything else refused), ipclab_remove_socket(),
+ *                                    times a second (need _XOPEN_SOURCE: setitimer)
+ *   sockets     (need _GNU_SOURCE) ipclab_sun() (sockaddr_un, a long path refused),
+ *               ipclab_socket_path_free() (before bind: a stale socket of ours removed,
+ *               anything else refused), ipclab_sun_answers() (is a server there?),
  *               ipclab_server_is_ours() (SO_PEERCRED: a client's check of its server),
- *               ipclab_accept() (need _GNU_SOURCE: SO_PEERCRED, accept4, ppoll)
- *   inet        ipclab_inet_listen(), ipclab_inet_accept(), ipclab_inet_conn(): the same three
- *               for TCP and UDP over IPv4 and IPv6; ipclab_connect() (Ctrl-C ends its
- *               wait), ipclab_resolve() (getaddrinfo),
- *               ipclab_addr_str() ("ADDRESS port PORT"), ipclab_local_addr() (ours, so),
- *               ipclab_port_arg() (-P PORT)
+ *               ipclab_remove_socket(); ipclab_addr_str() ("ADDRESS port PORT"),
+ *               ipclab_local_addr() (ours, so), ipclab_port_arg() (-P PORT);
+ *               ipclab_sun_str(), ipclab_udp_bad_source(), ipclab_fd_spare(): the servers'
+ *               guards against what a peer hands them
  *   status      ipclab_ready()       the "<program>: ready" line tests and demos wait for;
  *               ipclab_stderr_by_line()  one write(2) per status line; ipclab_std_fds()
  *                                    descriptors 0-2 never closed (call both first)
@@ -53,7 +53,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -84,12 +83,12 @@ enum { IPCLAB_EXIT_OK = 0, IPCLAB_EXIT_FAIL = 1, IPCLAB_EXIT_USAGE = 2 };
 /*
  * The termination signal caught (see ipclab_catch_signals), 0 if none.
  *
- * This and the other state below (ipclab_tick, the FIFO open() guard) are defined here, not
- * declared static: every ipclab program is one .c file.  Were they static, a second .c file
- * that included this header would get copies of its own, and never see a signal the first
- * file's handler recorded.  As they are, such a program fails to link ("multiple definition
- * of ipclab_signal"): split a program into several files only after moving these definitions
- * into one of them and leaving extern declarations here.
+ * This and ipclab_tick below are defined here, not declared static: every ipclab program is
+ * one .c file.  Were they static, a second .c file that included this header would get
+ * copies of its own, and never see a signal the first file's handler recorded.  As they are,
+ * such a program fails to link ("multiple definition of ipclab_signal"): split a program into
+ * several files only after moving these definitions into one of them and leaving extern
+ * declarations here.
  */
 volatile sig_atomic_t ipclab_signal;
 
@@ -408,22 +407,14 @@ static inline void ipclab_run_path(char *buf, size_t size, const char *name)
  * its parent, a shell, sees "killed by SIGINT" as it would without the handler.
  *
  * One blocking call needs more: open(2) on a FIFO, which waits for the peer.  A signal that
- * lands after the program last looked at ipclab_signal but before open() blocks would be
- * recorded and then ignored while open() waits, maybe forever.  No call opens a file with
- * signals atomically unblocked (as ppoll and pselect wait), so ipclab_open_wait() arms a jump:
- * while it is armed the handler leaves through siglongjmp(), which is well defined here
- * because the only code it can interrupt is open() itself, an async-signal-safe function.
+ * lands after the program last looked at ipclab_signal but before open() blocks is recorded
+ * and then ignored while open() waits.  No call opens a file with signals atomically unblocked
+ * (as ppoll and pselect wait), so the FIFO programs run the ticks (below) while they open: a
+ * tick ends the wait with EINTR, and the program looks at ipclab_signal again.
  */
-sigjmp_buf ipclab_open_jmp; /* not static: see ipclab_signal */
-volatile sig_atomic_t ipclab_open_armed;
-
 static inline void ipclab_on_signal(int signo)
 {
     ipclab_signal = signo;
-    if (ipclab_open_armed) {
-        ipclab_open_armed = 0;
-        siglongjmp(ipclab_open_jmp, 1);
-    }
 }
 
 static const int ipclab_term_signals[] = { SIGINT, SIGTERM, SIGHUP };
@@ -479,29 +470,6 @@ static inline void ipclab_die_of_signal(void)
     _exit(128 + signo);
 }
 
-/*
- * open(path, flags) for a FIFO: blocks until the peer opens the other end, and returns -1 with
- * errno EINTR as soon as a termination signal is caught, however close to the call it lands.
- * (If the signal comes just as open() succeeds, the new descriptor is dropped: the caller is
- * about to exit, which closes it.)
- */
-static inline int ipclab_open_wait(const char *path, int flags)
-{
-    if (sigsetjmp(ipclab_open_jmp, 1) != 0) {
-        errno = EINTR;
-        return -1;
-    }
-    ipclab_open_armed = 1;
-    if (ipclab_signal) {
-        ipclab_open_armed = 0;
-        errno = EINTR;
-        return -1;
-    }
-    int fd = open(path, flags);
-    ipclab_open_armed = 0;
-    return fd;
-}
-
 #if defined(_GNU_SOURCE)
 /*
  * poll(2) without a lost wake-up.  Checking ipclab_signal and then calling poll() leaves a gap:
@@ -540,90 +508,6 @@ static inline int ipclab_poll(struct pollfd *fds, nfds_t nfds)
     return ipclab_poll_timed(fds, nfds, -1);
 }
 #endif
-
-/* ---------------------------------------------------------------- FIFOs */
-
-/*
- * Make sure path is a FIFO: create it (mode 0600) or accept the one already there if it is
- * ours and closed to others (ipclab_trusted).  Anything else at that path (a regular file, a
- * directory, a symlink, another user's FIFO) is refused, never opened: the original opened
- * whatever it found.  Returns 0, or -1 after a message.
- */
-static inline int ipclab_creat_fifo(const char *path)
-{
-    struct stat st;
-
-    if (mkfifo(path, 0600) == -1 && errno != EEXIST) {
-        warn("mkfifo %s", path);
-        return -1;
-    }
-    if (lstat(path, &st) == -1) {
-        warn("%s", path);
-        return -1;
-    }
-    if (!S_ISFIFO(st.st_mode)) {
-        warnx("%s exists and is not a FIFO; refusing to use it (remove it, or name another "
-              "path with -p)", path);
-        return -1;
-    }
-    return ipclab_trusted(path, st.st_uid, st.st_mode) ? 0 : -1;
-}
-
-/*
- * Open a FIFO made by ipclab_creat_fifo, waiting for the peer (see ipclab_open_wait), and check
- * that what was opened is still a FIFO of ours (the name may have been replaced meanwhile).
- * Returns the descriptor (close-on-exec), or -1: errno EINTR when a signal ended the wait,
- * otherwise after a message.
- */
-static inline int ipclab_open_fifo(const char *path, int open_mode)
-{
-    int fd = ipclab_open_wait(path, open_mode | O_CLOEXEC);
-    if (fd == -1) {
-        if (errno != EINTR)
-            warn("open %s", path);
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
-        warnx("%s is no longer a FIFO", path);
-        close(fd);
-        return -1;
-    }
-    if (!ipclab_trusted(path, st.st_uid, st.st_mode)) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/*
- * The seeds' creat_open_fifo(): make sure path is a FIFO, print the ready line, wait in open()
- * until the peer opens the other end, and say that it has.  Returns the descriptor, or -1:
- * errno EINTR when a signal ended the wait, otherwise after a message.
- */
-static inline int ipclab_creat_open_fifo(const char *path, int open_mode)
-{
-    const char *peer = (open_mode & O_ACCMODE) == O_RDONLY ? "writer" : "reader";
-
-    if (ipclab_creat_fifo(path) == -1)
-        return -1;
-    ipclab_ready("waiting for a %s on %s", peer, path);
-    int fd = ipclab_open_fifo(path, open_mode);
-    if (fd != -1)
-        warnx("a %s has opened %s", peer, path);
-    return fd;
-}
-
-/* Remove path if it is a FIFO of ours closed to others, as ipclab_creat_fifo makes them
- * (never a file, nor a FIFO that someone else put there). */
-static inline void ipclab_remove_fifo(const char *path)
-{
-    struct stat st;
-
-    if (lstat(path, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid == geteuid() &&
-        (st.st_mode & 077) == 0 && unlink(path) == -1 && errno != ENOENT)
-        warn("cannot remove %s", path);
-}
 
 /* ---------------------------------------------------------------- peers: locks and ticks */
 
@@ -966,119 +850,6 @@ static inline int ipclab_socket_path_free(const struct sockaddr_un *sa, int type
 }
 
 /*
- * APUE's serv_listen(): a socket of type (SOCK_STREAM or SOCK_DGRAM) bound to path, once
- * ipclab_socket_path_free() has made it free, listening if it is a stream; close-on-exec and
- * non-blocking (wait with poll()); the socket file mode 0600.  Returns the descriptor, or -1
- * after a message.
- */
-static inline int ipclab_serv_listen(const char *path, int type)
-{
-    struct sockaddr_un sa;
-
-    if (ipclab_sun(&sa, path) == -1 || ipclab_socket_path_free(&sa, type) == -1)
-        return -1;
-    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd == -1) {
-        warn("socket");
-        return -1;
-    }
-    mode_t old = umask(0177); /* the socket file is made 0600: only we may connect */
-    int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-    umask(old);
-    if (rc == -1 || (type == SOCK_STREAM && listen(fd, SOMAXCONN) == -1)) {
-        warn(rc == -1 ? "bind %s" : "listen %s", path);
-        if (rc == 0)
-            unlink(path);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/*
- * accept4(2) on a non-blocking listening socket, close-on-exec, the peer's address in *sa and
- * *len (both may be NULL).  With wait, wait for a connection first (ipclab_poll: a termination
- * signal ends the wait, errno EINTR); without, return -1 with errno EAGAIN when none is there,
- * as a poll() loop wants.  A connection whose client gave up before we took it (ECONNABORTED)
- * is skipped.  Returns the connected descriptor, or -1 (EINTR, EAGAIN, or after a message).
- */
-static inline int ipclab_accept(int listenfd, struct sockaddr *sa, socklen_t *len, bool wait)
-{
-    struct pollfd p = { .fd = listenfd, .events = POLLIN };
-
-    for (;;) {
-        int fd = accept4(listenfd, sa, len, SOCK_CLOEXEC);
-        if (fd != -1)
-            return fd;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (!wait)
-                return -1;
-            if (ipclab_poll(&p, 1) == -1) {
-                if (errno != EINTR)
-                    warn("poll");
-                return -1;
-            }
-        } else if (errno != EINTR && errno != ECONNABORTED) {
-            warn("accept");
-            return -1;
-        }
-    }
-}
-
-/*
- * APUE's serv_accept(): accept a connection on listenfd (which ipclab_serv_listen made
- * non-blocking), close-on-exec, waiting for one or not (see ipclab_accept).  The peer's
- * credentials, which the kernel recorded at connect() and which the peer cannot forge, go in
- * *cred (SO_PEERCRED, Linux).  Returns the connected descriptor, or -1 (EINTR, EAGAIN, or
- * after a message).
- */
-static inline int ipclab_serv_accept(int listenfd, struct ucred *cred, bool wait)
-{
-    int fd = ipclab_accept(listenfd, NULL, NULL, wait);
-
-    if (fd == -1)
-        return -1;
-    socklen_t len = sizeof *cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) == -1) {
-        warn("getsockopt SO_PEERCRED");
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/*
- * APUE's cli_conn(): a socket of type connected to the server at path, close-on-exec.  When
- * nobody is there, say so and how to start the server (start, e.g. "./fdpass/fd_receiver").
- * connect() waits while the server's listen queue is full; a termination signal ends that
- * wait (unlike ipclab_connect() for TCP, a non-blocking UNIX connect() cannot be waited for
- * with poll(): it fails with EAGAIN, so a signal that lands just before the wait begins is
- * seen only once the queue has room).  Returns the descriptor, or -1: after a message, or
- * with ipclab_signal set.
- */
-static inline int ipclab_cli_conn(const char *path, int type, const char *start)
-{
-    struct sockaddr_un sa;
-
-    if (ipclab_sun(&sa, path) == -1)
-        return -1;
-    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-    if (fd == -1) {
-        warn("socket");
-        return -1;
-    }
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
-        if (errno == ENOENT || errno == ECONNREFUSED)
-            warnx("no server at %s; start it with %s", path, start);
-        else if (errno != EINTR || !ipclab_signal) /* Ctrl-C while a full queue made us wait */
-            warn("connect %s", path);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/*
  * Is the server at the other end of the connected UNIX socket fd one of ours?  A client told
  * to connect to a path outside the run directory (-p /tmp/...) may find another user's server
  * there, which would read what we send -- or, for fd_sender, be handed our open file.  The
@@ -1289,160 +1060,6 @@ static inline bool ipclab_fd_spare(int fd)
     return true;
 }
 
-/*
- * The addresses host and port stand for, for a socket of type (getaddrinfo(3): a name, an IPv4
- * or an IPv6 address).  Fix: seed 000 filled a sockaddr_in by hand: it forgot htons() on the
- * port, left the structure unzeroed, and missed inet_pton()'s 0 for an invalid address (it
- * tested only < 0).  Returns the list to freeaddrinfo(), or NULL after a message.
- */
-static inline struct addrinfo *ipclab_resolve(const char *host, const char *port, int type)
-{
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = type,
-                              .ai_flags = AI_NUMERICSERV }, *list;
-    int rc = getaddrinfo(host, port, &hints, &list);
-
-    if (rc != 0) {
-        warnx("cannot resolve host '%s': %s", host,
-              rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-        return NULL;
-    }
-    return list;
-}
-
-/*
- * serv_listen for the Internet: a socket of type (SOCK_STREAM or SOCK_DGRAM) bound to host and
- * port, listening if it is a stream; close-on-exec and non-blocking.  The first of host's
- * addresses that can be bound wins.  For TCP, SO_REUSEADDR lets a server start again on its
- * port at once, while connections of its previous run still wait out TIME_WAIT; it does not
- * let two servers listen on one port.  Not for UDP: there is no TIME_WAIT to wait out, and on
- * Linux it would let a second server bind the same port beside the first, each then getting
- * some of the datagrams.  where gets the address bound, by getsockname(), so that port "0"
- * shows the port the kernel chose.  Returns the descriptor, or -1 after a message.
- */
-static inline int ipclab_inet_listen(const char *host, const char *port, int type, char *where,
-                                     size_t size)
-{
-    struct addrinfo *list = ipclab_resolve(host, port, type);
-    int fd = -1;
-
-    if (list == NULL)
-        return -1;
-    for (struct addrinfo *ai = list; ai != NULL && fd == -1; ai = ai->ai_next) {
-        ipclab_addr_str(ai->ai_addr, ai->ai_addrlen, where, size);
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                    ai->ai_protocol);
-        if (fd == -1) {
-            warn("socket for %s", where);
-            continue;
-        }
-        int on = 1;
-        if ((type == SOCK_STREAM &&
-             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1) ||
-            bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-            (type == SOCK_STREAM && listen(fd, SOMAXCONN) == -1)) {
-            if (errno == EADDRINUSE)
-                warnx("%s is already in use (another server?); name another port with -P, or "
-                      "-P 0 for any free one", where);
-            else
-                warn("cannot listen on %s", where); /* Fix: seed 000 leaked the socket here */
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(list);
-    if (fd != -1)
-        ipclab_local_addr(fd, where, size);
-    return fd;
-}
-
-/*
- * serv_accept for the Internet: accept a connection on listenfd (non-blocking, from
- * ipclab_inet_listen), close-on-exec, waiting for one or not (see ipclab_accept).  An Internet
- * peer has no credentials to ask the kernel for (SO_PEERCRED is for UNIX sockets): what the
- * server knows is its address, which goes in peer as "ADDRESS port PORT".  Returns the
- * connected descriptor, or -1 (EINTR, EAGAIN, or after a message).
- */
-static inline int ipclab_inet_accept(int listenfd, char *peer, size_t size, bool wait)
-{
-    struct sockaddr_storage ss; /* Fix: seed 000 accepted into a struct sockaddr_un */
-    socklen_t len = sizeof ss;
-    int fd = ipclab_accept(listenfd, (struct sockaddr *)&ss, &len, wait);
-
-    if (fd != -1)
-        ipclab_addr_str((struct sockaddr *)&ss, len, peer, size);
-    return fd;
-}
-
-/*
- * connect(2), waited for with ipclab_poll(), so that a termination signal ends the wait however
- * close to it it lands.  A blocking TCP connect() to a host that does not answer, or to a
- * server whose listen queue is full, waits minutes while the SYN is sent again and again;
- * Ctrl-C must end it at once, not after.  So: connect() non-blocking, wait for POLLOUT, then
- * read the outcome with SO_ERROR (UNP's nonblocking connect).  Returns 0, or -1 with errno
- * set (EINTR: a termination signal).
- */
-static inline int ipclab_connect(int fd, const struct sockaddr *sa, socklen_t len)
-{
-    int flags = fcntl(fd, F_GETFL);
-
-    if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
-        return -1;
-    int rc = connect(fd, sa, len);
-    if (rc == -1 && errno == EINPROGRESS) {
-        struct pollfd p = { .fd = fd, .events = POLLOUT };
-        int error = 0;
-        socklen_t error_len = sizeof error;
-        rc = ipclab_poll(&p, 1);
-        if (rc != -1)
-            rc = getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_len);
-        if (rc != -1 && error != 0) {
-            errno = error;
-            rc = -1;
-        }
-    }
-    int saved = errno;
-    fcntl(fd, F_SETFL, flags);
-    errno = saved;
-    return rc == -1 ? -1 : 0;
-}
-
-/*
- * cli_conn for the Internet: a socket of type connected to host and port, close-on-exec.  Each
- * of host's addresses is tried in turn (a name may stand for an IPv6 and an IPv4 address), and
- * each failure is named.  A datagram socket's connect() sends nothing: it only fixes the
- * default destination and the one source it accepts, so it "succeeds" with no server there.
- * where gets the address connected to.  Returns the descriptor, or -1: after a message, or
- * when a termination signal ended the wait (ipclab_signal set, no message).
- */
-static inline int ipclab_inet_conn(const char *host, const char *port, int type,
-                                   const char *start, char *where, size_t size)
-{
-    struct addrinfo *list = ipclab_resolve(host, port, type);
-    int fd = -1;
-
-    if (list == NULL)
-        return -1;
-    for (struct addrinfo *ai = list; ai != NULL && fd == -1; ai = ai->ai_next) {
-        ipclab_addr_str(ai->ai_addr, ai->ai_addrlen, where, size);
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd == -1) {
-            warn("socket for %s", where);
-            continue;
-        }
-        if (ipclab_connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
-            if (errno == ECONNREFUSED)
-                warnx("no server at %s (connection refused); start it with %s", where, start);
-            else if (errno != EINTR)
-                warn("cannot connect to %s", where);
-            close(fd); /* Fix: seed 000 leaked the socket on every error path */
-            fd = -1;
-            if (ipclab_signal)
-                break; /* Ctrl-C: no next address */
-        }
-    }
-    freeaddrinfo(list);
-    return fd;
-}
 #endif
 
 #endif /* IPCLAB_H */

@@ -175,14 +175,19 @@ static inline int shm_make_fifo(const char *path)
 }
 
 /*
- * Open the FIFO made by shm_make_fifo, waiting for the peer (ipclab_open_wait: a termination
- * signal ends the wait), and check that what was opened is still a FIFO of ours (the name may
+ * Open the FIFO made by shm_make_fifo, waiting for the peer (a termination signal ends the
+ * wait; one that lands just before open() blocks is seen at the next tick, as in
+ * fifo/fifo_reader.c), and check that what was opened is still a FIFO of ours (the name may
  * have been replaced meanwhile).  Returns the descriptor (close-on-exec), or -1: errno EINTR
  * when a signal ended the wait, otherwise after a message.
  */
 static inline int shm_open_fifo(const char *path, int open_mode)
 {
-    int fd = ipclab_open_wait(path, open_mode | O_CLOEXEC);
+    int fd;
+    ipclab_start_ticks();
+    while ((fd = open(path, open_mode | O_CLOEXEC)) == -1 && errno == EINTR && !ipclab_signal)
+        ; /* a tick: open again */
+    ipclab_stop_ticks();
     if (fd == -1) {
         if (errno != EINTR)
             warn("open %s", path);

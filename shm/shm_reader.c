@@ -91,8 +91,7 @@ static int snd_self_PID(const char *fifo, int shmid)
     int fd = shm_open_fifo(fifo, O_WRONLY);
     if (fd == -1)
         return -1;
-    ipclab_start_ticks(); /* from now on, every tick looks at the lifeline (not before: a tick
-                             would cut the wait in open() short) */
+    ipclab_start_ticks(); /* from now on, every tick looks at the lifeline */
     pid_t pid = getpid();
     if (ipclab_write_all(fd, &pid, sizeof pid) == -1) {
         if (errno == EPIPE)

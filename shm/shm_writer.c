@@ -188,8 +188,7 @@ int main(int argc, char *argv[])
         lifeline = shm_open_fifo(fifo, O_RDONLY);
     }
     pid_t reader = lifeline == -1 ? -1 : get_peer_PID(lifeline, fifo);
-    ipclab_start_ticks(); /* from now on, every tick looks at the lifeline (not before: a tick
-                             would cut the wait in open() short) */
+    ipclab_start_ticks(); /* from now on, every tick looks at the lifeline */
     /* Attach: the segment's pages are now ours too, at an address the kernel picks.  Fix:
      * shmat() fails with (void *)-1, not NULL. */
     if (reader > 0 && (shmid = create_or_get_shm(path, &keyfd)) != -1 &&

@@ -113,3 +113,11 @@ code_blocks() {
     grep -q '(README.zh-CN.md)' README.md
     grep -q '(README.md)' README.zh-CN.md
 }
+
+@test "docs: nothing in the repo points outside it (a clone is all a student has)" {
+    # The project grew from design notes and seed texts kept beside it, not in it; what a
+    # reader needs of them is in README.md (the command-line contract, Sources).
+    run git grep -n -I -E '\.\./shared|DESIGN\.md|SEED-BUGS|STYLE\.md' -- . ':!tests/docs.bats'
+    assert_failure 1 # git grep: 1 when nothing matches
+    assert_output ''
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env bats
+# tests/lesson.bats - the lesson is in the file: each program makes the system calls its
+# mechanism is about in its own code, where a student reading it top to bottom finds them, and
+# common/ipclab.h, the plumbing every program shares, makes none of them.
+#
+# What counts as a call: NAME followed by "(" in the program's C code, with its comments and
+# its string literals removed -- a call named in a comment or a message does not teach it.
+
+load test_helper
+
+setup() {
+    ipclab_setup
+    cd "$ROOT" || return 1
+}
+
+teardown() {
+    ipclab_teardown
+}
+
+# The lesson of each program: the calls a student should find in it, in the order they would
+# be explained.  A|B: either will do (the timed forms, or accept4 for accept).  Adding a program
+# means adding its row: the test below fails on a program without one.
+declare -gA LESSON=(
+    [pipe/pipe_oneway]='pipe fork close'
+    [pipe/pipe_duplex]='pipe fork close'
+    [socketpair/socketpair_duplex]='socketpair fork close'
+    [fifo/fifo_writer]='mkfifo open'
+    [fifo/fifo_reader]='mkfifo open'
+    [fifo/fifo_chat]='mkfifo open'
+    [msgq/msgq_send]='ftok msgget msgsnd msgctl'
+    [msgq/msgq_recv]='ftok msgget msgrcv msgctl'
+    [msgq/msgq_chat]='ftok msgget msgsnd msgrcv msgctl fork'
+    [msgq/pmq_send]='mq_open mq_send|mq_timedsend mq_unlink'
+    [msgq/pmq_recv]='mq_open mq_receive|mq_timedreceive mq_unlink'
+    [shm/shm_writer]='ftok shmget shmat shmdt shmctl'
+    [shm/shm_reader]='ftok shmget shmat shmdt shmctl'
+    [shm/pshm_writer]='shm_open ftruncate mmap sem_init sem_post sem_wait|sem_timedwait shm_unlink'
+    [shm/pshm_reader]='shm_open ftruncate mmap sem_init sem_post sem_wait|sem_timedwait shm_unlink'
+    [unixsock/unix_stream_server]='socket bind listen accept|accept4'
+    [unixsock/unix_stream_client]='socket connect'
+    [unixsock/unix_dgram_server]='socket bind recvfrom sendto'
+    [unixsock/unix_dgram_client]='socket bind connect send|sendto recv|recvfrom'
+    [unixsock/relay_server]='socket bind listen accept|accept4'
+    [unixsock/relay_client]='socket connect'
+    [inetsock/tcp_server]='getaddrinfo socket bind listen accept|accept4'
+    [inetsock/tcp_client]='getaddrinfo socket connect'
+    [inetsock/udp_server]='getaddrinfo socket bind recvfrom sendto'
+    [inetsock/udp_client]='getaddrinfo socket connect send|sendto recv|recvfrom'
+    [fdpass/fd_receiver]='socket bind listen accept|accept4 recvmsg CMSG_FIRSTHDR CMSG_DATA'
+    [fdpass/fd_sender]='socket connect open sendmsg CMSG_FIRSTHDR CMSG_DATA'
+)
+
+# code FILE: FILE's C code, comments and string literals removed (character literals too).
+code() {
+    gcc -fpreprocessed -dD -E -P "$1" |
+        sed -E 's/"([^"\\]|\\.)*"/""/g; s/'\''([^'\''\\]|\\.)+'\''/0/g'
+}
+
+# calls FILE: every NAME( in FILE's code, one per line.
+calls() {
+    code "$1" | grep -oE '\b[A-Za-z_][A-Za-z0-9_]*[[:space:]]*\(' | tr -d '( \t' | sort -u
+}
+
+@test "lesson: every program makes its mechanism's system calls in its own file" {
+    local prog call alt found missing=()
+    mapfile -t progs < <(make -s --no-print-directory print-programs)
+    (( ${#progs[@]} == ${#LESSON[@]} )) ||
+        fail "${#progs[@]} programs, ${#LESSON[@]} rows: give every program its row"
+    for prog in "${progs[@]}"; do
+        [[ -n ${LESSON[$prog]:-} ]] || { missing+=("$prog: no row"); continue; }
+        local have
+        have=$(calls "$prog.c")
+        for call in ${LESSON[$prog]}; do
+            found=0
+            IFS='|' read -ra alts <<<"$call"
+            for alt in "${alts[@]}"; do
+                grep -qx "$alt" <<<"$have" && found=1
+            done
+            (( found )) || missing+=("$prog.c: no $call()")
+        done
+    done
+    (( ${#missing[@]} == 0 )) || fail "$(printf '%s\n' "${missing[@]}")"
+}
+
+# PROBES: the hardening in ipclab.h that may make a socket of its own to ask a question --
+# whether a server answers on a path, whether an address is this machine's -- and so calls
+# socket(), connect() or bind() on it.  Their bodies are left out of the check below.
+PROBES='ipclab_sun_answers ipclab_udp_bad_source'
+
+# without_probes FILE: FILE's code without the bodies of the PROBES functions.
+without_probes() {
+    code "$1" | awk -v probes=" $PROBES " '
+        !skip && match($0, /[A-Za-z_][A-Za-z0-9_]*\(/) && /^static/ {
+            name = substr($0, RSTART, RLENGTH - 1)
+            if (index(probes, " " name " ")) skip = 1
+        }
+        skip { if ($0 ~ /^}/) skip = 0; next }
+        { print }'
+}
+
+@test "lesson: common/ipclab.h makes none of the lesson's calls (it holds the plumbing)" {
+    # open() and close() are every file's, not a lesson of their own: the header opens its
+    # key files and its run directory.
+    local call alt banned=() found=()
+    for call in ${LESSON[*]}; do
+        IFS='|' read -ra alts <<<"$call"
+        for alt in "${alts[@]}"; do
+            case $alt in open | close) ;; *) banned+=("$alt") ;; esac
+        done
+    done
+    mapfile -t banned < <(printf '%s\n' "${banned[@]}" shm_unlink munmap sem_destroy mq_close | sort -u)
+    local have
+    have=$(without_probes common/ipclab.h | grep -oE '\b[A-Za-z_][A-Za-z0-9_]*[[:space:]]*\(' |
+        tr -d '( \t' | sort -u)
+    for call in "${banned[@]}"; do
+        grep -qx "$call" <<<"$have" && found+=("$call")
+    done
+    (( ${#found[@]} == 0 )) || fail "common/ipclab.h calls: ${found[*]}"
+    # and the probes are still there to leave out: a renamed one would hide nothing
+    local probe
+    for probe in $PROBES; do
+        grep -qE "^static inline [^(]*\b$probe\(" common/ipclab.h || fail "no probe $probe"
+    done
+}
+
+@test "lesson: the check sees a call, and does not see one in a comment or a string" {
+    printf '%s\n' '/* socket( bind( */ int f(void) { puts("listen("); return accept (3, 0, 0); }' \
+        >"$LOG/t.c"
+    run calls "$LOG/t.c"
+    assert_output $'accept\nf\nputs'
+}
+
+@test "lesson: ipclab.h's state is one program's: a second file that includes it fails to link" {
+    # ipclab_signal and its like are defined in the header, not static (see its comment): a
+    # second copy would never see the signal the first file's handler recorded.
+    printf '%s\n' '#define _GNU_SOURCE' '#include "common/ipclab.h"' \
+        'int other(void) { return ipclab_signal; }' >"$LOG/second.c"
+    run gcc -std=c11 -I . -o "$LOG/two" pipe/pipe_oneway.c "$LOG/second.c"
+    assert_failure
+    assert_output --partial 'multiple definition of `ipclab_signal'"'"
+}
