@@ -126,6 +126,11 @@ static int wait_taken(int msqid, int keyfd, struct receiver *r)
     struct msqid_ds ds;
 
     for (;;) {
+        /* The receiver's lock first, then the queue: a receiver takes the last message (and
+         * removes the queue) before its lock goes, so once the lock is gone, what IPC_STAT
+         * says next is final.  The other way round, a receiver that took the last message
+         * between the two looks was taken for one that left before the end. */
+        bool here = ipclab_lock_holder(keyfd, MSGQ_RECEIVER) > 0;
         if (msgctl(msqid, IPC_STAT, &ds) == -1) {
             /* The receiver removes it once it has the end message.  (One that leaves before
              * leaves the queue to us: its lock gone, check_receiver below says so.) */
@@ -138,7 +143,9 @@ static int wait_taken(int msqid, int keyfd, struct receiver *r)
          * type, which would never take them -- let them wait, as before any receiver came. */
         if (ds.msg_qnum == 0 || ds.msg_lrpid == r->first_rpid)
             return 0;
-        if (check_receiver(msqid, keyfd, r) == -1)
+        if (here)
+            r->seen = true;
+        else if (check_receiver(msqid, keyfd, r) == -1)
             return -1;
         if (poll(NULL, 0, DRAIN_MS) == -1 && ipclab_signal)
             return -1;
