@@ -268,6 +268,31 @@ static inline void ipclab_posix_name_arg(char *buf, size_t size, const char *arg
     memcpy(buf, arg, len + 1);
 }
 
+/*
+ * The options of a program whose one option is -p: -h prints the usage on stdout and exits 0;
+ * -p ARG goes to take() -- ipclab_path_arg for a path, ipclab_posix_name_arg for a /NAME --
+ * which checks it and copies it into buf; anything else is a usage error (exit 2).  Returns
+ * the index in argv of the first operand (argc if there is none).
+ */
+static inline int ipclab_options_p(int argc, char *argv[], const char *usage,
+                                   void (*take)(char *, size_t, const char *, const char *),
+                                   char *buf, size_t size)
+{
+    int opt;
+
+    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
+        if (opt == 'p') {
+            take(buf, size, optarg, usage);
+        } else if (opt == 'h') {
+            fputs(usage, stdout);
+            exit(IPCLAB_EXIT_OK);
+        } else {
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    return optind;
+}
+
 /* The default POSIX name: one per user and program pair, /ipclab-<uid>-<what>. */
 static inline void ipclab_posix_name(char *buf, size_t size, const char *what)
 {
@@ -908,6 +933,33 @@ static inline void ipclab_port_arg(char *buf, size_t size, const char *arg, long
                            arg, min > 0 && strcmp(arg, "0") == 0 ?
                            " (0, any free port, is for a server)" : "");
     snprintf(buf, size, "%ld", port);
+}
+
+/*
+ * The options of an inetsock program that has no others: -H HOST (*host then points into
+ * argv), -P PORT (see ipclab_port_arg; min_port 0 for a server, 1 for a client), -h; anything
+ * else is a usage error (exit 2).  Returns the index in argv of the first operand.
+ */
+static inline int ipclab_options_inet(int argc, char *argv[], const char *usage,
+                                      const char **host, char *port, size_t size, long min_port)
+{
+    int opt;
+
+    while ((opt = getopt(argc, argv, ":hH:P:")) != -1) {
+        if (opt == 'H') {
+            *host = optarg;
+        } else if (opt == 'P') {
+            ipclab_port_arg(port, size, optarg, min_port, usage);
+        } else if (opt == 'h') {
+            fputs(usage, stdout);
+            exit(IPCLAB_EXIT_OK);
+        } else {
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if ((*host)[0] == '\0')
+        ipclab_usage_error(usage, "-H wants a host name or address");
+    return optind;
 }
 
 /*

@@ -194,22 +194,10 @@ static int chat(int in, int out, char peer_name)
 int main(int argc, char *argv[])
 {
     char prefix[PATH_MAX] = "";
-    int opt;
 
     ipclab_stderr_by_line();
     ipclab_std_fds();
-    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
-        switch (opt) {
-        case 'p':
-            ipclab_path_arg(prefix, sizeof prefix, optarg, usage);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return IPCLAB_EXIT_OK;
-        default:
-            ipclab_bad_option(usage, opt);
-        }
-    }
+    ipclab_options_p(argc, argv, usage, ipclab_path_arg, prefix, sizeof prefix);
     if (argc - optind != 1)
         ipclab_usage_error(usage, argc == optind ? "say which side you are: a or b"
                                                  : "one side only: a or b");

@@ -139,23 +139,10 @@ static int print_fifo(int fd, const char *fifoname)
 int main(int argc, char *argv[])
 {
     char fifoname[PATH_MAX] = "";
-    int opt;
 
     ipclab_stderr_by_line();
     ipclab_std_fds();
-    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
-        switch (opt) {
-        case 'p':
-            ipclab_path_arg(fifoname, sizeof fifoname, optarg, usage);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return IPCLAB_EXIT_OK;
-        default:
-            ipclab_bad_option(usage, opt);
-        }
-    }
-    if (optind < argc)
+    if (ipclab_options_p(argc, argv, usage, ipclab_path_arg, fifoname, sizeof fifoname) < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     /* Fix: the original used "./fifo1": a FIFO in whatever directory you started it from. */
     if (fifoname[0] == '\0')

@@ -253,22 +253,10 @@ int main(int argc, char *argv[])
 {
     char path[PATH_MAX] = "";
     long me, peer;
-    int opt;
 
     ipclab_stderr_by_line();
     ipclab_std_fds();
-    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
-        switch (opt) {
-        case 'p':
-            ipclab_path_arg(path, sizeof path, optarg, usage);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return IPCLAB_EXIT_OK;
-        default:
-            ipclab_bad_option(usage, opt);
-        }
-    }
+    ipclab_options_p(argc, argv, usage, ipclab_path_arg, path, sizeof path);
     if (argc - optind != 2)
         ipclab_usage_error(usage, "give two types: yours, then your peer's (e.g. 1 2)");
     for (int i = 0; i < 2; i++)

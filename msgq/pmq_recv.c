@@ -104,23 +104,10 @@ static int print_msgs(mqd_t q, char *buf, size_t size)
 int main(int argc, char *argv[])
 {
     char name[NAME_MAX + 2] = "";
-    int opt;
 
     ipclab_stderr_by_line();
     ipclab_std_fds();
-    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
-        switch (opt) {
-        case 'p':
-            ipclab_posix_name_arg(name, sizeof name, optarg, usage);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return IPCLAB_EXIT_OK;
-        default:
-            ipclab_bad_option(usage, opt);
-        }
-    }
-    if (optind < argc)
+    if (ipclab_options_p(argc, argv, usage, ipclab_posix_name_arg, name, sizeof name) < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (name[0] == '\0')
         ipclab_posix_name(name, sizeof name, "pmq");

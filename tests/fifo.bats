@@ -14,6 +14,9 @@ setup() {
 
 teardown() {
     ipclab_teardown
+    local status=$?
+    [[ -z ${OTHER_DIR:-} ]] || rm -rf "$OTHER_DIR" # the other user's directory, if a test failed
+    return "$status"
 }
 
 # 1 MiB of random bytes through the FIFO; SHA-256 of what arrived equals what was sent.

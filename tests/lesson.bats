@@ -101,11 +101,14 @@ without_probes() {
 @test "lesson: common/ipclab.h makes none of the lesson's calls (it holds the plumbing)" {
     # open() and close() are every file's, not a lesson of their own: the header opens its
     # key files and its run directory.
-    local call alt banned=() found=()
-    for call in ${LESSON[*]}; do
-        IFS='|' read -ra alts <<<"$call"
-        for alt in "${alts[@]}"; do
-            case $alt in open | close) ;; *) banned+=("$alt") ;; esac
+    local row call alt calls banned=() found=()
+    for row in "${LESSON[@]}"; do
+        read -ra calls <<<"$row"
+        for call in "${calls[@]}"; do
+            IFS='|' read -ra alts <<<"$call"
+            for alt in "${alts[@]}"; do
+                case $alt in open | close) ;; *) banned+=("$alt") ;; esac
+            done
         done
     done
     mapfile -t banned < <(printf '%s\n' "${banned[@]}" shm_unlink munmap sem_destroy mq_close | sort -u)

@@ -14,6 +14,9 @@ setup() {
 teardown() {
     exec 8>&- # the relay tests' third client
     ipclab_teardown
+    local status=$?
+    [[ -z ${OTHER_DIR:-} ]] || rm -rf "$OTHER_DIR" # the other user's directory, if a test failed
+    return "$status"
 }
 
 start_server() {

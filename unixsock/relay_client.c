@@ -196,22 +196,10 @@ static int chat(int sock, const char *name)
 int main(int argc, char *argv[])
 {
     char path[PATH_MAX] = "";
-    int opt;
 
     ipclab_stderr_by_line();
     ipclab_std_fds();
-    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
-        switch (opt) {
-        case 'p':
-            ipclab_path_arg(path, sizeof path, optarg, usage);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return IPCLAB_EXIT_OK;
-        default:
-            ipclab_bad_option(usage, opt);
-        }
-    }
+    ipclab_options_p(argc, argv, usage, ipclab_path_arg, path, sizeof path);
     if (argc - optind != 1)
         ipclab_usage_error(usage, "give one name: who you are");
     const char *name = argv[optind];

@@ -261,23 +261,10 @@ static void serve(int listenfd)
 int main(int argc, char *argv[])
 {
     char path[PATH_MAX] = "";
-    int opt;
 
     ipclab_stderr_by_line();
     ipclab_std_fds();
-    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
-        switch (opt) {
-        case 'p':
-            ipclab_path_arg(path, sizeof path, optarg, usage);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return IPCLAB_EXIT_OK;
-        default:
-            ipclab_bad_option(usage, opt);
-        }
-    }
-    if (optind < argc)
+    if (ipclab_options_p(argc, argv, usage, ipclab_path_arg, path, sizeof path) < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "relay");

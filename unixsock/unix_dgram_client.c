@@ -206,23 +206,10 @@ static int cli_conn(const char *self, const char *server)
 int main(int argc, char *argv[])
 {
     char server[PATH_MAX] = "", self[PATH_MAX], name[64];
-    int opt;
 
     ipclab_stderr_by_line();
     ipclab_std_fds();
-    while ((opt = getopt(argc, argv, ":hp:")) != -1) {
-        switch (opt) {
-        case 'p':
-            ipclab_path_arg(server, sizeof server, optarg, usage);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return IPCLAB_EXIT_OK;
-        default:
-            ipclab_bad_option(usage, opt);
-        }
-    }
-    if (optind < argc)
+    if (ipclab_options_p(argc, argv, usage, ipclab_path_arg, server, sizeof server) < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (server[0] == '\0')
         ipclab_run_path(server, sizeof server, "unix_dgram");
