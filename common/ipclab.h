@@ -28,7 +28,8 @@
  *                                    and closed to others
  *   signals     ipclab_catch_signals(), ipclab_signal, ipclab_die_of_signal(),
  *               ipclab_poll(), ipclab_poll_timed() (need _GNU_SOURCE: ppoll)
- *   peers       ipclab_lock(), ipclab_lock_holder()  who is there, by fcntl record locks
+ *   peers       ipclab_lock(), ipclab_lock_holder()  who is there, by fcntl record locks;
+ *               ipclab_door_to_leave()  the door taken to remove what was shared
  *               ipclab_deadline()    an absolute time for mq_timedsend, sem_timedwait ...
  *               ipclab_key_file_open(), ipclab_key_file_remove()  the file a key or lock lives in
  *                                    (marked IPCLAB_KEY_MARK: never the user's own file)
@@ -557,6 +558,25 @@ static inline int ipclab_lock(int fd, off_t byte, short type, bool wait)
     do
         rc = fcntl(fd, wait ? F_SETLKW : F_SETLK, &fl);
     while (rc == -1 && errno == EINTR && !ipclab_signal);
+    return rc;
+}
+
+/*
+ * Take the door (the write lock on byte byte) to leave: wait for it whatever interrupts the
+ * wait -- a tick, a second Ctrl-C -- since whoever holds it holds it only while joining or
+ * leaving, and removing an object without it could undo a peer's join.  (A holder stopped with
+ * SIGSTOP keeps us waiting, as it keeps its peers; kill -9 still ends us.)  Returns 0, or -1
+ * after a message: then remove nothing.
+ */
+static inline int ipclab_door_to_leave(int fd, off_t byte)
+{
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1 };
+    int rc;
+
+    while ((rc = fcntl(fd, F_SETLKW, &fl)) == -1 && errno == EINTR)
+        ;
+    if (rc == -1)
+        warn("cannot take the door to leave: leaving everything in place");
     return rc;
 }
 

@@ -5,7 +5,9 @@
  * descriptor for the same open file description as ours: the same offset.  We read the first
  * COUNT bytes ourselves (and print them), pass the descriptor, and wait until the receiver says
  * (one byte back) that it has printed the rest.  Then our own descriptor's offset is at the end
- * of the file, though we read nothing more: the receiver's reads moved it.
+ * of the file, though we read nothing more: the receiver's reads moved it.  What crosses is the
+ * open file, not our number for it: the receiver gets the lowest number free in its own table
+ * (not our 3), and not our close-on-exec flag, which belongs to a descriptor, not to the file.
  *
  * Run it in two terminals, the receiver first:
  *     terminal 1:  ./fdpass/fd_receiver
@@ -13,8 +15,9 @@
  * What you should see in terminal 2 (pids and paths vary):
  *     # ipclab — Linux i          (the first 20 bytes, which the sender read itself)
  *     fd_sender: read 20 bytes of README.md myself; passing descriptor 3 (offset 20) to ...
- *     fd_sender: the receiver is done; my descriptor's offset is now 9127, the end of the
+ *     fd_sender: the receiver is done; my descriptor's offset is now 35520, the end of the
  *     file: its reads moved my offset too -- one open file description, shared
+ *     (35520: README.md's size as this was written; yours says the size of your file)
  *
  * Mirrors seed 002, 传送文件描述符 (发送进程).  Build alone:
  *     cc -o fd_sender fd_sender.c
@@ -128,9 +131,11 @@ int main(int argc, char *argv[])
     ipclab_catch_signals();
 
     /* The file whose open file description we share. */
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd == -1)
+    int fd = open(file, O_RDONLY | O_CLOEXEC); /* a FIFO's open() waits: Ctrl-C ends it */
+    if (fd == -1) {
+        ipclab_die_of_signal();
         err(IPCLAB_EXIT_FAIL, "%s", file);
+    }
     /* The receiver's address (a path too long for sun_path is refused), a socket, connect(). */
     struct sockaddr_un sa;
     if (ipclab_sun(&sa, path) == -1)
@@ -152,10 +157,14 @@ int main(int argc, char *argv[])
         return IPCLAB_EXIT_FAIL;
     static char first[1048576];
     ssize_t got = ipclab_read_full(fd, first, (size_t)count);
-    if (got == -1)
+    if (got == -1) {
+        ipclab_die_of_signal(); /* Ctrl-C while the file kept us waiting */
         err(IPCLAB_EXIT_FAIL, "read %s", file);
-    if (ipclab_write_all(STDOUT_FILENO, first, (size_t)got) == -1)
+    }
+    if (ipclab_write_all(STDOUT_FILENO, first, (size_t)got) == -1) {
+        ipclab_die_of_signal(); /* Ctrl-C while a full stdout kept us waiting */
         err(IPCLAB_EXIT_FAIL, "write stdout");
+    }
     int status = IPCLAB_EXIT_FAIL;
     off_t before = lseek(fd, 0, SEEK_CUR);
     if (before == -1)

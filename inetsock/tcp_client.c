@@ -77,8 +77,10 @@ static int cli_conn(const char *host, const char *port, char *where, size_t size
             warn("socket for %s", where);
             continue;
         }
-        /* Non-blocking, so that Ctrl-C ends a connect() that waits (minutes, for a host that
-         * does not answer): connect() says EINPROGRESS, and connect_wait() waits in ppoll(). */
+        /* Non-blocking, for two reasons.  A blocking connect() to a host that does not answer
+         * waits minutes, and a Ctrl-C that lands just before it blocks is lost; so connect()
+         * says EINPROGRESS and connect_wait() waits in ppoll(), which closes that gap.  And
+         * talk() needs it: POLLOUT means some room, not room for a whole chunk. */
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
             (errno != EINPROGRESS || connect_wait(fd) == -1)) {
             if (errno == ECONNREFUSED)

@@ -28,7 +28,7 @@ static const char usage[] =
     "usage: tcp_server [-H HOST] [-P PORT]\n"
     "  Serve any number of clients on TCP port PORT of HOST: send each one back what it\n"
     "  sends, ASCII letters upper-cased; print what arrives on stdout and who connects on\n"
-    "  stderr.  Runs until SIGINT or SIGTERM.\n"
+    "  stderr.  Runs until SIGINT, SIGTERM or SIGHUP.\n"
     "  -H HOST  the name or address to listen on (default " IPCLAB_INET_HOST
     ", this machine only)\n"
     "  -P PORT  the port (default " IPCLAB_INET_PORT "; 0: any free one, named in the ready line)\n"
@@ -78,7 +78,7 @@ static int serv_listen(const char *host, const char *port, char *where, size_t s
                 warnx("%s is already in use (another server?); name another port with -P, or "
                       "-P 0 for any free one", where);
             else
-                warn("cannot listen on %s", where);
+                warn("cannot bind %s", where);
             close(fd);
             fd = -1;
         }
@@ -121,8 +121,12 @@ static void receive(struct client *c)
     ssize_t n = read(c->fd, c->out, sizeof c->out);
 
     if (n == -1) {
-        if (errno != EINTR && errno != EAGAIN)
-            drop_client(c, errno == ECONNRESET ? "reset the connection" : "failed");
+        if (errno == ECONNRESET) {
+            drop_client(c, "reset the connection");
+        } else if (errno != EINTR && errno != EAGAIN) {
+            warn("client %d: read", c->id);
+            drop_client(c, "failed");
+        }
         return;
     }
     if (n == 0) { /* it half-closed, and has had every reply: read only when none waits */
@@ -230,5 +234,5 @@ int main(int argc, char *argv[])
     serve(listenfd);
     close(listenfd);
     ipclab_die_of_signal();
-    return IPCLAB_EXIT_FAIL; /* only a signal or a failed poll() ends the loop */
+    return IPCLAB_EXIT_FAIL; /* a signal, a failed poll() or no descriptor left ends it */
 }

@@ -88,13 +88,13 @@ static int serv_bind(const char *host, const char *port, char *where, size_t siz
             continue;
         }
         /* No SO_REUSEADDR (tcp_server's): UDP has no TIME_WAIT, and on Linux it would let a
-         * second server bind this port beside us, each then getting some of the datagrams. */
+         * second server bind this port beside us and take datagrams meant for us. */
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
             if (errno == EADDRINUSE)
                 warnx("%s is already in use (another server?); name another port with -P, or "
                       "-P 0 for any free one", where);
             else
-                warn("cannot listen on %s", where);
+                warn("cannot bind %s", where);
             close(fd);
             fd = -1;
         }
@@ -135,8 +135,8 @@ static void handle(int fd, char *buf, ssize_t n, const struct sockaddr_storage *
         t->from[0] = '\0';
     }
     ipclab_upcase(buf, (size_t)n);
-    /* MSG_DONTWAIT: a client that does not read must not block the server; its reply is
-     * dropped, and it is told so here. */
+    /* MSG_DONTWAIT: never wait for room in our own send buffer.  (A client that does not read
+     * cannot slow us: UDP drops the reply at its full receive queue, and nobody is told.) */
     if (sendto(fd, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)from, len) == -1)
         warn("reply to %s dropped", who);
 }

@@ -240,9 +240,8 @@ static void leave(int msqid, const char *path, int keyfd, long me, long peer, pi
         kill(child, SIGTERM);
         ipclab_wait_child(child, IPCLAB_EXIT_OK);
     }
-    ipclab_lock(keyfd, 0, F_WRLCK, true);
-    ipclab_lock(keyfd, me, F_UNLCK, false);
-    if (ipclab_lock_holder(keyfd, -1) == 0) {
+    if (ipclab_door_to_leave(keyfd, 0) == 0 && ipclab_lock(keyfd, me, F_UNLCK, false) == 0 &&
+        ipclab_lock_holder(keyfd, -1) == 0) {
         remove_msgque(msqid);
         ipclab_key_file_remove(path, keyfd);
     }

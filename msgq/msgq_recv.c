@@ -218,15 +218,16 @@ int main(int argc, char *argv[])
     /* Leaving before the end message while the sender is there?  Leave the queue to it: it sees
      * us go, says not everything was taken, and removes it (our removal would look to it like
      * "all taken").  Otherwise msgctl(2) IPC_RMID removes the queue, and we the key file. */
-    ipclab_lock(keyfd, 0, F_WRLCK, true); /* the door */
-    pid_t sender = status == 0 || msgctl(msqid, IPC_STAT, &ds) == -1
-                       ? 0 : ipclab_lock_holder(keyfd, MSGQ_SENDER);
-    if (sender > 0)
-        warnx("leaving the queue to the sender (pid %ld), which is still there: it removes it",
-              (long)sender);
-    else {
-        remove_msgque(msqid);
-        ipclab_key_file_remove(path, keyfd);
+    if (ipclab_door_to_leave(keyfd, 0) == 0) {
+        pid_t sender = status == 0 || msgctl(msqid, IPC_STAT, &ds) == -1
+                           ? 0 : ipclab_lock_holder(keyfd, MSGQ_SENDER);
+        if (sender > 0) {
+            warnx("leaving the queue to the sender (pid %ld), which is still there: it "
+                  "removes it", (long)sender);
+        } else {
+            remove_msgque(msqid);
+            ipclab_key_file_remove(path, keyfd);
+        }
     }
     close(keyfd);
     ipclab_die_of_signal();

@@ -302,9 +302,10 @@ int main(int argc, char *argv[])
     if (status == -1) {
         /* Giving up: remove the queue, so a receiver is told at once (EIDRM) rather than
          * waiting for an end message that will not come. */
-        ipclab_lock(keyfd, 0, F_WRLCK, true); /* the door */
-        remove_msgque(msqid);
-        ipclab_key_file_remove(path, keyfd);
+        if (ipclab_door_to_leave(keyfd, 0) == 0) {
+            remove_msgque(msqid);
+            ipclab_key_file_remove(path, keyfd);
+        }
     }
     close(keyfd);
     ipclab_die_of_signal();

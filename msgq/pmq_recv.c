@@ -60,7 +60,11 @@ static int print_msgs(mqd_t q, char *buf, size_t size)
     bool seen = false, draining = false;
 
     for (;;) {
-        /* Draining: the sender is gone, so whatever it sent is queued; do not wait. */
+        /* A signal that came between two waits ended none of them: the timeout is our tick. */
+        if (ipclab_signal)
+            return -1;
+        /* Draining: the sender is gone, so whatever it sent is queued; do not wait (a deadline
+         * long past, 1970). */
         struct timespec deadline = { 0, 0 };
         if (!draining)
             deadline = ipclab_deadline(PMQ_WAIT_MS);
@@ -85,7 +89,7 @@ static int print_msgs(mqd_t q, char *buf, size_t size)
             continue;
         }
         if (errno != ETIMEDOUT) {
-            warn("mq_receive");
+            warn("mq_timedreceive");
             return -1;
         }
         if (draining) {
@@ -140,8 +144,8 @@ int main(int argc, char *argv[])
 
     int status = print_msgs(q, buf, (size_t)attr.mq_msgsize);
 
-    ipclab_lock((int)q, PMQ_DOOR, F_WRLCK, true);
-    if (pmq_named(q) && mq_unlink(name) == -1 && errno != ENOENT) /* the name, if still q's */
+    if (ipclab_door_to_leave((int)q, PMQ_DOOR) == 0 && pmq_named(q) && mq_unlink(name) == -1 &&
+        errno != ENOENT) /* the name, if it is still q's */
         warn("mq_unlink %s", name);
     mq_close(q);
     free(buf);

@@ -244,9 +244,9 @@ int main(int argc, char *argv[])
     ipclab_ready("queue %s; sending messages of up to %ld bytes", name, size);
     int status = send_stdin(q, (size_t)size);
     if (status == -1) {
-        ipclab_lock((int)q, PMQ_DOOR, F_WRLCK, true);
-        if (pmq_named(q) && mq_unlink(name) == -1 && errno != ENOENT) /* the name, if still q's */
-        warn("mq_unlink %s", name);
+        if (ipclab_door_to_leave((int)q, PMQ_DOOR) == 0 && pmq_named(q) &&
+            mq_unlink(name) == -1 && errno != ENOENT) /* the name, if it is still q's */
+            warn("mq_unlink %s", name);
     }
     mq_close(q);
     ipclab_die_of_signal();

@@ -172,14 +172,14 @@ static int send_stdin(struct pshm_area *area, int fd)
  */
 static void leave(struct pshm_area *area, int fd, const char *name)
 {
-    ipclab_lock(fd, PSHM_DOOR, F_WRLCK, true);
-    if (ipclab_lock_holder(fd, PSHM_READER) == 0) {
+    bool door = ipclab_door_to_leave(fd, PSHM_DOOR) == 0;
+    if (door && ipclab_lock_holder(fd, PSHM_READER) == 0) {
         sem_destroy(&area->empty);
         sem_destroy(&area->full);
     }
     if (munmap(area, sizeof *area) == -1)
         warn("munmap %s", name);
-    if (pshm_named(fd) && shm_unlink(name) == -1 && errno != ENOENT)
+    if (door && pshm_named(fd) && shm_unlink(name) == -1 && errno != ENOENT)
         warn("shm_unlink %s", name);
     close(fd);
 }

@@ -219,8 +219,8 @@ static inline void shm_remove_files(const char *fifo, const char *path, int keyf
         (st.st_mode & 077) == 0 && unlink(fifo) == -1 && errno != ENOENT)
         warn("cannot remove %s", fifo);
     if (keyfd != -1) {
-        ipclab_lock(keyfd, 0, F_WRLCK, true);
-        ipclab_key_file_remove(path, keyfd);
+        if (ipclab_door_to_leave(keyfd, 0) == 0)
+            ipclab_key_file_remove(path, keyfd);
         close(keyfd);
     }
 }

@@ -391,6 +391,62 @@ time.sleep(60)' "$LOG/recv.out"
     assert_exit send $((128 + 15))
 }
 
+# queue_exists ID: System V queue ID is there (/proc/sysvipc/msg; ipcs -i says "not found", exit 0).
+queue_exists() {
+    awk -v id="$1" '$2 == id { found = 1 } END { exit !found }' /proc/sysvipc/msg
+}
+
+@test "msgq: a receiver leaving after Ctrl-C waits for the door held by another; its ticks do not end that wait" {
+    start_side recv /dev/null "$M/msgq_recv"
+    wait_ready recv
+    local id
+    id=$(sed -n 's/.*: ready (pid [0-9]*): queue \([0-9]*\) .*/\1/p' "$LOG/recv.err")
+    # Someone at the door (a joining peer holds it so): a write lock on byte 0 of the key file.
+    start_fed holder "$PYTHON" -c '
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_EX, 1, 0)
+print("holder: holding the door", file=sys.stderr, flush=True)
+sys.stdin.read()
+' "$IPCLAB_DIR/msgq"
+    wait_line holder 'holding the door'
+    kill -INT "${PID[recv]}"
+    wait_blocked_in "${PID[recv]}" 'lock|fcntl'
+    # Ticks come every 0.2 s; after a few, the receiver must still wait, the queue still there
+    # (it used to take a tick for the end of its wait, and remove the queue without the door).
+    sleep 0.6
+    is_alive "${PID[recv]}"
+    queue_exists "$id"
+    exec 5>&- # the holder lets go
+    assert_exit holder 0
+    assert_exit recv $((128 + 2)) 5
+    run queue_exists "$id"
+    assert_failure
+}
+
+# stopped_by_tracer PID: PID is in a tracing stop (state t in /proc/PID/stat).
+stopped_by_tracer() {
+    [[ $(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) == t ]]
+}
+
+@test "pmq: a SIGINT that lands between two of the receiver's timed waits is not lost (strace holds a wait's return)" {
+    command -v strace >/dev/null || skip "strace is not installed"
+    # The receiver waits in mq_timedreceive() 0.2 s at a time.  strace holds the second wait's
+    # return for 3 s; the SIGINT sent then is handled only once the wait has returned
+    # ETIMEDOUT -- after it, not during it, as a signal can land between two waits.
+    start_side recv /dev/null env "$NO_LSAN" strace -qq -f -o /dev/null \
+        -e trace=mq_timedreceive -e inject=mq_timedreceive:delay_exit=3000000:when=2 \
+        "$M/pmq_recv" -p "$POSIX-q"
+    wait_ready recv
+    local tracee
+    tracee=$(sed -n 's/.*: ready (pid \([0-9]*\)).*/\1/p' "$LOG/recv.err")
+    wait_until 5 stopped_by_tracer "$tracee"
+    kill -INT "$tracee"
+    assert_exit recv $((128 + 2)) 5 # strace ends as its tracee did: by SIGINT
+    run cat "$LOG/recv.err"
+    assert_line --partial 'pmq_recv: SIGINT: cleaned up, leaving'
+}
+
 @test "pmq: SIGTERM to the receiver mid-transfer -> the sender is told and ends; nothing is left" {
     kill_mid pmq recv TERM
     run cat "$LOG/send.err"

@@ -115,10 +115,12 @@ other_dir() {
     chmod 1777 "$OTHER_DIR"
 }
 
-# attacker TYPE: uid 65534 binds a TYPE (stream or dgram) socket at $OTHER_DIR/sock, open to all,
-# and prints everything that comes to it: a stream's bytes until EOF, datagrams until one says END.
+# attacker NAME TYPE: side NAME, uid 65534, binds a TYPE (stream or dgram) socket at
+# $OTHER_DIR/sock, open to all, and prints everything that comes to it: a stream's bytes until
+# EOF, datagrams until one says END.  (A name of its own each time: wait_ready must not find an
+# earlier attacker's ready line.)
 attacker() {
-    start_side attacker /dev/null setpriv --reuid=65534 --regid=65534 --clear-groups \
+    start_side "$1" /dev/null setpriv --reuid=65534 --regid=65534 --clear-groups \
         "$PYTHON" -c '
 import os, socket, sys
 kind = socket.SOCK_STREAM if sys.argv[2] == "stream" else socket.SOCK_DGRAM
@@ -134,8 +136,8 @@ if kind == socket.SOCK_STREAM:
 else:
     while (data := s.recv(65536)) != b"END":
         sys.stdout.write(data.decode(errors="replace"))
-' "$OTHER_DIR/sock" "$1"
-    wait_ready attacker
+' "$OTHER_DIR/sock" "$2"
+    wait_ready "$1"
 }
 
 @test "unixsock: a client told to use another user's server refuses to send it anything (stream, relay: SO_PEERCRED; datagram: the socket file's owner)" {
@@ -144,7 +146,7 @@ else:
     local client
     for client in unix_stream_client relay_client unix_dgram_client; do
         other_dir
-        if [[ $client == unix_dgram_client ]]; then attacker dgram; else attacker stream; fi
+        if [[ $client == unix_dgram_client ]]; then attacker "at-$client" dgram; else attacker "at-$client" stream; fi
         local args=(-p "$OTHER_DIR/sock")
         [[ $client == relay_client ]] && args+=(alice)
         run --separate-stderr timeout 5 "$U/$client" "${args[@]}" <"$LOG/in.txt"
@@ -155,8 +157,8 @@ else:
             "$PYTHON" -c 'import socket, sys
 socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"END", sys.argv[1])' "$OTHER_DIR/sock"
         fi
-        wait_exit attacker
-        refute [ -s "$LOG/attacker.out" ] # the attacker got nothing: not even a hello
+        wait_exit "at-$client"
+        refute [ -s "$LOG/at-$client.out" ] # the attacker got nothing: not even a hello
         rm -rf "$OTHER_DIR"
     done
 }

@@ -28,7 +28,7 @@
 static const char usage[] =
     "usage: relay_server [-p PATH]\n"
     "  Relay messages between named clients (relay_client) on the UNIX stream socket PATH.\n"
-    "  Runs until SIGINT or SIGTERM, then removes PATH.\n"
+    "  Runs until SIGINT, SIGTERM or SIGHUP, then removes PATH.\n"
     "  -p PATH  the socket (default: relay in the run directory, see README.md)\n"
     "  -h       show this help\n";
 
@@ -298,5 +298,5 @@ int main(int argc, char *argv[])
     close(listenfd);
     ipclab_remove_socket(path);
     ipclab_die_of_signal();
-    return IPCLAB_EXIT_FAIL; /* only a signal or a failed poll() ends the loop */
+    return IPCLAB_EXIT_FAIL; /* a signal, a failed poll() or no descriptor left ends it */
 }

@@ -28,7 +28,7 @@ static const char usage[] =
     "usage: unix_stream_server [-p PATH]\n"
     "  Serve any number of clients on the UNIX stream socket PATH: send each one back what it\n"
     "  sends, ASCII letters upper-cased; print what arrives on stdout and who connects on\n"
-    "  stderr.  Runs until SIGINT or SIGTERM, then removes PATH.\n"
+    "  stderr.  Runs until SIGINT, SIGTERM or SIGHUP, then removes PATH.\n"
     "  -p PATH  the socket (default: unix_stream in the run directory, see README.md)\n"
     "  -h       show this help\n";
 
@@ -110,8 +110,12 @@ static void receive(struct client *c)
     ssize_t n = read(c->fd, c->out, sizeof c->out);
 
     if (n == -1) {
-        if (errno != EINTR && errno != EAGAIN)
-            drop_client(c, errno == ECONNRESET ? "reset the connection" : "failed");
+        if (errno == ECONNRESET) {
+            drop_client(c, "reset the connection");
+        } else if (errno != EINTR && errno != EAGAIN) {
+            warn("client %d: read", c->id);
+            drop_client(c, "failed");
+        }
         return;
     }
     if (n == 0) { /* it half-closed, and has had every reply: read only when none waits */
@@ -221,5 +225,5 @@ int main(int argc, char *argv[])
     close(listenfd);
     ipclab_remove_socket(path);
     ipclab_die_of_signal();
-    return IPCLAB_EXIT_FAIL; /* only a signal or a failed poll() ends the loop */
+    return IPCLAB_EXIT_FAIL; /* a signal, a failed poll() or no descriptor left ends it */
 }
