@@ -249,6 +249,8 @@ int main(int argc, char *argv[])
     int status = count > 0 ? IPCLAB_EXIT_OK : converse(sv[0], &waitmask);
     if (status == IPCLAB_EXIT_OK)
         status = finish(sv[0], type, &waitmask);
+    else if (type == SOCK_DGRAM)
+        send_end(sv[0], type); /* close() is no end for a datagram peer: it would wait on */
     close(sv[0]);
     /* waitpid(): the child's exit status, or its death by a signal, counts in ours. */
     return ipclab_wait_child(pid, status);

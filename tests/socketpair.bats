@@ -97,6 +97,16 @@ parent_killed() {
     parent_killed -d
 }
 
+@test "socketpair_duplex: -d: the parent failing mid-transfer (its stdout gone) still ends the child: no hang" {
+    # The parent, alive, waits for its child; the child waits for a datagram: close() sends a
+    # datagram peer nothing, so the parent must send the end before it waits.
+    # shellcheck disable=SC2016 # $0 and PIPESTATUS are the inner shell's
+    run timeout 10 bash -c 'yes hello | head -c 200000 | "$0" -d | head -c 3 >/dev/null
+        exit "${PIPESTATUS[2]}"' "$SP"
+    assert_failure 1 # not 124: timeout's, for a pair that never ended
+    assert_output --partial 'parent: write stdout: Broken pipe'
+}
+
 @test "socketpair_duplex: parent and child sharing one stderr never cut each other's lines (20 runs)" {
     local run
     for run in $(seq 20); do
