@@ -63,7 +63,8 @@ static int open_fifo(const char *path, int open_mode)
     int fd;
 
     ipclab_start_ticks();
-    while ((fd = open(path, open_mode | O_CLOEXEC)) == -1 && errno == EINTR && !ipclab_signal)
+    while ((fd = open(path, open_mode | O_NOFOLLOW | O_CLOEXEC)) == -1 && errno == EINTR &&
+           !ipclab_signal)
         ; /* a tick: open again */
     ipclab_stop_ticks(); /* the chat itself waits in ppoll() */
     if (fd == -1) {

@@ -65,7 +65,8 @@ static int creat_open_fifo(const char *path)
     ipclab_ready("waiting for a writer on %s", path);
     ipclab_start_ticks();
     int fd;
-    while ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 && errno == EINTR && !ipclab_signal)
+    while ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 && errno == EINTR &&
+           !ipclab_signal)
         ; /* a tick: open again */
     /* No more ticks: the reader's ppoll() below must wake only for data or Ctrl-C. */
     ipclab_stop_ticks();

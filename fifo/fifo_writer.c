@@ -65,9 +65,10 @@ static int creat_open_fifo(const char *path)
      * we wait: each tick ends open() with EINTR, and the loop looks at ipclab_signal again.
      */
     ipclab_ready("waiting for a reader on %s", path);
-    ipclab_start_ticks();
+    ipclab_start_ticks(); /* O_NOFOLLOW below: a symlink put there after lstat() fails (ELOOP) */
     int fd;
-    while ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1 && errno == EINTR && !ipclab_signal)
+    while ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 && errno == EINTR &&
+           !ipclab_signal)
         ; /* a tick, and no signal: wait again */
     /* Stop the ticks: from here on the writer waits in ppoll(), which a tick would end. */
     ipclab_stop_ticks();

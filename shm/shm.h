@@ -185,7 +185,8 @@ static inline int shm_open_fifo(const char *path, int open_mode)
 {
     int fd;
     ipclab_start_ticks();
-    while ((fd = open(path, open_mode | O_CLOEXEC)) == -1 && errno == EINTR && !ipclab_signal)
+    while ((fd = open(path, open_mode | O_NOFOLLOW | O_CLOEXEC)) == -1 && errno == EINTR &&
+           !ipclab_signal)
         ; /* a tick: open again */
     ipclab_stop_ticks();
     if (fd == -1) {

@@ -58,7 +58,7 @@ static int send_line(int sock, char *line, size_t len)
     if (ipclab_write_all(sock, frame, n) == -1) {
         if (errno == EPIPE)
             warnx("the server has gone");
-        else
+        else if (errno != EINTR) /* Ctrl-C while the server's socket was full */
             warn("send");
         return -1;
     }
@@ -166,7 +166,8 @@ static int chat(int sock, const char *name)
     char frame[RELAY_FRAME_MAX];
 
     if (ipclab_write_all(sock, frame, relay_encode(frame, RELAY_HELLO, name, "", 0)) == -1) {
-        warn("send");
+        if (errno != EINTR)
+            warn("send");
         return -1;
     }
     for (;;) {
