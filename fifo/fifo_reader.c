@@ -2,7 +2,7 @@
  * fifo_reader - print what fifo_writer sends through a named pipe (FIFO).
  *
  * open() of a FIFO for reading waits until a writer opens it too; then read() returns what
- * the writer wrote, and 0 (end of file) once the writer has closed its end -- because it
+ * the writer wrote, and 0 (end of file) once every writer has closed its end -- because it
  * finished, or because it died: the kernel closes a dead process's descriptors.
  *
  * Run it in two terminals, either one first:
@@ -108,6 +108,8 @@ static int print_fifo(int fd, const char *fifoname)
     long long total = 0;
 
     for (;;) {
+        /* Wait in ppoll() (ipclab_poll), not in read(): it unblocks the termination signals
+         * only while it waits, so a Ctrl-C that lands just before we block is not lost. */
         if (ipclab_poll(fds, 1) == -1) {
             if (errno == EINTR)
                 return IPCLAB_EXIT_FAIL; /* a signal: main cleans up and dies of it */

@@ -178,6 +178,9 @@ int main(int argc, char *argv[])
         ipclab_run_path(path, sizeof path, "msgq");
 
     ipclab_catch_signals();
+    /* msgrcv(2) has no timeout and no descriptor to poll: SIGALRM 5 times a second (no
+     * SA_RESTART) ends a blocked msgrcv() with EINTR, so the loop can look at the sender's lock
+     * and at ipclab_signal -- a Ctrl-C just before msgrcv() blocks is seen at the next tick. */
     ipclab_start_ticks();
 
     bool made;

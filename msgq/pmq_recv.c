@@ -39,6 +39,8 @@ static mqd_t open_queue(const char *name)
     struct mq_attr attr = { .mq_maxmsg = PMQ_MAXMSG, .mq_msgsize = PMQ_MSGSIZE };
 
     for (;;) {
+        /* O_RDWR, though we only receive: the fcntl(2) write locks on the queue (its door, our
+         * role) need a descriptor open for writing -- and on Linux an mqd_t is one (pmq.h). */
         mqd_t q = mq_open(name, O_RDWR | O_CREAT, 0600, &attr);
         if (q == (mqd_t)-1) {
             warn("mq_open %s", name);

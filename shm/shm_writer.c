@@ -188,9 +188,10 @@ int main(int argc, char *argv[])
          * can be marked for removal at once.  It stays usable, and the kernel frees it when
          * the last of us detaches, however we end. */
         if (shmctl(shmid, IPC_RMID, NULL) == -1)
-            warn("shmctl IPC_RMID");
-        warnx("reader pid %ld checked; segment %d attached and marked for removal",
-              (long)reader, shmid);
+            warn("shmctl IPC_RMID"); /* tried again as we leave */
+        else
+            warnx("reader pid %ld checked; segment %d attached and marked for removal",
+                  (long)reader, shmid);
         status = send_stdin(area, reader, &waitmask, lifeline) == 0 ? IPCLAB_EXIT_OK
                                                                     : IPCLAB_EXIT_FAIL;
     }
