@@ -69,9 +69,13 @@ while IFS=$'\t' read -r dir target; do
     [[ $target == "$run"/* ]] && run_pids[$pid]=1
     [[ -n ${holder[$target]:-} ]] || holder[$target]=$pid
 done < <(find /proc/[0-9]*/fd -mindepth 1 -maxdepth 1 -type l -printf '%h\t%l\n' 2>/dev/null || true)
-# who PID: "program (pid PID)".
+# who PID: "program (pid PID)": the name it was run by (argv[0]); /proc/PID/comm would cut it
+# at 15 characters (unix_dgram_serv).
 who() {
-    echo "$(cat "/proc/$1/comm" 2>/dev/null || echo '?') (pid $1)"
+    local argv0
+    argv0=$(tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | head -n 1)
+    [[ -n $argv0 ]] || argv0=$(cat "/proc/$1/comm" 2>/dev/null) || argv0='?'
+    echo "${argv0##*/} (pid $1)"
 }
 fifo_waiters=""
 while read -r wchan; do

@@ -48,7 +48,7 @@ start_all() {
     assert_success
     assert_line --regexp "^  key file +msgq +in use: open in msgq_recv \(pid ${PID[recv]}\)$"
     assert_line --regexp "^  fifo +fifo +perhaps in use: .*fifo_reader \(pid ${PID[reader]}\).* waiting in open\(\) of a FIFO$"
-    assert_line --regexp "^  socket +unix_stream +in use: bound by unix_stream_ser \(pid ${PID[server]}\)$"
+    assert_line --regexp "^  socket +unix_stream +in use: bound by unix_stream_server \(pid ${PID[server]}\)$"
     assert_line --regexp "^  queue +id [0-9]+ \(key from msgq\) +in use \(holds 0 message\(s\), 0 bytes\): its key file is open in msgq_recv \(pid ${PID[recv]}\)$"
     assert_line --regexp "^  segment +id [0-9]+ \(key from shm\) +in use: [0-9]+ bytes, 1 process\(es\) attached$"
     assert_line --regexp "^  queue +$POSIX-q +in use: open in pmq_recv \(pid ${PID[precv]}\)$"
