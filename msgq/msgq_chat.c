@@ -45,14 +45,8 @@ static int creat_or_get_msgque(const char *path)
         return -1;
     }
     int msqid = msgget(key, IPC_CREAT | 0600);
-    if (msqid == -1) {
-        if (errno == EACCES)
-            warnx("the queue of the key from %s is not yours (msgget: %s); refusing to use it",
-                  path, strerror(EACCES));
-        else
-            warn("msgget (key from %s)", path);
-        return -1;
-    }
+    if (msqid == -1)
+        return msgq_msgget_failed(path);
     struct msqid_ds ds;
     if (msgctl(msqid, IPC_STAT, &ds) == -1) {
         warn("msgctl IPC_STAT queue %d (key from %s)", msqid, path);
@@ -118,10 +112,8 @@ static int receive(int msqid, int keyfd, long me, long peer, pid_t parent)
         }
         if (errno == ENOMSG)
             warnx("%ld vanished without saying goodbye (killed?)", peer);
-        else if (msgque_gone(errno))
-            warnx("the queue has been removed");
         else
-            warn("msgrcv");
+            msgq_failed("msgrcv", "the queue has been removed");
         return PEER_LOST;
     }
 }
@@ -165,13 +157,8 @@ static int send_typed(int msqid, long peer, pid_t child)
         }
         /* msgsnd(2), type peer: it waits while the queue is full (a tick: has the child ended?) */
         while (msgsnd(msqid, &msg, (size_t)n, 0) == -1) {
-            if (errno != EINTR) {
-                if (msgque_gone(errno))
-                    warnx("the queue has been removed");
-                else
-                    warn("msgsnd");
-                return -1;
-            }
+            if (errno != EINTR)
+                return msgq_failed("msgsnd", "the queue has been removed");
             if (ipclab_signal || child_ended(child, &how))
                 return how;
         }
@@ -191,12 +178,8 @@ static int join(const char *path, long me, int *keyfd)
     if (*keyfd == -1)
         return -1;
     int msqid = creat_or_get_msgque(path);
-    if (msqid == -1) {
-        if (made)
-            ipclab_key_file_remove(path, *keyfd);
-        close(*keyfd);
-        return -1;
-    }
+    if (msqid == -1)
+        return msgq_key_file_drop(path, *keyfd, made);
     pid_t holder = ipclab_lock_holder(*keyfd, me);
     struct msqid_ds ds;
     if (holder != 0) {
@@ -210,14 +193,7 @@ static int join(const char *path, long me, int *keyfd)
         /* Remove it, and make a new, empty one on the same key. */
         msqid = remove_msgque(msqid) == 0 ? creat_or_get_msgque(path) : -1;
     }
-    if (msqid != -1 && ipclab_lock(*keyfd, me, F_WRLCK, false) == -1) {
-        warn("lock %s", path);
-        msqid = -1;
-    }
-    ipclab_lock(*keyfd, 0, F_UNLCK, false); /* the door */
-    if (msqid == -1)
-        close(*keyfd);
-    return msqid;
+    return msgq_join_end(path, *keyfd, msqid, me);
 }
 
 /*
