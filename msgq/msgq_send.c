@@ -94,8 +94,7 @@ static int check_receiver(int msqid, int keyfd, struct receiver *r, bool ended)
 
     /* Fix: the receiver's lock first, then the queue: a receiver takes the last message (and
      * removes the queue) before its lock goes, so once the lock is gone, what IPC_STAT says
-     * next is final (the other way round, one that took the last message between the two
-     * looks passed for one gone before the end). */
+     * next is final. */
     bool here = ipclab_lock_holder(keyfd, MSGQ_RECEIVER) > 0;
     if (msgctl(msqid, IPC_STAT, &ds) == -1) {
         if (ended && msgque_gone(errno))
@@ -113,11 +112,10 @@ static int check_receiver(int msqid, int keyfd, struct receiver *r, bool ended)
 }
 
 /*
- * Send stdin as messages of type type, then the empty end message.  Then, if a receiver has
- * been taking our messages, stay until it has taken every one: were it killed first, the rest
- * would stay in the queue with nobody to remove it, and the next msgq_recv would print it as a
- * stream of its own.  Returns 0 when all of it is sent (and taken, if a receiver is taking it),
- * -1 otherwise.
+ * Send stdin as messages of type type, then the empty end message; then stay until a receiver
+ * that has been taking them has taken every one: killed first, it would leave the rest for the
+ * next msgq_recv to print as a stream of its own.  Returns 0 when all of it is sent (and taken,
+ * if a receiver is taking it), -1 otherwise.
  */
 static int send_stdin(int msqid, int keyfd, long type, size_t size)
 {
@@ -162,12 +160,9 @@ static int send_stdin(int msqid, int keyfd, long type, size_t size)
     return taken == 1 ? 0 : -1;
 }
 
-/*
- * Join the queue: key file (its door held: ipclab_key_file_open), queue, and the sender's role
- * lock.  Refuse if another msgq_send is at work on it, or if messages of an earlier one still
- * wait for a receiver: ours would be appended to theirs.  Returns the queue id, or -1 (nothing
- * of ours to remove then).
- */
+/* Join the queue: key file (its door held), queue, and the sender's role lock.  Refuse if
+ * another msgq_send is at work on it, or if messages of an earlier one still wait for a
+ * receiver: ours would be appended to theirs.  Returns the queue id, or -1. */
 static int join(const char *path, int *keyfd)
 {
     bool made;
