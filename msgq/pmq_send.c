@@ -99,10 +99,10 @@ static int send_stdin(mqd_t q, size_t size)
     struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
     long long total = 0, count = 0;
     bool seen = false;
-    int ready;
 
     for (;;) {
         /* Wait until stdin has something to read, looking at the receiver every PMQ_WAIT_MS. */
+        int ready;
         while ((ready = poll(&in, 1, PMQ_WAIT_MS)) != 1) {
             if (ready == -1 && errno != EINTR) {
                 warn("poll");
