@@ -1,7 +1,8 @@
 /*
  * msgq.h - what msgq_send, msgq_recv and msgq_chat share: the message, the limits, the role
- * locks' bytes, and the checks of a queue found.  The calls to ftok(3), msgget(2), msgsnd(2),
- * msgrcv(2) and msgctl(2) are in the programs.  Include it after ../common/ipclab.h.
+ * locks' bytes, the checks of a queue found, and plumbing: the pair's options, the messages of
+ * a failed call or join.  The calls to ftok(3), msgget(2), msgsnd(2), msgrcv(2) and
+ * msgctl(2) are in the programs.  Include it after ../common/ipclab.h.
  *
  * The queue's key comes from ftok(3) on a key file in the run directory.  The key file is also
  * where each side holds its role lock (see "peers" in ipclab.h), so a side can tell whether its
@@ -95,6 +96,96 @@ static inline long msgq_kernel_limit(const char *name, long fallback)
         value = fallback;
     fclose(f);
     return value;
+}
+
+/* A call on the queue failed: say so, as gone if the queue was removed.  Returns -1. */
+static inline int msgq_failed(const char *call, const char *gone)
+{
+    if (msgque_gone(errno))
+        warnx("%s", gone);
+    else
+        warn("%s", call);
+    return -1;
+}
+
+/* msgget(2) failed on the key from path: say why.  Returns -1. */
+static inline int msgq_msgget_failed(const char *path)
+{
+    if (errno == EACCES) /* not root: the queue exists, and we may not use it */
+        warnx("the queue of the key from %s is not yours (msgget: %s); refusing to use it", path,
+              strerror(EACCES));
+    else
+        warn("msgget (key from %s)", path);
+    return -1;
+}
+
+/* Joining failed before the role lock was taken: close the key file, and remove it if we made
+ * it (its door is held; one we found is not ours to remove).  Returns -1. */
+static inline int msgq_key_file_drop(const char *path, int keyfd, bool made)
+{
+    if (made)
+        ipclab_key_file_remove(path, keyfd);
+    close(keyfd);
+    return -1;
+}
+
+/*
+ * The end of msgq_send's and msgq_chat's join, queue msqid found (-1: refused): take the role
+ * lock on byte role of the key file, let go of the door, and, failing, close the key file.
+ * Returns msqid, or -1.
+ */
+static inline int msgq_join_end(const char *path, int keyfd, int msqid, off_t role)
+{
+    if (msqid != -1 && ipclab_lock(keyfd, role, F_WRLCK, false) == -1) {
+        warn("lock %s", path);
+        msqid = -1;
+    }
+    ipclab_lock(keyfd, 0, F_UNLCK, false); /* the door */
+    if (msqid == -1)
+        close(keyfd);
+    return msqid;
+}
+
+/*
+ * The options of msgq_send and msgq_recv: -p PATH, the key file (into path); -t TYPE; -s SIZE
+ * (msgq_send's: size not NULL); -h prints the usage and exits 0.  Anything else, an operand
+ * included, is a usage error (exit 2).
+ */
+static inline void msgq_options(int argc, char *argv[], const char *usage, char *path,
+                                size_t path_size, long *type, long *size)
+{
+    int opt;
+
+    while ((opt = getopt(argc, argv, size != NULL ? ":hp:t:s:" : ":hp:t:")) != -1) {
+        if (opt == 'p') {
+            ipclab_path_arg(path, path_size, optarg, usage);
+        } else if (opt == 't') {
+            /* Fix: a type of 0 makes msgrcv() take messages of every type, a negative one all
+             * types up to it: atol("abc") is 0.  Check it. */
+            if (!ipclab_parse_long(optarg, 1, LONG_MAX, type))
+                ipclab_usage_error(usage, "-t wants a message type from 1 to %ld, not '%s'",
+                                   LONG_MAX, optarg);
+        } else if (opt == 's') {
+            /* A message longer than kernel.msgmax is refused by msgsnd() (EINVAL); one longer
+             * than the queue's capacity (kernel.msgmnb) could never be sent at all. */
+            long msgmax = msgq_kernel_limit("msgmax", 8192);
+            long msgmnb = msgq_kernel_limit("msgmnb", 16384);
+            long max = msgmax < msgmnb ? msgmax : msgmnb;
+            if (max > MSGQ_TEXT_MAX)
+                max = MSGQ_TEXT_MAX;
+            if (!ipclab_parse_long(optarg, 1, max, size))
+                ipclab_usage_error(usage, "-s wants a message size from 1 to %ld bytes (the "
+                                   "kernel's msgmax %ld, queue capacity %ld), not '%s'",
+                                   max, msgmax, msgmnb, optarg);
+        } else if (opt == 'h') {
+            fputs(usage, stdout);
+            exit(IPCLAB_EXIT_OK);
+        } else {
+            ipclab_bad_option(usage, opt);
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 }
 
 #endif /* MSGQ_H */

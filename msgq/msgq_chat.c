@@ -45,14 +45,8 @@ static int creat_or_get_msgque(const char *path)
         return -1;
     }
     int msqid = msgget(key, IPC_CREAT | 0600);
-    if (msqid == -1) {
-        if (errno == EACCES)
-            warnx("the queue of the key from %s is not yours (msgget: %s); refusing to use it",
-                  path, strerror(EACCES));
-        else
-            warn("msgget (key from %s)", path);
-        return -1;
-    }
+    if (msqid == -1)
+        return msgq_msgget_failed(path);
     struct msqid_ds ds;
     if (msgctl(msqid, IPC_STAT, &ds) == -1) {
         warn("msgctl IPC_STAT queue %d (key from %s)", msqid, path);
@@ -77,8 +71,8 @@ enum { PEER_LEFT = 0, PEER_LOST = 1 };
 /*
  * The child: print the messages of type me until the peer's goodbye (an empty message).
  * Returns PEER_LEFT, or PEER_LOST: the peer vanished, the queue was removed, our parent died,
- * or a signal came (the parent then knows why).  It ends when its parent does, too: a child
- * left behind would wait in msgrcv() for ever.
+ * or a signal came.  It ends when its parent does: left behind, it would wait in msgrcv() for
+ * ever.
  */
 static int receive(int msqid, int keyfd, long me, long peer, pid_t parent)
 {
@@ -118,10 +112,8 @@ static int receive(int msqid, int keyfd, long me, long peer, pid_t parent)
         }
         if (errno == ENOMSG)
             warnx("%ld vanished without saying goodbye (killed?)", peer);
-        else if (msgque_gone(errno))
-            warnx("the queue has been removed");
         else
-            warn("msgrcv");
+            msgq_failed("msgrcv", "the queue has been removed");
         return PEER_LOST;
     }
 }
@@ -137,11 +129,9 @@ static bool child_ended(pid_t child, int *how)
     return true;
 }
 
-/*
- * The parent: send each chunk typed (a line, from a terminal) as a message of type peer, until
+/* The parent: send each chunk typed (a line, from a terminal) as a message of type peer, until
  * end of input, a signal, or the child's end.  Returns PEER_LEFT or PEER_LOST if the child
- * ended (the peer left or vanished), -1 if we are the ones leaving.
- */
+ * ended (the peer left or vanished), -1 if we are the ones leaving. */
 static int send_typed(int msqid, long peer, pid_t child)
 {
     static struct msgq_msg msg;
@@ -165,25 +155,17 @@ static int send_typed(int msqid, long peer, pid_t child)
         }
         /* msgsnd(2), type peer: it waits while the queue is full (a tick: has the child ended?) */
         while (msgsnd(msqid, &msg, (size_t)n, 0) == -1) {
-            if (errno != EINTR) {
-                if (msgque_gone(errno))
-                    warnx("the queue has been removed");
-                else
-                    warn("msgsnd");
-                return -1;
-            }
+            if (errno != EINTR)
+                return msgq_failed("msgsnd", "the queue has been removed");
             if (ipclab_signal || child_ended(child, &how))
                 return how;
         }
     }
 }
 
-/*
- * Join the chat: key file, queue, and the lock on the byte of our own type.  If nobody else is
- * in the chat but the queue holds messages, a chat was killed before it could clean up: drop
- * them, or the new conversation would begin with the old one's last words.  Returns the queue
- * id, or -1.
- */
+/* Join the chat: key file, queue, and the lock on the byte of our own type.  Messages in the
+ * queue with nobody in the chat are a killed chat's last words: dropped, with their queue, for
+ * a new, empty one.  Returns the queue id, or -1. */
 static int join(const char *path, long me, int *keyfd)
 {
     bool made;
@@ -191,12 +173,8 @@ static int join(const char *path, long me, int *keyfd)
     if (*keyfd == -1)
         return -1;
     int msqid = creat_or_get_msgque(path);
-    if (msqid == -1) {
-        if (made)
-            ipclab_key_file_remove(path, *keyfd);
-        close(*keyfd);
-        return -1;
-    }
+    if (msqid == -1)
+        return msgq_key_file_drop(path, *keyfd, made);
     pid_t holder = ipclab_lock_holder(*keyfd, me);
     struct msqid_ds ds;
     if (holder != 0) {
@@ -207,25 +185,16 @@ static int join(const char *path, long me, int *keyfd)
                ds.msg_qnum > 0) {
         warnx("dropping %lu message(s) left in the queue by a chat that was killed",
               (unsigned long)ds.msg_qnum);
-        /* Remove it, and make a new, empty one on the same key. */
         msqid = remove_msgque(msqid) == 0 ? creat_or_get_msgque(path) : -1;
     }
-    if (msqid != -1 && ipclab_lock(*keyfd, me, F_WRLCK, false) == -1) {
-        warn("lock %s", path);
-        msqid = -1;
-    }
-    ipclab_lock(*keyfd, 0, F_UNLCK, false); /* the door */
-    if (msqid == -1)
-        close(*keyfd);
-    return msqid;
+    return msgq_join_end(path, *keyfd, msqid, me);
 }
 
 /*
- * Leave.  If we are the ones leaving (how -1), say goodbye and stop the child; otherwise the
- * child has ended already, the peer having left or vanished.  Then, if nobody else is in the
- * chat any more, remove the queue and the key file.  Our own lock goes first, under the door:
- * if both sides leave at once, the second through the door sees the first gone and removes
- * what is left.
+ * Leave.  If we are the ones leaving (how -1), say goodbye and stop the child (otherwise it has
+ * ended).  Then, if nobody else is in the chat, remove the queue and the key file.  Our own lock
+ * goes first, under the door: if both sides leave at once, the second through the door sees the
+ * first gone and removes what is left.
  */
 static void leave(int msqid, const char *path, int keyfd, long me, long peer, pid_t child,
                   int how)
@@ -235,10 +204,10 @@ static void leave(int msqid, const char *path, int keyfd, long me, long peer, pi
         bye.mtype = peer;
         if (msgsnd(msqid, &bye, 0, IPC_NOWAIT) == -1 && !msgque_gone(errno))
             warn("msgsnd goodbye");
-    }
-    if (how == -1 && child > 0 && !child_ended(child, &how)) { /* never kill(-1): everyone */
-        kill(child, SIGTERM);
-        ipclab_wait_child(child, IPCLAB_EXIT_OK);
+        if (child > 0 && !child_ended(child, &how)) { /* never kill(-1): everyone */
+            kill(child, SIGTERM);
+            ipclab_wait_child(child, IPCLAB_EXIT_OK);
+        }
     }
     if (ipclab_door_to_leave(keyfd, 0) == 0 && ipclab_lock(keyfd, me, F_UNLCK, false) == 0 &&
         ipclab_lock_holder(keyfd, -1) == 0) {

@@ -47,14 +47,8 @@ static int creat_or_get_msgque(const char *path)
         return -1;
     }
     int msqid = msgget(key, IPC_CREAT | 0600);
-    if (msqid == -1) {
-        if (errno == EACCES)
-            warnx("the queue of the key from %s is not yours (msgget: %s); refusing to use it",
-                  path, strerror(EACCES));
-        else
-            warn("msgget (key from %s)", path);
-        return -1;
-    }
+    if (msqid == -1)
+        return msgq_msgget_failed(path);
     struct msqid_ds ds;
     if (msgctl(msqid, IPC_STAT, &ds) == -1) {
         warn("msgctl IPC_STAT queue %d (key from %s)", msqid, path);
@@ -149,31 +143,10 @@ int main(int argc, char *argv[])
 {
     char path[PATH_MAX] = "";
     long type = 1;
-    int opt;
 
     ipclab_stderr_by_line();
     ipclab_std_fds();
-    while ((opt = getopt(argc, argv, ":hp:t:")) != -1) {
-        switch (opt) {
-        case 'p':
-            ipclab_path_arg(path, sizeof path, optarg, usage);
-            break;
-        case 't':
-            /* Fix: a type of 0 makes msgrcv() take messages of every type, a negative one all
-             * types up to it: atol("abc") is 0.  Check it. */
-            if (!ipclab_parse_long(optarg, 1, LONG_MAX, &type))
-                ipclab_usage_error(usage, "-t wants a message type from 1 to %ld, not '%s'",
-                                   LONG_MAX, optarg);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return IPCLAB_EXIT_OK;
-        default:
-            ipclab_bad_option(usage, opt);
-        }
-    }
-    if (optind < argc)
-        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    msgq_options(argc, argv, usage, path, sizeof path, &type, NULL);
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "msgq");
 
@@ -191,9 +164,7 @@ int main(int argc, char *argv[])
     }
     int msqid = creat_or_get_msgque(path);
     if (msqid == -1) {
-        if (made)
-            ipclab_key_file_remove(path, keyfd); /* made by us: remove it */
-        close(keyfd);
+        msgq_key_file_drop(path, keyfd, made);
         ipclab_die_of_signal();
         return IPCLAB_EXIT_FAIL;
     }

@@ -20,7 +20,7 @@
  * Terminal 1 prints "hello queue", then "msgq_recv: end message: 12 bytes in 1 message(s)".
  *
  * Who removes the queue: msgq_recv, once it has read the end message; msgq_send when it gives
- * up: a signal, an error, or a receiver gone before the end (see wait_taken).
+ * up: a signal, an error, or a receiver gone before the end (see send_stdin).
  *
  * Mirrors seed 004, 消息队列 (the sending half of its demo).  Build alone:
  *     cc -o msgq_send msgq_send.c
@@ -54,14 +54,8 @@ static int creat_or_get_msgque(const char *path)
     }
     /* msgget(2): the queue of that key, or with IPC_CREAT a new one, mode 0600: ours only. */
     int msqid = msgget(key, IPC_CREAT | 0600);
-    if (msqid == -1) {
-        if (errno == EACCES) /* not root: the queue exists, and we may not use it */
-            warnx("the queue of the key from %s is not yours (msgget: %s); refusing to use it",
-                  path, strerror(EACCES));
-        else
-            warn("msgget (key from %s)", path);
-        return -1;
-    }
+    if (msqid == -1)
+        return msgq_msgget_failed(path);
     /* msgctl(2) IPC_STAT: whose is it?  A queue found may be another user's (msgq.h). */
     struct msqid_ds ds;
     if (msgctl(msqid, IPC_STAT, &ds) == -1) {
@@ -88,72 +82,41 @@ struct receiver {
     pid_t first_rpid; /* msg_lrpid (last msgrcv's pid) when we joined */
 };
 
-/* Is the receiver still there?  0: yes, or none has come yet; -1: it left, after a message. */
-static int check_receiver(int msqid, int keyfd, struct receiver *r)
+/*
+ * Is the receiver still there?  0: yes, or none has come yet; -1: it left before it took
+ * everything, after a message.  Once ended (the end message sent), also 1: it has taken every
+ * message; or none since we came (msg_lrpid unchanged): no receiver of our type, which would
+ * never take them -- they wait, as before any receiver came.
+ */
+static int check_receiver(int msqid, int keyfd, struct receiver *r, bool ended)
 {
     struct msqid_ds ds;
 
+    /* Fix: the receiver's lock first, then the queue: a receiver takes the last message (and
+     * removes the queue) before its lock goes, so once the lock is gone, what IPC_STAT says
+     * next is final. */
+    bool here = ipclab_lock_holder(keyfd, MSGQ_RECEIVER) > 0;
     if (msgctl(msqid, IPC_STAT, &ds) == -1) {
-        if (msgque_gone(errno))
-            warnx("the queue has been removed: the receiver has left");
-        else
-            warn("msgctl IPC_STAT");
-        return -1;
+        if (ended && msgque_gone(errno))
+            return 1; /* only a receiver that had the end message removes it */
+        return msgq_failed("msgctl IPC_STAT", "the queue has been removed: the receiver has left");
     }
-    pid_t holder = ipclab_lock_holder(keyfd, MSGQ_RECEIVER);
-    if (holder > 0) {
-        r->seen = true;
-        return 0;
-    }
-    if (r->seen || ds.msg_lrpid != r->first_rpid) {
-        warnx("the receiver is gone before it took everything (%lu message(s) left in the queue; "
-              "killed?)", (unsigned long)ds.msg_qnum);
-        return -1;
-    }
-    return 0; /* no receiver yet: the messages wait in the queue until one comes */
+    if (ended && (ds.msg_qnum == 0 || ds.msg_lrpid == r->first_rpid))
+        return 1;
+    r->seen = r->seen || here;
+    if (here || (!r->seen && ds.msg_lrpid == r->first_rpid))
+        return 0; /* no receiver yet: the messages wait in the queue until one comes */
+    warnx("the receiver is gone before it took everything (%lu message(s) left in the queue; "
+          "killed?)", (unsigned long)ds.msg_qnum);
+    return -1;
 }
 
 /*
- * After the end message: if a receiver has been taking our messages, stay until it has taken
- * every one.  Were it killed first, the rest would stay in the queue with nobody to remove it,
- * and the next msgq_recv would print it as a stream of its own; waiting, we see the receiver go,
- * say so, and give up (main removes the queue).  No call waits for a queue to empty: look every
- * DRAIN_MS.
+ * Send stdin as messages of type type, then the empty end message; then stay until a receiver
+ * that has been taking them has taken every one: killed first, it would leave the rest for the
+ * next msgq_recv to print as a stream of its own.  Returns 0 when all of it is sent (and taken,
+ * if a receiver is taking it), -1 otherwise.
  */
-static int wait_taken(int msqid, int keyfd, struct receiver *r)
-{
-    enum { DRAIN_MS = 10 };
-    struct msqid_ds ds;
-
-    for (;;) {
-        /* The receiver's lock first, then the queue: a receiver takes the last message (and
-         * removes the queue) before its lock goes, so once the lock is gone, what IPC_STAT
-         * says next is final.  The other way round, a receiver that took the last message
-         * between the two looks was taken for one that left before the end. */
-        bool here = ipclab_lock_holder(keyfd, MSGQ_RECEIVER) > 0;
-        if (msgctl(msqid, IPC_STAT, &ds) == -1) {
-            /* The receiver removes it once it has the end message.  (One that leaves before
-             * leaves the queue to us: its lock gone, check_receiver below says so.) */
-            if (msgque_gone(errno))
-                return 0;
-            warn("msgctl IPC_STAT");
-            return -1;
-        }
-        /* All taken; or none taken since we came (msg_lrpid unchanged): no receiver of our
-         * type, which would never take them -- let them wait, as before any receiver came. */
-        if (ds.msg_qnum == 0 || ds.msg_lrpid == r->first_rpid)
-            return 0;
-        if (here)
-            r->seen = true;
-        else if (check_receiver(msqid, keyfd, r) == -1)
-            return -1;
-        if (poll(NULL, 0, DRAIN_MS) == -1 && ipclab_signal)
-            return -1;
-    }
-}
-
-/* Send stdin as messages of type type, then the empty end message.  Returns 0 when all of it
- * is sent (and taken, if a receiver is taking it), -1 otherwise. */
 static int send_stdin(int msqid, int keyfd, long type, size_t size)
 {
     static struct msgq_msg msg;
@@ -172,20 +135,15 @@ static int send_stdin(int msqid, int keyfd, long type, size_t size)
                 return -1;
             }
             /* A tick (or a signal): while we wait for input, the receiver may leave. */
-            if (ipclab_signal || check_receiver(msqid, keyfd, &r) == -1)
+            if (ipclab_signal || check_receiver(msqid, keyfd, &r, false) == -1)
                 return -1;
             continue;
         }
         /* msgsnd(2): one message, n bytes; it waits while the queue is full (msgmnb bytes). */
         while (msgsnd(msqid, &msg, (size_t)n, 0) == -1) {
-            if (errno != EINTR) {
-                if (msgque_gone(errno))
-                    warnx("the queue has been removed: the receiver has left");
-                else
-                    warn("msgsnd");
-                return -1;
-            }
-            if (ipclab_signal || check_receiver(msqid, keyfd, &r) == -1)
+            if (errno != EINTR)
+                return msgq_failed("msgsnd", "the queue has been removed: the receiver has left");
+            if (ipclab_signal || check_receiver(msqid, keyfd, &r, false) == -1)
                 return -1; /* a tick: the receiver may have gone while the queue is full */
         }
         if (n == 0)
@@ -194,15 +152,17 @@ static int send_stdin(int msqid, int keyfd, long type, size_t size)
         count++;
     }
     warnx("end of input: %lld bytes in %lld message(s), then the empty end message", total, count);
-    return wait_taken(msqid, keyfd, &r);
+    enum { DRAIN_MS = 10 }; /* no call waits for a queue to empty: look every DRAIN_MS */
+    int taken;
+    while ((taken = check_receiver(msqid, keyfd, &r, true)) == 0)
+        if (poll(NULL, 0, DRAIN_MS) == -1 && ipclab_signal)
+            return -1;
+    return taken == 1 ? 0 : -1;
 }
 
-/*
- * Join the queue: key file (its door held: ipclab_key_file_open), queue, and the sender's role
- * lock.  Refuse if another msgq_send is at work on it, or if messages of an earlier one still
- * wait for a receiver: ours would be appended to theirs.  Returns the queue id, or -1 (nothing
- * of ours to remove then).
- */
+/* Join the queue: key file (its door held), queue, and the sender's role lock.  Refuse if
+ * another msgq_send is at work on it, or if messages of an earlier one still wait for a
+ * receiver: ours would be appended to theirs.  Returns the queue id, or -1. */
 static int join(const char *path, int *keyfd)
 {
     bool made;
@@ -210,12 +170,8 @@ static int join(const char *path, int *keyfd)
     if (*keyfd == -1)
         return -1;
     int msqid = creat_or_get_msgque(path);
-    if (msqid == -1) {
-        if (made)
-            ipclab_key_file_remove(path, *keyfd); /* ours, door held; one we found is not */
-        close(*keyfd);
-        return -1;
-    }
+    if (msqid == -1)
+        return msgq_key_file_drop(path, *keyfd, made);
     struct msqid_ds ds;
     pid_t other = ipclab_lock_holder(*keyfd, MSGQ_SENDER);
     if (other != 0) {
@@ -233,55 +189,17 @@ static int join(const char *path, int *keyfd)
               msqid);
         msqid = -1;
     }
-    if (msqid != -1 && ipclab_lock(*keyfd, MSGQ_SENDER, F_WRLCK, false) == -1) {
-        warn("lock %s", path);
-        msqid = -1;
-    }
-    ipclab_lock(*keyfd, 0, F_UNLCK, false); /* the door */
-    if (msqid == -1)
-        close(*keyfd);
-    return msqid;
+    return msgq_join_end(path, *keyfd, msqid, MSGQ_SENDER);
 }
 
 int main(int argc, char *argv[])
 {
     char path[PATH_MAX] = "";
     long type = 1, size = MSG_SIZE;
-    int opt;
 
     ipclab_stderr_by_line();
     ipclab_std_fds();
-    long msgmax = msgq_kernel_limit("msgmax", 8192), msgmnb = msgq_kernel_limit("msgmnb", 16384);
-    long size_max = msgmax < msgmnb ? msgmax : msgmnb;
-    if (size_max > MSGQ_TEXT_MAX)
-        size_max = MSGQ_TEXT_MAX;
-    while ((opt = getopt(argc, argv, ":hp:t:s:")) != -1) {
-        switch (opt) {
-        case 'p':
-            ipclab_path_arg(path, sizeof path, optarg, usage);
-            break;
-        case 't':
-            if (!ipclab_parse_long(optarg, 1, LONG_MAX, &type))
-                ipclab_usage_error(usage, "-t wants a message type from 1 to %ld, not '%s'",
-                                   LONG_MAX, optarg);
-            break;
-        case 's':
-            /* A message longer than kernel.msgmax is refused by msgsnd() (EINVAL); one longer
-             * than the queue's capacity (kernel.msgmnb) could never be sent at all. */
-            if (!ipclab_parse_long(optarg, 1, size_max, &size))
-                ipclab_usage_error(usage, "-s wants a message size from 1 to %ld bytes (the "
-                                   "kernel's msgmax %ld, queue capacity %ld), not '%s'",
-                                   size_max, msgmax, msgmnb, optarg);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return IPCLAB_EXIT_OK;
-        default:
-            ipclab_bad_option(usage, opt);
-        }
-    }
-    if (optind < argc)
-        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    msgq_options(argc, argv, usage, path, sizeof path, &type, &size);
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "msgq");
 
@@ -299,13 +217,11 @@ int main(int argc, char *argv[])
     ipclab_ready("queue %d (key from %s); sending type %ld messages of up to %ld bytes", msqid,
                  path, type, size);
     int status = send_stdin(msqid, keyfd, type, (size_t)size);
-    if (status == -1) {
-        /* Giving up: remove the queue, so a receiver is told at once (EIDRM) rather than
-         * waiting for an end message that will not come. */
-        if (ipclab_door_to_leave(keyfd, 0) == 0) {
-            remove_msgque(msqid);
-            ipclab_key_file_remove(path, keyfd);
-        }
+    /* Giving up: remove the queue, so a receiver is told at once (EIDRM) rather than waiting
+     * for an end message that will not come. */
+    if (status == -1 && ipclab_door_to_leave(keyfd, 0) == 0) {
+        remove_msgque(msqid);
+        ipclab_key_file_remove(path, keyfd);
     }
     close(keyfd);
     ipclab_die_of_signal();

@@ -18,7 +18,7 @@
  * mounted).
  *
  * Who removes the queue (mq_unlink): pmq_recv, once it has read the end message; pmq_send only
- * when it gives up: a signal, an error, a receiver gone before the end (see wait_taken).
+ * when it gives up: a signal, an error, a receiver gone before the end (see send_stdin).
  *
  * Beyond the seeds: the System V pair (msgq_send, msgq_recv) done the POSIX way.  Build alone
  * (glibc before 2.34 keeps mq_open in librt):
@@ -39,10 +39,8 @@ static const char usage[] =
     "  -s SIZE   the most bytes in one message, 1 to 8192 (default 1024)\n"
     "  -h        show this help\n";
 
-/*
- * The queue name, made if it is missing, its door held (pmq.h).  Returns it, or (mqd_t)-1 after
- * a message or on a termination signal.
- */
+/* The queue name, made if it is missing, its door held (pmq.h).  Returns it, or (mqd_t)-1
+ * after a message or on a termination signal. */
 static mqd_t open_queue(const char *name)
 {
     /* A queue's size is fixed when it is made: PMQ_MAXMSG messages of at most PMQ_MSGSIZE. */
@@ -66,81 +64,53 @@ static mqd_t open_queue(const char *name)
 }
 
 /*
- * Is the receiver still there?  0: yes, or none has come yet; -1: it came and went.  A receiver
- * has come if we saw its lock, or if fewer messages wait than we have sent: someone took some.
+ * Is the receiver still there?  0: yes, or none has come yet; -1: it came and went (or the
+ * queue failed), after a message.  A receiver has come if we saw its lock, or if fewer than
+ * sent messages wait: someone took some.  Once ended (the end message sent), also 1: it has
+ * taken every message, or none has come and they wait for one.
  */
-static int check_receiver(mqd_t q, long long sent, bool *seen)
+static int check_receiver(mqd_t q, long long sent, bool *seen, bool ended)
 {
     struct mq_attr attr;
 
-    if (ipclab_lock_holder((int)q, PMQ_RECEIVER) > 0) {
-        *seen = true;
-        return 0;
+    /* Fix: the receiver's lock first, then the count: a receiver takes the last message before
+     * its lock goes, so once the lock is gone, the count read next is final (as in msgq_send.c). */
+    bool here = ipclab_lock_holder((int)q, PMQ_RECEIVER) > 0;
+    if (mq_getattr(q, &attr) == -1) {
+        warn("mq_getattr");
+        return -1;
     }
-    if (!*seen && mq_getattr(q, &attr) == 0 && attr.mq_curmsgs < sent)
-        *seen = true;
+    if (ended && attr.mq_curmsgs == 0)
+        return 1;
+    *seen = *seen || here || attr.mq_curmsgs < sent;
+    if (here)
+        return 0;
     if (!*seen)
-        return 0; /* no receiver yet: the messages wait in the queue until one comes */
+        return ended ? 1 : 0; /* no receiver yet: the messages wait in the queue until one comes */
     warnx("the receiver has left (or was killed) before the end");
     return -1;
 }
 
-/* Wait until stdin has something to read, looking at the receiver every PMQ_WAIT_MS. */
-static int wait_input(mqd_t q, long long sent, bool *seen)
-{
-    struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
-
-    for (;;) {
-        int n = poll(&in, 1, PMQ_WAIT_MS);
-        if (n == 1)
-            return 0;
-        if ((n == -1 && errno != EINTR) || ipclab_signal || check_receiver(q, sent, seen) == -1) {
-            if (n == -1 && errno != EINTR)
-                warn("poll");
-            return -1;
-        }
-    }
-}
-
-/* After the end message, as msgq_send's wait_taken(): if a receiver has come, stay until it has
- * taken every message, looking every PMQ_DRAIN_MS; if none has, the messages wait for one. */
-static int wait_taken(mqd_t q, long long sent, bool *seen)
-{
-    struct mq_attr attr;
-
-    for (;;) {
-        /* The receiver's lock first, then the count: a receiver takes the last message before
-         * its lock goes, so once the lock is gone, the count read next is final (see
-         * msgq_send.c's wait_taken). */
-        bool here = ipclab_lock_holder((int)q, PMQ_RECEIVER) > 0;
-        if (mq_getattr(q, &attr) == -1) {
-            warn("mq_getattr");
-            return -1;
-        }
-        if (attr.mq_curmsgs == 0)
-            return 0;
-        if (here)
-            *seen = true;
-        else if (check_receiver(q, sent, seen) == -1)
-            return -1;
-        if (!*seen)
-            return 0;
-        if (poll(NULL, 0, PMQ_DRAIN_MS) == -1 && ipclab_signal)
-            return -1;
-    }
-}
-
-/* Send stdin, then the end message, and wait until a receiver that came has taken it all.
- * Returns 0 when all of it is sent (and taken), -1 otherwise. */
+/* Send stdin, then the end message, and stay until a receiver that came has taken it all, as
+ * msgq_send does.  Returns 0 when all of it is sent (and taken), -1 otherwise. */
 static int send_stdin(mqd_t q, size_t size)
 {
     static char buf[PMQ_MSGSIZE];
+    struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
     long long total = 0, count = 0;
     bool seen = false;
 
     for (;;) {
-        if (wait_input(q, count, &seen) == -1)
-            return -1;
+        /* Wait until stdin has something to read, looking at the receiver every PMQ_WAIT_MS. */
+        int ready;
+        while ((ready = poll(&in, 1, PMQ_WAIT_MS)) != 1) {
+            if (ready == -1 && errno != EINTR) {
+                warn("poll");
+                return -1;
+            }
+            if (ipclab_signal || check_receiver(q, count, &seen, false) == -1)
+                return -1;
+        }
         ssize_t n = read(STDIN_FILENO, buf, size);
         if (n == -1) {
             if (errno == EINTR && !ipclab_signal)
@@ -155,12 +125,12 @@ static int send_stdin(mqd_t q, size_t size)
             struct timespec deadline = ipclab_deadline(PMQ_WAIT_MS);
             if (mq_timedsend(q, buf, (size_t)n, 0, &deadline) == 0)
                 break;
-            if ((errno != ETIMEDOUT && errno != EINTR) || ipclab_signal ||
-                check_receiver(q, count, &seen) == -1) {
-                if (errno != ETIMEDOUT && errno != EINTR)
-                    warn("mq_send");
+            if (errno != ETIMEDOUT && errno != EINTR) {
+                warn("mq_send");
                 return -1;
             }
+            if (ipclab_signal || check_receiver(q, count, &seen, false) == -1)
+                return -1;
         }
         if (n == 0)
             break;
@@ -168,13 +138,15 @@ static int send_stdin(mqd_t q, size_t size)
         count++;
     }
     warnx("end of input: %lld bytes in %lld message(s), then the empty end message", total, count);
-    return wait_taken(q, count + 1, &seen);
+    int taken; /* no call waits for a queue to empty: look every PMQ_DRAIN_MS */
+    while ((taken = check_receiver(q, count + 1, &seen, true)) == 0)
+        if (poll(NULL, 0, PMQ_DRAIN_MS) == -1 && ipclab_signal)
+            return -1;
+    return taken == 1 ? 0 : -1;
 }
 
-/*
- * Join the queue and take the sender's role lock.  Refuse if another pmq_send is at work on it,
- * or if messages of an earlier one still wait for a receiver.  Returns the queue, or -1.
- */
+/* Join the queue and take the sender's role lock.  Refuse if another pmq_send is at work on
+ * it, or if messages of an earlier one still wait for a receiver.  Returns the queue, or -1. */
 static mqd_t join(const char *name, size_t size)
 {
     mqd_t q = open_queue(name);
@@ -198,11 +170,10 @@ static mqd_t join(const char *name, size_t size)
     else
         ok = true;
     ipclab_lock((int)q, PMQ_DOOR, F_UNLCK, false);
-    if (!ok) {
-        mq_close(q);
-        q = (mqd_t)-1;
-    }
-    return q;
+    if (ok)
+        return q;
+    mq_close(q);
+    return (mqd_t)-1;
 }
 
 int main(int argc, char *argv[])
@@ -214,19 +185,16 @@ int main(int argc, char *argv[])
     ipclab_stderr_by_line();
     ipclab_std_fds();
     while ((opt = getopt(argc, argv, ":hp:s:")) != -1) {
-        switch (opt) {
-        case 'p':
+        if (opt == 'p') {
             ipclab_posix_name_arg(name, sizeof name, optarg, usage);
-            break;
-        case 's':
+        } else if (opt == 's') {
             if (!ipclab_parse_long(optarg, 1, PMQ_MSGSIZE, &size))
                 ipclab_usage_error(usage, "-s wants a message size from 1 to %d bytes (the "
                                    "queue's mq_msgsize), not '%s'", PMQ_MSGSIZE, optarg);
-            break;
-        case 'h':
+        } else if (opt == 'h') {
             fputs(usage, stdout);
             return IPCLAB_EXIT_OK;
-        default:
+        } else {
             ipclab_bad_option(usage, opt);
         }
     }
@@ -243,11 +211,9 @@ int main(int argc, char *argv[])
     }
     ipclab_ready("queue %s; sending messages of up to %ld bytes", name, size);
     int status = send_stdin(q, (size_t)size);
-    if (status == -1) {
-        if (ipclab_door_to_leave((int)q, PMQ_DOOR) == 0 && pmq_named(q) &&
-            mq_unlink(name) == -1 && errno != ENOENT) /* the name, if it is still q's */
-            warn("mq_unlink %s", name);
-    }
+    if (status == -1 && ipclab_door_to_leave((int)q, PMQ_DOOR) == 0 && pmq_named(q) &&
+        mq_unlink(name) == -1 && errno != ENOENT) /* the name, if it is still q's */
+        warn("mq_unlink %s", name);
     mq_close(q);
     ipclab_die_of_signal();
     return status == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
