@@ -106,8 +106,12 @@ static int check_receiver(int msqid, int keyfd, struct receiver *r, bool ended)
     r->seen = r->seen || here;
     if (here || (!r->seen && ds.msg_lrpid == r->first_rpid))
         return 0; /* no receiver yet: the messages wait in the queue until one comes */
-    warnx("the receiver is gone before it took everything (%lu message(s) left in the queue; "
-          "killed?)", (unsigned long)ds.msg_qnum);
+    if (ds.msg_qnum == 0)
+        warnx("the receiver is gone before the end (it took all we sent so far; killed, or "
+              "Ctrl-C?)");
+    else
+        warnx("the receiver is gone before it took everything (%lu message(s) left in the "
+              "queue; killed?)", (unsigned long)ds.msg_qnum);
     return -1;
 }
 
