@@ -46,12 +46,10 @@ static size_t passed_count(const struct msghdr *msg, struct cmsghdr *cmsg)
     return (len < room ? len : room) / sizeof(int);
 }
 
-/*
- * Inspect what came with the byte recvmsg() read (fuzz/fd_cmsg.c hands it any control buffer).
+/* Inspect what came with the byte recvmsg() read (fuzz/fd_cmsg.c hands it any control buffer).
  * Returns the one descriptor passed, or NO_FD after a message, every descriptor that came
  * closed.  Fix: CMSG_FIRSTHDR() is NULL when no control message came, and one may be of
- * another level, type or count: all are checked, and MSG_CTRUNC, before CMSG_DATA() is read.
- */
+ * another level, type or count: all are checked, and MSG_CTRUNC, before CMSG_DATA() is read. */
 static int take_fd(struct msghdr *msg)
 {
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(msg);
@@ -126,11 +124,9 @@ static int wait_first_byte(int conn, int listenfd, long pid)
     return 0;
 }
 
-/*
- * Print fd from its current offset to the end, read after read; then tell the sender on conn
+/* Print fd from its current offset to the end, read after read; then tell the sender on conn
  * so, with one byte.  Fix: the end of the connection alone says nothing: a receiver that failed
- * or was killed mid-file closes it too.  Returns 0 once the file is printed, or -1.
- */
+ * or was killed mid-file closes it too.  Returns 0 once the file is printed, or -1. */
 static int print_rest(int fd, int conn)
 {
     char buf[IPCLAB_CHUNK];
