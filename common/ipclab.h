@@ -1134,4 +1134,34 @@ static inline bool ipclab_fd_spare(int fd)
 
 #endif
 
+/* ---------------------------------------------------------------- short forms */
+
+/*
+ * A call failed: say so (warn(3): "what: strerror"), unless a termination signal interrupted it
+ * -- the program is leaving, and ipclab_die_of_signal() says why.  Returns -1, so that a
+ * function can end with `return ipclab_fail("poll");`.
+ */
+static inline int ipclab_fail(const char *what)
+{
+    if (errno != EINTR)
+        warn("%s", what);
+    return -1;
+}
+
+#if defined(_GNU_SOURCE)
+/* Who is at the other end of the connected UNIX socket fd: the pid and uid the kernel recorded
+ * at connect() (SO_PEERCRED, unix(7); the peer cannot forge them).  Returns 0, or -1 after a
+ * message. */
+static inline int ipclab_peer_cred(int fd, struct ucred *cred)
+{
+    socklen_t len = sizeof *cred;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) == -1) {
+        warn("getsockopt SO_PEERCRED");
+        return -1;
+    }
+    return 0;
+}
+#endif
+
 #endif /* IPCLAB_H */

@@ -1,23 +1,17 @@
 /*
  * fd_receiver - receive an open file descriptor over a UNIX-domain socket, and read on from it.
  *
- * A descriptor is a process's handle on an "open file description": the kernel object that
- * holds the file's offset and status flags.  Two processes that open one file get two
- * descriptions, each with its own offset.  Passed with sendmsg(2) and SCM_RIGHTS (unix(7),
- * cmsg(3)), a descriptor arrives as a new descriptor in the receiver that refers to the *same*
- * description as the sender's: one offset, shared.  Here the sender reads the first part of a
- * file itself, passes the descriptor, and the receiver reads on from where the sender stopped,
- * without being told where that is; then it sends one byte back: "done".
+ * A descriptor passed with sendmsg(2) and SCM_RIGHTS (unix(7), cmsg(3)) arrives as a new
+ * descriptor that refers to the *same* "open file description" as the sender's: the kernel
+ * object that holds the file's offset (two open()s of one file make two).  Here the sender
+ * reads the first part of a file, passes the descriptor, and the receiver reads on from where
+ * the sender stopped, without being told where that is; then it sends one byte back: "done".
  *
  * Run it in two terminals, the receiver first (the sender connects to it):
  *     terminal 1:  ./fdpass/fd_receiver
  *     terminal 2:  ./fdpass/fd_sender -n 20 README.md
- * What you should see in terminal 1 (pids and paths vary):
- *     fd_receiver: ready (pid 4242): waiting for fd_sender on /tmp/ipclab-1000/fdpass
- *     fd_receiver: fd_sender pid 4250 (uid 1000) passed a descriptor
- *     fd_receiver: received descriptor 5; its offset is already 20: the sender's reads moved it
- *     ... the rest of README.md, from its 21st byte ...
- *     fd_receiver: printed 9107 bytes, from offset 20 to the end of the file
+ * Terminal 1 says "received descriptor 5; its offset is already 20: the sender's reads moved
+ * it", then prints README.md from its 21st byte (README.md shows a whole run).
  *
  * Mirrors seed 002, 传送文件描述符 (接收进程).  Build alone:
  *     cc -o fd_receiver fd_receiver.c
@@ -36,10 +30,9 @@ static const char usage[] =
 /* What recv_fd() found, when it found no descriptor. */
 enum { NO_FD = -1, NOTHING_SENT = -2 };
 
-/* The byte we send back once the whole file is printed: fd_sender.c waits for it. */
+/* The byte we send back once the whole file is printed (fd_sender.c waits for it), and how long
+ * a connection may stay silent before it gives way to the next one. */
 #define DONE_BYTE 'D'
-
-/* How long a connection may stay silent before it gives way to the next one. */
 #define SILENT_MS 5000
 
 /* How many descriptors the SCM_RIGHTS message cmsg holds: as many as its cmsg_len says, but
@@ -53,51 +46,36 @@ static size_t passed_count(const struct msghdr *msg, struct cmsghdr *cmsg)
     return (len < room ? len : room) / sizeof(int);
 }
 
-/* Close every descriptor an SCM_RIGHTS message brought: refused, they must not stay open. */
-static void close_passed(const struct msghdr *msg, struct cmsghdr *cmsg)
-{
-    size_t count = passed_count(msg, cmsg);
-
-    for (size_t i = 0; i < count; i++) {
-        int fd;
-        memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof fd, sizeof fd);
-        close(fd);
-    }
-}
-
-/*
- * Inspect what came with the byte recvmsg() read (fuzz/fd_cmsg.c hands it any control buffer).
+/* Inspect what came with the byte recvmsg() read (fuzz/fd_cmsg.c hands it any control buffer).
  * Returns the one descriptor passed, or NO_FD after a message, every descriptor that came
  * closed.  Fix: CMSG_FIRSTHDR() is NULL when no control message came, and one may be of
- * another level, type or count: all are checked, and MSG_CTRUNC, before CMSG_DATA() is read.
- */
+ * another level, type or count: all are checked, and MSG_CTRUNC, before CMSG_DATA() is read. */
 static int take_fd(struct msghdr *msg)
 {
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(msg);
     bool rights = cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET &&
                   cmsg->cmsg_type == SCM_RIGHTS;
+    size_t count = rights ? passed_count(msg, cmsg) : 0;
+    int fd;
+
     if (msg->msg_flags & MSG_CTRUNC) {
         /* The kernel closed the descriptors that did not fit; we close those that did. */
-        if (rights)
-            close_passed(msg, cmsg);
         warnx("more descriptors came than the control buffer holds (MSG_CTRUNC): refusing "
               "them all");
-        return NO_FD;
-    }
-    if (!rights) {
+    } else if (!rights) {
         warnx("a byte came, but no descriptor with it");
-        return NO_FD;
-    }
-    if (cmsg->cmsg_len != CMSG_LEN(sizeof(int)) || passed_count(msg, cmsg) != 1) {
+    } else if (cmsg->cmsg_len != CMSG_LEN(sizeof(int)) || count != 1) {
         /* CMSG_SPACE(sizeof(int)) rounds up: on 64-bit Linux there is room for two. */
-        warnx("%zu descriptors came where one was expected: refusing them all",
-              passed_count(msg, cmsg));
-        close_passed(msg, cmsg);
-        return NO_FD;
+        warnx("%zu descriptors came where one was expected: refusing them all", count);
+    } else {
+        memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+        return fd;
     }
-    int fd;
-    memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
-    return fd;
+    for (size_t i = 0; i < count; i++) { /* refused, they must not stay open */
+        memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof fd, sizeof fd);
+        close(fd);
+    }
+    return NO_FD;
 }
 
 /* Receive one descriptor passed with SCM_RIGHTS.  Returns it; NOTHING_SENT if the peer closed
@@ -118,23 +96,15 @@ static int recv_fd(int sock)
     do
         n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
     while (n == -1 && errno == EINTR && !ipclab_signal);
-    if (n == -1) {
-        if (errno != EINTR)
-            warn("recvmsg");
-        return NO_FD;
-    }
-    if (n == 0)
-        return NOTHING_SENT;
-    return take_fd(&msg);
+    if (n == -1)
+        return ipclab_fail("recvmsg"); /* NO_FD */
+    return n == 0 ? NOTHING_SENT : take_fd(&msg);
 }
 
-/*
- * Wait until conn has something to read: a byte (with the descriptor, we hope), or its end.  A
+/* Wait until conn has something to read (a byte, with the descriptor we hope, or its end).  A
  * blocking recvmsg() would wait for ever on a silent connection, and every sender behind it;
- * but a sender may be slow (it reads COUNT bytes after connecting), so conn is dropped only
- * once it has been silent SILENT_MS and another connection waits.  Returns 1 when conn is
- * readable, 0 to drop it, -1 after a termination signal or a message.
- */
+ * but a sender may be slow, so conn is dropped only once silent SILENT_MS while another waits.
+ * Returns 1 when conn is readable, 0 to drop it, -1 after a termination signal or a message. */
 static int wait_first_byte(int conn, int listenfd, long pid)
 {
     struct pollfd p[2] = { { .fd = conn, .events = POLLIN }, { .fd = listenfd, .events = POLLIN } };
@@ -145,11 +115,8 @@ static int wait_first_byte(int conn, int listenfd, long pid)
               SILENT_MS / 1000);
         n = ipclab_poll(p, 2);
     }
-    if (n == -1) {
-        if (errno != EINTR)
-            warn("poll");
-        return -1;
-    }
+    if (n == -1)
+        return ipclab_fail("poll");
     if (p[0].revents != 0)
         return 1;
     warnx("dropping pid %ld, silent for %d s and more: another sender waits", pid,
@@ -157,62 +124,50 @@ static int wait_first_byte(int conn, int listenfd, long pid)
     return 0;
 }
 
-/* Print fd from its current offset to the end, read after read.  Returns 0, or -1. */
-static int print_rest(int fd)
+/* Print fd from its current offset to the end, read after read; then tell the sender on conn
+ * so, with one byte.  Fix: the end of the connection alone says nothing: a receiver that failed
+ * or was killed mid-file closes it too.  Returns 0 once the file is printed, or -1. */
+static int print_rest(int fd, int conn)
 {
     char buf[IPCLAB_CHUNK];
     off_t start = lseek(fd, 0, SEEK_CUR);
     long long total = 0;
+    ssize_t n = 1; /* not yet at the end */
 
     if (start != -1)
         warnx("received descriptor %d; its offset is already %lld: the sender's reads moved it",
               fd, (long long)start);
     else
         warnx("received descriptor %d (not a seekable file: no offset to show)", fd);
-    for (;;) {
-        /* Fix: reading /dev/zero into a stdout that never blocks (/dev/null), no call fails
-         * with EINTR: a SIGTERM would go unseen.  The flag is looked at between chunks. */
-        if (ipclab_signal)
-            return -1;
-        ssize_t n = ipclab_read(fd, buf, sizeof buf);
-        if (n == -1) {
-            if (errno != EINTR)
-                warn("read the received descriptor");
-            return -1;
-        }
-        if (n == 0)
-            break;
-        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
-            if (errno != EINTR)
-                warn("write stdout");
-            return -1;
-        }
+    /* Fix: reading /dev/zero into a stdout that never blocks (/dev/null), no call fails with
+     * EINTR: a SIGTERM would go unseen.  The flag is looked at between chunks. */
+    while (!ipclab_signal && (n = ipclab_read(fd, buf, sizeof buf)) > 0) {
+        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1)
+            return ipclab_fail("write stdout");
         total += n;
     }
+    if (n == -1)
+        return ipclab_fail("read the received descriptor");
+    if (n > 0) /* a termination signal came */
+        return -1;
     if (start != -1)
         warnx("printed %lld bytes, from offset %lld to the end of the file", total,
               (long long)start);
     else
         warnx("printed %lld bytes, to the end", total);
-    return 0;
-}
 
-/* Tell the sender that the whole file is printed: one byte.  Fix: the end of the connection
- * alone says nothing: a receiver that failed or was killed mid-file closes it too. */
-static void tell_done(int conn)
-{
     char byte = DONE_BYTE;
-    ssize_t n;
-
     do
         n = send(conn, &byte, 1, MSG_NOSIGNAL);
     while (n == -1 && errno == EINTR && !ipclab_signal);
     if (n == -1 && errno != EINTR) /* the sender gone: a note, our work is done */
         warn("could not tell fd_sender that the file is printed");
+    return 0;
 }
 
 /* Accept a connection on listenfd, waiting in ppoll() (which a termination signal ends).  The
- * peer's pid and uid, recorded by the kernel at connect(), go in *cred.  Returns it, or -1. */
+ * peer's pid and uid, recorded by the kernel at connect(), go in *cred.  Returns it, or -1
+ * after a signal or a message: another uid's connection is refused. */
 static int accept_sender(int listenfd, struct ucred *cred)
 {
     struct pollfd p = { .fd = listenfd, .events = POLLIN };
@@ -224,19 +179,18 @@ static int accept_sender(int listenfd, struct ucred *cred)
             warn("accept");
             return -1;
         }
-        if (ipclab_poll(&p, 1) == -1) {
-            if (errno != EINTR)
-                warn("poll");
-            return -1;
-        }
+        if (ipclab_poll(&p, 1) == -1)
+            return ipclab_fail("poll");
     }
-    socklen_t len = sizeof *cred;
-    if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, cred, &len) == -1) {
-        warn("getsockopt SO_PEERCRED");
-        close(conn);
-        return -1;
+    if (ipclab_peer_cred(conn, cred) == 0) {
+        if (cred->uid == geteuid())
+            return conn;
+        /* A descriptor from another user would let us read whatever they can: only our own. */
+        warnx("pid %ld connected; refusing a descriptor from uid %ld: only uid %ld's are taken",
+              (long)cred->pid, (long)cred->uid, (long)geteuid());
     }
-    return conn;
+    close(conn);
+    return -1;
 }
 
 int main(int argc, char *argv[])
@@ -259,8 +213,7 @@ int main(int argc, char *argv[])
     }
     ipclab_catch_signals();
 
-    /* Where senders connect.  ipclab_socket_path_free() removes a socket a killed receiver left
-     * there, and refuses a live receiver's, or anything else, before bind() would fail. */
+    /* Where senders connect: a stale socket of ours is removed, anything else refused. */
     struct sockaddr_un sa;
     if (ipclab_sun(&sa, path) == -1 || ipclab_socket_path_free(&sa, SOCK_STREAM) == -1)
         return IPCLAB_EXIT_FAIL;
@@ -286,27 +239,17 @@ int main(int argc, char *argv[])
         int conn = accept_sender(listenfd, &cred);
         if (conn == -1)
             break;
-        again = false;
-        /* A descriptor from another user would let us read whatever they can: only our own. */
-        if (cred.uid != geteuid()) {
-            warnx("pid %ld connected; refusing a descriptor from uid %ld: only uid %ld's are "
-                  "taken", (long)cred.pid, (long)cred.uid, (long)geteuid());
-        } else {
-            int ready = wait_first_byte(conn, listenfd, (long)cred.pid);
-            int fd = ready == 1 ? recv_fd(conn) : NO_FD;
-            if (ready == 0 || fd == NOTHING_SENT) {
-                /* Connected and left without a word (another fd_receiver asking whether this
-                 * one is alive, say), or silent while another waits: on to the next. */
-                again = true;
-            } else if (fd >= 0) {
-                warnx("fd_sender pid %ld (uid %ld) passed a descriptor", (long)cred.pid,
-                      (long)cred.uid);
-                if (print_rest(fd) == 0) {
-                    tell_done(conn);
-                    status = IPCLAB_EXIT_OK;
-                }
-                close(fd);
-            }
+        int ready = wait_first_byte(conn, listenfd, (long)cred.pid);
+        int fd = ready == 1 ? recv_fd(conn) : NO_FD;
+        /* Connected and left without a word (another fd_receiver asking whether this one is
+         * alive, say), or silent while another waits: on to the next. */
+        again = ready == 0 || fd == NOTHING_SENT;
+        if (fd >= 0) {
+            warnx("fd_sender pid %ld (uid %ld) passed a descriptor", (long)cred.pid,
+                  (long)cred.uid);
+            if (print_rest(fd, conn) == 0)
+                status = IPCLAB_EXIT_OK;
+            close(fd);
         }
         close(conn); /* with no DONE_BYTE before it: the sender's cue that we failed */
     }

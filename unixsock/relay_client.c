@@ -6,16 +6,11 @@
  * relays to you is printed as "alice: hello there".  The server's complaints (no such client,
  * name taken) are printed on stderr.  End of input (Ctrl-D) leaves.
  *
- * Run it in three terminals (the server first):
- *     terminal 1:  ./unixsock/relay_server
- *     terminal 2:  ./unixsock/relay_client alice
- *     terminal 3:  ./unixsock/relay_client bob
- * What you should see in terminal 2, typing "bob hello there", then "carol hi":
+ * Run it in three terminals: ./unixsock/relay_server first, then ./unixsock/relay_client alice
+ * and ./unixsock/relay_client bob.  Alice types "bob hello there", then "carol hi", and sees:
  *     relay_client: you are alice; type "NAME message" to send, Ctrl-D to leave
- *     bob hello there
- *     carol hi
  *     relay_client: server: no client named carol
- * and in terminal 3: "alice: hello there".
+ * and bob sees "alice: hello there".
  *
  * Mirrors seed 003 (ClientA and ClientB, now one program with a name).  Build alone:
  *     cc -o relay_client relay_client.c
@@ -65,11 +60,9 @@ static int send_line(int sock, char *line, size_t len)
     return 0;
 }
 
-/*
- * stdin is readable: gather what was typed and send every whole line.  At end of input, a last
+/* stdin is readable: gather what was typed and send every whole line.  At end of input, a last
  * line without a newline is sent too.  A line too long for any message is dropped whole
- * (*skipping until its newline).  Returns 1 at end of input, 0 to go on, -1 on error.
- */
+ * (*skipping until its newline).  Returns 1 at end of input, 0 to go on, -1 on error. */
 static int take_input(int sock, char *buf, size_t *len, size_t size, bool *skipping)
 {
     ssize_t n = read(STDIN_FILENO, buf + *len, size - *len);
@@ -105,10 +98,8 @@ static int take_input(int sock, char *buf, size_t *len, size_t size, bool *skipp
     return 0;
 }
 
-/*
- * The server sent something: print every whole frame.  Returns 0, or -1 when the server has
- * closed the connection or broken the protocol.
- */
+/* The server sent something: print every whole frame.  Returns 0, or -1 when the server has
+ * closed the connection or broken the protocol. */
 static int take_frames(int sock, char *buf, size_t *len, bool *welcomed)
 {
     ssize_t n = read(sock, buf + *len, RELAY_FRAME_MAX - *len);
@@ -145,11 +136,8 @@ static int take_frames(int sock, char *buf, size_t *len, bool *welcomed)
             size_t hl = (size_t)snprintf(line, sizeof line, "%s: ", f.name);
             memcpy(line + hl, f.body, f.body_len);
             line[hl + f.body_len] = '\n';
-            if (ipclab_write_all(STDOUT_FILENO, line, hl + f.body_len + 1) == -1) {
-                if (errno != EINTR)
-                    warn("write stdout");
-                return -1;
-            }
+            if (ipclab_write_all(STDOUT_FILENO, line, hl + f.body_len + 1) == -1)
+                return ipclab_fail("write stdout");
         }
     }
     memmove(buf, buf + used, *len - used);
@@ -165,20 +153,14 @@ static int chat(int sock, const char *name)
     bool welcomed = false, skipping = false;
     char frame[RELAY_FRAME_MAX];
 
-    if (ipclab_write_all(sock, frame, relay_encode(frame, RELAY_HELLO, name, "", 0)) == -1) {
-        if (errno != EINTR)
-            warn("send");
-        return -1;
-    }
+    if (ipclab_write_all(sock, frame, relay_encode(frame, RELAY_HELLO, name, "", 0)) == -1)
+        return ipclab_fail("send");
     for (;;) {
         /* Keyboard input only once the server has let us in (a refused name ends it). */
         struct pollfd fds[2] = { { .fd = sock, .events = POLLIN },
                                  { .fd = welcomed ? STDIN_FILENO : -1, .events = POLLIN } };
-        if (ipclab_poll(fds, 2) == -1) {
-            if (errno != EINTR)
-                warn("poll");
-            return -1;
-        }
+        if (ipclab_poll(fds, 2) == -1)
+            return ipclab_fail("poll");
         if (fds[0].revents != 0) {
             bool was = welcomed;
             if (take_frames(sock, got, &got_len, &welcomed) == -1)

@@ -7,15 +7,9 @@
  * what it sent that is not yet a whole frame, and a queue of what waits to be sent to it.
  * The frame format is in relay.h.
  *
- * Run it in three terminals (the server first):
- *     terminal 1:  ./unixsock/relay_server
- *     terminal 2:  ./unixsock/relay_client alice
- *     terminal 3:  ./unixsock/relay_client bob
- * In terminal 2 type "bob hello there"; terminal 3 prints "alice: hello there".  Terminal 1
- * shows who joins and leaves:
- *     relay_server: ready (pid 4242): relaying on /tmp/ipclab-1000/relay; up to 64 clients
- *     relay_server: alice (pid 4250) joined
- *     relay_server: bob (pid 4251) joined
+ * Run it in three terminals: ./unixsock/relay_server first, then ./unixsock/relay_client alice
+ * and ./unixsock/relay_client bob.  Alice types "bob hello there"; bob sees "alice: hello
+ * there", and the server says who joins and leaves ("alice (pid 4250) joined").
  *
  * Mirrors seed 003 (the select() server that relays between clients A and B).  Build alone:
  *     cc -o relay_server relay_server.c
@@ -65,11 +59,9 @@ static int queue(struct client *c, char type, const char *name, const char *body
     return 0;
 }
 
-/*
- * Tell c what went wrong with an error frame.  fatal: disconnect it too, after one last try,
+/* Tell c what went wrong with an error frame.  fatal: disconnect it too, after one last try,
  * without waiting, to send what is queued.  A client whose queue cannot take even the error is
- * not reading: it is disconnected as well.
- */
+ * not reading: it is disconnected as well. */
 static void refuse(struct client *c, const char *msg, bool fatal)
 {
     bool queued = queue(c, RELAY_ERROR, "", msg, strlen(msg)) == 0;
@@ -116,30 +108,27 @@ static void handle(struct client *c, const struct relay_frame *f)
     }
 }
 
-/*
- * Handle every whole frame among the bytes c has sent (c->in), and keep what is left of an
+/* Handle every whole frame among the bytes c has sent (c->in), and keep what is left of an
  * incomplete one for later: a stream has no message boundaries, so one read() may bring half a
- * frame, or three.  A malformed frame disconnects c.  (fuzz/relay_frames.c calls this.)
- */
+ * frame, or three.  A malformed frame disconnects c.  (fuzz/relay_frames.c calls this.) */
 static void take_frames(struct client *c)
 {
+    struct relay_frame f;
+    const char *why;
     size_t used = 0;
-    for (;;) {
-        struct relay_frame f;
-        const char *why;
-        ssize_t len = relay_decode(c->in + used, c->in_len - used, &f, &why);
-        if (len == -1) {
-            char msg[96];
-            snprintf(msg, sizeof msg, "malformed frame (%s): disconnected", why);
-            refuse(c, msg, true);
-            return;
-        }
-        if (len == 0)
-            break;
+    ssize_t len;
+
+    while ((len = relay_decode(c->in + used, c->in_len - used, &f, &why)) > 0) {
+        used += (size_t)len;
         handle(c, &f);
         if (c->fd == -1)
             return;
-        used += (size_t)len;
+    }
+    if (len == -1) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "malformed frame (%s): disconnected", why);
+        refuse(c, msg, true);
+        return;
     }
     memmove(c->in, c->in + used, c->in_len - used);
     c->in_len -= used;
@@ -187,11 +176,8 @@ static void add_client(int listenfd, struct client *c)
             warn("accept");
         return;
     }
-    /* Who connected: the kernel recorded its pid and uid at connect() (SO_PEERCRED, Linux). */
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
-        warn("getsockopt SO_PEERCRED");
+    struct ucred cred; /* who connected: its pid, recorded by the kernel at connect() */
+    if (ipclab_peer_cred(fd, &cred) == -1) {
         close(fd);
         return;
     }
@@ -229,8 +215,7 @@ static void serve(int listenfd)
         /* Fix: poll() refuses more entries than the process may have descriptors (EINVAL,
          * with ulimit -n 64 or less): only the slots up to the last one taken are watched. */
         if (ipclab_poll(fds, (nfds_t)used + 1) == -1) {
-            if (errno != EINTR)
-                warn("poll");
+            ipclab_fail("poll");
             return;
         }
         /* Fix: with no descriptor left, accept() fails (EMFILE) and leaves the client queued:
@@ -270,8 +255,7 @@ int main(int argc, char *argv[])
         ipclab_run_path(path, sizeof path, "relay");
     ipclab_catch_signals();
 
-    /* The address: a path too long for sun_path is refused; so is a live server's socket, or
-     * anything not a socket of ours; a stale one, left by a killed server, is removed. */
+    /* Where clients connect: a stale socket of ours is removed, anything else refused. */
     struct sockaddr_un sa;
     if (ipclab_sun(&sa, path) == -1 || ipclab_socket_path_free(&sa, SOCK_STREAM) == -1)
         return IPCLAB_EXIT_FAIL;
