@@ -43,6 +43,8 @@
  *               ipclab_local_addr() (ours, so), ipclab_port_arg() (-P PORT);
  *               ipclab_sun_str(), ipclab_udp_bad_source(), ipclab_fd_spare(): the servers'
  *               guards against what a peer hands them
+ *   errors      ipclab_fail()        warn (unless EINTR), return -1; ipclab_peer_cred()
+ *                                    SO_PEERCRED of a connected UNIX socket
  *   status      ipclab_ready()       the "<program>: ready" line tests and demos wait for;
  *               ipclab_stderr_by_line()  one write(2) per status line; ipclab_std_fds()
  *                                    descriptors 0-2 never closed (call both first)

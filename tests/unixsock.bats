@@ -555,7 +555,7 @@ while s.recv(4096): pass
     wait_line server 'malformed frame \(unknown frame type\): disconnected'
     raw_relay "s.sendall(b'H\\x03\\x00\\x00eve' + b'S\\x03\\xff\\xffbob')" # hello, then a 65535-byte body
     assert_exit raw 0
-    wait_line server 'eve \(pid [0-9]+\) malformed frame \(body length over the limit\): disconnected'
+    wait_line server 'eve \(pid [0-9]+\) is refused: malformed frame \(body length over the limit\): disconnected'
     say alice 'bob we are fine'
     wait_output bob '^alice: we are fine$'
     is_alive "${PID[server]}"

@@ -67,9 +67,11 @@ static void refuse(struct client *c, const char *msg, bool fatal)
     bool queued = queue(c, RELAY_ERROR, "", msg, strlen(msg)) == 0;
 
     if (fatal) {
+        char why[RELAY_FRAME_MAX + 32];
         if (queued)
             send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        drop(c, msg);
+        snprintf(why, sizeof why, "is refused: %s", msg);
+        drop(c, why);
     } else if (!queued) {
         drop(c, "is not reading: disconnected");
     }
