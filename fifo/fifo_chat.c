@@ -204,10 +204,13 @@ int main(int argc, char *argv[])
         ipclab_ready("you are %c; waiting for %c on %s", me, peer, a2b);
         /* a writes a2b and reads b2a; b the other way round.  Both open a2b first. */
         int out = -1, in = -1;
-        if (me == 'a' && (out = open_fifo(a2b, O_WRONLY)) != -1)
-            in = open_fifo(b2a, O_RDONLY);
-        if (me == 'b' && (in = open_fifo(a2b, O_RDONLY)) != -1)
-            out = open_fifo(b2a, O_WRONLY);
+        if (me == 'a') {
+            if ((out = open_fifo(a2b, O_WRONLY)) != -1)
+                in = open_fifo(b2a, O_RDONLY);
+        } else {
+            if ((in = open_fifo(a2b, O_RDONLY)) != -1)
+                out = open_fifo(b2a, O_WRONLY);
+        }
         if (in != -1 && out != -1) {
             warnx("%c is here; type lines to send them, Ctrl-D to leave", peer);
             status = chat(in, out, peer);
