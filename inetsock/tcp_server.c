@@ -3,8 +3,7 @@
  *
  * A TCP socket is a stream socket addressed by an IP address and a port, found by
  * getaddrinfo(3): the UNIX twin's calls (socket, bind, listen, accept) in another address family
- * (AF_INET or AF_INET6), with no file to remove and no SO_PEERCRED (a client is known by its
- * address only).  ASCII letters come back upper-cased; one poll(2) loop serves every client.
+ * (AF_INET or AF_INET6), and no file to remove.  One poll(2) loop serves every client.
  *
  * Run it in two terminals (the server first: a client needs a listening server):
  *     terminal 1:  ./inetsock/tcp_server
