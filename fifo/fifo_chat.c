@@ -12,9 +12,8 @@
  * What you should see in terminal 1 (the path depends on your run directory):
  *     fifo_chat: ready (pid 4242): you are a; waiting for b on /run/user/1000/ipclab/chat.a2b
  *     fifo_chat: b is here; type lines to send them, Ctrl-D to leave
- * Each line typed on one side appears on the other, marked "b: " (or "a: ") in a terminal so
- * it stands apart from your own typing.  When one side leaves (Ctrl-D, Ctrl-C, or killed), the
- * other says so and ends as well.
+ * Each line typed on one side appears on the other, marked "b: " (or "a: ") in a terminal.
+ * When one side leaves (Ctrl-D, Ctrl-C, or killed), the other says so and ends as well.
  *
  * Mirrors seed 004, 有名管道 demo1 (here: a) and demo2 (here: b).  Build alone:
  *     cc -o fifo_chat fifo_chat.c
@@ -36,27 +35,21 @@ static int creat_fifo(const char *path)
 {
     struct stat st;
 
-    if (mkfifo(path, 0600) == -1 && errno != EEXIST) {
+    if (mkfifo(path, 0600) == -1 && errno != EEXIST)
         warn("mkfifo %s", path);
-        return -1;
-    }
-    if (lstat(path, &st) == -1) {
+    else if (lstat(path, &st) == -1)
         warn("%s", path);
-        return -1;
-    }
-    if (!S_ISFIFO(st.st_mode)) {
+    else if (!S_ISFIFO(st.st_mode))
         warnx("%s exists and is not a FIFO; refusing to use it (remove it, or name another "
               "path with -p)", path);
-        return -1;
-    }
-    return ipclab_trusted(path, st.st_uid, st.st_mode) ? 0 : -1;
+    else
+        return ipclab_trusted(path, st.st_uid, st.st_mode) ? 0 : -1;
+    return -1;
 }
 
-/*
- * open() the FIFO: it waits until the other side opens the other end.  Ticks end that wait
+/* open() the FIFO: it waits until the other side opens the other end.  Ticks end that wait
  * with EINTR every 0.2 s, so a Ctrl-C that lands just before open() blocks is not missed
- * (fifo_reader.c says more).  Returns the descriptor, or -1: errno EINTR after a signal.
- */
+ * (fifo_reader.c says more).  Returns the descriptor, or -1: errno EINTR after a signal. */
 static int open_fifo(const char *path, int open_mode)
 {
     struct stat st;
@@ -73,12 +66,10 @@ static int open_fifo(const char *path, int open_mode)
         return -1;
     }
     /* Still the FIFO lstat() saw?  The name may have been replaced in between. */
-    if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
+    bool fifo = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+    if (!fifo)
         warnx("%s is no longer a FIFO", path);
-        close(fd);
-        return -1;
-    }
-    if (!ipclab_trusted(path, st.st_uid, st.st_mode)) {
+    if (!fifo || !ipclab_trusted(path, st.st_uid, st.st_mode)) {
         close(fd);
         return -1;
     }
@@ -95,43 +86,36 @@ static void remove_fifo(const char *path)
         warn("cannot remove %s", path);
 }
 
-/* The peer, and how its words are shown. */
-struct peer {
-    char name;       /* 'a' or 'b' */
-    bool label;      /* stdout is a terminal: begin each of its lines with "b: " */
-    bool line_start; /* the next byte printed begins a line */
-};
-
-/* Print what the peer sent: in a terminal each of its lines begins with "b: ", so it stands
- * apart from your own lines, which the terminal echoes.  Into a file the bytes go unchanged. */
-static int print_peer(struct peer *p, const char *buf, size_t n)
+/* Print what the peer sent: with label (a terminal) each of its lines begins with "b: ", apart
+ * from your own lines, which the terminal echoes.  Into a file the bytes go unchanged. */
+static int print_peer(char peer, bool label, const char *buf, size_t n)
 {
-    if (!p->label)
+    static bool line_start = true; /* the next byte printed begins a line */
+    const char prefix[] = { peer, ':', ' ' };
+
+    if (!label)
         return ipclab_write_all(STDOUT_FILENO, buf, n);
-    const char prefix[] = { p->name, ':', ' ' };
     while (n > 0) {
-        if (p->line_start && ipclab_write_all(STDOUT_FILENO, prefix, sizeof prefix) == -1)
+        if (line_start && ipclab_write_all(STDOUT_FILENO, prefix, sizeof prefix) == -1)
             return -1;
         const char *nl = memchr(buf, '\n', n);
         size_t len = nl != NULL ? (size_t)(nl - buf) + 1 : n;
         if (ipclab_write_all(STDOUT_FILENO, buf, len) == -1)
             return -1;
-        p->line_start = nl != NULL;
+        line_start = nl != NULL;
         buf += len;
         n -= len;
     }
     return 0;
 }
 
-/*
- * One process watches the keyboard and the incoming FIFO with poll(), and the outgoing FIFO for
+/* One process watches the keyboard and the incoming FIFO with poll(), and the outgoing FIFO for
  * POLLERR (the peer stopped reading).  At end of input it closes the outgoing FIFO, the peer's
  * end of file, and reads on until the peer closes its side too, so nothing it sent is lost.
- * Returns the exit status: 0 once the peer has left.
- */
-static int chat(int in, int out, char peer_name)
+ * Returns the exit status: 0 once the peer has left. */
+static int chat(int in, int out, char peer)
 {
-    struct peer peer = { peer_name, isatty(STDOUT_FILENO) == 1, true };
+    bool label = isatty(STDOUT_FILENO) == 1;
     struct pollfd fds[3] = { { .fd = STDIN_FILENO, .events = POLLIN },
                              { .fd = in, .events = POLLIN },
                              { .fd = out, .events = 0 } }; /* POLLERR is always reported */
@@ -146,14 +130,13 @@ static int chat(int in, int out, char peer_name)
             break; /* Ctrl-C or kill: main removes the FIFOs, then dies of it */
         }
         if (fds[1].revents != 0) { /* the peer sent something, or left */
-            if ((n = read(in, buf, sizeof buf)) == -1 && errno == EINTR)
-                continue;
-            if (n == -1) {
-                warn("read");
+            if ((n = ipclab_read(in, buf, sizeof buf)) == -1) {
+                if (errno != EINTR)
+                    warn("read");
                 break;
             }
             left = n == 0; /* end of file: the peer closed its end */
-            if (n > 0 && print_peer(&peer, buf, (size_t)n) == -1) {
+            if (n > 0 && print_peer(peer, label, buf, (size_t)n) == -1) {
                 if (errno != EINTR)
                     warn("write stdout");
                 break;
@@ -161,14 +144,13 @@ static int chat(int in, int out, char peer_name)
         } else if (fds[2].revents != 0) {
             left = true;
         } else if (fds[0].revents != 0) { /* the user typed something */
-            if ((n = read(STDIN_FILENO, buf, sizeof buf)) == -1 && errno == EINTR)
-                continue;
-            if (n == -1) {
-                warn("read stdin");
+            if ((n = ipclab_read(STDIN_FILENO, buf, sizeof buf)) == -1) {
+                if (errno != EINTR)
+                    warn("read stdin");
                 break;
             }
             if (n == 0) {
-                warnx("you have left the chat; telling %c", peer.name);
+                warnx("you have left the chat; telling %c", peer);
                 close(out);
                 fds[0].fd = fds[2].fd = out = -1; /* poll() ignores negative descriptors */
                 continue;
@@ -186,7 +168,7 @@ static int chat(int in, int out, char peer_name)
         }
     }
     if (left)
-        warnx("%c has left the chat", peer.name);
+        warnx("%c has left the chat", peer);
     if (out != -1)
         close(out);
     return left ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;

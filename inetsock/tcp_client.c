@@ -1,6 +1,5 @@
 /*
- * tcp_client - send stdin to tcp_server and print its upper-cased replies: unix_stream_client's
- * twin.
+ * tcp_client - send stdin to tcp_server, print its upper-cased replies: unix_stream_client's twin.
  *
  * The client finds the server's addresses (getaddrinfo), makes a socket and connects; the
  * kernel gives it a port of its own.  Then, with poll(2), it sends stdin and prints what comes
@@ -32,7 +31,6 @@ static const char usage[] =
     "  -P PORT  the server's port (default " IPCLAB_INET_PORT ")\n"
     "  -h       show this help\n";
 
-/* The conversation's state. */
 struct conv {
     int sock;
     char out[IPCLAB_CHUNK]; /* read from stdin, not yet sent */
@@ -109,11 +107,22 @@ static int take_input(struct conv *c)
         warn("read stdin");
         return -1;
     }
-    if (n == 0)
-        c->in_eof = true;
-    c->out_len = (size_t)n;
-    c->out_off = 0;
+    c->in_eof = n == 0;
+    c->out_len = (size_t)n; /* out_off is 0: send_some() sets it back */
     return 0;
+}
+
+/* A send() or read() on the socket failed: 0 if it is only to be tried again (EINTR, EAGAIN),
+ * else -1 after a message. */
+static int sock_failed(const char *what)
+{
+    if (errno == EINTR || errno == EAGAIN)
+        return 0;
+    if (errno == EPIPE || errno == ECONNRESET)
+        warnx("the server went away");
+    else
+        warn("%s", what);
+    return -1;
 }
 
 /* The socket can take more: send what we can.  Fix: the original ignored write()'s result. */
@@ -121,15 +130,8 @@ static int send_some(struct conv *c)
 {
     ssize_t n = send(c->sock, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
 
-    if (n == -1) {
-        if (errno == EINTR || errno == EAGAIN)
-            return 0;
-        if (errno == EPIPE || errno == ECONNRESET)
-            warnx("the server went away");
-        else
-            warn("send");
-        return -1;
-    }
+    if (n == -1)
+        return sock_failed("send");
     c->out_off += (size_t)n;
     c->sent += n;
     if (c->out_off == c->out_len)
@@ -144,15 +146,8 @@ static int print_reply(struct conv *c)
     char buf[IPCLAB_CHUNK];
     ssize_t n = read(c->sock, buf, sizeof buf);
 
-    if (n == -1) {
-        if (errno == EINTR || errno == EAGAIN)
-            return 0;
-        if (errno != ECONNRESET)
-            warn("read");
-        else
-            warnx("the server went away");
-        return -1;
-    }
+    if (n == -1)
+        return sock_failed("read");
     if (n == 0)
         return 1;
     if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {

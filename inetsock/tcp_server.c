@@ -1,11 +1,9 @@
 /*
  * tcp_server - an upper-casing echo server on a TCP socket: unix_stream_server's twin.
  *
- * A TCP socket is a stream socket addressed by an IP address and a port: the UNIX twin's calls
- * (socket, bind, listen, accept), another address family (AF_INET or AF_INET6), found by
- * getaddrinfo(3).  No file to remove, no SO_PEERCRED: a client is known by its address only.
- * A client's bytes come back with ASCII letters upper-cased; one poll(2) loop serves every
- * client at once, until Ctrl-C or SIGTERM.
+ * A TCP socket is a stream socket addressed by an IP address and a port, found by
+ * getaddrinfo(3): the UNIX twin's calls (socket, bind, listen, accept) in another address family
+ * (AF_INET or AF_INET6), and no file to remove.  One poll(2) loop serves every client.
  *
  * Run it in two terminals (the server first: a client needs a listening server):
  *     terminal 1:  ./inetsock/tcp_server
@@ -14,8 +12,7 @@
  *     tcp_server: ready (pid 4242): listening on 127.0.0.1 port 5555; ...
  *     tcp_server: client 1 connected from 127.0.0.1 port 40188
  *     hello
- * and in terminal 2 the reply, HELLO.  More clients can connect at the same time; -H ::1 for
- * IPv6.
+ * and in terminal 2 the reply, HELLO.  More clients can connect at once; -H ::1 for IPv6.
  *
  * Mirrors seed 000's AF_INET server (ser_afinet_listen, ser_accept).  Build alone:
  *     cc -o tcp_server tcp_server.c
@@ -136,8 +133,7 @@ static void receive(struct client *c)
     if (ipclab_write_all(STDOUT_FILENO, c->out, (size_t)n) == -1 && errno != EINTR)
         warn("write stdout");
     ipclab_upcase(c->out, (size_t)n);
-    c->out_len = (size_t)n;
-    c->out_off = 0;
+    c->out_len = (size_t)n; /* out_off is 0: reply() sets it back */
     c->bytes += n;
 }
 

@@ -4,10 +4,9 @@
  * socketpair(2) returns two connected UNIX-domain sockets, sv[0] and sv[1].  Unlike a pipe,
  * each end both sends and receives: after fork() the parent keeps sv[0], the child sv[1], and
  * one descriptor per process carries the whole conversation.  As in pipe_duplex, the child
- * upper-cases what it receives and sends it back; the parent prints the replies.
- *
- * With -d the pair is SOCK_DGRAM instead of SOCK_STREAM: every send() is one message and every
- * read() returns exactly one; a stream keeps no boundaries.
+ * upper-cases what it receives and sends it back; the parent prints the replies.  With -d the
+ * pair is SOCK_DGRAM instead of SOCK_STREAM: every send() is one message and every read()
+ * returns exactly one; a stream keeps no boundaries.
  *
  * Run it (one terminal: both sides are this one program; -n 3 sends three greetings before
  * the child exists, so they all wait in the socket):
@@ -50,11 +49,9 @@ static void on_sigchld(int signo)
     child_exited = 1;
 }
 
-/*
- * Say "no more data".  A stream has end of file: shutdown(SHUT_WR) sends it while this end can
+/* Say "no more data".  A stream has end of file: shutdown(SHUT_WR) sends it while this end can
  * still receive (close() would end both directions).  A datagram socket has no end of file, so
- * the end is a message of its own: an empty datagram, which read() returns as 0.
- */
+ * the end is a message of its own: an empty datagram, which read() returns as 0. */
 static int send_end(int fd, int type)
 {
     if (type == SOCK_STREAM)
@@ -62,12 +59,10 @@ static int send_end(int fd, int type)
     return send(fd, "", 0, 0) == -1 ? -1 : 0;
 }
 
-/*
- * The parent's read(), which also gives up once the child has exited: a datagram socket reports
+/* The parent's read(), which also gives up once the child has exited: a datagram socket reports
  * no hang-up, so a parent waiting for a dead child's reply would wait forever.  SIGCHLD is
  * blocked but inside pselect(), so it cannot slip in between the test of child_exited and the
- * wait.  What the child sent before it died is still read.
- */
+ * wait.  What the child sent before it died is still read. */
 static ssize_t recv_reply(int fd, void *buf, size_t len, const sigset_t *waitmask)
 {
     for (;;) {
@@ -87,63 +82,55 @@ static ssize_t recv_reply(int fd, void *buf, size_t len, const sigset_t *waitmas
     }
 }
 
+/* Say what failed, and why (errno): returns the exit status of a failure. */
+static int fail(const char *what)
+{
+    warn("%s", what);
+    return IPCLAB_EXIT_FAIL;
+}
+
 /* Parent: say "no more data", then print replies until the child's own end of data. */
 static int finish(int fd, int type, const sigset_t *waitmask)
 {
     char buf[IPCLAB_CHUNK];
     ssize_t n;
 
-    if (send_end(fd, type) == -1) {
-        warn("parent: send end of data");
-        return IPCLAB_EXIT_FAIL;
-    }
+    if (send_end(fd, type) == -1)
+        return fail("parent: send end of data");
     while ((n = recv_reply(fd, buf, sizeof buf, waitmask)) != 0) {
-        if (n == -1) {
-            warn("parent: read");
-            return IPCLAB_EXIT_FAIL;
-        }
-        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
-            warn("parent: write stdout");
-            return IPCLAB_EXIT_FAIL;
-        }
+        if (n == -1)
+            return fail("parent: read");
+        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1)
+            return fail("parent: write stdout");
     }
     return IPCLAB_EXIT_OK;
 }
 
-/*
- * Parent, default mode: send stdin a chunk at a time, and read that chunk's whole reply before
+/* Parent, default mode: send stdin a chunk at a time, and read that chunk's whole reply before
  * sending more (one chunk in flight each way: no deadlock, see pipe_duplex.c).  A datagram
- * comes back as one message; on a stream the reply may come in pieces.
- */
+ * comes back as one message; on a stream the reply may come in pieces. */
 static int converse(int fd, const sigset_t *waitmask)
 {
     char buf[IPCLAB_CHUNK];
     ssize_t n;
 
     while ((n = ipclab_read(STDIN_FILENO, buf, sizeof buf)) != 0) {
-        if (n == -1) {
-            warn("parent: read stdin");
-            return IPCLAB_EXIT_FAIL;
-        }
-        if (ipclab_write_all(fd, buf, (size_t)n) == -1) {
-            warn("parent: the child went away (send)");
-            return IPCLAB_EXIT_FAIL;
-        }
+        if (n == -1)
+            return fail("parent: read stdin");
+        if (ipclab_write_all(fd, buf, (size_t)n) == -1)
+            return fail("parent: the child went away (send)");
         for (ssize_t got = 0; got < n;) {
             ssize_t r = recv_reply(fd, buf + got, (size_t)(n - got), waitmask);
-            if (r <= 0) {
-                if (r == 0)
-                    warnx("parent: the child went away before it answered");
-                else
-                    warn("parent: the child went away before it answered");
+            if (r == -1)
+                return fail("parent: the child went away before it answered");
+            if (r == 0) {
+                warnx("parent: the child went away before it answered");
                 return IPCLAB_EXIT_FAIL;
             }
             got += r;
         }
-        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
-            warn("parent: write stdout");
-            return IPCLAB_EXIT_FAIL;
-        }
+        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1)
+            return fail("parent: write stdout");
     }
     return IPCLAB_EXIT_OK;
 }
@@ -158,24 +145,16 @@ static int serve(int fd, int type)
 
     /* Fix: read()'s count is the length; %s would trust the peer to have sent a NUL. */
     while ((n = ipclab_read(fd, buf, sizeof buf)) != 0) {
-        if (n == -1) {
-            warn("child: read");
-            return IPCLAB_EXIT_FAIL;
-        }
+        if (n == -1)
+            return fail("child: read");
         reads++;
         total += (size_t)n;
         ipclab_upcase(buf, (size_t)n);
-        if (ipclab_write_all(fd, buf, (size_t)n) == -1) {
-            warn("child: the parent went away (send)");
-            return IPCLAB_EXIT_FAIL;
-        }
+        if (ipclab_write_all(fd, buf, (size_t)n) == -1)
+            return fail("child: the parent went away (send)");
     }
     warnx("child: end of data: %zu bytes in %ld read() call(s)", total, reads);
-    if (send_end(fd, type) == -1) {
-        warn("child: send end of data");
-        return IPCLAB_EXIT_FAIL;
-    }
-    return IPCLAB_EXIT_OK;
+    return send_end(fd, type) == -1 ? fail("child: send end of data") : IPCLAB_EXIT_OK;
 }
 
 int main(int argc, char *argv[])
@@ -229,18 +208,14 @@ int main(int argc, char *argv[])
     if (pid == -1)
         err(IPCLAB_EXIT_FAIL, "fork"); /* Fix: the original never checked fork() */
     if (pid == 0) {
-        /*
-         * A datagram socket tells the child nothing when the parent dies (no end of file), so
+        /* A datagram socket tells the child nothing when the parent dies (no end of file), so
          * ask the kernel for SIGTERM then.  If the parent died before the prctl() call, the
-         * child has already been re-parented: check, or that death would go unnoticed.
-         */
+         * child has already been re-parented: check, or that death would go unnoticed. */
         if (sigprocmask(SIG_SETMASK, &waitmask, NULL) == -1 ||
             (type == SOCK_DGRAM && (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != parent)))
             _exit(IPCLAB_EXIT_FAIL);
         close(sv[0]); /* the parent's end; the child's, sv[1], goes both ways */
-        int status = serve(sv[1], type);
-        close(sv[1]);
-        _exit(status);
+        _exit(serve(sv[1], type)); /* _exit() closes sv[1] */
     }
 
     close(sv[1]);

@@ -37,19 +37,12 @@ static const char usage[] =
 
 #define DGRAM_MAX 4096
 
-/* Does a server still answer at path?  (A datagram connect() to it: ECONNREFUSED if not.) */
-static bool server_alive(const char *path)
-{
-    struct sockaddr_un sa;
-
-    return ipclab_sun(&sa, path) == 0 && ipclab_sun_answers(&sa, SOCK_DGRAM) == 1;
-}
-
 /* Wait for the reply to what we sent, and print it.  Returns its length, or -1. */
 static ssize_t await_reply(int fd, const char *server)
 {
     static char buf[DGRAM_MAX];
     struct pollfd p = { .fd = fd, .events = POLLIN };
+    struct sockaddr_un sa;
 
     for (;;) {
         int ready = ipclab_poll_timed(&p, 1, 200); /* -1, EINTR: a termination signal */
@@ -58,8 +51,8 @@ static ssize_t await_reply(int fd, const char *server)
                 warn("poll");
             return -1;
         }
-        if (ready == 0) {
-            if (!server_alive(server)) {
+        if (ready == 0) { /* no reply yet: does a server still answer at the path? */
+            if (ipclab_sun(&sa, server) == -1 || ipclab_sun_answers(&sa, SOCK_DGRAM) != 1) {
                 warnx("the server at %s has gone; no reply will come", server);
                 return -1;
             }
@@ -149,24 +142,21 @@ static void remove_stale_clients(void)
     closedir(d);
 }
 
-/*
- * Is the server at path one of ours?  Told -p /tmp/..., a client may find another user's server
+/* Is the server at path one of ours?  Told -p /tmp/..., a client may find another user's server
  * there, which would read all it sends.  A datagram socket has no peer credentials, so the
  * socket file tells: its owner made it with bind().  (Someone who could rename files in that
- * directory could swap it after we look: name a directory only you can write to.)
- */
+ * directory could swap it after we look: name a directory only you can write to.) */
 static bool server_is_ours(const char *path)
 {
     struct stat st;
 
-    if (lstat(path, &st) == -1) {
+    if (lstat(path, &st) == -1)
         warn("%s", path);
-        return false;
-    }
-    if (st.st_uid == geteuid())
+    else if (st.st_uid != geteuid())
+        warnx("the server on %s is uid %ld's, not yours (uid %ld); refusing to send it your "
+              "input", path, (long)st.st_uid, (long)geteuid());
+    else
         return true;
-    warnx("the server on %s is uid %ld's, not yours (uid %ld); refusing to send it your input",
-          path, (long)st.st_uid, (long)geteuid());
     return false;
 }
 

@@ -31,7 +31,6 @@ static const char usage[] =
     "  -p PATH  the server's socket (default: unix_stream in the run directory, see README.md)\n"
     "  -h       show this help\n";
 
-/* The conversation's state. */
 struct conv {
     int sock;
     char out[IPCLAB_CHUNK]; /* read from stdin, not yet sent */
@@ -40,12 +39,10 @@ struct conv {
     long long sent, received;
 };
 
-/*
- * APUE's cli_conn(): a stream socket connected to the server at path, close-on-exec.  A client
+/* APUE's cli_conn(): a stream socket connected to the server at path, close-on-exec.  A client
  * needs no address of its own: SO_PEERCRED tells the server who it is.  connect() waits while
  * the server's listen queue is full; Ctrl-C ends the wait (EINTR).  Returns the socket, or -1:
- * after a message, or with ipclab_signal set.
- */
+ * after a message, or with ipclab_signal set. */
 static int cli_conn(const char *path)
 {
     struct sockaddr_un sa;
@@ -79,11 +76,22 @@ static int take_input(struct conv *c)
         warn("read stdin");
         return -1;
     }
-    if (n == 0)
-        c->in_eof = true;
-    c->out_len = (size_t)n;
-    c->out_off = 0;
+    c->in_eof = n == 0;
+    c->out_len = (size_t)n; /* out_off is 0: send_some() sets it back */
     return 0;
+}
+
+/* A send() or read() on the socket failed: 0 if it is only to be tried again (EINTR, EAGAIN),
+ * else -1 after a message. */
+static int sock_failed(const char *what)
+{
+    if (errno == EINTR || errno == EAGAIN)
+        return 0;
+    if (errno == EPIPE || errno == ECONNRESET)
+        warnx("the server went away");
+    else
+        warn("%s", what);
+    return -1;
 }
 
 /* The socket can take more: send what we can.  Fix: the original ignored write()'s result. */
@@ -91,15 +99,8 @@ static int send_some(struct conv *c)
 {
     ssize_t n = send(c->sock, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
 
-    if (n == -1) {
-        if (errno == EINTR || errno == EAGAIN)
-            return 0;
-        if (errno == EPIPE || errno == ECONNRESET)
-            warnx("the server went away");
-        else
-            warn("send");
-        return -1;
-    }
+    if (n == -1)
+        return sock_failed("send");
     c->out_off += (size_t)n;
     c->sent += n;
     if (c->out_off == c->out_len)
@@ -114,15 +115,8 @@ static int print_reply(struct conv *c)
     char buf[IPCLAB_CHUNK];
     ssize_t n = read(c->sock, buf, sizeof buf);
 
-    if (n == -1) {
-        if (errno == EINTR || errno == EAGAIN)
-            return 0;
-        if (errno != ECONNRESET)
-            warn("read");
-        else
-            warnx("the server went away");
-        return -1;
-    }
+    if (n == -1)
+        return sock_failed("read");
     if (n == 0)
         return 1;
     if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {

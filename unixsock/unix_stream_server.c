@@ -17,8 +17,7 @@
  * and in terminal 2 the reply, HELLO.  More clients can connect at the same time.
  *
  * Mirrors seed 001 (dmserver.c, with APUE's serv_listen and serv_accept) and seed 000's
- * AF_UNIX server.  Build alone:
- *     cc -o unix_stream_server unix_stream_server.c
+ * AF_UNIX server.  Build alone: cc -o unix_stream_server unix_stream_server.c
  */
 #define _GNU_SOURCE /* SO_PEERCRED and struct ucred, accept4, ppoll: Linux */
 
@@ -40,7 +39,6 @@ struct client {
     int fd;                 /* -1: a free slot */
     int id;                 /* its number, for the messages */
     pid_t pid;              /* from SO_PEERCRED */
-    uid_t uid;
     char out[IPCLAB_CHUNK]; /* the reply not yet written */
     size_t out_len, out_off;
     long long bytes;
@@ -92,7 +90,7 @@ static void add_client(int listenfd, struct client *c, int id)
         close(fd);
         return;
     }
-    *c = (struct client){ .fd = fd, .id = id, .pid = cred.pid, .uid = cred.uid };
+    *c = (struct client){ .fd = fd, .id = id, .pid = cred.pid };
     warnx("client %d connected: pid %ld, uid %ld", id, (long)cred.pid, (long)cred.uid);
 }
 
@@ -125,8 +123,7 @@ static void receive(struct client *c)
     if (ipclab_write_all(STDOUT_FILENO, c->out, (size_t)n) == -1 && errno != EINTR)
         warn("write stdout");
     ipclab_upcase(c->out, (size_t)n);
-    c->out_len = (size_t)n;
-    c->out_off = 0;
+    c->out_len = (size_t)n; /* out_off is 0: reply() sets it back */
     c->bytes += n;
 }
 
