@@ -432,10 +432,10 @@ stopped_by_tracer() {
 @test "pmq: a SIGINT that lands between two of the receiver's timed waits is not lost (strace holds a wait's return)" {
     command -v strace >/dev/null || skip "strace is not installed"
     # The receiver waits in mq_timedreceive() 0.2 s at a time.  strace holds the second wait's
-    # return for 3 s; the SIGINT sent then is handled only once the wait has returned
+    # return for 1 s; the SIGINT sent then is handled only once the wait has returned
     # ETIMEDOUT -- after it, not during it, as a signal can land between two waits.
     start_side recv /dev/null env "$NO_LSAN" strace -qq -f -o /dev/null \
-        -e trace=mq_timedreceive -e inject=mq_timedreceive:delay_exit=3000000:when=2 \
+        -e trace=mq_timedreceive -e inject=mq_timedreceive:delay_exit=1000000:when=2 \
         "$M/pmq_recv" -p "$POSIX-q"
     wait_ready recv
     local tracee
