@@ -29,8 +29,9 @@ group1=(tests/msgq.bats tests/shm.bats tests/demo.bats tests/status.bats tests/f
 # Group 3, tests/faults.bats, runs beside both, like group 2: its tests mostly wait (for a side
 # to stall, to notice a kill, to show no CPU used), so a third bats process fills idle time.
 # tests/cli.bats joins it to even out the times: it runs the System V programs too, but only with
-# -h or malformed arguments, which they refuse before they make anything.
-group3=(tests/faults.bats tests/cli.bats)
+# -h or malformed arguments, which they refuse before they make anything.  So does
+# tests/fdpass.bats, whose two 5-second waits for a silent connection use no CPU either.
+group3=(tests/faults.bats tests/cli.bats tests/fdpass.bats)
 alone=tests/bench.bats
 group2=()
 for file in tests/*.bats; do
