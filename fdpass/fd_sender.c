@@ -15,9 +15,9 @@
  * What you should see in terminal 2 (pids and paths vary):
  *     # ipclab — Linux i          (the first 20 bytes, which the sender read itself)
  *     fd_sender: read 20 bytes of README.md myself; passing descriptor 3 (offset 20) to ...
- *     fd_sender: the receiver is done; my descriptor's offset is now 35889, the end of the
+ *     fd_sender: the receiver is done; my descriptor's offset is now 35977, the end of the
  *     file: its reads moved my offset too -- one open file description, shared
- *     (35889: README.md's size as this was written; yours says the size of your file)
+ *     (35977: README.md's size as this was written; yours says the size of your file)
  *
  * Mirrors seed 002, 传送文件描述符 (发送进程).  Build alone:
  *     cc -o fd_sender fd_sender.c
