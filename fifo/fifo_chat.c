@@ -31,7 +31,7 @@ static const char usage[] =
 
 /* mkfifo() path, or accept the FIFO already there (EEXIST: the other side made it first) if
  * it is ours and closed to others: anything else at the name is refused.  Returns 0, or -1. */
-static int creat_fifo(const char *path)
+static int create_fifo(const char *path)
 {
     struct stat st;
 
@@ -200,7 +200,7 @@ int main(int argc, char *argv[])
     ipclab_catch_signals(); /* the handler records a signal; main removes the FIFOs, then dies */
 
     int status = IPCLAB_EXIT_FAIL;
-    if (creat_fifo(a2b) == 0 && creat_fifo(b2a) == 0) {
+    if (create_fifo(a2b) == 0 && create_fifo(b2a) == 0) {
         ipclab_ready("you are %c; waiting for %c on %s", me, peer, a2b);
         /* a writes a2b and reads b2a; b the other way round.  Both open a2b first. */
         int out = -1, in = -1;
