@@ -220,9 +220,9 @@ static void serve(int listenfd)
             ipclab_fail("poll");
             return;
         }
-        /* Fix: with no descriptor left, accept() fails (EMFILE) and leaves the client queued:
-         * the listening socket stays readable, and the loop would spin.  So a descriptor is
-         * tried first; when none is spare, take no more clients until one leaves. */
+        /* Fix: accept() that fails for want of a descriptor (EMFILE) leaves the client in the
+         * queue, so poll() says "readable" again at once: a spin.  Look for a spare descriptor
+         * first; with none, stop taking clients until one leaves. */
         if ((fds[0].revents & POLLIN) && ipclab_fd_spare(listenfd)) {
             add_client(listenfd, free_slot);
         } else if (fds[0].revents & POLLIN) {
