@@ -60,6 +60,8 @@ static struct pshm_area *open_object(const char *name, int *fdp)
              MAP_FAILED) /* Fix: MAP_FAILED, (void *)-1, not NULL */
         warn("mmap %s", name);
     if (area == MAP_FAILED) {
+        if (fresh) /* ours, new and empty: nobody else uses it yet (we hold the door) */
+            shm_unlink(name);
         close(fd);
         return NULL;
     }
