@@ -391,6 +391,14 @@ time.sleep(60)' "$LOG/recv.out"
     assert_exit send $((128 + 15))
 }
 
+# woken_since PID N: PID has been switched out voluntarily (woken from a wait, and waiting again)
+# at least N times in all, or has ended (the test's next look then fails).
+woken_since() {
+    local n
+    n=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 0
+    [[ -z $n ]] || (( n >= $2 ))
+}
+
 # queue_exists ID: System V queue ID is there (/proc/sysvipc/msg; ipcs -i says "not found", exit 0).
 queue_exists() {
     awk -v id="$1" '$2 == id { found = 1 } END { exit !found }' /proc/sysvipc/msg
@@ -412,10 +420,13 @@ sys.stdin.read()
     wait_line holder 'holding the door'
     kill -INT "${PID[recv]}"
     wait_blocked_in "${PID[recv]}" 'lock|fcntl'
-    # Ticks come every 0.2 s; after a few, the receiver must still wait, the queue still there
-    # (it used to take a tick for the end of its wait, and remove the queue without the door).
-    sleep 0.6
-    is_alive "${PID[recv]}"
+    # Each tick (every 0.2 s) wakes the receiver from its wait: one more voluntary context
+    # switch.  After three, it must still wait, the queue still there (it used to take the
+    # first tick for the end of its wait, and remove the queue without the door).
+    local woken
+    woken=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/${PID[recv]}/status")
+    wait_until 5 woken_since "${PID[recv]}" $((woken + 3))
+    wait_blocked_in "${PID[recv]}" 'lock|fcntl'
     queue_exists "$id"
     exec 5>&- # the holder lets go
     assert_exit holder 0
