@@ -25,7 +25,7 @@
  *   run dir     ipclab_run_path()    $IPCLAB_DIR, $XDG_RUNTIME_DIR/ipclab or /tmp/ipclab-UID,
  *                                    created 0700 and refused if anyone else could get in
  *   trust       ipclab_trusted()     refuse an object found rather than made unless it is ours
- *                                    and closed to others
+ *                                    and closed to others; ipclab_sysv_trusted() (IPC_STAT's)
  *   signals     ipclab_catch_signals(), ipclab_signal, ipclab_die_of_signal(),
  *               ipclab_poll(), ipclab_poll_timed() (need _GNU_SOURCE: ppoll)
  *   peers       ipclab_lock(), ipclab_lock_holder()  who is there, by fcntl record locks;
@@ -62,6 +62,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -412,6 +413,21 @@ static inline bool ipclab_trusted(const char *what, uid_t owner, mode_t mode)
         return false;
     }
     return true;
+}
+
+/*
+ * The same for a System V queue, segment or semaphore set, from the ipc_perm its IPC_STAT gave:
+ * its creator (cuid) must be us as well -- IPC_SET hands the owner (uid) to anyone, never the
+ * creator.  what names it in the message ("queue 7 (key from PATH)").
+ */
+static inline bool ipclab_sysv_trusted(const char *what, const struct ipc_perm *perm)
+{
+    if (perm->cuid != geteuid()) {
+        warnx("%s was made by uid %ld, not by you (uid %ld); refusing to use it", what,
+              (long)perm->cuid, (long)geteuid());
+        return false;
+    }
+    return ipclab_trusted(what, perm->uid, perm->mode);
 }
 
 /* buf = <run directory>/<name>. */

@@ -49,12 +49,7 @@ static inline bool msgq_trusted(int msqid, const char *path, const struct msqid_
     char what[PATH_MAX + 64];
 
     snprintf(what, sizeof what, "queue %d (key from %s)", msqid, path);
-    if (ds->msg_perm.cuid != geteuid()) {
-        warnx("%s was made by uid %ld, not by you (uid %ld); refusing to use it", what,
-              (long)ds->msg_perm.cuid, (long)geteuid());
-        return false;
-    }
-    return ipclab_trusted(what, ds->msg_perm.uid, ds->msg_perm.mode);
+    return ipclab_sysv_trusted(what, &ds->msg_perm);
 }
 
 /*

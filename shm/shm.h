@@ -138,12 +138,7 @@ static inline bool shm_trusted(int shmid, const char *path, const struct shmid_d
     char what[PATH_MAX + 64];
 
     snprintf(what, sizeof what, "segment %d (key from %s)", shmid, path);
-    if (ds->shm_perm.cuid != geteuid()) {
-        warnx("%s was made by uid %ld, not by you (uid %ld); refusing to use it", what,
-              (long)ds->shm_perm.cuid, (long)geteuid());
-        return false;
-    }
-    return ipclab_trusted(what, ds->shm_perm.uid, ds->shm_perm.mode);
+    return ipclab_sysv_trusted(what, &ds->shm_perm);
 }
 
 /* ---------------------------------------------------------------- the FIFO lifeline */
