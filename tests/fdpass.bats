@@ -13,9 +13,6 @@ setup() {
 
 teardown() {
     ipclab_teardown
-    local status=$?
-    [[ -z ${OTHER_DIR:-} ]] || rm -rf "$OTHER_DIR"
-    return "$status"
 }
 
 # pass_file FILE COUNT: the receiver first, then the sender with -n COUNT; both end with 0.
@@ -198,8 +195,7 @@ s.recv(1)
     (( EUID == 0 )) || skip "needs root to run the sender as another user (CI runs as root)"
     # A directory the other user can reach, with its own copy of fd_sender (the tree may sit
     # where nobody else can enter).
-    OTHER_DIR=$(mktemp -d /tmp/ipclab-fdpass.XXXXXX)
-    chmod 755 "$OTHER_DIR"
+    other_dir 755
     cp "$F/fd_sender" "$OTHER_DIR/"
     printf 'from nobody\n' >"$OTHER_DIR/f.txt"
     chmod 644 "$OTHER_DIR/f.txt"
@@ -338,8 +334,7 @@ with open(sys.argv[2], 'rb') as f:
     (( EUID == 0 )) || skip "needs root to run the receiver as another user (CI runs as root)"
     # The attacker (uid 65534) listens where the victim is told to connect, takes whatever
     # descriptor comes and prints what it can read through it.
-    OTHER_DIR=$(mktemp -d /tmp/ipclab-fdpass.XXXXXX)
-    chmod 1777 "$OTHER_DIR"
+    other_dir
     printf 'root only\n' >"$LOG/secret"
     chmod 600 "$LOG/secret"
     start_side attacker /dev/null setpriv --reuid=65534 --regid=65534 --clear-groups \

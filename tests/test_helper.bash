@@ -25,6 +25,7 @@
 #   without COMMAND                      a PATH directory with every command but COMMAND
 #   ready_or_ended NAME                  NAME has printed its ready line, or has ended
 #   users_file_left_alone PROG [ARGS]    a file of the user's given as -p is refused, left intact
+#   other_dir [MODE]                     OTHER_DIR in /tmp, for a test's other user; removed after
 #   limited NAME LIMIT PROG [ARGS]       side NAME with at most LIMIT descriptors (ulimit -n)
 #   crowd_waits SERVER JOINED KIND ADDR  70 clients at once on a server short of descriptors
 
@@ -133,6 +134,7 @@ ipclab_teardown() {
         fi
         stuck+=("$name")
     done
+    [[ -z ${OTHER_DIR:-} ]] || rm -rf "$OTHER_DIR" # see other_dir
     if (( ${#stuck[@]} > 0 )); then
         fail "did not end by itself after SIGTERM, killed: ${stuck[*]}"
         return 1 # bats judges teardown by its status alone: errexit is off here
@@ -395,4 +397,12 @@ users_file_left_alone() {
         fi
         [[ ! -e $LOG/notes.fifo ]] || fail "$1 made $LOG/notes.fifo"
     done
+}
+
+# other_dir [MODE]: OTHER_DIR, a new directory in /tmp that a test's other user (uid 65534) can
+# reach -- mode 1777 unless MODE says otherwise: anyone may write there, as in /tmp itself, so
+# the other user can plant what a victim is then told to use with -p.  Teardown removes it.
+other_dir() {
+    OTHER_DIR=$(mktemp -d /tmp/ipclab-other.XXXXXX)
+    chmod "${1:-1777}" "$OTHER_DIR"
 }
