@@ -202,7 +202,7 @@ s.recv(1)
     start_side receiver /dev/null "$F/fd_receiver" -p "$OTHER_DIR/sock"
     wait_ready receiver
     chmod 666 "$OTHER_DIR/sock" # let the other user connect at all
-    start_side sender /dev/null setpriv --reuid=65534 --regid=65534 --clear-groups \
+    start_side sender /dev/null "${AS_NOBODY[@]}" \
         "$OTHER_DIR/fd_sender" -p "$OTHER_DIR/sock" "$OTHER_DIR/f.txt"
     assert_exit receiver 1 5
     run cat "$LOG/receiver.err"
@@ -337,7 +337,7 @@ with open(sys.argv[2], 'rb') as f:
     other_dir
     printf 'root only\n' >"$LOG/secret"
     chmod 600 "$LOG/secret"
-    start_side attacker /dev/null setpriv --reuid=65534 --regid=65534 --clear-groups \
+    start_side attacker /dev/null "${AS_NOBODY[@]}" \
         "$PYTHON" -c '
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -224,11 +224,11 @@ other_users_dir() {
 @test "fifo: another user's FIFO at -p PATH is refused, never written, read or removed" {
     (( EUID == 0 )) || skip "needs root to make a FIFO as another user (CI runs as root)"
     other_users_dir
-    setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "umask 0; mkfifo '$OTHER_DIR/f'"
+    "${AS_NOBODY[@]}" sh -c "umask 0; mkfifo '$OTHER_DIR/f'"
     for prog in "$W" "$R"; do
         # A reader of the attacker's would take our data, or feed us its own: if the program
         # opened the FIFO, this peer makes its open() return and shows what crossed.
-        setsid timeout 5 setpriv --reuid=65534 --regid=65534 --clear-groups \
+        setsid timeout 5 "${AS_NOBODY[@]}" \
             sh -c "exec 3<>'$OTHER_DIR/f'; printf 'injected\n' >&3; cat <&3" \
             >"$LOG/attacker.out" 2>&1 3>&- &
         printf 'secret\n' >"$LOG/in.txt"

@@ -475,7 +475,7 @@ stopped_by_tracer() {
     (( EUID == 0 )) || skip "needs root: a second user makes the queue"
     local q=/dev/mqueue/${POSIX#/}-q side
     # what mq_open(O_CREAT) with mode 0666 makes (the mqueue file system makes a queue so)
-    setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "umask 0; : >'$q'"
+    "${AS_NOBODY[@]}" sh -c "umask 0; : >'$q'"
     printf 'secret\n' >"$LOG/in"
     for side in send recv; do
         start_side "$side" "$LOG/in" "$M/pmq_$side" -p "$POSIX-q"

@@ -378,15 +378,10 @@ next_run_works() {
     assert_line --partial 'was left behind by a pair that was killed; starting it afresh'
 }
 
-# The hostile-user tests below need a second user: uid 65534 (nobody), through setpriv.
-as_nobody() {
-    setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-}
-
 @test "pshm: another user's object of the same name, open to all, is refused by either side: nothing is written into it" {
     (( EUID == 0 )) || skip "needs root: a second user makes the object"
     local obj=/dev/shm/${POSIX#/}-shm side
-    as_nobody sh -c "umask 0; : >'$obj'" # what shm_open(O_CREAT) would make, mode 0666
+    "${AS_NOBODY[@]}" sh -c "umask 0; : >'$obj'" # what shm_open(O_CREAT) would make, mode 0666
     printf 'secret\n' >"$LOG/in"
     for side in writer reader; do
         start_side "$side" "$LOG/in" "$S/pshm_$side" -p "$POSIX-shm"

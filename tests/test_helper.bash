@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2034 # BIN, PID, SIDE_STATUS, LOG, PYTHON, NO_LSAN, STAT are for the .bats files
+# shellcheck disable=SC2034 # BIN, PID, SIDE_STATUS, LOG, PYTHON, NO_LSAN, STAT, AS_NOBODY are for
+# the .bats files
 # tests/test_helper.bash - loaded by every tests/*.bats: run the two sides of a pair as real
 # processes, safely.
 #
@@ -61,6 +62,9 @@ source "$ROOT/scripts/lib.sh"
 # LeakSanitizer: it stops the world with ptrace itself, cannot under another tracer, and then
 # fails the program.  `env "$NO_LSAN" strace ...` keeps every other check.
 NO_LSAN=ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+
+# The other user of the hostile-user tests: uid 65534 (nobody), by setpriv; they need root.
+AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 
 # Every process a test starts runs under coreutils timeout: a hang fails the test, never the suite.
 BACKSTOP=${IPCLAB_BACKSTOP:-20}

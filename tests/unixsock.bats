@@ -110,7 +110,7 @@ start_server() {
 # EOF, datagrams until one says END.  (A name of its own each time: wait_ready must not find an
 # earlier attacker's ready line.)
 attacker() {
-    start_side "$1" /dev/null setpriv --reuid=65534 --regid=65534 --clear-groups \
+    start_side "$1" /dev/null "${AS_NOBODY[@]}" \
         "$PYTHON" -c '
 import os, socket, sys
 kind = socket.SOCK_STREAM if sys.argv[2] == "stream" else socket.SOCK_DGRAM
@@ -157,7 +157,7 @@ socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"END", sys.argv[1])' "$
     (( EUID == 0 )) || skip "needs root to make the socket as another user (CI runs as root)"
     other_dir
     # a socket nobody listens on any more, as a server killed by kill -9 leaves it -- but not ours
-    setpriv --reuid=65534 --regid=65534 --clear-groups "$PYTHON" -c '
+    "${AS_NOBODY[@]}" "$PYTHON" -c '
 import socket, sys
 socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).bind(sys.argv[1])' "$OTHER_DIR/sock"
     local prog
