@@ -20,6 +20,7 @@
 #define _GNU_SOURCE /* accept4, ppoll: Linux */
 
 #include "../common/ipclab.h"
+#include "../common/sockets.h"
 
 static const char usage[] =
     "usage: tcp_server [-H HOST] [-P PORT]\n"

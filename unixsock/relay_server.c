@@ -17,6 +17,7 @@
 #define _GNU_SOURCE /* SO_PEERCRED and struct ucred, accept4, ppoll: Linux */
 
 #include "../common/ipclab.h"
+#include "../common/sockets.h"
 #include "relay.h"
 
 static const char usage[] =

@@ -22,6 +22,7 @@
 #define _GNU_SOURCE /* SO_PEERCRED and struct ucred, accept4, ppoll: Linux */
 
 #include "../common/ipclab.h"
+#include "../common/sockets.h"
 
 static const char usage[] =
     "usage: unix_stream_server [-p PATH]\n"
