@@ -8,7 +8,7 @@
  *   UNIX        ipclab_sun(), ipclab_socket_path_free(), ipclab_sun_answers(),
  *               ipclab_server_is_ours(), ipclab_peer_cred(), ipclab_remove_socket()
  *   Internet    ipclab_options_inet(), ipclab_port_arg(), ipclab_addr_str(), ipclab_local_addr()
- *   guards      ipclab_sun_str(), ipclab_udp_bad_source(), ipclab_fd_spare()
+ *   guards      ipclab_sun_str(), ipclab_udp_bad_source(), ipclab_accept_room()
  */
 #ifndef IPCLAB_SOCKETS_H
 #define IPCLAB_SOCKETS_H
@@ -223,7 +223,7 @@ static inline void ipclab_local_addr(int fd, char *buf, size_t size)
  *
  * What the socket servers check before they trust what a peer hands them:
  * ipclab_sun_str() names a UNIX datagram sender by the address length recvfrom(2) returned,
- * ipclab_udp_bad_source() spots a UDP source no answer may go to, ipclab_fd_spare() tells a
+ * ipclab_udp_bad_source() spots a UDP source no answer may go to, ipclab_accept_room() tells a
  * poll() loop whether accept(2) has a descriptor to give it.
  */
 
@@ -325,19 +325,26 @@ static inline const char *ipclab_udp_bad_source(const struct sockaddr_storage *s
 }
 
 /*
- * Has this process a descriptor free, for the connection accept(2) would take?  At the limit
- * of open files (ulimit -n), accept() fails with EMFILE and leaves the connection queued: the
- * listening socket stays readable, and a poll() loop that watches it wakes at once, for ever.
- * A descriptor dup'ed from fd and closed at once says whether there is room.
+ * Is there room to accept(2) one more client, connected being how many the poll() loop serves
+ * now?  At the limit of open files (ulimit -n), accept() fails with EMFILE and leaves the
+ * connection queued: the listening socket stays readable, and a poll() loop that watches it
+ * wakes at once, for ever.  So a descriptor is dup'ed from listenfd and closed again first.
+ * With none free, *most -- the most clients the loop takes at a time -- drops to connected, the
+ * loop stops watching listenfd until one leaves, and that is said once.  (*most == 0: nobody
+ * could ever be served.)
  */
-static inline bool ipclab_fd_spare(int fd)
+static inline bool ipclab_accept_room(int listenfd, int connected, int *most)
 {
-    int spare = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    int spare = fcntl(listenfd, F_DUPFD_CLOEXEC, 0);
 
-    if (spare == -1)
-        return false;
-    close(spare);
-    return true;
+    if (spare != -1) {
+        close(spare);
+        return true;
+    }
+    *most = connected;
+    warnx("no descriptor left for another client (ulimit -n): %d at a time from now on; the "
+          "others wait in the listen queue until one leaves", connected);
+    return false;
 }
 
 /* Who is at the other end of the connected UNIX socket fd: the pid and uid the kernel recorded
