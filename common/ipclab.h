@@ -47,8 +47,15 @@
 /* Exit statuses of the command-line contract (README.md, "The command-line contract"). */
 enum { IPCLAB_EXIT_OK = 0, IPCLAB_EXIT_FAIL = 1, IPCLAB_EXIT_USAGE = 2 };
 
-/* One chunk of a stream copy: PIPE_BUF bytes, so a pipe write of one chunk is atomic. */
+/* One chunk of the toolkit's interactive streams (the pipe, socketpair and echo programs):
+ * PIPE_BUF bytes, so a pipe write of one chunk is atomic, and a line typed crosses whole. */
 #define IPCLAB_CHUNK 4096
+
+/* One chunk of a one-way copy of a whole file (fifo_writer, fifo_reader): 128 KiB, as cat(1)
+ * reads, twice a pipe's default capacity (pipe(7)), so that a read() empties a full pipe and
+ * every call moves as much as the kernel can hand over at once.  With 4 KiB the pair made
+ * thirty-two times the calls, and moved a third of what `cat` moves through the same FIFO. */
+#define IPCLAB_STREAM_CHUNK 131072
 
 /*
  * The termination signal caught (see ipclab_catch_signals), 0 if none.

@@ -105,7 +105,7 @@ static void remove_fifo(const char *path)
 static int print_fifo(int fd, const char *fifoname)
 {
     struct pollfd fds[1] = { { .fd = fd, .events = POLLIN } };
-    char buf[IPCLAB_CHUNK];
+    static char buf[IPCLAB_STREAM_CHUNK];
     long long total = 0;
 
     for (;;) {

@@ -112,7 +112,7 @@ static int send_stdin(int fd, const char *fifoname)
 {
     struct pollfd fds[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
                              { .fd = fd, .events = 0 } }; /* POLLERR is always reported */
-    char buf[IPCLAB_CHUNK];
+    static char buf[IPCLAB_STREAM_CHUNK];
     long long total = 0;
 
     for (;;) {

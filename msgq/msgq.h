@@ -14,7 +14,7 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 
-/* The seed's MSG_SIZE: the default size of a message's text. */
+/* The seed's MSG_SIZE: the most text msgq_chat sends in one message (one typed line). */
 #define MSG_SIZE 1024
 
 /* The largest text any ipclab program sends, and the buffer every receiver takes it into. */
@@ -93,6 +93,22 @@ static inline long msgq_kernel_limit(const char *name, long fallback)
     return value;
 }
 
+/*
+ * The largest message msgq_send may send, and the size it sends by default.  A message longer
+ * than kernel.msgmax is refused by msgsnd() (EINVAL); one longer than the queue's capacity
+ * (kernel.msgmnb) could never be sent at all.  The limit is the right size for a stream: each
+ * msgsnd() and msgrcv() then moves as much as one call may.  (The seed's 1024 bytes took eight
+ * times the calls: the pair moved a quarter of what it moves now.)  *msgmax and *msgmnb get
+ * the two limits, for a message.
+ */
+static inline long msgq_size_max(long *msgmax, long *msgmnb)
+{
+    *msgmax = msgq_kernel_limit("msgmax", 8192);
+    *msgmnb = msgq_kernel_limit("msgmnb", 16384);
+    long max = *msgmax < *msgmnb ? *msgmax : *msgmnb;
+    return max < MSGQ_TEXT_MAX ? max : MSGQ_TEXT_MAX;
+}
+
 /* A call on the queue failed: say so, as gone if the queue was removed.  Returns -1. */
 static inline int msgq_failed(const char *call, const char *gone)
 {
@@ -161,13 +177,7 @@ static inline void msgq_options(int argc, char *argv[], const char *usage, char 
                 ipclab_usage_error(usage, "-t wants a message type from 1 to %ld, not '%s'",
                                    LONG_MAX, optarg);
         } else if (opt == 's') {
-            /* A message longer than kernel.msgmax is refused by msgsnd() (EINVAL); one longer
-             * than the queue's capacity (kernel.msgmnb) could never be sent at all. */
-            long msgmax = msgq_kernel_limit("msgmax", 8192);
-            long msgmnb = msgq_kernel_limit("msgmnb", 16384);
-            long max = msgmax < msgmnb ? msgmax : msgmnb;
-            if (max > MSGQ_TEXT_MAX)
-                max = MSGQ_TEXT_MAX;
+            long msgmax, msgmnb, max = msgq_size_max(&msgmax, &msgmnb);
             if (!ipclab_parse_long(optarg, 1, max, size))
                 ipclab_usage_error(usage, "-s wants a message size from 1 to %ld bytes (the "
                                    "kernel's msgmax %ld, queue capacity %ld), not '%s'",

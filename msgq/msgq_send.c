@@ -41,7 +41,7 @@ static const char usage[] =
     "  -p PATH  the key file: ftok(3) makes the queue's key from it (default: msgq in the run\n"
     "           directory, see README.md)\n"
     "  -t TYPE  the messages' type, 1 to LONG_MAX (default 1)\n"
-    "  -s SIZE  the most bytes in one message, 1 to kernel.msgmax (default 1024)\n"
+    "  -s SIZE  the most bytes in one message, 1 to kernel.msgmax (default: kernel.msgmax)\n"
     "  -h       show this help\n";
 
 /* creat_or_get_msgque() (the seed's name): the queue of path's key, made if it is missing.
@@ -201,7 +201,7 @@ static int join(const char *path, int *keyfd)
 int main(int argc, char *argv[])
 {
     char path[PATH_MAX] = "";
-    long type = 1, size = MSG_SIZE;
+    long type = 1, msgmax, msgmnb, size = msgq_size_max(&msgmax, &msgmnb); /* the largest */
 
     ipclab_stderr_by_line();
     ipclab_std_fds();

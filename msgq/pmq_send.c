@@ -11,7 +11,7 @@
  *     terminal 1:  ./msgq/pmq_recv
  *     terminal 2:  ./msgq/pmq_send
  * What you should see in terminal 2, then type lines, then Ctrl-D:
- *     pmq_send: ready (pid 4242): queue /ipclab-1000-pmq; sending messages of up to 1024 bytes
+ *     pmq_send: ready (pid 4242): queue /ipclab-1000-pmq; sending messages of up to 8192 bytes
  *     hello posix queue
  *     pmq_send: end of input: 18 bytes in 1 message(s), then the empty end message
  * While it runs, `cat /dev/mqueue/ipclab-1000-pmq` shows the queue (where /dev/mqueue is
@@ -37,7 +37,7 @@ static const char usage[] =
     "  Send stdin through a POSIX message queue as messages of at most SIZE bytes; an empty\n"
     "  message marks the end.  pmq_recv prints them.\n"
     "  -p /NAME  the queue's name (default: /ipclab-<uid>-pmq)\n"
-    "  -s SIZE   the most bytes in one message, 1 to 8192 (default 1024)\n"
+    "  -s SIZE   the most bytes in one message, 1 to 8192 (default 8192)\n"
     "  -h        show this help\n";
 
 /* The queue name, made if it is missing, its door held (pmq.h).  Returns it, or (mqd_t)-1
@@ -180,7 +180,7 @@ static mqd_t join(const char *name, size_t size)
 int main(int argc, char *argv[])
 {
     char name[NAME_MAX + 2] = "";
-    long size = 1024;
+    long size = PMQ_MSGSIZE; /* the queue's limit: the most one mq_send() may move */
     int opt;
 
     ipclab_stderr_by_line();

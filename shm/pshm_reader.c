@@ -4,8 +4,8 @@
  * Either side may come first, so the reader too opens the object with shm_open(3), creating it
  * if it is missing (ftruncate(2) then gives it its size and sem_init(3) its two semaphores), and
  * maps it with mmap(2).  Then it waits for the "full" semaphore (sem_timedwait), prints exactly
- * the len bytes the writer left in the buffer, and posts "empty" (sem_post) to hand the buffer
- * back.  An empty buffer ends it; munmap(2) and shm_unlink(3) undo the rest.
+ * the len bytes the writer left in the next buffer of the ring, and posts "empty" (sem_post) to
+ * hand the buffer back.  An empty buffer ends it; munmap(2) and shm_unlink(3) undo the rest.
  *
  * Run it in two terminals, either one first:
  *     terminal 1:  ./shm/pshm_reader
@@ -69,9 +69,10 @@ static struct pshm_area *open_object(const char *name, int *fdp)
         sem_destroy(&area->empty);
         sem_destroy(&area->full);
     }
-    /* pshared 1: shared between processes.  empty starts at 1 (fill me), full at 0. */
+    /* pshared 1: shared between processes.  empty starts at PSHM_SLOTS (every buffer is the
+     * writer's to fill), full at 0. */
     if ((fresh || stale) &&
-        (sem_init(&area->empty, 1, 1) == -1 || sem_init(&area->full, 1, 0) == -1))
+        (sem_init(&area->empty, 1, PSHM_SLOTS) == -1 || sem_init(&area->full, 1, 0) == -1))
         err(IPCLAB_EXIT_FAIL, "sem_init");
     if (!pshm_take_role(fd, PSHM_READER, "pshm_reader", name)) {
         munmap(area, sizeof *area);
@@ -82,9 +83,11 @@ static struct pshm_area *open_object(const char *name, int *fdp)
     return area;
 }
 
-/* Wait for "full": the buffer holds data for us.  Each time a wait of PSHM_WAIT_MS runs out,
- * look whether the writer has gone.  Returns 0, or -1 (after a message if it has gone). */
-static int wait_turn(struct pshm_area *area, int fd, bool *seen)
+/* Wait for "full": the next buffer holds data for us.  Each time a wait of PSHM_WAIT_MS runs
+ * out, look whether the writer has gone (handed: the buffers we handed back with "empty", which
+ * the writer takes, beside the PSHM_SLOTS it starts with).  Returns 0, or -1 (after a message
+ * if it has gone). */
+static int wait_turn(struct pshm_area *area, int fd, long handed, bool *seen)
 {
     for (;;) {
         struct timespec deadline = ipclab_deadline(PSHM_WAIT_MS);
@@ -96,7 +99,7 @@ static int wait_turn(struct pshm_area *area, int fd, bool *seen)
         }
         if (ipclab_signal)
             return -1;
-        if (pshm_peer_gone(&area->empty, fd, PSHM_WRITER, seen)) {
+        if (pshm_peer_gone(&area->empty, PSHM_SLOTS + handed, fd, PSHM_WRITER, seen)) {
             if (sem_trywait(&area->full) == 0) /* a post it made before it went counts */
                 return 0;
             warnx("the writer has gone (or was killed) before the end");
@@ -108,19 +111,21 @@ static int wait_turn(struct pshm_area *area, int fd, bool *seen)
 /* Print each buffer and hand it back, until the empty one.  Returns 0 at the end, or -1. */
 static int print_buffers(struct pshm_area *area, int fd)
 {
-    long long total = 0, count = 0;
+    long long total = 0;
+    long count = 0; /* buffers printed: the next is count % PSHM_SLOTS */
     bool seen = false;
 
     for (;;) {
-        if (wait_turn(area, fd, &seen) == -1)
+        if (wait_turn(area, fd, count, &seen) == -1)
             return -1;
         seen = true; /* full was posted by a writer */
-        long len = area->len;
-        if (len < 0 || (size_t)len > sizeof area->data) {
+        int slot = (int)(count % PSHM_SLOTS);
+        long len = area->len[slot];
+        if (len < 0 || (size_t)len > sizeof area->data[slot]) {
             warnx("the buffer claims %ld bytes: not our writer?", len);
             return -1;
         }
-        if (ipclab_write_all(STDOUT_FILENO, area->data, (size_t)len) == -1) {
+        if (ipclab_write_all(STDOUT_FILENO, area->data[slot], (size_t)len) == -1) {
             if (errno != EINTR)
                 warn("write stdout");
             return -1;
@@ -130,7 +135,7 @@ static int print_buffers(struct pshm_area *area, int fd)
             return -1;
         }
         if (len == 0) {
-            warnx("end of data: %lld bytes in %lld buffer(s)", total, count);
+            warnx("end of data: %lld bytes in %ld buffer(s)", total, count);
             return 0;
         }
         total += len;

@@ -3,17 +3,17 @@
  *
  * What a production program would do instead of shm_writer's signals: shm_open(3) names a
  * shared memory object like a file, ftruncate(2) gives it its size, mmap(2) maps it, and two
- * process-shared semaphores that live inside it (sem_init(3)) take turns over the one buffer.
- * The writer waits for "empty" (sem_timedwait), fills the buffer, posts "full" (sem_post); the
- * reader waits for "full", prints, posts "empty".  A semaphore counts, so a post made before
- * the other side waits is never lost, and neither side needs the other's PID.  An empty buffer
- * ends it; munmap(2) and shm_unlink(3) undo the rest.
+ * process-shared semaphores that live inside it (sem_init(3)) count its ring of buffers.  The
+ * writer waits for "empty" (sem_timedwait), fills the next buffer, posts "full" (sem_post); the
+ * reader waits for "full", prints that buffer, posts "empty".  A semaphore counts, so a post
+ * made before the other side waits is never lost, and neither side needs the other's PID.  An
+ * empty buffer ends it; munmap(2) and shm_unlink(3) undo the rest.
  *
  * Run it in two terminals, either one first:
  *     terminal 1:  ./shm/pshm_reader
  *     terminal 2:  ./shm/pshm_writer
  * What you should see in terminal 2, then type lines, then Ctrl-D:
- *     pshm_writer: ready (pid 4242): /ipclab-1000-pshm mapped; buffers of up to 65536 bytes
+ *     pshm_writer: ready (pid 4242): /ipclab-1000-pshm mapped; 4 buffers of up to 262144 bytes
  *     hello semaphores
  *     pshm_writer: end of input: 17 bytes in 1 buffer(s); the reader took the end
  * While both run, `ls -l /dev/shm` shows the object (Linux keeps them there).
@@ -32,8 +32,8 @@
 
 static const char usage[] =
     "usage: pshm_writer [-p /NAME]\n"
-    "  Send stdin to pshm_reader through a POSIX shared memory object, one buffer at a time,\n"
-    "  with two semaphores in the object taking turns; an empty buffer marks the end.\n"
+    "  Send stdin to pshm_reader through a POSIX shared memory object, a ring of buffers that\n"
+    "  two semaphores in the object count; an empty buffer marks the end.\n"
     "  -p /NAME  the object's name (default: /ipclab-<uid>-pshm)\n"
     "  -h        show this help\n";
 
@@ -74,9 +74,10 @@ static struct pshm_area *open_object(const char *name, int *fdp)
         sem_destroy(&area->empty);
         sem_destroy(&area->full);
     }
-    /* pshared 1: shared between processes.  empty starts at 1 (fill me), full at 0. */
+    /* pshared 1: shared between processes.  empty starts at PSHM_SLOTS (every buffer is the
+     * writer's to fill), full at 0. */
     if ((fresh || stale) &&
-        (sem_init(&area->empty, 1, 1) == -1 || sem_init(&area->full, 1, 0) == -1))
+        (sem_init(&area->empty, 1, PSHM_SLOTS) == -1 || sem_init(&area->full, 1, 0) == -1))
         err(IPCLAB_EXIT_FAIL, "sem_init");
     if (!pshm_take_role(fd, PSHM_WRITER, "pshm_writer", name)) {
         munmap(area, sizeof *area);
@@ -87,9 +88,10 @@ static struct pshm_area *open_object(const char *name, int *fdp)
     return area;
 }
 
-/* Wait for "empty": the buffer is ours to fill.  Each time a wait of PSHM_WAIT_MS runs out,
- * look whether the reader has gone.  Returns 0, or -1 (after a message if it has gone). */
-static int wait_turn(struct pshm_area *area, int fd, bool *seen)
+/* Wait for "empty": the next buffer is ours to fill.  Each time a wait of PSHM_WAIT_MS runs
+ * out, look whether the reader has gone (posted: the "full"s we posted, which the reader takes).
+ * Returns 0, or -1 (after a message if it has gone). */
+static int wait_turn(struct pshm_area *area, int fd, long posted, bool *seen)
 {
     for (;;) {
         struct timespec deadline = ipclab_deadline(PSHM_WAIT_MS);
@@ -101,7 +103,7 @@ static int wait_turn(struct pshm_area *area, int fd, bool *seen)
         }
         if (ipclab_signal)
             return -1;
-        if (pshm_peer_gone(&area->full, fd, PSHM_READER, seen)) {
+        if (pshm_peer_gone(&area->full, posted, fd, PSHM_READER, seen)) {
             if (sem_trywait(&area->empty) == 0) /* a post it made before it went counts */
                 return 0;
             warnx("the reader has gone (or was killed) before the end");
@@ -135,36 +137,40 @@ static int wait_input(int fd, bool seen)
 /* Send stdin, then the empty buffer, and wait until the reader has taken it.  Returns 0, or -1. */
 static int send_stdin(struct pshm_area *area, int fd)
 {
-    long long total = 0, count = 0;
+    long long total = 0;
+    long count = 0; /* buffers filled: the next is count % PSHM_SLOTS */
     bool seen = false;
 
     for (;;) {
-        if (wait_turn(area, fd, &seen) == -1)
+        if (wait_turn(area, fd, count, &seen) == -1)
             return -1;
-        seen = seen || count > 0; /* empty was posted by a reader: one has been here */
+        seen = seen || count >= PSHM_SLOTS; /* that empty was posted by a reader: one was here */
         if (wait_input(fd, seen) == -1)
             return -1;
-        ssize_t n = ipclab_read(STDIN_FILENO, area->data, sizeof area->data);
+        int slot = (int)(count % PSHM_SLOTS);
+        ssize_t n = ipclab_read(STDIN_FILENO, area->data[slot], sizeof area->data[slot]);
         if (n == -1) {
             if (errno != EINTR)
                 warn("read stdin");
             return -1;
         }
-        area->len = n;
+        area->len[slot] = n;
         if (sem_post(&area->full) == -1) { /* the buffer is the reader's now */
             warn("sem_post");
             return -1;
         }
+        count++;
         if (n == 0)
             break;
         total += n;
-        count++;
     }
-    /* Wait until the reader has taken the end, so that it never waits in an object nobody will
-     * read: only then is it safe to leave. */
-    if (wait_turn(area, fd, &seen) == -1)
-        return -1;
-    warnx("end of input: %lld bytes in %lld buffer(s); the reader took the end", total, count);
+    /* Wait until the reader has handed back every buffer, the end included, so that it never
+     * waits in an object nobody will write: only then is it safe to leave. */
+    for (int i = 0; i < PSHM_SLOTS; i++)
+        if (wait_turn(area, fd, count, &seen) == -1)
+            return -1;
+    count--; /* the end is no buffer of data */
+    warnx("end of input: %lld bytes in %ld buffer(s); the reader took the end", total, count);
     return 0;
 }
 
@@ -202,7 +208,8 @@ int main(int argc, char *argv[])
     int fd, status = IPCLAB_EXIT_FAIL;
     struct pshm_area *area = open_object(name, &fd);
     if (area != NULL) {
-        ipclab_ready("%s mapped; buffers of up to %zu bytes", name, sizeof area->data);
+        ipclab_ready("%s mapped; %d buffers of up to %zu bytes", name, PSHM_SLOTS,
+                     sizeof area->data[0]);
         status = send_stdin(area, fd) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
         leave(area, fd, name);
     }
