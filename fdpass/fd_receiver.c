@@ -24,7 +24,7 @@ static const char usage[] =
     "usage: fd_receiver [-p PATH]\n"
     "  Wait for fd_sender on the UNIX socket PATH, receive the open file descriptor it passes,\n"
     "  and print the file from wherever the sender stopped reading to the end; then leave.\n"
-    "  -p PATH  the socket (default: fdpass in the run directory, see README.md)\n"
+    "  -p PATH  the socket (default: fdpass in the run directory, see the top README.md)\n"
     "  -h       show this help\n";
 
 /* What recv_fd() found, when it found no descriptor. */

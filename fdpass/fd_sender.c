@@ -33,7 +33,7 @@ static const char usage[] =
     "usage: fd_sender [-p PATH] [-n COUNT] FILE\n"
     "  Open FILE, read its first COUNT bytes (printed on stdout), then pass the open file\n"
     "  descriptor to fd_receiver over the UNIX socket PATH; it reads on from the same offset.\n"
-    "  -p PATH   the socket (default: fdpass in the run directory, see README.md)\n"
+    "  -p PATH   the socket (default: fdpass in the run directory, see the top README.md)\n"
     "  -n COUNT  the bytes to read before passing the descriptor, 0 to 1048576 (default 64)\n"
     "  -h        show this help\n";
 
@@ -119,7 +119,7 @@ int main(int argc, char *argv[])
             fputs(usage, stdout);
             return IPCLAB_EXIT_OK;
         default:
-            ipclab_bad_option(usage, opt);
+            ipclab_bad_option(usage, opt, argv);
         }
     }
     if (argc - optind != 1)

@@ -26,7 +26,8 @@ static const char usage[] =
     "usage: fifo_chat [-p PREFIX] a|b\n"
     "  Chat with the other side through two FIFOs, PREFIX.a2b and PREFIX.b2a: lines typed here\n"
     "  go to the other side, lines it sends are printed here.  Either side may start first.\n"
-    "  -p PREFIX  the FIFOs' common prefix (default: chat in the run directory, see README.md)\n"
+    "  -p PREFIX  the FIFOs' common prefix (default: chat in the run directory, see the top\n"
+    "             README.md)\n"
     "  -h         show this help\n";
 
 /* mkfifo() path, or accept the FIFO already there (EEXIST: the other side made it first) if

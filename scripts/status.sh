@@ -20,14 +20,15 @@
 # Exit status: 0; 1 if something could not be removed or the run directory is not usable.
 set -euo pipefail
 
+usage="usage: scripts/status.sh [--remove]      (make status; --remove: make clean-ipc)"
 remove=0
 case ${1:-} in
 '') ;;
 --remove) remove=1 ;;
--h | --help) sed -n '3,6p' "$0" | sed 's/^# *//'; exit 0 ;;
-*) echo "usage: scripts/status.sh [--remove]" >&2; exit 2 ;;
+-h | --help) echo "$usage"; sed -n '4,6p' "$0" | sed 's/^# *//'; exit 0 ;;
+*) echo "$usage" >&2; exit 2 ;;
 esac
-(( $# <= 1 )) || { echo "usage: scripts/status.sh [--remove]" >&2; exit 2; }
+(( $# <= 1 )) || { echo "$usage" >&2; exit 2; }
 
 uid=$(id -u)
 prefix=${IPCLAB_STATUS_PREFIX:-/ipclab-}

@@ -25,6 +25,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 BATS=${BATS:-bats}
+case ${1:-} in
+-h | --help) echo "usage: scripts/test.sh [BATS-OPTIONS...]      (one file alone: bats tests/fifo.bats)"; exit 0 ;;
+esac
 group1=(tests/msgq.bats tests/shm.bats tests/demo.bats tests/status.bats tests/faults-sysv.bats)
 # Group 3, tests/faults.bats, runs beside both, like group 2: its tests mostly wait (for a side
 # to stall, to notice a kill, to show no CPU used), so a third bats process fills idle time.

@@ -31,7 +31,7 @@ static const char usage[] =
     "  a time: the reader's PID comes through the FIFO PATH.fifo; SIGUSR1 says a buffer is\n"
     "  ready, the reader's SIGUSR2 that it is done.\n"
     "  -p PATH  the key file: ftok(3) makes the segment's key from it (default: shm in the run\n"
-    "           directory, see README.md); the FIFO is PATH.fifo\n"
+    "           directory, see the top README.md); the FIFO is PATH.fifo\n"
     "  -h       show this help\n";
 
 /*
