@@ -258,7 +258,9 @@ demo_msgq() {
     local pmq=/ipclab-demo-$$-pmq
 
     say "msgq_recv and msgq_send: a System V queue, its key made by ftok() from a file in the" \
-        "run directory. Each line is one message of type 1; an empty message ends it."
+        "run directory. What the sender reads goes out as messages of type 1 of at most 12" \
+        "bytes here (-s 12): the two lines, 42 bytes, make 4 messages, the last one short;" \
+        "an empty message ends it. The receiver prints them back to back: the lines come out whole."
     printf 'a message queue keeps\nevery message whole\n' >"$work/send.in"
     side recv /dev/null "$BIN/msgq/msgq_recv"
     expect recv ': ready'
