@@ -134,7 +134,9 @@ static int print_rest(int fd, int conn)
     long long total = 0;
     ssize_t n = 1; /* not yet at the end */
 
-    if (start != -1)
+    if (start == 0)
+        warnx("received descriptor %d; its offset is 0: the sender read none of it", fd);
+    else if (start != -1)
         warnx("received descriptor %d; its offset is already %lld: the sender's reads moved it",
               fd, (long long)start);
     else

@@ -171,8 +171,9 @@ int main(int argc, char *argv[])
         warnx("read %zd bytes of %s myself; passing descriptor %d to the receiver", got, file,
               fd);
     else
-        warnx("read %zd bytes of %s myself; passing descriptor %d (offset %lld) to the receiver",
-              got, file, fd, (long long)before);
+        warnx("read %zd bytes of %s myself%s; passing descriptor %d (offset %lld) to the receiver",
+              got, file, got < count ? " (all there was: it is shorter than -n)" : "", fd,
+              (long long)before);
     int verdict = send_fd(sock, fd) == 0 ? wait_for_receiver(sock) : -1;
     if (verdict == 0) {
         warnx("the receiver went away before it was done: it failed, refused the descriptor "
