@@ -95,7 +95,7 @@ static pid_t get_peer_PID(int fd, const char *fifo)
     if (pid <= 0) {
         warnx("refusing the PID %ld from %s: kill() of it would signal %s", (long)pid, fifo,
               pid == -1 ? "every process we may signal" : pid == 0 ? "our whole process group"
-                                                        : "the whole process group -PID");
+                                                        : "a whole process group");
         return -1;
     }
     if (kill(pid, 0) == -1 || !shm_holds_fifo(pid, fd)) {
