@@ -19,6 +19,7 @@
 #define _GNU_SOURCE /* SO_PEERCRED and struct ucred, MSG_CMSG_CLOEXEC, accept4, ppoll: Linux */
 
 #include "../common/ipclab.h"
+#include "../common/sockets.h"
 
 static const char usage[] =
     "usage: fd_receiver [-p PATH]\n"

@@ -25,6 +25,7 @@
 #define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED (ipclab_server_is_ours): Linux */
 
 #include "../common/ipclab.h"
+#include "../common/sockets.h"
 
 /* The byte fd_receiver sends back once it has printed the whole file (fd_receiver.c). */
 #define DONE_BYTE 'D'

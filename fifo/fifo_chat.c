@@ -21,6 +21,7 @@
 #define _GNU_SOURCE /* ppoll(2) and setitimer(2), as in fifo_writer.c */
 
 #include "../common/ipclab.h"
+#include "../common/peers.h"
 
 #include <sys/file.h> /* flock(2) */
 

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE /* for ppoll(2) in ipclab_poll(), and setitimer(2) for the ticks */
 
 #include "../common/ipclab.h"
+#include "../common/peers.h"
 
 static const char usage[] =
     "usage: fifo_reader [-p PATH]\n"

@@ -21,6 +21,7 @@
 #define _GNU_SOURCE /* ppoll(2), in ipclab_poll(): POSIX.1-2024, glibc declares it only so */
 
 #include "../common/ipclab.h"
+#include "../common/peers.h"
 
 static const char usage[] =
     "usage: fifo_writer [-p PATH]\n"

@@ -14,6 +14,7 @@
 #define IPCLAB_FUZZ_HARNESS_H
 
 #include "../common/ipclab.h"
+#include "../common/sockets.h"
 #include <stdint.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

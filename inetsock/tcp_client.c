@@ -22,6 +22,7 @@
 #define _GNU_SOURCE /* ppoll (ipclab_poll): Linux */
 
 #include "../common/ipclab.h"
+#include "../common/sockets.h"
 
 static const char usage[] =
     "usage: tcp_client [-H HOST] [-P PORT]\n"

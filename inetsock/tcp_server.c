@@ -20,6 +20,7 @@
 #define _GNU_SOURCE /* accept4, ppoll: Linux */
 
 #include "../common/ipclab.h"
+#include "../common/sockets.h"
 
 static const char usage[] =
     "usage: tcp_server [-H HOST] [-P PORT]\n"
@@ -185,18 +186,12 @@ static void serve(int listenfd)
                 warn("poll");
             break;
         }
-        /* Fix: with no descriptor left, accept() fails (EMFILE) and leaves the client queued:
-         * the listening socket stays readable and the loop spins.  So the server takes no more
-         * clients than it has descriptors for, says so once, and waits for one to leave. */
-        if ((fds[0].revents & POLLIN) && ipclab_fd_spare(listenfd)) {
+        /* Fix: accept() with no descriptor left (EMFILE) spins the loop: ipclab_accept_room()
+         * looks for one first, and lowers most while there is none. */
+        if ((fds[0].revents & POLLIN) && ipclab_accept_room(listenfd, connected, &most))
             add_client(listenfd, &clients[free_slot], next_id++);
-        } else if (fds[0].revents & POLLIN) {
-            most = connected;
-            warnx("no descriptor left for another client (ulimit -n): %d at a time from now "
-                  "on; the others wait in the listen queue until one leaves", most);
-            if (most == 0)
-                break; /* nobody could ever be served */
-        }
+        if (most == 0)
+            break; /* nobody could ever be served */
         for (int i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &clients[i];
             if (c->fd == -1 || fds[i + 1].revents == 0 || fds[i + 1].fd != c->fd)

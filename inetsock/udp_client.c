@@ -30,6 +30,7 @@
 #define _GNU_SOURCE /* ppoll (ipclab_poll_timed): Linux */
 
 #include "../common/ipclab.h"
+#include "../common/sockets.h"
 
 static const char usage[] =
     "usage: udp_client [-H HOST] [-P PORT] [-w MS]\n"

@@ -2,10 +2,10 @@
  * msgq.h - what msgq_send, msgq_recv and msgq_chat share: the message, the limits, the role
  * locks' bytes, the checks of a queue found, and plumbing: the pair's options, the messages of
  * a failed call or join.  The calls to ftok(3), msgget(2), msgsnd(2), msgrcv(2) and
- * msgctl(2) are in the programs.  Include it after ../common/ipclab.h.
+ * msgctl(2) are in the programs.  Include it after ../common/sysv.h.
  *
  * The queue's key comes from ftok(3) on a key file in the run directory.  The key file is also
- * where each side holds its role lock (see "peers" in ipclab.h), so a side can tell whether its
+ * where each side holds its role lock (see common/peers.h), so a side can tell whether its
  * peer is still there: a System V queue does not say.
  */
 #ifndef MSGQ_H

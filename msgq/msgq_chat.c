@@ -24,6 +24,8 @@
 #define _XOPEN_SOURCE 700 /* System V IPC and setitimer() are XSI */
 
 #include "../common/ipclab.h"
+#include "../common/peers.h"
+#include "../common/sysv.h"
 #include "msgq.h"
 
 static const char usage[] =

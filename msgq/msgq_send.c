@@ -30,6 +30,8 @@
 #include <poll.h>
 
 #include "../common/ipclab.h"
+#include "../common/peers.h"
+#include "../common/sysv.h"
 #include "msgq.h"
 
 static const char usage[] =

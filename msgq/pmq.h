@@ -1,10 +1,10 @@
 /*
  * pmq.h - what pmq_send and pmq_recv share: the queue's size, the role locks' bytes, and the
  * checks of a queue opened.  The calls to mq_open(3), mq_timedsend(3), mq_timedreceive(3) and
- * mq_unlink(3) are in the programs.  Include it after ../common/ipclab.h.
+ * mq_unlink(3) are in the programs.  Include it after ../common/peers.h.
  *
  * A POSIX queue has a name ("/something"), not a key, and no key file: so the role locks that
- * tell each side whether its peer is still there (see "peers" in ipclab.h) are taken on the
+ * tell each side whether its peer is still there (see common/peers.h) are taken on the
  * queue's own descriptor.  On Linux an mqd_t is a file descriptor of the mqueue file system,
  * and fcntl(2) locks work on it; POSIX does not promise that, so this part is Linux's.
  */

@@ -23,6 +23,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "../common/ipclab.h"
+#include "../common/peers.h"
 #include "pmq.h"
 
 static const char usage[] =

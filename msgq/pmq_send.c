@@ -29,6 +29,7 @@
 #include <poll.h>
 
 #include "../common/ipclab.h"
+#include "../common/peers.h"
 #include "pmq.h"
 
 static const char usage[] =

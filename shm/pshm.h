@@ -1,7 +1,7 @@
 /*
  * pshm.h - what pshm_writer and pshm_reader share: the object's layout with its two
  * semaphores, and the locks by which each side knows who else is there.  The shared memory
- * and semaphore calls themselves are in the two programs.  Include it after ../common/ipclab.h.
+ * and semaphore calls themselves are in the two programs.  Include it after ../common/peers.h.
  */
 #ifndef PSHM_H
 #define PSHM_H
@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 
 /* Bytes of the object locked by the door (see ipclab_key_file_open) and by each side while it
- * is at work (see "peers" in ipclab.h): shm_open(3) gives a file descriptor, and record locks
+ * is at work (see common/peers.h): shm_open(3) gives a file descriptor, and record locks
  * work on it. */
 enum { PSHM_DOOR = 0, PSHM_WRITER = 1, PSHM_READER = 2 };
 

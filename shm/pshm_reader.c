@@ -22,6 +22,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "../common/ipclab.h"
+#include "../common/peers.h"
 #include "pshm.h"
 
 static const char usage[] =

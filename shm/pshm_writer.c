@@ -27,6 +27,7 @@
 #include <poll.h>
 
 #include "../common/ipclab.h"
+#include "../common/peers.h"
 #include "pshm.h"
 
 static const char usage[] =

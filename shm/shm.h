@@ -2,7 +2,7 @@
  * shm.h - what shm_writer and shm_reader share: the segment's layout, the notification
  * signals, the check of a segment found, and the FIFO that carries the reader's PID and then
  * serves as the lifeline.  The shared memory calls themselves are in the two programs.
- * Include it after ../common/ipclab.h.
+ * Include it after ../common/sysv.h.
  */
 #ifndef SHM_H
 #define SHM_H
@@ -105,7 +105,7 @@ static inline bool shm_holds_fifo(pid_t pid, int fd)
 
 /*
  * Wait until signo's handler has run (shm_signalled), a termination signal came, or the peer
- * is gone.  Blocked outside this wait, the signal cannot slip past.  Every tick (ipclab.h)
+ * is gone.  Blocked outside this wait, the signal cannot slip past.  Every tick (common/peers.h)
  * looks at the lifeline (shm_peer_gone).  Returns 0 when the signal came, -1 otherwise (after a
  * message if the peer is gone).
  */

@@ -229,7 +229,7 @@ s.recv(1)
     assert_exit sender 1 5 # refused is not done
 }
 
-@test "fdpass: SIGTERM while the receiver prints /dev/zero ends it within 2 s by SIGTERM, nothing left (issue 16)" {
+@test "fdpass: SIGTERM while the receiver prints /dev/zero ends it within 2 s by SIGTERM, nothing left" {
     # stdout that never blocks (as a file or /dev/null does): no write() fails with EINTR, so
     # only a look at the signal between chunks can stop the copy.
     ln -s /dev/null "$LOG/receiver.out"
@@ -257,7 +257,7 @@ s.recv(1)
     [[ ! -e $IPCLAB_DIR/fdpass ]]
 }
 
-@test "fdpass: the receiver SIGKILLed mid-print: the sender says it was not done, exit 1 (issue 16)" {
+@test "fdpass: the receiver SIGKILLed mid-print: the sender says it was not done, exit 1" {
     random_file "$LOG/file.bin" 3145728
     mkfifo "$LOG/receiver.out" # read by nobody: the receiver stalls mid-file
     # a socket outside the run directory: the killed receiver cannot remove it
@@ -275,7 +275,7 @@ s.recv(1)
     refute_line --partial 'the receiver is done'
 }
 
-@test "fdpass: a receiver that cannot print (stdout full, or a pipe nobody reads) fails, and so does the sender (issue 16)" {
+@test "fdpass: a receiver that cannot print (stdout full, or a pipe nobody reads) fails, and so does the sender" {
     random_file "$LOG/file.bin" 3145728
     ln -s /dev/full "$LOG/receiver.out" # write(): ENOSPC
     start_side receiver /dev/null "$F/fd_receiver"

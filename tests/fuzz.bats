@@ -45,7 +45,7 @@ old_take_fd() {
     local tree=$BATS_TEST_TMPDIR/old
     mkdir -p "$tree/fuzz" "$tree/fdpass" "$tree/common"
     cp "$ROOT/fuzz/fd_cmsg.c" "$ROOT/fuzz/harness.h" "$tree/fuzz/"
-    cp "$ROOT/common/ipclab.h" "$tree/common/"
+    cp "$ROOT"/common/*.h "$tree/common/"
     sed 's|^    return (len < room ? len : room) / sizeof(int);|    (void)room; return len / sizeof(int);|' \
         "$ROOT/fdpass/fd_receiver.c" >"$tree/fdpass/fd_receiver.c"
     ! cmp -s "$ROOT/fdpass/fd_receiver.c" "$tree/fdpass/fd_receiver.c" ||

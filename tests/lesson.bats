@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # tests/lesson.bats - the lesson is in the file: each program makes the system calls its
 # mechanism is about in its own code, where a student reading it top to bottom finds them, and
-# common/ipclab.h, the plumbing every program shares, makes none of them.
+# common/ (ipclab.h, peers.h, sysv.h, sockets.h), the plumbing the programs share, makes none
+# of them.
 #
 # What counts as a call: NAME followed by "(" in the program's C code, with its comments and
 # its string literals removed -- a call named in a comment or a message does not teach it.
@@ -82,7 +83,7 @@ calls() {
     (( ${#missing[@]} == 0 )) || fail "$(printf '%s\n' "${missing[@]}")"
 }
 
-# PROBES: the hardening in ipclab.h that may make a socket of its own to ask a question --
+# PROBES: the hardening in common/sockets.h that may make a socket of its own to ask a question --
 # whether a server answers on a path, whether an address is this machine's -- and so calls
 # socket(), connect() or bind() on it.  Their bodies are left out of the check below.
 PROBES='ipclab_sun_answers ipclab_udp_bad_source'
@@ -98,9 +99,9 @@ without_probes() {
         { print }'
 }
 
-@test "lesson: common/ipclab.h makes none of the lesson's calls (it holds the plumbing)" {
-    # open() and close() are every file's, not a lesson of their own: the header opens its
-    # key files and its run directory.
+@test "lesson: the headers in common/ make none of the lesson's calls (they hold the plumbing)" {
+    # open() and close() are every file's, not a lesson of their own: the headers open the
+    # key files and the run directory.
     local row call alt calls banned=() found=()
     for row in "${LESSON[@]}"; do
         read -ra calls <<<"$row"
@@ -112,17 +113,20 @@ without_probes() {
         done
     done
     mapfile -t banned < <(printf '%s\n' "${banned[@]}" shm_unlink munmap sem_destroy mq_close | sort -u)
-    local have
-    have=$(without_probes common/ipclab.h | grep -oE '\b[A-Za-z_][A-Za-z0-9_]*[[:space:]]*\(' |
-        tr -d '( \t' | sort -u)
-    for call in "${banned[@]}"; do
-        grep -qx "$call" <<<"$have" && found+=("$call")
+    local have header headers=(common/*.h)
+    (( ${#headers[@]} >= 4 )) || fail "only ${headers[*]} in common/"
+    for header in "${headers[@]}"; do
+        have=$(without_probes "$header" | grep -oE '\b[A-Za-z_][A-Za-z0-9_]*[[:space:]]*\(' |
+            tr -d '( \t' | sort -u)
+        for call in "${banned[@]}"; do
+            grep -qx "$call" <<<"$have" && found+=("$header: $call")
+        done
     done
-    (( ${#found[@]} == 0 )) || fail "common/ipclab.h calls: ${found[*]}"
+    (( ${#found[@]} == 0 )) || fail "calls in common/: ${found[*]}"
     # and the probes are still there to leave out: a renamed one would hide nothing
     local probe
     for probe in $PROBES; do
-        grep -qE "^static inline [^(]*\b$probe\(" common/ipclab.h || fail "no probe $probe"
+        grep -qE "^static inline [^(]*\b$probe\(" common/sockets.h || fail "no probe $probe"
     done
 }
 

@@ -1,6 +1,6 @@
 /*
  * relay.h - the frame format relay_server and relay_client speak, and its limits.  Include it
- * after ../common/ipclab.h.
+ * after ../common/sockets.h.
  *
  * A stream socket carries bytes, not messages, so the relay puts each message in a frame whose
  * header says how long it is:

@@ -18,6 +18,7 @@
 #define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED (ipclab_server_is_ours): Linux */
 
 #include "../common/ipclab.h"
+#include "../common/sockets.h"
 #include "relay.h"
 
 static const char usage[] =

@@ -17,6 +17,7 @@
 #define _GNU_SOURCE /* SO_PEERCRED and struct ucred, accept4, ppoll: Linux */
 
 #include "../common/ipclab.h"
+#include "../common/sockets.h"
 #include "relay.h"
 
 static const char usage[] =
@@ -167,18 +168,18 @@ static void flush(struct client *c)
     c->out_len -= (size_t)n;
 }
 
-/* A client waits in the listen queue: accept it into the free slot c. */
+/* A client waits in the listen queue: accept it into the free slot c, non-blocking like every
+ * socket here (no read or write may wait on one client), and note its pid (SO_PEERCRED). */
 static void add_client(int listenfd, struct client *c)
 {
-    /* Non-blocking, like every socket here: no read or write may wait on one client. */
+    struct ucred cred;
     int fd = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
     if (fd == -1) {
-        /* EAGAIN or ECONNABORTED: the client gave up before we took it; poll() on. */
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+        if (errno != EAGAIN && errno != ECONNABORTED) /* those: the client gave up first */
             warn("accept");
         return;
     }
-    struct ucred cred; /* who connected: its pid, recorded by the kernel at connect() */
     if (ipclab_peer_cred(fd, &cred) == -1) {
         close(fd);
         return;
@@ -220,18 +221,12 @@ static void serve(int listenfd)
             ipclab_fail("poll");
             return;
         }
-        /* Fix: accept() that fails for want of a descriptor (EMFILE) leaves the client in the
-         * queue, so poll() says "readable" again at once: a spin.  Look for a spare descriptor
-         * first; with none, stop taking clients until one leaves. */
-        if ((fds[0].revents & POLLIN) && ipclab_fd_spare(listenfd)) {
+        /* Fix: accept() with no descriptor left (EMFILE) spins the loop: ipclab_accept_room()
+         * looks for one first, and lowers most while there is none. */
+        if ((fds[0].revents & POLLIN) && ipclab_accept_room(listenfd, connected, &most))
             add_client(listenfd, free_slot);
-        } else if (fds[0].revents & POLLIN) {
-            most = connected;
-            warnx("no descriptor left for another client (ulimit -n): %d at a time from now "
-                  "on; the others wait in the listen queue until one leaves", most);
-            if (most == 0)
-                return; /* nobody could ever be served */
-        }
+        if (most == 0)
+            return; /* nobody could ever be served */
         for (int i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &clients[i];
             short ev = fds[i + 1].revents;

@@ -24,6 +24,7 @@
 #define _GNU_SOURCE /* ppoll (ipclab_poll_timed): Linux */
 
 #include "../common/ipclab.h"
+#include "../common/sockets.h"
 
 #include <dirent.h>
 

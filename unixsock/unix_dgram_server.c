@@ -23,6 +23,7 @@
 #define _GNU_SOURCE /* ppoll (ipclab_poll): Linux */
 
 #include "../common/ipclab.h"
+#include "../common/sockets.h"
 
 static const char usage[] =
     "usage: unix_dgram_server [-p PATH]\n"

@@ -23,6 +23,7 @@
 #define _GNU_SOURCE /* ppoll (ipclab_poll), SO_PEERCRED (ipclab_server_is_ours): Linux */
 
 #include "../common/ipclab.h"
+#include "../common/sockets.h"
 
 static const char usage[] =
     "usage: unix_stream_client [-p PATH]\n"

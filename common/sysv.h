@@ -1,0 +1,187 @@
+/*
+ * sysv.h - what the System V programs share besides their mechanism: the key file (the file
+ * ftok(3) makes the key of, where the role locks of peers.h live, marked so that a program never
+ * takes, or removes, a file of the user's) and the check of a queue or segment found rather
+ * than made.  Plumbing only, like ipclab.h.
+ *
+ *   ipclab_key_file_open(), ipclab_key_file_remove(), IPCLAB_KEY_MARK, ipclab_sysv_trusted()
+ */
+#ifndef IPCLAB_SYSV_H
+#define IPCLAB_SYSV_H
+
+#include "peers.h"
+#include <sys/ipc.h>
+
+/*
+ * What every key file holds, and nothing else.  A program given -p PATH removes its key file
+ * when it leaves -- and PATH may name a file that is no key file at all: the user's notes,
+ * or, run as root, /etc/passwd.  The mark tells the two apart: a program uses a file it finds
+ * only if it holds exactly this line, and removes only such a file.
+ */
+#define IPCLAB_KEY_MARK "ipclab key file\n"
+
+/* Does the file open on fd hold exactly IPCLAB_KEY_MARK? */
+static inline bool ipclab_key_file_marked(int fd)
+{
+    char buf[sizeof IPCLAB_KEY_MARK]; /* one byte more than the mark: a longer file differs */
+    ssize_t n = pread(fd, buf, sizeof buf, 0);
+
+    return n == (ssize_t)sizeof buf - 1 && memcmp(buf, IPCLAB_KEY_MARK, sizeof buf - 1) == 0;
+}
+
+/*
+ * Make the key file path, mark and all, unless something is there already.  It is written
+ * under a name of its own (mkstemp(3): mode 0600, a name nobody else has), then link(2)ed to
+ * path, which fails with EEXIST if path exists: so the file at path holds the mark from the
+ * moment anyone can open it, and what was there before is never touched.  Returns 1 with the
+ * new file's inode in *made if we made it, 0 if something was there, -1 after a message.
+ */
+static inline int ipclab_key_file_make(const char *path, struct stat *made)
+{
+    char tmp[PATH_MAX];
+
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp) {
+        warnx("%s: the path is too long for a key file", path);
+        return -1;
+    }
+    int fd = mkstemp(tmp);
+    if (fd == -1) {
+        warn("cannot create the key file %s", path);
+        return -1;
+    }
+    int rc = ipclab_write_all(fd, IPCLAB_KEY_MARK, sizeof IPCLAB_KEY_MARK - 1) == -1 ||
+             fstat(fd, made) == -1 ? -1 : link(tmp, path);
+    int saved = errno;
+    unlink(tmp);
+    close(fd);
+    if (rc == 0)
+        return 1;
+    if (saved == EEXIST)
+        return 0;
+    errno = saved;
+    warn("cannot create the key file %s", path);
+    return -1;
+}
+
+/*
+ * Is fd, opened on path, a key file we may use: a regular file of ours, closed to others
+ * (ipclab_trusted), that holds the mark?  If not, says why: nothing is written to it, and
+ * nothing removed.
+ */
+static inline bool ipclab_key_file_ok(int fd, const char *path)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+        warnx("%s exists and is not a regular file; refusing to use it (remove it, or name "
+              "another path with -p)", path);
+        return false;
+    }
+    if (!ipclab_trusted(path, st.st_uid, st.st_mode))
+        return false;
+    if (!ipclab_key_file_marked(fd)) {
+        warnx("%s is not an ipclab key file (it does not hold just the line \"ipclab key "
+              "file\"); refusing to use it, and leaving it as it is (name another path with -p)",
+              path);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Open the key file path -- the file ftok(3) makes a System V key of, and where the role locks
+ * live -- creating it (mode 0600, marked: see IPCLAB_KEY_MARK) if it is missing, and hold its
+ * door: the write lock on byte 0.  A program holds the door only while it joins (creates or
+ * opens the IPC object, takes its role lock) or while it removes the object and the file, so
+ * that one program's removal never interleaves with another's creation; release it with
+ * ipclab_lock(fd, 0, F_UNLCK, false).  If the file was removed while we waited at the door,
+ * the one we hold is no longer the one at path, and we start again.  Fix: the programs opened
+ * whatever was at path, O_CREAT and all, and removed it when they left: -p ~/notes lost the
+ * notes.  A file found rather than made is used only if ipclab_key_file_ok() says it is a key
+ * file, and only a key file is ever removed.  *made says whether this
+ * call made the file (so that a program that gives up at once removes only a file of its
+ * own).  Returns the descriptor (close-on-exec), or -1: errno EINTR when a termination signal
+ * ended the wait, otherwise after a message.
+ */
+static inline int ipclab_key_file_open(const char *path, bool *made)
+{
+    for (;;) {
+        struct stat ours = { 0 }, st, now;
+        int rc = 0;
+        if (lstat(path, &st) == -1) {
+            if (errno != ENOENT) {
+                warn("%s", path);
+                return -1;
+            }
+            if ((rc = ipclab_key_file_make(path, &ours)) == -1)
+                return -1;
+            if (lstat(path, &st) == -1) {
+                if (errno == ENOENT)
+                    continue; /* already removed by its last user: start again */
+                warn("%s", path);
+                return -1;
+            }
+        }
+        /* Never open what is not a regular file: opening a device can do things. */
+        if (!S_ISREG(st.st_mode)) {
+            warnx("%s exists and is not a regular file; refusing to use it (remove it, or name "
+                  "another path with -p)", path);
+            return -1;
+        }
+        int fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd == -1) {
+            if (errno == ENOENT)
+                continue;
+            warn("%s", path);
+            return -1;
+        }
+        if (!ipclab_key_file_ok(fd, path) || fstat(fd, &st) == -1) {
+            close(fd);
+            return -1;
+        }
+        *made = rc == 1 && st.st_ino == ours.st_ino && st.st_dev == ours.st_dev;
+        if (ipclab_lock(fd, 0, F_WRLCK, true) == -1) {
+            int saved = errno;
+            if (saved != EINTR)
+                warn("lock %s", path);
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        if (lstat(path, &now) == 0 && now.st_ino == st.st_ino && now.st_dev == st.st_dev)
+            return fd;
+        close(fd); /* removed, and maybe made again, while we waited: start again */
+    }
+}
+
+/*
+ * Remove the key file path if it is still the file open on fd, and still a key file (call it
+ * holding the door).  Whoever leaves last removes it, whether it made the file or found it: the
+ * mark, checked when it was opened and again here, says it is a key file.
+ */
+static inline void ipclab_key_file_remove(const char *path, int fd)
+{
+    struct stat st, now;
+
+    if (fstat(fd, &st) == 0 && lstat(path, &now) == 0 && now.st_ino == st.st_ino &&
+        now.st_dev == st.st_dev && ipclab_key_file_marked(fd) && unlink(path) == -1 &&
+        errno != ENOENT)
+        warn("cannot remove %s", path);
+}
+
+/*
+ * ipclab_trusted() (ipclab.h) for a System V queue, segment or semaphore set, from the ipc_perm
+ * its IPC_STAT gave: its creator (cuid) must be us as well -- IPC_SET hands the owner (uid) to anyone, never the
+ * creator.  what names it in the message ("queue 7 (key from PATH)").
+ */
+static inline bool ipclab_sysv_trusted(const char *what, const struct ipc_perm *perm)
+{
+    if (perm->cuid != geteuid()) {
+        warnx("%s was made by uid %ld, not by you (uid %ld); refusing to use it", what,
+              (long)perm->cuid, (long)geteuid());
+        return false;
+    }
+    return ipclab_trusted(what, perm->uid, perm->mode);
+}
+
+#endif /* IPCLAB_SYSV_H */
