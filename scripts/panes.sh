@@ -126,7 +126,8 @@ else
 fi
 
 # pane_shows PANE REGEX: the text in PANE matches REGEX now.
-pane_shows() { tmux capture-pane -p -t "$1" | grep -Eq -- "$2"; }
+# (-J: a line the pane is too narrow for comes back whole, not cut where it wrapped.)
+pane_shows() { tmux capture-pane -p -J -t "$1" | grep -Eq -- "$2"; }
 
 # type_into PANE COMMAND [Enter]: type COMMAND at the shell's prompt (once the shell has drawn
 # it, 5 s at most, so that the command shows after the prompt, as if typed there).
