@@ -74,13 +74,16 @@ $(pane "$1")"
 }
 
 @test "panes: pipe's second pane gets the command that lists both processes' descriptors" {
-    run timeout 20 "$ROOT/scripts/panes.sh" pipe </dev/null 3>&-
-    assert_success
-    wait_pane ipclab-pipe:0.0 '^pipe_oneway: parent [0-9]+ writes, child [0-9]+ reads'
-    wait_pane ipclab-pipe:0.1 'pgrep -o -t pts/[0-9]+ -f .*pipe_oneway.*ls -l /proc/\$c/fd'
-    # Another pipe_oneway of the same user, on no terminal: not the left pane's, not listed.
+    # Another pipe_oneway of the same user, older and on no terminal: not the left pane's, so
+    # not listed (looked up by user alone, it would be taken for the parent: the oldest).
     start_fed other "$BIN/pipe/pipe_oneway"
     wait_line other 'parent [0-9]+ writes'
+    # 5>&-: the tmux server it starts must not keep the other's stdin open (no end of input)
+    run timeout 20 "$ROOT/scripts/panes.sh" pipe </dev/null 3>&- 5>&-
+    assert_success
+    wait_pane ipclab-pipe:0.0 '^pipe_oneway: parent [0-9]+ writes, child [0-9]+ reads'
+    # shellcheck disable=SC2016 # a command line, not to expand
+    wait_pane ipclab-pipe:0.1 'pgrep -o -t pts/[0-9]+ -f .*pipe_oneway.*ls -l /proc/\$c/fd'
     # typed, not run: the student presses Enter; then both ends of one pipe show
     tmux send-keys -t ipclab-pipe:0.1 Enter
     # The parent writes on 4, the child reads on 3: one pipe, and the pane shows it twice.
@@ -98,7 +101,10 @@ $(pane "$1")"
     # nothing of the other pipe_oneway
     local other_parent
     other_parent=$(parent_pid other)
-    [[ -n $other_parent ]] && ! pane_shows ipclab-pipe:0.1 "^(parent|child) $other_parent:"
+    [[ -n $other_parent ]]
+    if pane_shows ipclab-pipe:0.1 "^(parent|child) $other_parent:"; then
+        fail "the other pipe_oneway ($other_parent), on no terminal, was listed too: $(pane ipclab-pipe:0.1)"
+    fi
     tmux send-keys -t ipclab-pipe:0.0 C-d
     wait_pane ipclab-pipe:0.0 'child: end of data'
     exec 5>&- # Ctrl-D for the other one
@@ -118,7 +124,9 @@ $(pane "$1")"
     pane_shows ipclab-socketpair:0.1 "^parent $parent:$"
     wait_pane ipclab-socketpair:0.1 " 4 -> '?socket:\[$(stat -L -c %i "/proc/$child/fd/4")\]"
     pane_shows ipclab-socketpair:0.1 " 3 -> '?socket:\[$(stat -L -c %i "/proc/$parent/fd/3")\]"
-    ! pane_shows ipclab-socketpair:0.1 'pgrep: pattern that searches for process name longer than 15'
+    if pane_shows ipclab-socketpair:0.1 'pgrep: pattern that searches'; then
+        fail "pgrep refused the name: $(pane ipclab-socketpair:0.1)"
+    fi
     tmux send-keys -t ipclab-socketpair:0.0 C-d
     wait_pane ipclab-socketpair:0.0 'child: end of data'
 }
