@@ -213,6 +213,7 @@ static inline _Noreturn void ipclab_usage_error(const char *usage, const char *f
  * which getopt leaves only once it has read all its letters.  "--help" is taken as -h, the habit
  * of every GNU user; any other "--word" is named whole.
  */
+/* cppcheck-suppress constParameter ; main's char *argv[] would not convert to const char *const[] in C */
 static inline _Noreturn void ipclab_bad_option(const char *usage, int opt, char *const argv[])
 {
     const char *arg = argv[optind];
