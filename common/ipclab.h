@@ -214,11 +214,26 @@ static inline _Noreturn void ipclab_usage_error(const char *usage, const char *f
  * getopt(3) returned '?' (unknown option) or ':' (missing argument; the option string must
  * start with ':').  getopt's own message would name the program by its whole argv[0]; err(3)
  * and this one use the short name, like every other message.
+ *
+ * getopt knows only one-letter options, so "--help" reaches it as the letters '-', 'h', 'e' ...
+ * of one argument: the first, '-', is unknown (optopt), and optind still points at the argument,
+ * which getopt leaves only once it has read all its letters.  "--help" is taken as -h, the habit
+ * of every GNU user; any other "--word" is named whole.
  */
-static inline _Noreturn void ipclab_bad_option(const char *usage, int opt)
+/* cppcheck-suppress constParameter ; main's char *argv[] would not convert to const char *const[] in C */
+static inline _Noreturn void ipclab_bad_option(const char *usage, int opt, char *const argv[])
 {
+    const char *arg = argv[optind];
+
     if (opt == ':')
         ipclab_usage_error(usage, "option -%c needs an argument", optopt);
+    if (optopt == '-' && arg != NULL && strncmp(arg, "--", 2) == 0) {
+        if (strcmp(arg, "--help") == 0) {
+            fputs(usage, stdout);
+            exit(IPCLAB_EXIT_OK);
+        }
+        ipclab_usage_error(usage, "unknown option %s (the one long option is --help)", arg);
+    }
     ipclab_usage_error(usage, "unknown option -%c", optopt);
 }
 
@@ -264,7 +279,7 @@ static inline int ipclab_options_p(int argc, char *argv[], const char *usage,
             fputs(usage, stdout);
             exit(IPCLAB_EXIT_OK);
         } else {
-            ipclab_bad_option(usage, opt);
+            ipclab_bad_option(usage, opt, argv);
         }
     }
     return optind;

@@ -182,7 +182,7 @@ static inline int ipclab_options_inet(int argc, char *argv[], const char *usage,
             fputs(usage, stdout);
             exit(IPCLAB_EXIT_OK);
         } else {
-            ipclab_bad_option(usage, opt);
+            ipclab_bad_option(usage, opt, argv);
         }
     }
     if ((*host)[0] == '\0')

@@ -25,7 +25,7 @@ static const char usage[] =
     "usage: fd_receiver [-p PATH]\n"
     "  Wait for fd_sender on the UNIX socket PATH, receive the open file descriptor it passes,\n"
     "  and print the file from wherever the sender stopped reading to the end; then leave.\n"
-    "  -p PATH  the socket (default: fdpass in the run directory, see README.md)\n"
+    "  -p PATH  the socket (default: fdpass in the run directory, see the top README.md)\n"
     "  -h       show this help\n";
 
 /* What recv_fd() found, when it found no descriptor. */
@@ -135,7 +135,9 @@ static int print_rest(int fd, int conn)
     long long total = 0;
     ssize_t n = 1; /* not yet at the end */
 
-    if (start != -1)
+    if (start == 0)
+        warnx("received descriptor %d; its offset is 0: the sender read none of it", fd);
+    else if (start != -1)
         warnx("received descriptor %d; its offset is already %lld: the sender's reads moved it",
               fd, (long long)start);
     else

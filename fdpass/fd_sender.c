@@ -34,7 +34,7 @@ static const char usage[] =
     "usage: fd_sender [-p PATH] [-n COUNT] FILE\n"
     "  Open FILE, read its first COUNT bytes (printed on stdout), then pass the open file\n"
     "  descriptor to fd_receiver over the UNIX socket PATH; it reads on from the same offset.\n"
-    "  -p PATH   the socket (default: fdpass in the run directory, see README.md)\n"
+    "  -p PATH   the socket (default: fdpass in the run directory, see the top README.md)\n"
     "  -n COUNT  the bytes to read before passing the descriptor, 0 to 1048576 (default 64)\n"
     "  -h        show this help\n";
 
@@ -120,7 +120,7 @@ int main(int argc, char *argv[])
             fputs(usage, stdout);
             return IPCLAB_EXIT_OK;
         default:
-            ipclab_bad_option(usage, opt);
+            ipclab_bad_option(usage, opt, argv);
         }
     }
     if (argc - optind != 1)
@@ -172,8 +172,9 @@ int main(int argc, char *argv[])
         warnx("read %zd bytes of %s myself; passing descriptor %d to the receiver", got, file,
               fd);
     else
-        warnx("read %zd bytes of %s myself; passing descriptor %d (offset %lld) to the receiver",
-              got, file, fd, (long long)before);
+        warnx("read %zd bytes of %s myself%s; passing descriptor %d (offset %lld) to the receiver",
+              got, file, got < count ? " (all there was: it is shorter than -n)" : "", fd,
+              (long long)before);
     int verdict = send_fd(sock, fd) == 0 ? wait_for_receiver(sock) : -1;
     if (verdict == 0) {
         warnx("the receiver went away before it was done: it failed, refused the descriptor "

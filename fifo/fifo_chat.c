@@ -23,11 +23,14 @@
 #include "../common/ipclab.h"
 #include "../common/peers.h"
 
+#include <sys/file.h> /* flock(2) */
+
 static const char usage[] =
     "usage: fifo_chat [-p PREFIX] a|b\n"
     "  Chat with the other side through two FIFOs, PREFIX.a2b and PREFIX.b2a: lines typed here\n"
     "  go to the other side, lines it sends are printed here.  Either side may start first.\n"
-    "  -p PREFIX  the FIFOs' common prefix (default: chat in the run directory, see README.md)\n"
+    "  -p PREFIX  the FIFOs' common prefix (default: chat in the run directory, see the top\n"
+    "             README.md)\n"
     "  -h         show this help\n";
 
 /* mkfifo() path, or accept the FIFO already there (EEXIST: the other side made it first) if
@@ -75,6 +78,32 @@ static int open_fifo(const char *path, int open_mode)
         return -1;
     }
     return fd;
+}
+
+/*
+ * One a and one b: a second `fifo_chat a` would open a's FIFOs too and take part of what b
+ * sends.  So each side holds flock(2) on the FIFO it reads (path), opened without waiting: a
+ * read open() with O_NONBLOCK returns at once, writer or not.  flock, not fcntl: fcntl's write
+ * lock needs a descriptor open for writing, and that open would wait for a reader.  The kernel
+ * drops the lock when the side ends, however it ends.  Returns the descriptor that holds it, or
+ * -1 after a message; exits if another side me holds it (its FIFOs are not ours to remove).
+ */
+static int take_side(const char *path, char me, const char *prefix)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd == -1) {
+        warn("open %s", path);
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return fd;
+    if (errno == EWOULDBLOCK)
+        errx(IPCLAB_EXIT_FAIL, "another fifo_chat %c is in the chat on %s.a2b and .b2a; "
+             "refusing (one a, one b: leave that one first)", me, prefix);
+    warn("flock %s", path);
+    close(fd);
+    return -1;
 }
 
 /* unlink() path if it is a FIFO of ours closed to others (never a file, nor another's FIFO). */
@@ -200,8 +229,10 @@ int main(int argc, char *argv[])
 
     ipclab_catch_signals(); /* the handler records a signal; main removes the FIFOs, then dies */
 
-    int status = IPCLAB_EXIT_FAIL;
-    if (create_fifo(a2b) == 0 && create_fifo(b2a) == 0) {
+    int status = IPCLAB_EXIT_FAIL, lock = -1;
+    if (create_fifo(a2b) == 0 && create_fifo(b2a) == 0)
+        lock = take_side(me == 'a' ? b2a : a2b, me, prefix);
+    if (lock != -1) {
         ipclab_ready("you are %c; waiting for %c on %s", me, peer, a2b);
         /* a writes a2b and reads b2a; b the other way round.  Both open a2b first. */
         int out = -1, in = -1;
@@ -225,6 +256,8 @@ int main(int argc, char *argv[])
     /* Either side removes both FIFOs when it leaves; the other then finds nothing to remove. */
     remove_fifo(a2b);
     remove_fifo(b2a);
+    if (lock != -1)
+        close(lock);
     ipclab_die_of_signal();
     return status;
 }

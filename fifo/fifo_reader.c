@@ -26,7 +26,7 @@ static const char usage[] =
     "usage: fifo_reader [-p PATH]\n"
     "  Print on stdout what fifo_writer sends through a FIFO.  Creates the FIFO if it is\n"
     "  missing and waits for a writer; removes the FIFO when it leaves.\n"
-    "  -p PATH   the FIFO (default: fifo in the run directory, see README.md)\n"
+    "  -p PATH   the FIFO (default: fifo in the run directory, see the top README.md)\n"
     "  -h        show this help\n";
 
 /*

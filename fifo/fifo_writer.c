@@ -27,7 +27,7 @@ static const char usage[] =
     "usage: fifo_writer [-p PATH]\n"
     "  Send stdin through a FIFO to fifo_reader.  Creates the FIFO if it is missing and waits\n"
     "  for a reader; removes the FIFO when it leaves.\n"
-    "  -p PATH   the FIFO (default: fifo in the run directory, see README.md)\n"
+    "  -p PATH   the FIFO (default: fifo in the run directory, see the top README.md)\n"
     "  -h        show this help\n";
 
 /*

@@ -186,7 +186,7 @@ static inline void msgq_options(int argc, char *argv[], const char *usage, char 
             fputs(usage, stdout);
             exit(IPCLAB_EXIT_OK);
         } else {
-            ipclab_bad_option(usage, opt);
+            ipclab_bad_option(usage, opt, argv);
         }
     }
     if (optind < argc)

@@ -34,7 +34,7 @@ static const char usage[] =
     "  PEERTYPE; messages of type MYTYPE are printed here.  The other side swaps the two.\n"
     "  Types are 1 to LONG_MAX.  Either side may start first.\n"
     "  -p PATH  the key file: ftok(3) makes the queue's key from it (default: msgq_chat in the\n"
-    "           run directory, see README.md)\n"
+    "           run directory, see the top README.md)\n"
     "  -h       show this help\n";
 
 /* creat_or_get_msgque() (the seed's name), as in msgq_send.c: ftok(3) makes the key, msgget(2)

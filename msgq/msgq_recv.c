@@ -35,7 +35,7 @@ static const char usage[] =
     "  Print the messages of type TYPE that arrive on a System V message queue, until the\n"
     "  empty message msgq_send sends last; then remove the queue.\n"
     "  -p PATH  the key file: ftok(3) makes the queue's key from it (default: msgq in the run\n"
-    "           directory, see README.md)\n"
+    "           directory, see the top README.md)\n"
     "  -t TYPE  the type to receive, 1 to LONG_MAX (default 1)\n"
     "  -h       show this help\n";
 

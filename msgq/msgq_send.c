@@ -39,7 +39,7 @@ static const char usage[] =
     "  Send stdin through a System V message queue as messages of type TYPE, each at most SIZE\n"
     "  bytes; an empty message marks the end.  msgq_recv prints them.\n"
     "  -p PATH  the key file: ftok(3) makes the queue's key from it (default: msgq in the run\n"
-    "           directory, see README.md)\n"
+    "           directory, see the top README.md)\n"
     "  -t TYPE  the messages' type, 1 to LONG_MAX (default 1)\n"
     "  -s SIZE  the most bytes in one message, 1 to kernel.msgmax (default: kernel.msgmax)\n"
     "  -h       show this help\n";

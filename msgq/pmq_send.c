@@ -196,7 +196,7 @@ int main(int argc, char *argv[])
             fputs(usage, stdout);
             return IPCLAB_EXIT_OK;
         } else {
-            ipclab_bad_option(usage, opt);
+            ipclab_bad_option(usage, opt, argv);
         }
     }
     if (optind < argc)

@@ -133,7 +133,7 @@ int main(int argc, char *argv[])
             fputs(usage, stdout);
             return IPCLAB_EXIT_OK;
         default:
-            ipclab_bad_option(usage, opt);
+            ipclab_bad_option(usage, opt, argv);
         }
     }
     if (optind < argc)

@@ -28,8 +28,9 @@
 static const char usage[] =
     "usage: pipe_oneway [-n COUNT]\n"
     "  The parent sends its stdin through a pipe to its child, which prints it on stdout.\n"
-    "  -n COUNT  instead of stdin, send COUNT greetings \"hello N\\n\" (1 to 100), the original\n"
-    "            demo: all are written before the child exists, so it reads them in one go\n"
+    "  -n COUNT  instead of stdin, send COUNT greetings \"hello N\\n\" (1 to 100), the demo this\n"
+    "            program mirrors (README.md, Sources), finite: all are written before the child\n"
+    "            exists, so it reads them in one go\n"
     "  -h        show this help\n";
 
 #define MAX_GREETINGS 100
@@ -103,7 +104,7 @@ int main(int argc, char *argv[])
             fputs(usage, stdout);
             return IPCLAB_EXIT_OK;
         default:
-            ipclab_bad_option(usage, opt);
+            ipclab_bad_option(usage, opt, argv);
         }
     }
     if (optind < argc)

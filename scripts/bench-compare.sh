@@ -15,6 +15,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
+usage="usage: scripts/bench-compare.sh     (no arguments: make bench-compare)"
+case $# in
+0) ;;
+*) [[ $1 == -h || $1 == --help ]] && { echo "$usage"; exit 0; }
+   echo "$usage" >&2; exit 2 ;;
+esac
+
 scripts/bootstrap.sh --bench
 make -s --no-print-directory bench/ipcbench
 

@@ -10,13 +10,15 @@
 set -euo pipefail
 
 want_check=0 want_bench=0 want_valgrind=0 want_fuzz=0
+usage="usage: scripts/bootstrap.sh [--check] [--valgrind] [--fuzz] [--bench]"
 for arg in "$@"; do
     case $arg in
+    -h | --help) echo "$usage"; exit 0 ;;
     --check) want_check=1 ;;
     --bench) want_bench=1 ;;
     --valgrind) want_valgrind=1 ;;
     --fuzz) want_fuzz=1 ;;
-    *) echo "usage: scripts/bootstrap.sh [--check] [--valgrind] [--fuzz] [--bench]" >&2; exit 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
     esac
 done
 

@@ -109,7 +109,7 @@ say() { printf '\n'; paragraph '== ' '   ' "$*"; }
 # With --trace, strace runs PROGRAM and writes its lines to a FIFO of their own (so that they
 # never cut into the program's), and they are labelled [NAME] too.  Left out: the dynamic
 # loader's reads of /etc, /lib and /usr, anonymous mmap()s (libc's own memory), and the writes
-# to stderr (the status lines, which the side prints anyway).
+# to stderr (the status lines, which the side prints anyway): ipclab_trace_filter in lib.sh.
 side() {
     local name=$1 stdin=$2
     shift 2
@@ -120,8 +120,7 @@ side() {
         close_inherited
         if (( trace )); then
             mkfifo "$work/$name.sys"
-            grep --line-buffered -Ev '<(/etc|/lib|/usr)/|MAP_ANONYMOUS|write\(2<' <"$work/$name.sys" |
-                sed -u "s/^/[$name] /" &
+            ipclab_trace_filter "[$name] " <"$work/$name.sys" &
             # A sanitizer build's LeakSanitizer cannot work under ptrace, and would fail the side.
             export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
             tracer=(strace -o "$work/$name.sys" -f -q -yy -s 40 -e "trace=${TRACE_CALLS[$mech]}"
@@ -258,7 +257,9 @@ demo_msgq() {
     local pmq=/ipclab-demo-$$-pmq
 
     say "msgq_recv and msgq_send: a System V queue, its key made by ftok() from a file in the" \
-        "run directory. Each line is one message of type 1; an empty message ends it."
+        "run directory. What the sender reads goes out as messages of type 1 of at most 12" \
+        "bytes here (-s 12): the two lines, 42 bytes, make 4 messages, the last one short;" \
+        "an empty message ends it. The receiver prints them back to back: the lines come out whole."
     printf 'a message queue keeps\nevery message whole\n' >"$work/send.in"
     side recv /dev/null "$BIN/msgq/msgq_recv"
     expect recv ': ready'

@@ -12,8 +12,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
+usage="usage: scripts/fuzz.sh SECONDS HARNESS...      (HARNESS: relay_frames, fd_cmsg)"
+[[ ${1:-} == -h || ${1:-} == --help ]] && { echo "$usage"; exit 0; }
 if (( $# < 2 )) || [[ ! $1 =~ ^[1-9][0-9]*$ ]]; then
-    echo "usage: scripts/fuzz.sh SECONDS HARNESS..." >&2
+    echo "$usage" >&2
     exit 2
 fi
 seconds=$1

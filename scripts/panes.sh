@@ -9,12 +9,14 @@
 # run the command again (up arrow).  A socket server's client is typed in once the server's
 # ready line shows (a client needs a listening server).  For pipe and socketpair, whose two
 # sides are one program's parent and child, the right pane gets a command that lists both
-# processes' descriptors, typed but not run: press Enter once the left side is running.
+# processes' descriptors, parent then child, typed but not run: press Enter once the left side
+# is running.
 #
 # Outside tmux it opens a session named ipclab-MECHANISM and attaches to it (detach: Ctrl-b d;
 # close: exit both shells, or `tmux kill-session -t ipclab-MECHANISM`).  Run without a terminal,
-# it leaves the session detached and says how to attach.  Inside tmux it splits the current
-# window: your pane stays on top, the two sides go side by side below it.  Without tmux it says
+# it leaves the session detached and says how to attach.  Inside tmux it splits the pane you
+# typed it in: your pane stays on top, the two sides go side by side below it.  Either way the
+# panes get your IPCLAB_DIR and XDG_RUNTIME_DIR, so that they meet in your run directory.  Without tmux it says
 # how to get it, and what to type into two terminals instead.
 set -euo pipefail
 
@@ -24,14 +26,20 @@ source "$ROOT/scripts/lib.sh"
 
 usage="usage: scripts/panes.sh MECHANISM | scripts/panes.sh 'COMMAND 1' 'COMMAND 2'"
 
-# fds_of PROGRAM: a command that lists the descriptors of this user's processes named PROGRAM.
+# fds_of PROGRAM TTY: a command that lists the descriptors of PROGRAM, parent then child, as
+# run on the terminal TTY (the left pane's): the oldest process there whose command line runs
+# PROGRAM is the parent (pgrep -o), its child is the one the parent forked (pgrep -P).  By
+# command line (-f), not by name: the kernel keeps only 15 bytes of a process's name
+# (/proc/PID/comm, "socketpair_dupl"), and pgrep -x matches nothing longer.  On that terminal
+# only (-t): another pipe_oneway of yours, elsewhere, is not this one.
 fds_of() {
     # shellcheck disable=SC2016 # expanded by the pane's shell, not here
-    printf 'for p in $(pgrep -u "$(id -u)" -x %s); do ls -l /proc/$p/fd; done' "$1"
+    printf 'p=$(pgrep -o -t %s -f "(^|/)%s( |$)") && c=$(pgrep -P $p) && echo "parent $p:" && ls -l /proc/$p/fd && echo "child $c:" && ls -l /proc/$c/fd || echo "no %s running in the left pane"' "$2" "$1" "$1"
 }
 
 # The first pair each README runs in two terminals; "wait" marks a client that needs its
-# server's ready line, "type" a command to type but not run.
+# server's ready line, "fds" a program whose descriptors the right pane is to list (fds_of:
+# typed, not run).
 declare -A LEFT=(
     [pipe]=./pipe/pipe_oneway
     [socketpair]=./socketpair/socketpair_duplex
@@ -43,8 +51,8 @@ declare -A LEFT=(
     [fdpass]=./fdpass/fd_receiver
 )
 declare -A RIGHT=(
-    [pipe]="type $(fds_of pipe_oneway)"
-    [socketpair]="type $(fds_of socketpair_duplex)"
+    [pipe]="fds pipe_oneway"
+    [socketpair]="fds socketpair_duplex"
     [fifo]="run ./fifo/fifo_writer"
     [msgq]="run ./msgq/msgq_send"
     [shm]="run ./shm/shm_writer"
@@ -76,31 +84,50 @@ if ! command -v tmux >/dev/null; then
     echo "panes: this needs tmux, which is not installed here: sudo apt-get install tmux" >&2
     echo "panes: or open two terminals at $ROOT and type" >&2
     echo "    terminal 1:  $left" >&2
-    echo "    terminal 2:  $right" >&2
+    if [[ $right_how == fds ]]; then
+        echo "    terminal 2:  ls -l /proc/PARENT/fd /proc/CHILD/fd   (the pids $left prints)" >&2
+    else
+        echo "    terminal 2:  $right" >&2
+    fi
     exit 1
 fi
 
 make -s --no-print-directory -C "$ROOT" all
 
-# The two panes: inside tmux, below the current pane; else in a new session of their own.
+# A new pane's shell gets the environment of the tmux server, which is the one of whoever
+# started it, perhaps days ago -- not yours.  Both sides must agree on the run directory
+# (README.md, "The run directory"), so the variables that choose it are passed on from here.
+env=(-e "IPCLAB_DIR=${IPCLAB_DIR:-}" -e "XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-}")
+
+# The two panes: inside tmux, below the pane this was typed in ($TMUX_PANE; without -t, tmux
+# would split whichever window of the session is current); else in a new session of their own.
 if [[ -n ${TMUX:-} ]]; then
-    lpane=$(tmux split-window -v -l 70% -c "$ROOT" -P -F '#{pane_id}')
-    rpane=$(tmux split-window -h -t "$lpane" -c "$ROOT" -P -F '#{pane_id}')
+    here=()
+    [[ -n ${TMUX_PANE:-} ]] && here=(-t "$TMUX_PANE")
+    lpane=$(tmux split-window -v -l 70% "${here[@]}" "${env[@]}" -c "$ROOT" -P -F '#{pane_id}')
+    rpane=$(tmux split-window -h -t "$lpane" "${env[@]}" -c "$ROOT" -P -F '#{pane_id}')
 else
     if tmux has-session -t "=$name" 2>/dev/null; then
         echo "panes: a tmux session $name is already open: tmux attach -t $name" \
             "(or end it: tmux kill-session -t $name)" >&2
         exit 1
     fi
-    lpane=$(tmux new-session -d -s "$name" -x 200 -y 50 -c "$ROOT" -P -F '#{pane_id}')
-    rpane=$(tmux split-window -h -t "$lpane" -c "$ROOT" -P -F '#{pane_id}')
+    lpane=$(tmux new-session -d -s "$name" -x 200 -y 50 "${env[@]}" -c "$ROOT" -P -F '#{pane_id}')
+    rpane=$(tmux split-window -h -t "$lpane" "${env[@]}" -c "$ROOT" -P -F '#{pane_id}')
     tmux set-option -t "$name" pane-border-status top >/dev/null
 fi
 tmux select-pane -t "$lpane" -T "1: $left"
-tmux select-pane -t "$rpane" -T "2: $right"
+if [[ $right_how == fds ]]; then
+    tmux select-pane -t "$rpane" -T "2: the descriptors of $right's two processes"
+    tty=$(tmux display-message -p -t "$lpane" '#{pane_tty}')
+    right=$(fds_of "$right" "${tty#/dev/}")
+else
+    tmux select-pane -t "$rpane" -T "2: $right"
+fi
 
 # pane_shows PANE REGEX: the text in PANE matches REGEX now.
-pane_shows() { tmux capture-pane -p -t "$1" | grep -Eq -- "$2"; }
+# (-J: a line the pane is too narrow for comes back whole, not cut where it wrapped.)
+pane_shows() { tmux capture-pane -p -J -t "$1" | grep -Eq -- "$2"; }
 
 # type_into PANE COMMAND [Enter]: type COMMAND at the shell's prompt (once the shell has drawn
 # it, 5 s at most, so that the command shows after the prompt, as if typed there).
@@ -123,7 +150,7 @@ wait)
         type_into "$rpane" "$right"
     fi
     ;;
-type) type_into "$rpane" "$right" ;;
+fds) type_into "$rpane" "$right" ;;
 esac
 tmux select-pane -t "$rpane"
 

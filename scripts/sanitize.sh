@@ -16,7 +16,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
-(( $# >= 1 )) || { echo "usage: scripts/sanitize.sh BIN [BATS-OPTIONS...]" >&2; exit 2; }
+usage="usage: scripts/sanitize.sh BIN [BATS-OPTIONS...]"
+[[ ${1:-} == -h || ${1:-} == --help ]] && { echo "$usage"; exit 0; }
+(( $# >= 1 )) || { echo "$usage" >&2; exit 2; }
 bin=$1
 shift
 [[ -x $bin/pipe/pipe_oneway ]] || { echo "sanitize: no sanitizer build in $bin (make sanitize makes it)" >&2; exit 2; }

@@ -20,14 +20,15 @@
 # Exit status: 0; 1 if something could not be removed or the run directory is not usable.
 set -euo pipefail
 
+usage="usage: scripts/status.sh [--remove]      (make status; --remove: make clean-ipc)"
 remove=0
 case ${1:-} in
 '') ;;
 --remove) remove=1 ;;
--h | --help) sed -n '3,6p' "$0" | sed 's/^# *//'; exit 0 ;;
-*) echo "usage: scripts/status.sh [--remove]" >&2; exit 2 ;;
+-h | --help) echo "$usage"; sed -n '4,6p' "$0" | sed 's/^# *//'; exit 0 ;;
+*) echo "$usage" >&2; exit 2 ;;
 esac
-(( $# <= 1 )) || { echo "usage: scripts/status.sh [--remove]" >&2; exit 2; }
+(( $# <= 1 )) || { echo "$usage" >&2; exit 2; }
 
 uid=$(id -u)
 prefix=${IPCLAB_STATUS_PREFIX:-/ipclab-}
@@ -55,8 +56,9 @@ run_dir_of() {
     run_dir_from "$(sed -n 's/^IPCLAB_DIR=//p' <<<"$env")" "$(sed -n 's/^XDG_RUNTIME_DIR=//p' <<<"$env")"
 }
 
-# holder[PATH] = the pid of a process that holds PATH open (/proc/PID/fd), and
-# holder[socket:[INODE]] the same for sockets; run_pids: the processes that hold a file of the
+# holder[PATH] = the pids of the processes that hold PATH open (/proc/PID/fd), separated by
+# spaces (shm_writer and shm_reader both hold the key file shm), and holder[socket:[INODE]] the
+# same for sockets; run_pids: the processes that hold a file of the
 # run directory open; fifo_waiters: processes of this run directory (by their environment)
 # asleep in open() of a FIFO, waiting for the other end: the kernel shows no path for that
 # wait, so any FIFO here might be theirs.
@@ -67,7 +69,8 @@ while IFS=$'\t' read -r dir target; do
     pid=${dir#/proc/}
     pid=${pid%/fd}
     [[ $target == "$run"/* ]] && run_pids[$pid]=1
-    [[ -n ${holder[$target]:-} ]] || holder[$target]=$pid
+    # each pid once, though it may hold the file on several descriptors
+    [[ " ${holder[$target]:-} " == *" $pid "* ]] || holder[$target]+="${holder[$target]:+ }$pid"
 done < <(find /proc/[0-9]*/fd -mindepth 1 -maxdepth 1 -type l -printf '%h\t%l\n' 2>/dev/null || true)
 # who PID: "program (pid PID)": the name it was run by (argv[0]); /proc/PID/comm would cut it
 # at 15 characters (unix_dgram_serv).
@@ -76,6 +79,14 @@ who() {
     argv0=$(tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | head -n 1)
     [[ -n $argv0 ]] || argv0=$(cat "/proc/$1/comm" 2>/dev/null) || argv0='?'
     echo "${argv0##*/} (pid $1)"
+}
+# who_all PIDS: who PID for each of the space-separated PIDS, joined by ", ".
+who_all() {
+    local pid all=""
+    for pid in $1; do
+        all+="${all:+, }$(who "$pid")"
+    done
+    echo "$all"
 }
 fifo_waiters=""
 while read -r wchan; do
@@ -142,14 +153,14 @@ else
             inode=$(awk -v p="$path" '$1 == p { print $2; exit }' <<<"$bound")
             if [[ -n $inode ]]; then
                 pid=${holder[socket:[$inode]]:-}
-                item socket "$name" "in use: bound${pid:+ by $(who "$pid")}"
+                item socket "$name" "in use: bound${pid:+ by $(who_all "$pid")}"
             else
                 item socket "$name" "stale: no socket is bound to it"
                 gone_file "$path"
             fi
         elif [[ -p $path ]]; then
             if [[ -n ${holder[$path]:-} ]]; then
-                item fifo "$name" "in use: open in $(who "${holder[$path]}")"
+                item fifo "$name" "in use: open in $(who_all "${holder[$path]}")"
             elif [[ -n $fifo_waiters ]]; then
                 item fifo "$name" "perhaps in use: $fifo_waiters waiting in open() of a FIFO"
             else
@@ -160,7 +171,7 @@ else
             read -r dev ino < <(stat -c '%d %i' -- "$path")
             keyfile[$(( (dev & 0xff) << 16 | (ino & 0xffff) ))]=$name
             if [[ -n ${holder[$path]:-} ]]; then
-                item 'key file' "$name" "in use: open in $(who "${holder[$path]}")"
+                item 'key file' "$name" "in use: open in $(who_all "${holder[$path]}")"
             else
                 item 'key file' "$name" "no process has it open"
                 stale_keyfiles+=("$path")
@@ -187,7 +198,7 @@ key_of_ours() {
 by_key_file() {
     local user=${holder[$run/$3]:-}
     if [[ -n $user ]]; then
-        item "$1" "id $2 (key from $3)" "in use ($4): its key file is open in $(who "$user")"
+        item "$1" "id $2 (key from $3)" "in use ($4): its key file is open in $(who_all "$user")"
     else
         item "$1" "id $2 (key from $3)" "no process has its key file open; $4"
         gone "$1 id $2" ipcrm "$5" "$2"
@@ -245,19 +256,26 @@ posix_found=$found
 for path in /dev/mqueue/"${prefix#/}"* /dev/shm/"${prefix#/}"*; do
     [[ -e $path && $(stat -c %u -- "$path") == "$uid" ]] || continue
     name=/${path##*/}
+    held=""
     case $path in
-    /dev/mqueue/*) kind=queue user=${holder[$name]:-} ;;
+    /dev/mqueue/*)
+        kind=queue user=${holder[$name]:-}
+        # The file reads "QSIZE:12 NOTIFY:0 ...": the bytes of all messages queued (mq_overview(7));
+        # the number of messages is mq_getattr(3)'s, which no shell tool asks for.
+        held=$(sed -n 's/^QSIZE:\([0-9]*\).*/\1/p' -- "$path" 2>/dev/null || true)
+        held=${held:+holds $held bytes of messages}
+        ;;
     *) kind=shm user=${holder[$path]:-} ;;
     esac
     if [[ -n $user ]]; then
-        item "$kind" "$name" "in use: open in $(who "$user")"
+        item "$kind" "$name" "in use${held:+ ($held)}: open in $(who_all "$user")"
     elif [[ $kind == shm ]] && maps=$(mapped_by "$path") && [[ -n $maps ]]; then
         # Mapped, but no longer open: /proc/PID/maps shows it.
         pid=${maps%%$'\n'*}
         pid=${pid#/proc/}
         item "$kind" "$name" "in use: mapped by $(who "${pid%/maps}")"
     else
-        item "$kind" "$name" "no process has it open"
+        item "$kind" "$name" "no process has it open${held:+; $held}"
         gone "$name" rm -f -- "$path"
     fi
 done

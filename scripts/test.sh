@@ -1,30 +1,34 @@
 #!/usr/bin/env bash
-# scripts/test.sh - run the whole bats suite, as `make test` does, in two groups at once.
+# scripts/test.sh - run the whole bats suite, as `make test` does, in three groups at once.
 #
 #   usage: scripts/test.sh [BATS-OPTIONS...]      (one file alone: bats tests/fifo.bats)
 #
-# Why two groups: the suite spends most of its time running real processes and bash, one test
-# at a time, on one core; two bats runs side by side use both cores of a small machine and
-# keep `make test` under 60 s (README.md, "Robustness").  Why not bats --jobs: it needs GNU
+# Why three groups: the suite spends most of its time running real processes and bash, one test
+# at a time, on one core; bats runs side by side use both cores of a small machine and keep
+# `make test` under 60 s (README.md, "Robustness").  Two would fill the two cores; the third
+# (below) is made of tests that mostly wait, and fills the time the other two leave idle.  Why not bats --jobs: it needs GNU
 # parallel, and its runs in parallel of one file's tests gained nothing measurable here.
 #
 # What keeps the groups apart: after every test, teardown checks that no System V object has
 # appeared anywhere on the machine (ipcs cannot tell whose test made one).  So the files whose
 # programs make System V objects (msgq, shm, demo, which runs them all, status, faults-sysv) are
 # in group 1, which runs one test at a time with that check.
-# Group 2 runs with IPCLAB_SYSV_CHECK=0 -- its programs cannot make a System V object, and this
-# script checks that first: none of their binaries calls msgget, shmget or semget.  Every other
-# check (run directory, POSIX names, sides ending) stays on in both groups.
+# Groups 2 and 3 run with IPCLAB_SYSV_CHECK=0 -- their programs cannot make a System V object,
+# and this script checks that first: none of their binaries calls msgget, shmget or semget.
+# Every other check (run directory, POSIX names, sides ending) stays on in all three groups.
 #
 # Then tests/bench.bats runs alone: it measures, and must not share the CPUs with other tests.
 #
-# Group 1's results appear as they come; groups 2's and 3's, kept in files meanwhile, follow,
+# Group 1's results appear as they come; group 2's and 3's, kept in files meanwhile, follow,
 # then the bench's.  The exit status is 0 only if all pass.  IPCLAB_BIN (set by make) locates the
 # programs.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 BATS=${BATS:-bats}
+case ${1:-} in
+-h | --help) echo "usage: scripts/test.sh [BATS-OPTIONS...]      (one file alone: bats tests/fifo.bats)"; exit 0 ;;
+esac
 group1=(tests/msgq.bats tests/shm.bats tests/demo.bats tests/status.bats tests/faults-sysv.bats)
 # Group 3, tests/faults.bats, runs beside both, like group 2: its tests mostly wait (for a side
 # to stall, to notice a kill, to show no CPU used), so a third bats process fills idle time.

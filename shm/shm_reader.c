@@ -39,7 +39,7 @@ static const char usage[] =
     "  its PID through the FIFO PATH.fifo, waits for SIGUSR1, prints the buffer and answers\n"
     "  SIGUSR2, until an empty buffer.\n"
     "  -p PATH  the key file: ftok(3) makes the segment's key from it (default: shm in the run\n"
-    "           directory, see README.md); the FIFO is PATH.fifo\n"
+    "           directory, see the top README.md); the FIFO is PATH.fifo\n"
     "  -h       show this help\n";
 
 /*

@@ -33,7 +33,7 @@ static const char usage[] =
     "  a time: the reader's PID comes through the FIFO PATH.fifo; SIGUSR1 says a buffer is\n"
     "  ready, the reader's SIGUSR2 that it is done.\n"
     "  -p PATH  the key file: ftok(3) makes the segment's key from it (default: shm in the run\n"
-    "           directory, see README.md); the FIFO is PATH.fifo\n"
+    "           directory, see the top README.md); the FIFO is PATH.fifo\n"
     "  -h       show this help\n";
 
 /*
@@ -95,8 +95,9 @@ static pid_t get_peer_PID(int fd, const char *fifo)
         return -1;
     }
     if (pid <= 0) {
-        warnx("refusing the PID %ld from %s: kill() of it would signal a whole group",
-              (long)pid, fifo);
+        warnx("refusing the PID %ld from %s: kill() of it would signal %s", (long)pid, fifo,
+              pid == -1 ? "every process we may signal" : pid == 0 ? "our whole process group"
+                                                        : "a whole process group");
         return -1;
     }
     if (kill(pid, 0) == -1 || !shm_holds_fifo(pid, fd)) {

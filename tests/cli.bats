@@ -163,6 +163,33 @@ malformed_arguments() {
     done
 }
 
+@test "cli: every program takes --help as -h; any other long option is refused by its whole name" {
+    local prog help
+    for prog in "${PROGRAMS[@]}"; do
+        help=$("$BIN/$prog" -h)
+        run --separate-stderr timeout 5 "$BIN/$prog" --help </dev/null
+        [[ $status == 0 ]] || fail "$prog --help: exit status $status; stderr: $stderr"
+        [[ $output == "$help" ]] || fail "$prog --help: stdout is not -h's: $output"
+        [[ -z $stderr ]] || fail "$prog --help: stderr: $stderr"
+        usage_error "$prog" --verbose
+        [[ $stderr == "${prog##*/}: unknown option --verbose "* ]] || fail "$prog --verbose: stderr: $stderr"
+    done
+}
+
+@test "cli: every script in scripts/ takes -h and --help: its usage on stdout, exit 0, nothing run" {
+    local script opt
+    for script in "$ROOT"/scripts/*.sh; do
+        [[ -x $script ]] || continue # lib.sh is sourced, not run
+        for opt in -h --help; do
+            run --separate-stderr timeout 10 "$script" "$opt" </dev/null
+            [[ $status == 0 ]] || fail "${script#"$ROOT"/} $opt: exit status $status; stderr: $stderr"
+            [[ $output == "usage: ${script#"$ROOT"/}"* ]] || fail "${script#"$ROOT"/} $opt: stdout: $output"
+            [[ -z $stderr ]] || fail "${script#"$ROOT"/} $opt: stderr: $stderr"
+        done
+    done
+    assert_run_dir_empty
+}
+
 @test "cli: every program refuses an unknown option: reason and usage on stderr, exit 2" {
     local prog
     for prog in "${PROGRAMS[@]}"; do

@@ -101,6 +101,27 @@ declare -gA TRACE_SHOWS=(
     done
 }
 
+@test "trace: the filter leaves out both halves of a call strace cut in two, and keeps the halves of a kept call" {
+    # What strace -f wrote during a real make trace-pipe: the parent's status line to stderr
+    # cut in two by the child's read.  Before the fix, "<... write resumed>) = 50" stayed.
+    # shellcheck source=scripts/lib.sh
+    source "$ROOT/scripts/lib.sh"
+    run ipclab_trace_filter '[side] ' <<'EOF'
+100 write(2<pipe:[10]>, "pipe_oneway: parent 100 writes, c"..., 50 <unfinished ...>
+101 read(3<pipe:[11]>, "hello 1\n", 4096) = 8
+100 <... write resumed>)              = 50
+101 write(1<pipe:[12]>, "hello 1\n", 8 <unfinished ...>
+100 close(4<pipe:[11]>)               = 0
+101 <... write resumed>)              = 8
+100 openat(AT_FDCWD</w>, "/lib/x86_64-linux-gnu/libc.so.6", O_RDONLY|O_CLOEXEC) = 3</usr/lib/x86_64-linux-gnu/libc.so.6>
+EOF
+    assert_success
+    assert_output '[side] 101 read(3<pipe:[11]>, "hello 1\n", 4096) = 8
+[side] 101 write(1<pipe:[12]>, "hello 1\n", 8 <unfinished ...>
+[side] 100 close(4<pipe:[11]>)               = 0
+[side] 101 <... write resumed>)              = 8'
+}
+
 @test "trace: without strace, or where ptrace is refused, it says why and skips" {
     PATH=$(without strace) run timeout 10 "$ROOT/scripts/demo.sh" --trace fifo
     assert_success

@@ -36,6 +36,24 @@ pass_file() {
     assert_line --partial "my descriptor's offset is now 3145728, the end of the file"
 }
 
+@test "fdpass: -n 0 and a COUNT past the end say what happened: nothing read by the sender, a file shorter than -n" {
+    printf 'twelve bytes' >"$LOG/short.txt"
+    pass_file "$LOG/short.txt" 0
+    assert_equal "$(cat "$LOG/receiver.out")" "twelve bytes"
+    run cat "$LOG/receiver.err"
+    assert_line --partial "its offset is 0: the sender read none of it"
+    refute_output --partial "the sender's reads moved it"
+    start_side receiver2 /dev/null "$F/fd_receiver"
+    wait_ready receiver2
+    start_side sender2 /dev/null "$F/fd_sender" -n 100000 "$LOG/short.txt"
+    assert_exit sender2 0
+    assert_exit receiver2 0
+    assert_equal "$(cat "$LOG/sender2.out")" "twelve bytes"
+    run cat "$LOG/sender2.err"
+    assert_line --partial "read 12 bytes of $LOG/short.txt myself (all there was: it is shorter than -n)"
+    assert_line --partial "my descriptor's offset is still 12: there was nothing left to read"
+}
+
 @test "fdpass: mid-read, both processes' descriptors show the same pos in /proc/PID/fdinfo; the receiver's is close-on-exec" {
     random_file "$LOG/file.bin" 3145728
     mkfifo "$LOG/receiver.out" # read by nobody yet: the receiver stalls mid-file

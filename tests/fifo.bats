@@ -338,6 +338,44 @@ start_chat() {
     assert_run_dir_empty
 }
 
+# refused_side NAME SIDE: `fifo_chat SIDE` started as NAME is refused at once: exit 1, with the
+# reason, and it removes nothing (the FIFOs belong to the chat already there).
+refused_side() {
+    start_side "$1" /dev/null "$C" "$2"
+    wait_exit "$1" 2
+    assert_equal "$SIDE_STATUS" 1
+    run cat "$LOG/$1.err"
+    assert_output --partial "fifo_chat: another fifo_chat $2 is in the chat on $IPCLAB_DIR/chat.a2b and .b2a; refusing"
+    [[ -p $IPCLAB_DIR/chat.a2b && -p $IPCLAB_DIR/chat.b2a ]]
+}
+
+@test "fifo_chat: a second a (or b) is refused, while the first waits and while it chats; the pair goes on undisturbed" {
+    mkfifo "$LOG/a.in" "$LOG/b.in"
+    start_side a "$LOG/a.in" "$C" a
+    exec 5>"$LOG/a.in"
+    wait_ready a
+    refused_side second_a a # while a waits for b
+    start_side b "$LOG/b.in" "$C" b
+    exec 6>"$LOG/b.in"
+    wait_line a 'b is here'
+    wait_line b 'a is here'
+    refused_side third_a a # while a and b chat
+    refused_side second_b b
+    # every line b sends reaches the first a, whole: nobody else reads b2a
+    local i
+    for i in 1 2 3 4 5; do printf 'line %s from b\n' "$i" >&6; done
+    wait_output a '^line 5 from b$'
+    assert_equal "$(cat "$LOG/a.out")" "$(printf 'line %s from b\n' 1 2 3 4 5)"
+    printf 'and a answers\n' >&5
+    wait_output b '^and a answers$'
+    exec 5>&- # a leaves: Ctrl-D
+    wait_exit b 2
+    assert_equal "$SIDE_STATUS" 0
+    wait_exit a 2
+    assert_equal "$SIDE_STATUS" 0
+    assert_run_dir_empty
+}
+
 @test "fifo_chat: SIGTERM to a side still waiting for its peer removes both FIFOs" {
     start_side a /dev/null "$C" a
     wait_ready a

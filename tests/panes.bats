@@ -74,11 +74,16 @@ $(pane "$1")"
 }
 
 @test "panes: pipe's second pane gets the command that lists both processes' descriptors" {
-    run timeout 20 "$ROOT/scripts/panes.sh" pipe </dev/null 3>&-
+    # Another pipe_oneway of the same user, older and on no terminal: not the left pane's, so
+    # not listed (looked up by user alone, it would be taken for the parent: the oldest).
+    start_fed other "$BIN/pipe/pipe_oneway"
+    wait_line other 'parent [0-9]+ writes'
+    # 5>&-: the tmux server it starts must not keep the other's stdin open (no end of input)
+    run timeout 20 "$ROOT/scripts/panes.sh" pipe </dev/null 3>&- 5>&-
     assert_success
     wait_pane ipclab-pipe:0.0 '^pipe_oneway: parent [0-9]+ writes, child [0-9]+ reads'
     # shellcheck disable=SC2016 # a command line, not to expand
-    wait_pane ipclab-pipe:0.1 'for p in \$\(pgrep -u "\$\(id -u\)" -x pipe_oneway\); do ls -l /proc/\$p/fd; done$'
+    wait_pane ipclab-pipe:0.1 'pgrep -o -t pts/[0-9]+ -f .*pipe_oneway.*ls -l /proc/\$c/fd'
     # typed, not run: the student presses Enter; then both ends of one pipe show
     tmux send-keys -t ipclab-pipe:0.1 Enter
     # The parent writes on 4, the child reads on 3: one pipe, and the pane shows it twice.
@@ -86,10 +91,44 @@ $(pane "$1")"
     read -r parent child < <(pane ipclab-pipe:0.0 | sed -n 's/.*parent \([0-9]*\) writes, child \([0-9]*\) reads/\1 \2/p')
     pipe=$(readlink "/proc/$parent/fd/4")
     [[ $pipe == pipe:* && $(readlink "/proc/$child/fd/3") == "$pipe" ]]
-    wait_pane ipclab-pipe:0.1 " 4 -> '?${pipe//[/\\[}"
-    wait_pane ipclab-pipe:0.1 " 3 -> '?${pipe//[/\\[}"
+    wait_pane ipclab-pipe:0.1 "^child $child:$"
+    pane_shows ipclab-pipe:0.1 "^parent $parent:$"
+    pane_shows ipclab-pipe:0.1 " 4 -> '?${pipe//[/\\[}"
+    pane_shows ipclab-pipe:0.1 " 3 -> '?${pipe//[/\\[}"
+    # under its heading: the parent's listing holds the write end, the child's the read end
+    pane ipclab-pipe:0.1 | sed -n "/^parent $parent:/,/^child /p" | grep -q " 4 -> '\\?pipe:"
+    pane ipclab-pipe:0.1 | sed -n "/^child $child:/,\$p" | grep -q " 3 -> '\\?pipe:"
+    # nothing of the other pipe_oneway
+    local other_parent
+    other_parent=$(parent_pid other)
+    [[ -n $other_parent ]]
+    if pane_shows ipclab-pipe:0.1 "^(parent|child) $other_parent:"; then
+        fail "the other pipe_oneway ($other_parent), on no terminal, was listed too: $(pane ipclab-pipe:0.1)"
+    fi
     tmux send-keys -t ipclab-pipe:0.0 C-d
     wait_pane ipclab-pipe:0.0 'child: end of data'
+    exec 5>&- # Ctrl-D for the other one
+    wait_exit other
+}
+
+@test "panes: socketpair's descriptors are listed though its name is over the kernel's 15 bytes" {
+    # /proc/PID/comm is socketpair_dupl: pgrep -x socketpair_duplex finds nothing (and says so)
+    run timeout 20 "$ROOT/scripts/panes.sh" socketpair </dev/null 3>&-
+    assert_success
+    wait_pane ipclab-socketpair:0.0 '^socketpair_duplex: parent [0-9]+ \(sv\[0\]\) talks to child'
+    local parent child
+    read -r parent child < <(pane ipclab-socketpair:0.0 | sed -n 's/.*parent \([0-9]*\) (sv\[0\]) talks to child \([0-9]*\).*/\1 \2/p')
+    wait_pane ipclab-socketpair:0.1 'socketpair_duplex.*/fd'
+    tmux send-keys -t ipclab-socketpair:0.1 Enter
+    wait_pane ipclab-socketpair:0.1 "^child $child:$"
+    pane_shows ipclab-socketpair:0.1 "^parent $parent:$"
+    wait_pane ipclab-socketpair:0.1 " 4 -> '?socket:\[$(stat -L -c %i "/proc/$child/fd/4")\]"
+    pane_shows ipclab-socketpair:0.1 " 3 -> '?socket:\[$(stat -L -c %i "/proc/$parent/fd/3")\]"
+    if pane_shows ipclab-socketpair:0.1 'pgrep: pattern that searches'; then
+        fail "pgrep refused the name: $(pane ipclab-socketpair:0.1)"
+    fi
+    tmux send-keys -t ipclab-socketpair:0.0 C-d
+    wait_pane ipclab-socketpair:0.0 'child: end of data'
 }
 
 @test "panes: inside tmux it splits the current window, the student's pane kept above the two sides" {
@@ -111,6 +150,41 @@ $(pane "$1")"
     wait_pane outer:0.1 '^one line$'
     wait_pane outer:0.1 'fifo_reader: the writer closed'
     wait_until 5 run_dir_is_empty
+}
+
+@test "panes: inside tmux it splits the pane it was typed in, and the panes get the student's IPCLAB_DIR" {
+    # The tmux server starts with the test's IPCLAB_DIR; the student's shell then sets another:
+    # the panes must meet in the student's, which the server's environment knows nothing of.
+    tmux new-session -d -s outer -x 200 -y 50 -c "$ROOT" 3>&-
+    tmux new-window -d -t outer:1 -c "$ROOT" # a second window, made current below
+    local mine=$LOG/students-run
+    tmux send-keys -t outer:0 -l "export IPCLAB_DIR=$mine; scripts/panes.sh fifo; echo panes-status=\$?"
+    tmux select-window -t outer:1
+    tmux send-keys -t outer:0 Enter
+    wait_pane outer:0.0 '^panes-status=0$'
+    # split where it was typed (window 0), not in the session's current window (1)
+    [[ $(tmux list-panes -t outer:0 | wc -l) == 3 ]]
+    [[ $(tmux list-panes -t outer:1 | wc -l) == 1 ]]
+    wait_pane outer:0.1 '^fifo_reader: a writer has opened '
+    wait_pane outer:0.2 '^fifo_writer: a reader has opened '
+    [[ -p $mine/fifo && ! -e $RUN_DIR/fifo ]]
+    tmux send-keys -t outer:0.2 C-d
+    wait_pane outer:0.1 'fifo_reader: the writer closed'
+    wait_until 5 test ! -e "$mine/fifo"
+}
+
+@test "panes: outside tmux, with a tmux server already running, the new session gets the student's IPCLAB_DIR" {
+    local theirs=$LOG/servers-run mine=$LOG/students-run
+    mkdir -m 700 "$theirs"
+    IPCLAB_DIR=$theirs tmux new-session -d -s earlier 3>&- # the server keeps this environment
+    IPCLAB_DIR=$mine run timeout 20 "$ROOT/scripts/panes.sh" fifo </dev/null 3>&-
+    assert_success
+    wait_pane ipclab-fifo:0.0 '^fifo_reader: a writer has opened '
+    [[ -p $mine/fifo ]]
+    [[ -z $(ls -A "$theirs") ]]
+    tmux send-keys -t ipclab-fifo:0.1 C-d
+    wait_pane ipclab-fifo:0.0 'fifo_reader: the writer closed'
+    wait_until 5 test ! -e "$mine/fifo"
 }
 
 @test "panes: without tmux it says how to get it and what to type into two terminals" {

@@ -162,10 +162,12 @@ bad_pid() {
 
 @test "shm: a PID of -1 from the FIFO is refused, never passed to kill() (seed: kill(-1) signals everyone)" {
     bad_pid '\377\377\377\377' 'refusing the PID -1'
+    assert_line --partial 'kill() of it would signal every process we may signal'
 }
 
 @test "shm: a PID of 0 is refused (kill(0) would signal the writer's own group)" {
     bad_pid '\0\0\0\0' 'refusing the PID 0'
+    assert_line --partial 'kill() of it would signal our whole process group'
 }
 
 @test "shm: the FIFO closed without a PID is refused (seed: read() of 0 ignored, uninitialised PID)" {

@@ -51,7 +51,7 @@ start_all() {
     assert_line --regexp "^  socket +unix_stream +in use: bound by unix_stream_server \(pid ${PID[server]}\)$"
     assert_line --regexp "^  queue +id [0-9]+ \(key from msgq\) +in use \(holds 0 message\(s\), 0 bytes\): its key file is open in msgq_recv \(pid ${PID[recv]}\)$"
     assert_line --regexp "^  segment +id [0-9]+ \(key from shm\) +in use: [0-9]+ bytes, 1 process\(es\) attached$"
-    assert_line --regexp "^  queue +$POSIX-q +in use: open in pmq_recv \(pid ${PID[precv]}\)$"
+    assert_line --regexp "^  queue +$POSIX-q +in use \(holds 0 bytes of messages\): open in pmq_recv \(pid ${PID[precv]}\)$"
     assert_line --regexp "^  shm +$POSIX-s +in use: open in pshm_reader \(pid ${PID[pshm]}\)$"
     refute_line --partial "stale"
 
@@ -91,7 +91,7 @@ start_all() {
     assert_line --regexp "^  socket +unix_stream +stale: no socket is bound to it$"
     assert_line --regexp "^  queue +id [0-9]+ \(key from msgq\) +no process has its key file open; holds 0 message\(s\), 0 bytes$"
     assert_line --regexp "^  segment +id [0-9]+ \(key from shm\) +nobody attached; [0-9]+ bytes$"
-    assert_line --regexp "^  queue +$POSIX-q +no process has it open$"
+    assert_line --regexp "^  queue +$POSIX-q +no process has it open; holds 0 bytes of messages$"
     assert_line --regexp "^  shm +$POSIX-s +no process has it open$"
     assert_line --partial "make clean-ipc removes what no process uses"
     [[ -n $(ls -A "$RUN_DIR") ]]
@@ -118,6 +118,42 @@ start_all() {
     assert_line --regexp "^ +queue id [0-9]+ +removed$"
     status
     assert_line "nothing of ipclab's here."
+}
+
+@test "status: a POSIX queue says how many bytes of messages it holds (QSIZE), like a System V one" {
+    printf 'hello\nworld\n' | timeout 5 "$BIN/msgq/pmq_send" -p "$POSIX-q" 2>/dev/null
+    status
+    assert_line --regexp "^  queue +$POSIX-q +no process has it open; holds 12 bytes of messages$"
+    clean
+    assert_line --regexp "^ +$POSIX-q +removed$"
+}
+
+@test "status: a file two processes hold open names both of them" {
+    # shm_reader and shm_writer both hold the key file (their record locks) and the FIFO
+    start_side reader /dev/null "$BIN/shm/shm_reader"
+    wait_ready reader
+    start_fed writer "$BIN/shm/shm_writer"
+    wait_ready writer
+    wait_line writer 'marked for removal'
+    status
+    local both="(shm_reader \(pid ${PID[reader]}\), shm_writer \(pid ${PID[writer]}\)|shm_writer \(pid ${PID[writer]}\), shm_reader \(pid ${PID[reader]}\))"
+    assert_line --regexp "^  key file +shm +in use: open in $both$"
+    assert_line --regexp "^  fifo +shm.fifo +in use: open in $both$"
+    exec 5>&-
+    assert_exit writer 0
+    assert_exit reader 0
+}
+
+@test "status: make status and make clean-ipc on a refused run directory: the explanation, no make error" {
+    chmod 755 "$RUN_DIR"
+    local target
+    for target in status clean-ipc; do
+        run timeout 10 make -s --no-print-directory -C "$ROOT" "$target"
+        assert_success
+        assert_line --partial "mode 755 lets others in: the programs refuse it"
+        refute_output --partial "Error"
+    done
+    chmod 700 "$RUN_DIR"
 }
 
 @test "status: a segment already marked for removal (key gone) is shown while both sides use it" {

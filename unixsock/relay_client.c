@@ -26,7 +26,8 @@ static const char usage[] =
     "  Join relay_server on the UNIX socket PATH as NAME (1 to 32 letters, digits, - or _).\n"
     "  Each line typed, \"OTHER message\", is sent to the client named OTHER; messages for NAME\n"
     "  are printed as \"SENDER: message\".  Ctrl-D leaves.\n"
-    "  -p PATH  the server's socket (default: relay in the run directory, see README.md)\n"
+    "  -p PATH  the server's socket (default: relay in the run directory, see the top\n"
+    "           README.md)\n"
     "  -h       show this help\n";
 
 /* A line typed: "DEST text".  Send it, or say why not (locally: nothing is sent). */

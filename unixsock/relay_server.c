@@ -24,7 +24,7 @@ static const char usage[] =
     "usage: relay_server [-p PATH]\n"
     "  Relay messages between named clients (relay_client) on the UNIX stream socket PATH.\n"
     "  Runs until SIGINT, SIGTERM or SIGHUP, then removes PATH.\n"
-    "  -p PATH  the socket (default: relay in the run directory, see README.md)\n"
+    "  -p PATH  the socket (default: relay in the run directory, see the top README.md)\n"
     "  -h       show this help\n";
 
 #define MAX_CLIENTS 64

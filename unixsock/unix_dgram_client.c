@@ -33,7 +33,8 @@ static const char usage[] =
     "  Send stdin to unix_dgram_server over the UNIX datagram socket PATH, one datagram of at\n"
     "  most 4096 bytes per read, and print each reply.  The client binds its own socket,\n"
     "  unix_dgram_client.<pid> in the run directory, so that the server can answer.\n"
-    "  -p PATH  the server's socket (default: unix_dgram in the run directory, see README.md)\n"
+    "  -p PATH  the server's socket (default: unix_dgram in the run directory, see the top\n"
+    "           README.md)\n"
     "  -h       show this help\n";
 
 #define DGRAM_MAX 4096

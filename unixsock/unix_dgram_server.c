@@ -31,7 +31,7 @@ static const char usage[] =
     "  its sender, ASCII letters upper-cased; an empty datagram is a client's end, answered\n"
     "  with an empty one.  Datagrams of more than 4096 bytes are refused.  Runs until SIGINT\n"
     "  or SIGTERM, then removes PATH.\n"
-    "  -p PATH  the socket (default: unix_dgram in the run directory, see README.md)\n"
+    "  -p PATH  the socket (default: unix_dgram in the run directory, see the top README.md)\n"
     "  -h       show this help\n";
 
 /* The largest datagram taken: the documented limit of the pair. */

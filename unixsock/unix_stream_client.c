@@ -29,7 +29,8 @@ static const char usage[] =
     "usage: unix_stream_client [-p PATH]\n"
     "  Send stdin to unix_stream_server over the UNIX stream socket PATH and print what it\n"
     "  sends back; at end of input, wait for the last of it.\n"
-    "  -p PATH  the server's socket (default: unix_stream in the run directory, see README.md)\n"
+    "  -p PATH  the server's socket (default: unix_stream in the run directory, see the top\n"
+    "           README.md)\n"
     "  -h       show this help\n";
 
 struct conv {

@@ -29,7 +29,7 @@ static const char usage[] =
     "  Serve any number of clients on the UNIX stream socket PATH: send each one back what it\n"
     "  sends, ASCII letters upper-cased; print what arrives on stdout and who connects on\n"
     "  stderr.  Runs until SIGINT, SIGTERM or SIGHUP, then removes PATH.\n"
-    "  -p PATH  the socket (default: unix_stream in the run directory, see README.md)\n"
+    "  -p PATH  the socket (default: unix_stream in the run directory, see the top README.md)\n"
     "  -h       show this help\n";
 
 #define MAX_CLIENTS 64
