@@ -15,7 +15,9 @@
  *               clock stops at that answer, and a wrong sum is an error, so nothing counts that
  *               did not arrive.  MB/s with MB = 10^6 bytes, and the fraction of memcpy's speed
  *               at the same chunk size: pipes and sockets copy every byte twice (into the
- *               kernel, out of it), shared memory once.
+ *               kernel, out of it), shared memory once.  On two CPUs shared memory is also
+ *               given as a fraction of cross_cpu, the same copy with the bytes written on one
+ *               CPU and read on the other: what memory itself can do across two CPUs.
  *
  * Where the processes run matters more than anything else: on one CPU a round trip is two
  * context switches; on two CPUs (of a virtual machine above all) it is two wake-ups across
@@ -1008,10 +1010,10 @@ static double memcpy_mb_per_s(size_t chunk, size_t total, char *src, char *dst)
  * measures that travel and nothing else: the parent copies each chunk from its buffer into a
  * shared one, as posix_shm's writer does, and the child on the other CPU adds up its words
  * where they lie, as the sink does; SLOTS buffers, as posix_shm's ring has.  The hand-over is
- * a flag per buffer, each on a cache line of its own, set and spun on with no system call: it
- * costs a cache line's trip, next to a chunk's thousands.  No shared-memory mechanism can do
- * better with the same copies, so posix_shm's and shm_spin's fraction of it is what their
- * hand-over costs. */
+ * a flag per buffer, each on a cache line of its own, set and spun on with no system call: one
+ * cache line's trip, next to the chunk's 64 (4 KiB) to 16 384 (1 MiB).  A shared-memory
+ * mechanism that copies the same way can come near it, not beyond (but for the noise of a
+ * shared machine), so posix_shm's and shm_spin's fraction of it is what their hand-over costs. */
 #define CACHE_LINE 64
 
 struct cross_region {
