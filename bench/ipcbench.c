@@ -15,7 +15,9 @@
  *               clock stops at that answer, and a wrong sum is an error, so nothing counts that
  *               did not arrive.  MB/s with MB = 10^6 bytes, and the fraction of memcpy's speed
  *               at the same chunk size: pipes and sockets copy every byte twice (into the
- *               kernel, out of it), shared memory once.
+ *               kernel, out of it), shared memory once.  On two CPUs shared memory is also
+ *               given as a fraction of cross_cpu, the same copy with the bytes written on one
+ *               CPU and read on the other: what memory itself can do across two CPUs.
  *
  * Where the processes run matters more than anything else: on one CPU a round trip is two
  * context switches; on two CPUs (of a virtual machine above all) it is two wake-ups across
@@ -1002,6 +1004,107 @@ static double memcpy_mb_per_s(size_t chunk, size_t total, char *src, char *dst)
     return (double)total / ((double)(now_ns() - start) / 1e9) / 1e6;
 }
 
+/* The limit of shared memory on two CPUs.  memcpy() above runs on one CPU with both buffers in
+ * its cache; no mechanism with a side on each of two CPUs can reach it, for the bytes written
+ * on one CPU must travel to the other CPU's cache before they can be read there.  cross_cpu
+ * measures that travel and nothing else: the parent copies each chunk from its buffer into a
+ * shared one, as posix_shm's writer does, and the child on the other CPU adds up its words
+ * where they lie, as the sink does; SLOTS buffers, as posix_shm's ring has.  The hand-over is
+ * a flag per buffer, each on a cache line of its own, set and spun on with no system call: one
+ * cache line's trip, next to the chunk's 64 (4 KiB) to 16 384 (1 MiB).  A shared-memory
+ * mechanism that copies the same way can come near it, not beyond (but for the noise of a
+ * shared machine), so posix_shm's and shm_spin's fraction of it is what their hand-over costs. */
+#define CACHE_LINE 64
+
+struct cross_region {
+    struct {
+        _Alignas(CACHE_LINE) atomic_uint full; /* 1: the buffer holds a chunk */
+    } slot[SLOTS];
+    _Alignas(CACHE_LINE) atomic_uint done;      /* 1: sum is the child's answer */
+    uint64_t sum;
+    _Alignas(CACHE_LINE) char data[SLOTS][MAX_SIZE];
+};
+
+/* The child: read total bytes in chunks, buffer after buffer, then give the sum. */
+static void cross_reader(struct cross_region *r, size_t chunk, size_t total)
+{
+    uint64_t sum = 0;
+
+    for (size_t got = 0, k = 0; got < total; got += chunk, k = (k + 1) % SLOTS) {
+        if (spin_until(&r->slot[k].full, 1) == -1)
+            return;
+        sum += word_sum(r->data[k], chunk);
+        atomic_store_explicit(&r->slot[k].full, 0, memory_order_release);
+    }
+    r->sum = sum;
+    atomic_store_explicit(&r->done, 1, memory_order_release);
+}
+
+/* One stream of total bytes from the parent's CPU to the child's; MB/s, or 0 after a
+ * message.  The chunks and their check are throughput_cell's. */
+static double cross_once(size_t chunk, size_t total, const struct placement *where, char *sbuf)
+{
+    struct cross_region *r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE,
+                                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    double mb_per_s = 0;
+
+    if (r == MAP_FAILED) {
+        warn("mmap");
+        return 0;
+    }
+    memset(r, 0, sizeof *r); /* every page touched before the clock, every flag 0 */
+    pid_t child = fork();
+    if (child == -1) {
+        warn("fork");
+        munmap(r, sizeof *r);
+        return 0;
+    }
+    if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (pin(where->cpu[1]) == 0)
+            cross_reader(r, chunk, total);
+        _exit(0);
+    }
+    uint64_t chunks = total / chunk, expected = word_sum(sbuf + 8, chunk - 8) * chunks +
+                                                chunks * (chunks - 1) / 2;
+    uint64_t start = now_ns(), i;
+    for (i = 0; i < chunks; i++) {
+        unsigned k = (unsigned)(i % SLOTS);
+        memcpy(sbuf, &i, sizeof i);
+        if (spin_until(&r->slot[k].full, 0) == -1)
+            break;
+        memcpy(r->data[k], sbuf, chunk);
+        atomic_store_explicit(&r->slot[k].full, 1, memory_order_release);
+    }
+    if (i == chunks && spin_until(&r->done, 1) == 0) {
+        uint64_t end = now_ns();
+        if (r->sum == expected)
+            mb_per_s = (double)total / ((double)(end - start) / 1e9) / 1e6;
+        else
+            warnx("cross_cpu: the reader's sum is %llx, not %llx",
+                  (unsigned long long)r->sum, (unsigned long long)expected);
+    }
+    stop_child(child);
+    munmap(r, sizeof *r);
+    return mb_per_s;
+}
+
+/* The limit is the best the machine does, and on a shared machine whatever else runs only ever
+ * lowers a figure: the best of three streams.  0 if one failed. */
+static double cross_cpu_mb_per_s(size_t chunk, size_t total, const struct placement *where,
+                                 char *sbuf)
+{
+    double best = 0;
+
+    for (int rep = 0; rep < 3; rep++) {
+        double v = cross_once(chunk, total, where, sbuf);
+        if (v == 0)
+            return 0;
+        best = v > best ? v : best;
+    }
+    return best;
+}
+
 /* ---------------------------------------------------------------- the machine, the report */
 
 static void describe_machine(FILE *out, int ncpus)
@@ -1112,7 +1215,7 @@ static int run_latency(const struct job *j, const struct placement *where, char 
             printf(" %11s", cell);
             fflush(stdout);
             if (j->csv != NULL)
-                fprintf(j->csv, "%s,latency,%s,%zu,%s,%ld,%llu,%llu,%llu,%llu,%.0f,,\n",
+                fprintf(j->csv, "%s,latency,%s,%zu,%s,%ld,%llu,%llu,%llu,%llu,%.0f,,,\n",
                         where->key, m->name, sizes[i],
                         r.status == 0 ? "ok" : r.status == NA ? "n/a (limit)" : "failed",
                         r.trips, (unsigned long long)r.min, (unsigned long long)r.p50,
@@ -1139,7 +1242,27 @@ static int run_latency(const struct job *j, const struct placement *where, char 
     return failed;
 }
 
-/* Print one placement's throughput table.  Returns the number of cells that failed. */
+/* Shared memory copies each byte once, as memcpy and cross_cpu do: the mechanisms measured
+ * against the placement's limit as well. */
+static bool copies_once(const struct mech *m)
+{
+    return m->prepare == shm_prepare;
+}
+
+/* A throughput cell: MB/s, the fraction of memcpy's speed and, for shared memory (limit > 0),
+ * the fraction of the placement's limit. */
+static void tput_cell(char *buf, size_t size, double mb_per_s, double ceiling, double limit)
+{
+    if (limit > 0)
+        snprintf(buf, size, "%.0f (%.0f%%, %.0f%%)", mb_per_s, 100 * mb_per_s / ceiling,
+                 100 * mb_per_s / limit);
+    else
+        snprintf(buf, size, "%.0f (%.0f%%)", mb_per_s, 100 * mb_per_s / ceiling);
+}
+
+/* Print one placement's throughput table.  Returns the number of cells that failed.  The limit
+ * of a mechanism that copies each byte once is memcpy's speed on one CPU, cross_cpu's on two
+ * (measured only when shared memory is, and around it: it is the only thing compared with it). */
 static int run_throughput(const struct job *j, const struct placement *where, char *sbuf,
                           char *dst)
 {
@@ -1147,31 +1270,73 @@ static int run_throughput(const struct job *j, const struct placement *where, ch
     char label[24], cell[32];
     size_t chunks[NCHUNKS];
     size_t nchunks = 0;
-    double ceiling[NCHUNKS];
+    double ceiling[NCHUNKS], limit[NCHUNKS];
     size_t total = j->stream_bytes != 0 ? j->stream_bytes : j->plan->stream_bytes;
+    bool split = where->cpu[0] != where->cpu[1], cross = false;
 
     for (size_t i = 0; i < NCHUNKS; i++)
         if (j->only_chunk == 0 || j->only_chunk == chunk_sizes[i])
             chunks[nchunks++] = chunk_sizes[i];
     if (j->only_chunk != 0 && nchunks == 0)
         chunks[nchunks++] = j->only_chunk;
+    for (size_t k = 0; k < NMECHS; k++)
+        cross = cross || (split && wanted(j, &mechs[k]) && copies_once(&mechs[k]));
     printf("throughput: MB/s one way (MB = 10^6 bytes), %zu MiB in chunks, sum checked; in\n"
-           "parentheses, the fraction of memcpy's speed at the same chunk size\n", total >> 20);
+           "parentheses, the fraction of memcpy's speed at the same chunk size%s\n", total >> 20,
+           cross ? " and, for shared\nmemory, of cross_cpu's (written on one CPU, read on the "
+                   "other: the most it can do on two CPUs)" : "");
     printf("%-12s", "mechanism");
     for (size_t i = 0; i < nchunks; i++) {
         size_label(chunks[i], label, sizeof label);
-        printf(" %17s", label);
+        printf(" %19s", label);
     }
     printf("\n%-12s", "memcpy");
     for (size_t i = 0; i < nchunks; i++) {
         ceiling[i] = memcpy_mb_per_s(chunks[i], total, sbuf, dst);
+        limit[i] = split ? 0 : ceiling[i];
         snprintf(cell, sizeof cell, "%.0f (100%%)", ceiling[i]);
-        printf(" %17s", cell);
+        printf(" %19s", cell);
         if (j->csv != NULL)
-            fprintf(j->csv, "%s,throughput,memcpy,%zu,ok,,,,,,,%.0f,1.000\n", where->key,
-                    chunks[i], ceiling[i]);
+            fprintf(j->csv, "%s,throughput,memcpy,%zu,ok,,,,,,,%.0f,1.000,%s\n", where->key,
+                    chunks[i], ceiling[i], split ? "" : "1.000");
     }
     printf("\n");
+    /* On a virtual machine the speed across two CPUs moves by 2 to 3 times from one second to
+     * the next (the hypervisor moves its vCPUs, others' work comes and goes): a limit measured
+     * before the whole table may come from another moment than the cells compared with it.
+     * So at each chunk size the shared-memory cells are measured first, between two
+     * measurements of cross_cpu, and the limit is the better of the two. */
+    struct tput_result early[NMECHS][NCHUNKS];
+    bool measured[NMECHS] = { false };
+    if (cross) {
+        printf("%-12s", "cross_cpu");
+        fflush(stdout);
+        for (size_t i = 0; i < nchunks && !ipclab_signal; i++) {
+            double before = cross_cpu_mb_per_s(chunks[i], total, where, sbuf);
+            for (size_t k = 0; k < NMECHS; k++) {
+                if (!wanted(j, &mechs[k]) || !copies_once(&mechs[k]))
+                    continue;
+                early[k][i] = throughput_cell(&mechs[k], chunks[i], total, where, sbuf);
+                measured[k] = true;
+            }
+            double after = cross_cpu_mb_per_s(chunks[i], total, where, sbuf);
+            limit[i] = before == 0 || after == 0 ? 0 : before > after ? before : after;
+            if (limit[i] > 0)
+                tput_cell(cell, sizeof cell, limit[i], ceiling[i], limit[i]);
+            else
+                snprintf(cell, sizeof cell, "failed");
+            failed += limit[i] == 0;
+            printf(" %19s", cell);
+            fflush(stdout);
+            if (j->csv != NULL && limit[i] > 0)
+                fprintf(j->csv, "%s,throughput,cross_cpu,%zu,ok,,,,,,,%.0f,%.3f,1.000\n",
+                        where->key, chunks[i], limit[i], limit[i] / ceiling[i]);
+            else if (j->csv != NULL)
+                fprintf(j->csv, "%s,throughput,cross_cpu,%zu,failed,,,,,,,0,0.000,\n",
+                        where->key, chunks[i]);
+        }
+        printf("\n");
+    }
     for (size_t k = 0; k < NMECHS && !ipclab_signal; k++) {
         const struct mech *m = &mechs[k];
         if (!wanted(j, m))
@@ -1181,22 +1346,28 @@ static int run_throughput(const struct job *j, const struct placement *where, ch
         for (size_t i = 0; i < nchunks && !ipclab_signal; i++) {
             struct tput_result r = { .status = NA };
             const char *why = "n/a (limit)";
-            if (is_spin(m) && where->cpu[0] == where->cpu[1])
+            double of = copies_once(m) ? limit[i] : 0; /* the limit this one is measured against */
+            if (is_spin(m) && !split)
                 why = "n/a (1 CPU)"; /* it would spin out each time slice: see latency */
+            else if (measured[k])
+                r = early[k][i]; /* beside cross_cpu, above */
             else
                 r = throughput_cell(m, chunks[i], total, where, sbuf);
-            if (r.status == 0)
-                snprintf(cell, sizeof cell, "%.0f (%.0f%%)", r.mb_per_s,
-                         100 * r.mb_per_s / ceiling[i]);
+            if (r.status == 0) /* on one CPU the limit is memcpy: one parenthesis says it */
+                tput_cell(cell, sizeof cell, r.mb_per_s, ceiling[i], split ? of : 0);
             else
                 snprintf(cell, sizeof cell, "%s", r.status == NA ? why : "failed");
             failed += r.status == -1;
-            printf(" %17s", cell);
+            printf(" %19s", cell);
             fflush(stdout);
-            if (j->csv != NULL)
-                fprintf(j->csv, "%s,throughput,%s,%zu,%s,,,,,,,%.0f,%.3f\n", where->key,
-                        m->name, chunks[i], r.status == 0 ? "ok" : r.status == NA ? why : "failed",
-                        r.mb_per_s, r.status == 0 ? r.mb_per_s / ceiling[i] : 0.0);
+            if (j->csv == NULL)
+                continue;
+            fprintf(j->csv, "%s,throughput,%s,%zu,%s,,,,,,,%.0f,%.3f,", where->key, m->name,
+                    chunks[i], r.status == 0 ? "ok" : r.status == NA ? why : "failed",
+                    r.mb_per_s, r.status == 0 ? r.mb_per_s / ceiling[i] : 0.0);
+            if (r.status == 0 && of > 0)
+                fprintf(j->csv, "%.3f", r.mb_per_s / of);
+            fputc('\n', j->csv);
         }
         printf("\n");
     }
@@ -1284,7 +1455,7 @@ int main(int argc, char *argv[])
         if (job.csv == NULL)
             err(IPCLAB_EXIT_FAIL, "%s", csv_path);
         fprintf(job.csv, "placement,kind,mechanism,size,status,trips,min_ns,p50_ns,p99_ns,"
-                         "p999_ns,trips_per_s,mb_per_s,of_memcpy\n");
+                         "p999_ns,trips_per_s,mb_per_s,of_memcpy,of_limit\n");
     }
     /* Buffers touched before any clock starts: what is sent, what is received, and the
      * latencies. */

@@ -45,6 +45,30 @@ p50() {
             }
         }' "$LOG/results.csv")
     [[ -z $wrong ]] || fail "$wrong"
+    # Shared memory's limit: on two CPUs a cross_cpu row at every chunk size (none on one CPU,
+    # where memcpy is the limit); every row has the same fields, of_limit last; posix_shm's and
+    # shm_spin's of_limit is their MB/s over the placement's limit (memcpy's on one CPU).
+    wrong=$(awk -F, -v split_too="$(($(nproc) >= 2))" '
+        NR == 1 { if ($NF != "of_limit") print "the header ends with " $NF ", not of_limit"; n = NF; next }
+        NF != n { print "line " NR ": " NF " fields, not " n }
+        $2 != "throughput" || $5 != "ok" { next }
+        $3 == "cross_cpu" { if ($1 == "same") print "a cross_cpu row on one CPU"; else cross[$4]++ }
+        ($1 == "same" && $3 == "memcpy") || ($1 == "split" && $3 == "cross_cpu") { limit[$1 " " $4] = $12 }
+        $3 == "posix_shm" || $3 == "shm_spin" { shm[$1 " " $3 " " $4] = $12 " " $14 }
+        END {
+            split("4096 65536 1048576", T, " ")
+            if (split_too) for (t in T) if (cross[T[t]] != 1) print "split: " cross[T[t]] + 0 " cross_cpu rows at " T[t]
+            for (k in shm) {
+                split(k, K, " "); split(shm[k], F, " "); want = F[1] / limit[K[1] " " K[3]]
+                if (F[2] == "" || F[2] - want > 0.002 + want / 100 || want - F[2] > 0.002 + want / 100)
+                    print k ": of_limit " F[2] ", its MB/s over the limit is " want
+            }
+        }' "$LOG/results.csv")
+    [[ -z $wrong ]] || fail "$wrong"
+    if (($(nproc) >= 2)); then
+        assert_line --regexp '^cross_cpu +[0-9]+ \([0-9]+%, 100%\) '
+        assert_line --regexp '^posix_shm +[0-9]+ \([0-9]+%, [0-9]+%\) '
+    fi
     # The tables as printed: the latency header names the eight sizes; no cell says "failed".
     assert_line --regexp '^mechanism +64 +256 +1K +4K +16K +64K +256K +1M$'
     refute_output --partial failed
