@@ -160,11 +160,13 @@ status:
 clean-ipc:
 	@scripts/clean-ipc.sh || test $$? -eq 1
 
-# bench: every mechanism's latency and throughput on this machine, both placements (see
-# bench/README.md); QUICK=1 for the short run the tests use.  The figures also go to
-# bench/results.csv, and with gnuplot installed to a chart, bench/latency.png.
-bench: bench/ipcbench
+# bench: every mechanism's latency and throughput on this machine, both placements, then the
+# pairs table: the programs themselves, beside their mechanism (see bench/README.md); QUICK=1
+# for the short run the tests use.  The figures also go to bench/results.csv, and with
+# gnuplot installed to a chart, bench/latency.png.
+bench: all
 	bench/ipcbench $(if $(QUICK),-q) -o bench/results.csv
+	scripts/bench-pairs.sh $(if $(QUICK),-q) -o bench/results.csv
 	@if command -v gnuplot >/dev/null; then \
 		gnuplot bench/plot.gp && echo 'bench: figures in bench/results.csv, chart in bench/latency.png'; \
 	else \

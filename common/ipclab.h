@@ -51,10 +51,11 @@ enum { IPCLAB_EXIT_OK = 0, IPCLAB_EXIT_FAIL = 1, IPCLAB_EXIT_USAGE = 2 };
  * PIPE_BUF bytes, so a pipe write of one chunk is atomic, and a line typed crosses whole. */
 #define IPCLAB_CHUNK 4096
 
-/* One chunk of a one-way copy of a whole file (fifo_writer, fifo_reader): 128 KiB, as cat(1)
- * reads, twice a pipe's default capacity (pipe(7)), so that a read() empties a full pipe and
- * every call moves as much as the kernel can hand over at once.  With 4 KiB the pair made
- * thirty-two times the calls, and moved a third of what `cat` moves through the same FIFO. */
+/* One chunk of the streams a whole file goes through (fifo_writer and fifo_reader, the UNIX and
+ * TCP stream clients and servers): 128 KiB, as cat(1) reads, twice a pipe's default capacity
+ * (pipe(7)), so that a read() empties a full pipe and every call moves as much as the kernel
+ * can hand over at once.  With 4 KiB the FIFO pair made thirty-two times the calls, and moved
+ * a third of what `cat` moves through the same FIFO; the echo pairs moved 2.5 times less. */
 #define IPCLAB_STREAM_CHUNK 131072
 
 /*

@@ -34,7 +34,7 @@ static const char usage[] =
 
 struct conv {
     int sock;
-    char out[IPCLAB_CHUNK]; /* read from stdin, not yet sent */
+    char out[IPCLAB_STREAM_CHUNK]; /* read from stdin, not yet sent */
     size_t out_len, out_off;
     bool in_eof, shut;      /* stdin ended; we half-closed */
     long long sent, received;
@@ -144,7 +144,7 @@ static int send_some(struct conv *c)
  * on error.  Fix: one read() per line sent took a stream for messages; replies come split. */
 static int print_reply(struct conv *c)
 {
-    char buf[IPCLAB_CHUNK];
+    static char buf[IPCLAB_STREAM_CHUNK];
     ssize_t n = read(c->sock, buf, sizeof buf);
 
     if (n == -1)

@@ -40,7 +40,7 @@ struct client {
     int fd;                 /* -1: a free slot */
     int id;                 /* its number, for the messages */
     char peer[IPCLAB_ADDR_MAX]; /* its address and port, from accept() */
-    char out[IPCLAB_CHUNK]; /* the reply not yet written */
+    char out[IPCLAB_STREAM_CHUNK]; /* the reply not yet written */
     size_t out_len, out_off;
     long long bytes;
 };

@@ -10,8 +10,10 @@
 #             run); 256 MiB otherwise
 #     -m WORD only the pairs whose name holds WORD (e.g. -m pshm)
 #     -o CSV  also append each figure to CSV (bench/results.csv, as ipcbench writes it): a row
-#             placement,pair,PAIR,CHUNK,STATUS,,,,,,,MB_PER_S,OF_MECHANISM where OF_MECHANISM
-#             is the pair's figure over ipcbench's for its mechanism and chunk
+#             placement,pair,PAIR,CHUNK,STATUS,,,,,,,MB_PER_S,,OF_LIMIT where OF_LIMIT is the
+#             pair's figure over ipcbench's for its mechanism and chunk: a pair's limit
+#
+# IPCLAB_BIN, if set, is where the programs and bench/ipcbench are built (as for the tests).
 #
 # The output file is filled with zeros before each run and written over in place (opened with
 # <>, not truncated): tmpfs then has its pages already, and the time is the pair's, not the
@@ -62,6 +64,8 @@ export IPCLAB_DIR=$work/run # the pairs meet here, never in a student's run dire
 mkdir -m 700 "$IPCLAB_DIR"
 head -c "$bytes" /dev/urandom >"$work/in"
 
+bin=${IPCLAB_BIN:-.}
+
 # The CPUs: the first two this process may use (one, if that is all there is).
 read -ra cpus < <(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' |
     awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) printf "%d ", c } END { print "" }')
@@ -82,7 +86,7 @@ run_pair() {
     local wcpu=$1 rcpu=$2 reader=$3 writer=$4 t0 t1 rpid wstatus=0 rstatus=0
     fresh_out
     # shellcheck disable=SC2086 # the commands are words on purpose
-    taskset -c "$rcpu" $reader 1<>"$work/out" 2>"$work/reader.err" &
+    taskset -c "$rcpu" "$bin/"$reader 1<>"$work/out" 2>"$work/reader.err" &
     rpid=$!
     children+=("$rpid")
     if ! ipclab_wait_for "$work/reader.err" ': ready' 10; then
@@ -92,7 +96,7 @@ run_pair() {
     fi
     t0=$EPOCHREALTIME
     # shellcheck disable=SC2086
-    taskset -c "$wcpu" $writer <"$work/in" >"$work/writer.out" 2>"$work/writer.err" || wstatus=$?
+    taskset -c "$wcpu" "$bin/"$writer <"$work/in" >"$work/writer.out" 2>"$work/writer.err" || wstatus=$?
     wait "$rpid" || rstatus=$?
     t1=$EPOCHREALTIME
     if (( wstatus != 0 || rstatus != 0 )) || ! cmp -s "$work/in" "$work/out"; then
@@ -132,7 +136,7 @@ run_echo() {
     local t0 t1 spid cstatus=0
     fresh_out
     # shellcheck disable=SC2086
-    taskset -c "$2" $3 1<>"$work/out" 2>"$work/reader.err" &
+    taskset -c "$2" "$bin/"$3 1<>"$work/out" 2>"$work/reader.err" &
     spid=$!
     children+=("$spid")
     if ! ipclab_wait_for "$work/reader.err" ': ready' 10; then
@@ -142,7 +146,7 @@ run_echo() {
     fi
     t0=$EPOCHREALTIME
     # shellcheck disable=SC2086
-    taskset -c "$1" $4 <"$work/in" >/dev/null 2>"$work/writer.err" || cstatus=$?
+    taskset -c "$1" "$bin/"$4 <"$work/in" >/dev/null 2>"$work/writer.err" || cstatus=$?
     t1=$EPOCHREALTIME
     kill -TERM "$spid" 2>/dev/null
     wait "$spid" 2>/dev/null || true
@@ -156,7 +160,7 @@ run_echo() {
 
 # bench_mbps MECHANISM CHUNK PLACEMENT: ipcbench's one-way MB/s for it (the same amount).
 bench_mbps() {
-    bench/ipcbench -k throughput -m "$1" -c "$2" -n "$mib" -P "$3" -o "$work/bench.csv" \
+    "$bin/bench/ipcbench" -k throughput -m "$1" -c "$2" -n "$mib" -P "$3" -o "$work/bench.csv" \
         >/dev/null 2>"$work/bench.err" || { echo failed; return; }
     awk -F, -v m="$1" '$2 == "throughput" && $3 == m && $5 == "ok" { print $12 }' "$work/bench.csv"
 }
@@ -175,7 +179,7 @@ pairs=(
     "pmq_send > pmq_recv|8192|posix_mq|msgq/pmq_recv|msgq/pmq_send"
     "pshm_writer > pshm_reader|262144|posix_shm|shm/pshm_reader|shm/pshm_writer"
     "shm_writer > shm_reader|4096|posix_shm|shm/shm_reader|shm/shm_writer"
-    "unix_stream_client (echo)|4096|unix_stream|unixsock/unix_stream_server|unixsock/unix_stream_client"
+    "unix_stream_client (echo)|131072|unix_stream|unixsock/unix_stream_server|unixsock/unix_stream_client"
 )
 
 # size_label BYTES: 4K, 64K, 1M.
@@ -224,7 +228,7 @@ for entry in "${pairs[@]}"; do
         line+=$(printf '   %-22s' "$(cell "$pair" "$bench")")
         if [[ -n $csv ]]; then
             ratio=$(awk -v p="$pair" -v b="$bench" 'BEGIN { if (p + 0 > 0 && b + 0 > 0) printf "%.3f", p / b }')
-            printf '%s,pair,%s,%s,%s,,,,,,,%s,%s\n' "$key" "$name" "$chunk" \
+            printf '%s,pair,%s,%s,%s,,,,,,,%s,,%s\n' "$key" "$name" "$chunk" \
                 "$([[ $pair == failed ]] && echo failed || echo ok)" \
                 "$([[ $pair == failed ]] || echo "$pair")" "$ratio" >>"$csv"
         fi

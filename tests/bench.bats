@@ -113,3 +113,43 @@ p50() {
     assert_success
     assert_line --index 0 --regexp '^usage: ipcbench '
 }
+
+# The pairs table's rows, as scripts/bench-pairs.sh names them.
+PAIRS=("cat > FIFO > cat" "fifo_writer > fifo_reader" "msgq_send > msgq_recv"
+    "pmq_send > pmq_recv" "pshm_writer > pshm_reader" "shm_writer > shm_reader"
+    "unix_stream_client (echo)")
+
+@test "bench pairs: each pair, run as a student runs it, delivers its input whole, in both placements" {
+    local placements=(same split) p name rows
+    (($(nproc) >= 2)) || placements=(same)
+    IPCLAB_BIN=$BIN run --separate-stderr timeout 60 "$ROOT/scripts/bench-pairs.sh" -q \
+        -o "$LOG/results.csv"
+    (( status == 0 )) || fail "exit $status: $stderr"
+    assert_line --regexp '^pair +chunk +same CPU'
+    refute_output --partial failed
+    for name in "${PAIRS[@]}"; do
+        # the table's row: the pair's MB/s, the mechanism's, and the share, in each placement
+        assert_line --regexp "^$(sed 's/[][().*]/\\&/g' <<<"$name") +[0-9]+[KM]( +[0-9]+ / [0-9]+ \([0-9]+%\)){${#placements[@]}} *\$"
+        for p in "${placements[@]}"; do
+            rows=$(awk -F, -v p="$p" -v n="$name" \
+                '$1 == p && $2 == "pair" && $3 == n && $5 == "ok" && $12 > 0 && $14 > 0' \
+                "$LOG/results.csv" | wc -l)
+            (( rows == 1 )) || fail "$p '$name': $rows good rows in the CSV"
+        done
+    done
+}
+
+@test "bench pairs: a pair that loses one byte is failed, not timed" {
+    # A reader that drops the last byte of what it prints: the figure must not count.
+    local bin=$LOG/bin
+    mkdir -p "$bin/fifo" "$bin/bench"
+    ln -s "$BIN/fifo/fifo_writer" "$bin/fifo/fifo_writer"
+    ln -s "$BIN/bench/ipcbench" "$bin/bench/ipcbench"
+    printf '#!/usr/bin/env bash\n"%s/fifo/fifo_reader" "$@" | head -c -1\n' "$BIN" \
+        >"$bin/fifo/fifo_reader"
+    chmod +x "$bin/fifo/fifo_reader"
+    IPCLAB_BIN=$bin run --separate-stderr timeout 60 "$ROOT/scripts/bench-pairs.sh" -q \
+        -m fifo_writer
+    assert_failure
+    assert_line --regexp '^fifo_writer > fifo_reader .*failed'
+}

@@ -40,7 +40,7 @@ struct client {
     int fd;                 /* -1: a free slot */
     int id;                 /* its number, for the messages */
     pid_t pid;              /* from SO_PEERCRED */
-    char out[IPCLAB_CHUNK]; /* the reply not yet written */
+    char out[IPCLAB_STREAM_CHUNK]; /* the reply not yet written */
     size_t out_len, out_off;
     long long bytes;
 };
