@@ -158,6 +158,22 @@ run_echo() {
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }'
 }
 
+# run_dd WRITER_CPU: no IPC at all -- one dd copies the input file to the output file, 256 KiB a
+# call.  Every pair reads its input and writes its output with the same calls, so this is what
+# no pair can beat on one CPU (on two, its two sides may copy at once).
+run_dd() {
+    local t0 t1
+    fresh_out
+    t0=$EPOCHREALTIME
+    taskset -c "$1" dd if="$work/in" of="$work/out" bs=256K conv=notrunc status=none || {
+        echo failed
+        return
+    }
+    t1=$EPOCHREALTIME
+    cmp -s "$work/in" "$work/out" || { echo failed; return; }
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }'
+}
+
 # bench_mbps MECHANISM CHUNK PLACEMENT: ipcbench's one-way MB/s for it (the same amount).
 bench_mbps() {
     "$bin/bench/ipcbench" -k throughput -m "$1" -c "$2" -n "$mib" -P "$3" -o "$work/bench.csv" \
@@ -166,13 +182,16 @@ bench_mbps() {
 }
 
 # The pairs, as a student runs them (each program's defaults): name|chunk|mechanism|reader|writer.
-# chunk is what one call of the pair moves (fifo: IPCLAB_CHUNK in common/ipclab.h; msgq:
-# MSG_SIZE in msgq/msgq.h; pmq: pmq_send's default -s; pshm: pshm_area's data in shm/pshm.h;
-# shm: SHM_SIZE in shm/shm.h; unix_stream: IPCLAB_CHUNK); mechanism is ipcbench's to compare
-# with: shm_writer's signals have no twin there, so it stands beside posix_shm, shared memory
-# with semaphores.  The echo pair's server prints what arrives (the output compared) and sends
-# it back: every byte crosses twice, and the client's time is the one taken.
+# chunk is what one call of the pair moves (fifo and unix_stream: IPCLAB_STREAM_CHUNK in
+# common/ipclab.h; msgq: kernel.msgmax; pmq: PMQ_MSGSIZE in msgq/pmq.h; pshm: a buffer of the
+# ring in shm/pshm.h; shm: SHM_SIZE in shm/shm.h); mechanism is ipcbench's to compare with
+# (- for none): shm_writer's signals have no twin there, so it stands beside posix_shm, shared
+# memory with semaphores.  The first row moves the file with no IPC at all, the ceiling of
+# every pair on one CPU: ipcbench moves memory to memory, a pair file to file.  The echo
+# pair's server prints what arrives (the output compared) and sends it back: every byte
+# crosses twice, and the client's time is the one taken.
 pairs=(
+    "dd < file > file (no IPC)|262144|-|dd|dd"
     "cat > FIFO > cat|131072|fifo|cat|cat"
     "fifo_writer > fifo_reader|131072|fifo|fifo/fifo_reader|fifo/fifo_writer"
     "msgq_send > msgq_recv|8192|sysv_msgq|msgq/msgq_recv|msgq/msgq_send"
@@ -191,7 +210,9 @@ size_label() {
 
 # cell PAIR_MBPS BENCH_MBPS: "PAIR / BENCH (N%)".
 cell() {
-    if [[ $1 == failed || $2 == failed || -z $2 ]]; then
+    if [[ $2 == - ]]; then
+        printf '%s' "$1"
+    elif [[ $1 == failed || $2 == failed || -z $2 ]]; then
         printf '%s / %s' "$1" "${2:-?}"
     else
         awk -v p="$1" -v b="$2" 'BEGIN { printf "%d / %d (%.0f%%)", p, b, 100 * p / b }'
@@ -200,7 +221,8 @@ cell() {
 
 printf 'pairs: MB/s one way (MB = 10^6 bytes), %d MiB from a file in tmpfs through each pair as a\n' "$mib"
 printf 'student runs it, output compared with input; beside it, ipcbench'"'"'s figure for the same\n'
-printf 'mechanism at the same chunk, and the pair'"'"'s share of it\n'
+printf 'mechanism at the same chunk, and the pair'"'"'s share of it (the first row: no IPC at all,\n'
+printf 'one process copying the file, the most a pair can do on one CPU)\n'
 header=$(printf '%-28s %6s' pair chunk)
 for p in "${placements[@]}"; do
     read -r key _ _ <<<"$p"
@@ -214,7 +236,9 @@ for entry in "${pairs[@]}"; do
     line=$(printf '%-28s %6s' "$name" "$(size_label "$chunk")")
     for p in "${placements[@]}"; do
         read -r key wcpu rcpu <<<"$p"
-        if [[ $reader == cat ]]; then
+        if [[ $reader == dd ]]; then
+            secs=$(run_dd "$wcpu")
+        elif [[ $reader == cat ]]; then
             secs=$(run_cat "$wcpu" "$rcpu")
         elif [[ $name == *'(echo)'* ]]; then
             secs=$(run_echo "$wcpu" "$rcpu" "$reader" "$writer")
@@ -224,7 +248,8 @@ for entry in "${pairs[@]}"; do
         pair=failed
         [[ $secs == failed ]] || pair=$(mbps "$secs")
         [[ $pair == failed ]] && failed=$((failed + 1))
-        bench=$(bench_mbps "$mech" "$chunk" "$key")
+        bench=-
+        [[ $mech == - ]] || bench=$(bench_mbps "$mech" "$chunk" "$key")
         line+=$(printf '   %-22s' "$(cell "$pair" "$bench")")
         if [[ -n $csv ]]; then
             ratio=$(awk -v p="$pair" -v b="$bench" 'BEGIN { if (p + 0 > 0 && b + 0 > 0) printf "%.3f", p / b }')
