@@ -30,6 +30,7 @@ source scripts/lib.sh
 
 usage="usage: scripts/bench-pairs.sh [-q] [-o CSV] [-m WORD]"
 quick=0 csv='' only=''
+[[ ${1:-} == --help ]] && { echo "$usage"; exit 0; }
 while getopts ":qo:m:h" opt; do
     case $opt in
     q) quick=1 ;;

@@ -120,7 +120,7 @@ PAIRS=("cat > FIFO > cat" "fifo_writer > fifo_reader" "msgq_send > msgq_recv"
     "unix_stream_client (echo)")
 
 @test "bench pairs: each pair, run as a student runs it, delivers its input whole, in both placements" {
-    local placements=(same split) p name rows
+    local placements=(same split) p name re rows
     (($(nproc) >= 2)) || placements=(same)
     IPCLAB_BIN=$BIN run --separate-stderr timeout 60 "$ROOT/scripts/bench-pairs.sh" -q \
         -o "$LOG/results.csv"
@@ -129,7 +129,9 @@ PAIRS=("cat > FIFO > cat" "fifo_writer > fifo_reader" "msgq_send > msgq_recv"
     refute_output --partial failed
     for name in "${PAIRS[@]}"; do
         # the table's row: the pair's MB/s, the mechanism's, and the share, in each placement
-        assert_line --regexp "^$(sed 's/[][().*]/\\&/g' <<<"$name") +[0-9]+[KM]( +[0-9]+ / [0-9]+ \([0-9]+%\)){${#placements[@]}} *\$"
+        # (the names hold no regex character but the parentheses, escaped here)
+        re=${name//(/\\(} re=${re//)/\\)}
+        assert_line --regexp "^$re +[0-9]+[KM]( +[0-9]+ / [0-9]+ \([0-9]+%\)){${#placements[@]}} *\$"
         for p in "${placements[@]}"; do
             rows=$(awk -F, -v p="$p" -v n="$name" \
                 '$1 == p && $2 == "pair" && $3 == n && $5 == "ok" && $12 > 0 && $14 > 0' \
