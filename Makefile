@@ -14,7 +14,7 @@ PROGRAMS := \
 	socketpair/socketpair_duplex \
 	fifo/fifo_writer fifo/fifo_reader fifo/fifo_chat \
 	msgq/msgq_send msgq/msgq_recv msgq/msgq_chat msgq/pmq_send msgq/pmq_recv \
-	shm/shm_writer shm/shm_reader shm/pshm_writer shm/pshm_reader \
+	shm/shm_writer shm/shm_reader shm/pshm_writer shm/pshm_reader shm/shm_counter \
 	unixsock/unix_stream_server unixsock/unix_stream_client \
 	unixsock/unix_dgram_server unixsock/unix_dgram_client \
 	unixsock/relay_server unixsock/relay_client \
@@ -46,6 +46,7 @@ LDLIBS_pmq_send := -lrt
 LDLIBS_pmq_recv := -lrt
 LDLIBS_pshm_writer := -lrt -pthread
 LDLIBS_pshm_reader := -lrt -pthread
+LDLIBS_shm_counter := -lrt -pthread
 LDLIBS_ipcbench := -lrt -pthread
 
 # A harness is rebuilt when the program it includes changes, in every tree.

@@ -102,6 +102,15 @@ malformed_arguments() {
         usage_error "$prog" -p /a/b
         usage_error "$prog" extra
         ;;
+    shm/shm_counter)
+        usage_error "$prog" -n 1 # no race with one process
+        usage_error "$prog" -n 65
+        usage_error "$prog" -m 0
+        usage_error "$prog" -m 1e6
+        usage_error "$prog" -l spin
+        usage_error "$prog" -p counter
+        usage_error "$prog" extra
+        ;;
     unixsock/unix_stream_server | unixsock/unix_stream_client | unixsock/unix_dgram_server | \
         unixsock/unix_dgram_client)
         usage_error "$prog" -p ''

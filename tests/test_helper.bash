@@ -103,7 +103,8 @@ ipc_objects() {
 }
 
 # assert_nothing_left: no System V object has appeared since the test began (unless
-# IPCLAB_SYSV_CHECK=0), and no POSIX queue or shared memory object carries the test's names.
+# IPCLAB_SYSV_CHECK=0), and no POSIX queue, shared memory object or named semaphore (Linux
+# keeps one as /dev/shm/sem.NAME) carries the test's names.
 # (System V tests run one at a time, never beside one another: a new object is the test's own.)
 assert_nothing_left() {
     local new left
@@ -113,7 +114,8 @@ assert_nothing_left() {
     fi
     grep -qs '^[^ ]* /dev/mqueue mqueue ' /proc/mounts ||
         fail "/dev/mqueue is not mounted: scripts/bootstrap.sh mounts it"
-    left=$(ls -d /dev/shm/"${POSIX#/}"* /dev/mqueue/"${POSIX#/}"* 2>/dev/null || true)
+    left=$(ls -d /dev/shm/"${POSIX#/}"* /dev/shm/sem."${POSIX#/}"* /dev/mqueue/"${POSIX#/}"* \
+        2>/dev/null || true)
     [[ -z $left ]] || fail "POSIX objects left behind: $left"
 }
 

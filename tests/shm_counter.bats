@@ -1,0 +1,130 @@
+#!/usr/bin/env bats
+# tests/shm_counter.bats - shm_counter's race on a real counter in shared memory, and its three
+# locks: a real System V semaphore set, a real POSIX named semaphore, a real process-shared
+# robust mutex, with real SIGKILLs inside the critical section.  Teardown checks that no
+# semaphore set, named semaphore or process is left.
+
+# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
+load test_helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+    ipclab_setup
+    C=$BIN/shm/shm_counter
+    NAME=$POSIX-c
+}
+
+teardown() {
+    ipclab_teardown
+}
+
+# row LOCK: the numbers of LOCK's line of $output: TOTAL EXPECTED LOST.
+row() {
+    local line
+    line=$(grep -E "^$1 " <<<"$output") || fail "no line for $1 in: $output"
+    read -r _ TOTAL EXPECTED LOST _ <<<"$line"
+}
+
+# exact LOCK EXPECTED: LOCK's line says EXPECTED adds, all of them counted.
+exact() {
+    row "$1"
+    [[ $TOTAL == "$2" && $EXPECTED == "$2" && $LOST == 0 ]] || fail "$1: $(grep "^$1 " <<<"$output")"
+}
+
+@test "shm_counter: without a lock, adds are lost (seen in at least one of five runs); the line adds up" {
+    # On two CPUs two processes read the same value at once all the time.  On one, a process
+    # loses the race only when it is switched out between its read and its write, so it needs
+    # more adds to show (shm/README.md has runs of both).
+    local times=1000000 runs=0 short=0
+    (($(nproc) >= 2)) || times=10000000
+    while ((runs < 5 && short == 0)); do
+        run --separate-stderr timeout 20 "$C" -l none -m "$times"
+        assert_success
+        row none
+        ((EXPECTED == 4 * times && LOST == EXPECTED - TOTAL)) || fail "$output"
+        ((LOST > 0)) && short=1
+        runs=$((runs + 1))
+    done
+    ((short)) || fail "5 runs of 4 x $times adds lost nothing: $output"
+}
+
+@test "shm_counter: with each lock the total is exact, every time" {
+    local i
+    for i in 1 2 3; do
+        run --separate-stderr timeout 20 "$C" -m 20000
+        assert_success
+        assert_line --index 0 --regexp '^lock +total +expected +lost +seconds$'
+        assert_equal "${#lines[@]}" 5
+        exact sysv 80000
+        exact posix 80000
+        exact mutex 80000
+    done
+    [[ $stderr == "shm_counter: 4 processes x 20000 adds each, on "[0-9]*" CPU(s)"* ]] ||
+        fail "stderr: $stderr"
+}
+
+@test "shm_counter -k: killed holding the System V semaphore, SEM_UNDO gives it back: the others finish" {
+    run --separate-stderr timeout 20 "$C" -l sysv -k -n 3 -m 20000
+    assert_success
+    exact sysv 50000 # two whole, and the 10000 of the one killed halfway
+    [[ $stderr == *"process 2 (pid "[0-9]*") was killed by signal 9 (Killed) after 10000 adds"* ]] ||
+        fail "stderr: $stderr"
+}
+
+@test "shm_counter -k: killed holding the robust mutex, the next locker gets EOWNERDEAD and goes on" {
+    run --separate-stderr timeout 20 "$C" -l mutex -k -n 3 -m 20000
+    assert_success
+    exact mutex 50000
+    [[ $stderr == *"the mutex's owner died holding it (EOWNERDEAD); marked consistent"* ]] ||
+        fail "stderr: $stderr"
+}
+
+@test "shm_counter -k: killed holding the POSIX semaphore, nothing gives it back: the stall is seen, the others stopped" {
+    run --separate-stderr timeout 20 "$C" -l posix -k -n 3 -m 20000
+    assert_failure 1
+    row posix
+    ((TOTAL == EXPECTED && TOTAL < 50000)) || fail "$output"
+    [[ $stderr == *"the counter has not moved for 1 s since a process died"*"stopping the others"* ]] ||
+        fail "stderr: $stderr"
+    [[ -z $(pgrep -x shm_counter) ]] || fail "processes left: $(pgrep -a -x shm_counter)"
+}
+
+# midrun LOCK: start shm_counter with LOCK on a long run, and wait until its four children are at
+# work; PARENT = its pid.
+midrun() {
+    start_side c /dev/null "$C" -l "$1" -m 100000000 -p "$NAME"
+    wait_output c '^lock'
+    local pgid
+    pgid=$(pgid_of c)
+    wait_until 5 test "$(pgrep -c -g "$pgid" -x shm_counter)" -ge 5
+    PARENT=$(pgrep -o -g "$pgid" -x shm_counter)
+}
+
+@test "shm_counter: SIGTERM to the parent alone stops every child; the set is removed, and it dies of SIGTERM" {
+    midrun sysv
+    ipcs -s | grep -q "^0x00000000 " || fail "no private set: $(ipcs -s)"
+    kill -TERM "$PARENT"
+    assert_exit c 143 5
+    grep -q '^sysv ' "$LOG/c.out" || fail "no line for the run cut short: $(cat "$LOG/c.out")"
+    [[ -z $(pgrep -g "$(pgid_of c)" -x shm_counter) ]] || fail "children left"
+    # teardown: no semaphore set left
+}
+
+@test "shm_counter: Ctrl-C (SIGINT to the whole group) mid-run: all end, nothing left in /dev/shm" {
+    midrun posix
+    [[ ! -e /dev/shm/sem.${NAME#/} ]] || fail "the name was not unlinked as soon as opened"
+    kill -INT -- "-$(pgid_of c)"
+    assert_exit c 130 5
+    grep -q 'SIGINT: cleaned up, leaving' "$LOG/c.err" || fail "$(cat "$LOG/c.err")"
+}
+
+@test "shm_counter: a semaphore of that name made by someone else is refused and left alone" {
+    local sem=/dev/shm/sem.${NAME#/}
+    : >"$sem"
+    (( EUID != 0 )) || chown 65534 "$sem" # as root: another user's
+    run --separate-stderr timeout 5 "$C" -l posix -p "$NAME" -m 10
+    assert_failure 1
+    [[ $stderr == *"sem_open $NAME: File exists"* ]] || fail "stderr: $stderr"
+    [[ -e $sem ]] || fail "$sem was removed"
+    rm -f "$sem"
+}
