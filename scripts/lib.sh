@@ -27,12 +27,12 @@ ipclab_wait_file() {
 
 # ipclab_trace_filter LABEL: the lines of `strace -f -yy` on stdin that show the mechanism, each
 # led by LABEL, on stdout as they come: left out are the dynamic loader's reads of /etc, /lib
-# and /usr, anonymous mmap()s (libc's own memory), and the writes to stderr (the status lines,
+# and /usr, private anonymous mmap()s (libc's own memory; a shared one is a lesson), and the writes to stderr (the status lines,
 # which the side prints anyway).  strace -f cuts a call in two when another process's line
 # comes in between: "PID write(2<...>, "...", 50 <unfinished ...>", later "PID <... write
 # resumed>) = 50".  The second half of a call left out is left out too.
 ipclab_trace_filter() {
-    awk -v drop='<(/etc|/lib|/usr)/|MAP_ANONYMOUS|write\\(2<' -v label="$1" '
+    awk -v drop='<(/etc|/lib|/usr)/|MAP_PRIVATE[|A-Z_]*MAP_ANONYMOUS|write\\(2<' -v label="$1" '
         $0 ~ drop { if (/<unfinished \.\.\.>$/) { split($2, call, "("); cut[$1] = call[1] }; next }
         $2 == "<..." && cut[$1] != "" && $3 == cut[$1] { cut[$1] = ""; next }
         { print label $0; fflush() }'

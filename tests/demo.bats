@@ -77,7 +77,7 @@ declare -gA TRACE_SHOWS=(
     [socketpair]='^\[stream\] [0-9]+ +socketpair\(AF_UNIX, SOCK_STREAM@@^\[dgram\] [0-9]+ +socketpair\(AF_UNIX, SOCK_DGRAM'
     [fifo]='^\[reader\] [0-9]+ +mknodat\(.*S_IFIFO\|0600\) = 0@@^\[writer\] [0-9]+ +openat\(.*/fifo", O_WRONLY@@^\[reader\] [0-9]+ +read\([0-9]+<.*/fifo>'
     [msgq]='^\[send\] [0-9]+ +msgsnd\(@@^\[recv\] [0-9]+ +msgrcv\(@@^\[recv\] [0-9]+ +msgctl\([0-9]+, IPC_RMID@@^\[psend\] [0-9]+ +mq_timedsend\('
-    [shm]='^\[reader\] [0-9]+ +shmget\(@@^\[writer\] [0-9]+ +kill\([0-9]+, SIGUSR1\)@@^\[reader\] [0-9]+ +rt_sigsuspend\(@@^\[reader\] [0-9]+ +--- SIGUSR1 @@^\[preader\] [0-9]+ +mmap\(.*MAP_SHARED, [0-9]+</dev/shm/'
+    [shm]='^\[reader\] [0-9]+ +shmget\(@@^\[writer\] [0-9]+ +kill\([0-9]+, SIGUSR1\)@@^\[reader\] [0-9]+ +rt_sigsuspend\(@@^\[reader\] [0-9]+ +--- SIGUSR1 @@^\[preader\] [0-9]+ +mmap\(.*MAP_SHARED, [0-9]+</dev/shm/@@^\[counter\] [0-9]+ +semget\(IPC_PRIVATE, 1, IPC_CREAT\|0600\)@@^\[counter\] [0-9]+ +semtimedop\([0-9]+, \[\{sem_num=0, sem_op=-1, sem_flg=SEM_UNDO\}\]@@^\[counter\] [0-9]+ +mmap\(.*MAP_SHARED\|MAP_ANONYMOUS'
     [unixsock]='^\[server\] [0-9]+ +listen\(@@^\[server\] [0-9]+ +accept4\(@@^\[one\] [0-9]+ +connect\(.*AF_UNIX@@^\[dserver\] [0-9]+ +recvfrom\('
     [inetsock]='^\[server\] [0-9]+ +bind\(.*AF_INET6@@^\[client\] [0-9]+ +connect\(.*AF_INET6@@^\[uclient\] [0-9]+ +sendto\('
     [fdpass]='^\[sender\] [0-9]+ +sendmsg\(.*cmsg_type=SCM_RIGHTS, cmsg_data=\[[0-9]+<.*/file.txt>\]@@^\[receiver\] [0-9]+ +recvmsg\(.*cmsg_type=SCM_RIGHTS, cmsg_data=\[[0-9]+<.*/file.txt>\]'
