@@ -11,8 +11,9 @@
 #     /tmp/ipclab-<uid>): its sockets, FIFOs and System V key files;
 #   - System V message queues, shared memory segments and semaphore sets of yours whose key
 #     ftok(3) made from a file in the run directory (/proc/sysvipc/*);
-#   - POSIX message queues (/dev/mqueue) and shared memory objects (/dev/shm) of yours whose
-#     names begin with /ipclab- (IPCLAB_STATUS_PREFIX to narrow it; the tests do).
+#   - POSIX message queues (/dev/mqueue), shared memory objects and named semaphores (/dev/shm,
+#     a semaphore as sem.NAME) of yours whose names begin with /ipclab- (IPCLAB_STATUS_PREFIX
+#     to narrow it; the tests do).
 # For each it says who uses it: the process holding it open (/proc/PID/fd), listening or bound
 # on a socket (/proc/net/unix), attached to a segment (nattch), or nobody.  --remove never
 # touches what a process uses: stop that program (Ctrl-C), and it removes its own.
@@ -251,11 +252,22 @@ mapped_by() {
     grep -l -s -F -- "$1" /proc/[0-9]*/maps || true
 }
 
+# mapped_by_inode PATH: the same, for a file of /dev/shm mapped under another name: sem_open(3)
+# maps a temporary file and then link()s it to the semaphore's name, so the maps name that
+# temporary, "(deleted)"; the inode is the semaphore's.
+mapped_by_inode() {
+    local inode
+    inode=$(stat -c %i -- "$1") || return 0
+    grep -l -s -E -- " $inode +/dev/shm/" /proc/[0-9]*/maps || true
+}
+
 echo "POSIX (names beginning $prefix, in /dev/mqueue and /dev/shm):"
 posix_found=$found
-for path in /dev/mqueue/"${prefix#/}"* /dev/shm/"${prefix#/}"*; do
+for path in /dev/mqueue/"${prefix#/}"* /dev/shm/"${prefix#/}"* /dev/shm/sem."${prefix#/}"*; do
     [[ -e $path && $(stat -c %u -- "$path") == "$uid" ]] || continue
     name=/${path##*/}
+    name=${name#/sem.}
+    name=/${name#/}
     held=""
     case $path in
     /dev/mqueue/*)
@@ -265,11 +277,16 @@ for path in /dev/mqueue/"${prefix#/}"* /dev/shm/"${prefix#/}"*; do
         held=$(sed -n 's/^QSIZE:\([0-9]*\).*/\1/p' -- "$path" 2>/dev/null || true)
         held=${held:+holds $held bytes of messages}
         ;;
+    /dev/shm/sem.*)
+        # sem_open(3) maps the file and closes it: a semaphore in use is mapped, not open.
+        kind=semaphore user=${holder[$path]:-}
+        ;;
     *) kind=shm user=${holder[$path]:-} ;;
     esac
     if [[ -n $user ]]; then
         item "$kind" "$name" "in use${held:+ ($held)}: open in $(who_all "$user")"
-    elif [[ $kind == shm ]] && maps=$(mapped_by "$path") && [[ -n $maps ]]; then
+    elif { [[ $kind == shm ]] && maps=$(mapped_by "$path") && [[ -n $maps ]]; } ||
+        { [[ $kind == semaphore ]] && maps=$(mapped_by_inode "$path") && [[ -n $maps ]]; }; then
         # Mapped, but no longer open: /proc/PID/maps shows it.
         pid=${maps%%$'\n'*}
         pid=${pid#/proc/}

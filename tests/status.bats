@@ -224,6 +224,30 @@ time.sleep(60)' "$name"
     assert_line --regexp "^ +$name +removed$"
 }
 
+@test "status: a POSIX named semaphore (/dev/shm/sem.NAME) is in use while mapped, then removed" {
+    local name=$POSIX-s
+    start_side peer /dev/null "$PYTHON" -c '
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.sem_open.restype = ctypes.c_void_p
+libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_uint]
+if libc.sem_open(sys.argv[1].encode(), os.O_CREAT | os.O_EXCL, 0o600, 1) in (None, 0):
+    sys.exit("sem_open: " + os.strerror(ctypes.get_errno()))
+sys.stderr.write("peer: ready (pid %d)\n" % os.getpid())
+time.sleep(60)' "$name"
+    wait_ready peer
+    status
+    assert_line --regexp "^  semaphore +$name +in use: mapped by python3 \(pid ${PID[peer]}\)$"
+    clean
+    refute_line --regexp ' removed$'
+    kill_side peer KILL
+    status
+    assert_line --regexp "^  semaphore +$name +no process has it open$"
+    clean
+    assert_line --regexp "^ +$name +removed$"
+    [[ ! -e /dev/shm/sem.${name#/} ]]
+}
+
 @test "status: what is not ipclab's in the run directory is named and left alone" {
     mkdir "$RUN_DIR/mine"
     ln -s /etc/passwd "$RUN_DIR/link"
