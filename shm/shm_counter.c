@@ -68,11 +68,12 @@ static enum lock lock_kind;
 static int semid = -1;         /* -l sysv: the set's id, inherited through fork() */
 static sem_t *psem = SEM_FAILED; /* -l posix: open in the children too (POSIX fork()) */
 
-/* semctl()'s fourth argument: the caller must define it (semctl(2)). */
+/* semctl()'s fourth argument: the caller must define it, whole (semctl(2)); SETVAL uses val. */
 union semun {
-    int val;
-    struct semid_ds *buf;
-    unsigned short *array;
+    /* (cppcheck sees neither the designated initializer of val nor the kernel's use of them) */
+    int val;               /* cppcheck-suppress unusedStructMember ; SETVAL */
+    struct semid_ds *buf;  /* cppcheck-suppress unusedStructMember ; IPC_STAT, IPC_SET */
+    unsigned short *array; /* cppcheck-suppress unusedStructMember ; GETALL, SETALL */
 };
 
 /*
@@ -148,6 +149,7 @@ static _Noreturn void child(struct shared *s, int i, long times, bool die, int g
 
     while (read(gate, &byte, 1) == -1 && errno == EINTR && !ipclab_signal)
         ;
+    close(gate);
     for (long n = 0; n < times && !ipclab_signal; n++) {
         if (enter(s, i) == -1)
             _exit(IPCLAB_EXIT_FAIL);
@@ -167,13 +169,14 @@ static _Noreturn void child(struct shared *s, int i, long times, bool die, int g
 static int make_lock(struct shared *s, const char *name)
 {
     pthread_mutexattr_t attr;
+    union semun unlocked = { .val = 1 }; /* the semaphore's value: 1 free, 0 taken */
     int rc;
 
     switch (lock_kind) {
     case LOCK_SYSV: /* IPC_PRIVATE: a new set no key leads to; our children inherit its id */
         if ((semid = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600)) == -1)
             return ipclab_fail("semget");
-        if (semctl(semid, 0, SETVAL, (union semun){ .val = 1 }) == -1) { /* 1: free */
+        if (semctl(semid, 0, SETVAL, unlocked) == -1) {
             warn("semctl SETVAL");
             semctl(semid, 0, IPC_RMID);
             return -1;
