@@ -65,16 +65,18 @@ flags=("$@")
 
 log=$(mktemp)
 log3=$(mktemp)
-trap 'rm -f "$log" "$log3"' EXIT
+ends=$(mktemp) # "GROUP SECONDS" as each group ends: which one the others wait for
+trap 'rm -f "$log" "$log3" "$ends"' EXIT
 start=$SECONDS
-IPCLAB_SYSV_CHECK=0 "$BATS" "${flags[@]}" "${group2[@]}" >"$log" 2>&1 &
+{ IPCLAB_SYSV_CHECK=0 "$BATS" "${flags[@]}" "${group2[@]}" >"$log" 2>&1; s=$?; echo "2 $((SECONDS - start))" >>"$ends"; exit "$s"; } &
 group2_pid=$!
-IPCLAB_SYSV_CHECK=0 "$BATS" "${flags[@]}" "${group3[@]}" >"$log3" 2>&1 &
+{ IPCLAB_SYSV_CHECK=0 "$BATS" "${flags[@]}" "${group3[@]}" >"$log3" 2>&1; s=$?; echo "3 $((SECONDS - start))" >>"$ends"; exit "$s"; } &
 group3_pid=$!
 
 echo "# group 1 (one test at a time, with the System V check): ${group1[*]}"
 "$BATS" "${flags[@]}" "${group1[@]}"
 status1=$?
+echo "1 $((SECONDS - start))" >>"$ends"
 echo "# group 2 (run beside group 1): ${group2[*]}"
 tail -n +1 -s 0.1 --pid="$group2_pid" -f "$log"
 wait "$group2_pid"
@@ -84,11 +86,13 @@ tail -n +1 -s 0.1 --pid="$group3_pid" -f "$log3"
 wait "$group3_pid"
 status3=$?
 
+groups_took=$(sort -n "$ends" | awk '{ printf "%s%s: %d s", sep, $1, $2; sep = ", " }')
 echo "# then alone: $alone"
 "$BATS" "${flags[@]}" "$alone"
 status4=$?
 
 verdict() { (($1 == 0)) && echo passed || echo FAILED; }
 echo "# make test: group 1 $(verdict "$status1"), group 2 $(verdict "$status2")," \
-    "group 3 $(verdict "$status3"), bench $(verdict "$status4"), in $((SECONDS - start)) s"
+    "group 3 $(verdict "$status3"), bench $(verdict "$status4"), in $((SECONDS - start)) s" \
+    "(groups ended at $groups_took)"
 ((status1 == 0 && status2 == 0 && status3 == 0 && status4 == 0))
