@@ -102,6 +102,10 @@ malformed_arguments() {
         usage_error "$prog" -p /a/b
         usage_error "$prog" extra
         ;;
+    shm/mmap_fork)
+        usage_error "$prog" -p extra # -p takes no argument: MAP_PRIVATE
+        usage_error "$prog" extra
+        ;;
     unixsock/unix_stream_server | unixsock/unix_stream_client | unixsock/unix_dgram_server | \
         unixsock/unix_dgram_client)
         usage_error "$prog" -p ''

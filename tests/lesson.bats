@@ -37,6 +37,7 @@ declare -gA LESSON=(
     [shm/shm_reader]='ftok shmget shmat shmdt shmctl'
     [shm/pshm_writer]='shm_open ftruncate mmap sem_init sem_post sem_wait|sem_timedwait shm_unlink'
     [shm/pshm_reader]='shm_open ftruncate mmap sem_init sem_post sem_wait|sem_timedwait shm_unlink'
+    [shm/mmap_fork]='mmap fork pipe munmap'
     [unixsock/unix_stream_server]='socket bind listen accept|accept4'
     [unixsock/unix_stream_client]='socket connect'
     [unixsock/unix_dgram_server]='socket bind recvfrom sendto'
