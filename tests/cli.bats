@@ -106,6 +106,17 @@ malformed_arguments() {
         usage_error "$prog" -p extra # -p takes no argument: MAP_PRIVATE
         usage_error "$prog" extra
         ;;
+    shm/mmap_writer | shm/mmap_reader)
+        usage_error "$prog" -p ''
+        usage_error "$prog" -p "$long_path"
+        usage_error "$prog" extra
+        if [[ $prog == */mmap_writer ]]; then
+            usage_error "$prog" -s 0
+            usage_error "$prog" -s 1k
+            usage_error "$prog" -s -1
+            usage_error "$prog" -s 1073741825 # over the 32-bit length's 1 GiB
+        fi
+        ;;
     unixsock/unix_stream_server | unixsock/unix_stream_client | unixsock/unix_dgram_server | \
         unixsock/unix_dgram_client)
         usage_error "$prog" -p ''
