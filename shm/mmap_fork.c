@@ -9,8 +9,9 @@
  * writes there after fork() stays its own.  A MAP_SHARED mapping is the exception: fork() gives
  * the child the very same pages, never a copy, and a write by either is seen by the other.
  * MAP_ANONYMOUS makes such pages without a file: they have no name, so only a child made by
- * fork() after mmap(2) can reach them (as only a child can inherit a pipe).  Descriptors are
- * shared as well; record locks and timers are not.
+ * fork() after mmap(2) can reach them (as only a child can inherit a pipe).  Descriptors
+ * are copied, and the copies share their open files (offsets included); record locks and
+ * timers are not inherited at all.
  *
  * Here the parent maps 1 MiB, forks, writes a note into the mapping and tells the child, through
  * a pipe, to look at it: the child says whether it sees the note (the parent to the child).

@@ -183,6 +183,8 @@ int main(int argc, char *argv[])
         warn("mmap %s", path);
     if (head == MAP_FAILED) {
         unlink(path); /* ours, half made, door held: nobody uses it */
+        close(fd);
+        ipclab_die_of_signal();
         return IPCLAB_EXIT_FAIL;
     }
     /* ftruncate filled it with zeros: len 0, state MMAP_WRITING.  The size, then the mark. */
