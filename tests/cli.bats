@@ -102,6 +102,21 @@ malformed_arguments() {
         usage_error "$prog" -p /a/b
         usage_error "$prog" extra
         ;;
+    shm/mmap_fork)
+        usage_error "$prog" -p extra # -p takes no argument: MAP_PRIVATE
+        usage_error "$prog" extra
+        ;;
+    shm/mmap_writer | shm/mmap_reader)
+        usage_error "$prog" -p ''
+        usage_error "$prog" -p "$long_path"
+        usage_error "$prog" extra
+        if [[ $prog == */mmap_writer ]]; then
+            usage_error "$prog" -s 0
+            usage_error "$prog" -s 1k
+            usage_error "$prog" -s -1
+            usage_error "$prog" -s 1073741825 # over the 32-bit length's 1 GiB
+        fi
+        ;;
     shm/shm_counter)
         usage_error "$prog" -n 1 # no race with one process
         usage_error "$prog" -n 65
