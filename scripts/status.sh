@@ -8,7 +8,7 @@
 #
 # It looks at:
 #   - the run directory (the programs' rule: $IPCLAB_DIR, else $XDG_RUNTIME_DIR/ipclab, else
-#     /tmp/ipclab-<uid>): its sockets, FIFOs and System V key files;
+#     /tmp/ipclab-<uid>): its sockets, FIFOs, System V key files and mmap_writer's files;
 #   - System V message queues, shared memory segments and semaphore sets of yours whose key
 #     ftok(3) made from a file in the run directory (/proc/sysvipc/*);
 #   - POSIX message queues (/dev/mqueue), shared memory objects and named semaphores (/dev/shm,
@@ -125,6 +125,13 @@ gone_file() {
     (( keep_run )) || gone "${1##*/}" rm -f -- "$1"
 }
 
+# mapped_by PATH: the /proc/PID/maps files that name PATH.  grep says 2 when some maps file
+# could not be read (a process that ended, another user's), matches or not: that is no
+# answer, so only the list counts.
+mapped_by() {
+    grep -l -s -F -- "$1" /proc/[0-9]*/maps || true
+}
+
 # ---------------------------------------------------------------- the run directory
 keep_run=0
 declare -A keyfile=() # low 24 bits of a System V key ftok() makes from a file -> its name
@@ -166,6 +173,21 @@ else
                 item fifo "$name" "perhaps in use: $fifo_waiters waiting in open() of a FIFO"
             else
                 item fifo "$name" "stale: no process has it open"
+                gone_file "$path"
+            fi
+        elif [[ -f $path && ! -L $path ]] && [[ $(head -c 15 -- "$path" 2>/dev/null) == "ipclab mmap v1" ]]; then
+            # mmap_writer's file (shm/mmap.h: the mark, then the size, the length and the
+            # state as native 32-bit numbers): the pair's product, kept when both have gone.
+            read -r size len state < <(od -An -tu4 -j16 -N12 -- "$path")
+            case $state in 0) state="not done" ;; 1) state="done" ;; *) state="done, input did not fit" ;; esac
+            if [[ -n ${holder[$path]:-} ]]; then
+                item mapped "$name" "in use: open in $(who_all "${holder[$path]}")"
+            elif maps=$(mapped_by "$path") && [[ -n $maps ]]; then
+                pid=${maps%%$'\n'*}
+                pid=${pid#/proc/}
+                item mapped "$name" "in use: mapped by $(who "${pid%/maps}")"
+            else
+                item mapped "$name" "no process maps it; $len of $size bytes written, $state"
                 gone_file "$path"
             fi
         elif [[ -f $path && ! -L $path ]]; then
@@ -245,12 +267,6 @@ for path in "${stale_keyfiles[@]}"; do
 done
 
 # ---------------------------------------------------------------- POSIX
-# mapped_by PATH: the /proc/PID/maps files that name PATH.  grep says 2 when some maps file
-# could not be read (a process that ended, another user's), matches or not: that is no
-# answer, so only the list counts.
-mapped_by() {
-    grep -l -s -F -- "$1" /proc/[0-9]*/maps || true
-}
 
 # mapped_by_inode PATH: the same, for a file of /dev/shm mapped under another name: sem_open(3)
 # maps a temporary file and then link()s it to the semaphore's name, so the maps name that

@@ -248,6 +248,22 @@ time.sleep(60)' "$name"
     [[ ! -e /dev/shm/sem.${name#/} ]]
 }
 
+@test "status: mmap_writer's file is in use while mapped; once both have gone, kept and described; clean-ipc removes it" {
+    start_fed writer "$BIN/shm/mmap_writer"
+    wait_ready writer
+    status
+    assert_line --regexp "^  mapped +mmap +in use: (open in|mapped by) mmap_writer \(pid ${PID[writer]}\)$"
+    printf 'kept\n' >&5
+    exec 5>&-
+    assert_exit writer 0
+    status
+    assert_line --regexp "^  mapped +mmap +no process maps it; 5 of 1048576 bytes written, done$"
+    refute_line --partial 'key file'
+    clean
+    assert_line --regexp "^ +mmap +removed$"
+    [[ ! -e $RUN_DIR/mmap ]]
+}
+
 @test "status: what is not ipclab's in the run directory is named and left alone" {
     mkdir "$RUN_DIR/mine"
     ln -s /etc/passwd "$RUN_DIR/link"
