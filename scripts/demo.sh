@@ -66,7 +66,7 @@ declare -A TRACE_CALLS=(
     [socketpair]=socketpair,clone,clone3,close,read,write,shutdown,sendto,recvfrom
     [fifo]=mknodat,openat,read,write,unlink,unlinkat
     [msgq]=msgget,msgsnd,msgrcv,msgctl,mq_open,mq_timedsend,mq_timedreceive,mq_unlink
-    [shm]=mknodat,shmget,shmat,shmdt,shmctl,kill,rt_sigsuspend,openat,mmap,futex,unlink,semget,semop,semtimedop,semctl,link
+    [shm]=mknodat,shmget,shmat,shmdt,shmctl,kill,rt_sigsuspend,openat,mmap,futex,unlink,semget,semop,semtimedop,semctl,link,ftruncate,msync,munmap,pipe2,clone,clone3
     [unixsock]=socket,bind,listen,accept4,connect,read,write,sendmsg,recvmsg,sendto,recvfrom,shutdown,unlink
     [inetsock]=socket,bind,listen,accept4,connect,read,write,sendmsg,recvmsg,sendto,recvfrom,shutdown
     [fdpass]=socket,bind,listen,accept4,connect,openat,read,sendmsg,recvmsg,lseek
@@ -311,6 +311,28 @@ demo_shm() {
     side pwriter "$work/pwriter.in" "$BIN/shm/pshm_writer" -p "$pshm"
     finish pwriter preader
 
+    say "mmap_fork: one anonymous mapping (MAP_SHARED | MAP_ANONYMOUS) made before fork(): the" \
+        "child copies its stdin into it, and the parent, once the child has ended, prints it." \
+        "Then mmap_fork -p: MAP_PRIVATE, so fork() gives the child copies, and the parent sees nothing."
+    printf 'written by the child,\nread by the parent\n' >"$work/fork.in"
+    side fork "$work/fork.in" "$BIN/shm/mmap_fork"
+    finish fork
+    side private "$work/fork.in" "$BIN/shm/mmap_fork" -p
+    finish private
+
+    say "mmap_reader and mmap_writer: one regular file in the run directory, mapped MAP_SHARED by" \
+        "both. The reader waits for the file, then prints what the writer adds; the writer marks" \
+        "the file done in its header, since a file has no end of file to wait for."
+    printf 'a mapped file is not consumed:\nthe bytes stay in it\n' >"$work/mwriter.in"
+    side mreader /dev/null "$BIN/shm/mmap_reader"
+    expect mreader ': ready'
+    side mwriter "$work/mwriter.in" "$BIN/shm/mmap_writer"
+    finish mwriter mreader
+    say "The file outlives both: its header (the mark, the size, the length, the state), then the" \
+        "data. The demo removes it; in your run directory it stays until you remove it."
+    od -A x -t x1z -N 80 "$IPCLAB_DIR/mmap" | sed "s/^/[file] /"
+    rm "$IPCLAB_DIR/mmap"
+
     # Under strace, two processes and three adds each: every semop() is a line; under valgrind,
     # fewer adds, each some fifty times slower.
     local counter=(-m 100000)
@@ -455,7 +477,9 @@ the queue outlives its sender until someone removes it. Watch the two msgq_chat 
 one queue, each taking only its own type; then a POSIX queue, named like a file, do the same."
     [shm]="Shared memory moves nothing through the kernel: both processes map the same pages.
 So they need a second channel to say \"your turn\": signals for the System V pair, semaphores
-inside the memory for the POSIX pair. Watch the reader's PID travel through a FIFO first."
+inside the memory for the POSIX pair. Watch the reader's PID travel through a FIFO first; then
+a mapping shared across fork() (and one that is not), a file two processes map, and four
+processes racing on one counter, with no lock and then with three kinds."
     [unixsock]="A UNIX-domain socket has a path in the file system and takes many clients at
 once. Watch the server tell its clients apart by pid and uid (SO_PEERCRED), the datagram
 client bind an address of its own so it can be answered, and the relay pass messages between
@@ -476,8 +500,9 @@ process could find: a stream merged them, a datagram socket kept each one."
 names removed by the programs when they ended."
     [msgq]="whole typed messages through a System V queue (its key made by ftok()) and a POSIX
 queue (/dev/mqueue); the last side out removed each."
-    [shm]="bytes through a System V segment and a POSIX shared memory object mapped by both
-sides, turns passed by SIGUSR1/SIGUSR2 and by two semaphores; segment and object removed."
+    [shm]="bytes through a System V segment, a POSIX object, an anonymous mapping and a mapped
+file, turns taken by signals and by semaphores; adds to one counter, guarded by semaphores and a
+mutex. Every one removed."
     [unixsock]="echoes and relayed messages through UNIX stream and datagram sockets bound to
 paths in the run directory; each socket file removed by its owner."
     [inetsock]="the same echoes through TCP over ::1 and UDP over 127.0.0.1, kernel sockets
