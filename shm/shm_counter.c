@@ -49,7 +49,8 @@ static const char usage[] =
     "  -n PROCS  how many processes (2 to 64, default 4)\n"
     "  -m TIMES  adds each (1 to 100000000, default 100000)\n"
     "  -l LOCK   none, sysv, posix, mutex, or all of them in turn (the default)\n"
-    "  -k        the last process kills itself (SIGKILL) halfway, holding the lock\n"
+    "  -k        before the others start, the last process makes one add and kills itself\n"
+    "            (SIGKILL) holding the lock\n"
     "  -p /NAME  the POSIX semaphore's name (default: /ipclab-<uid>-counter)\n"
     "  -h        show this help\n";
 
@@ -99,8 +100,8 @@ static int enter(struct shared *s, int i)
     case LOCK_MUTEX:
         if ((rc = pthread_mutex_lock(&s->mutex)) == EOWNERDEAD) {
             /* Its owner died holding it.  We hold it now, and must say that what it guards is
-             * whole again, or every later lock fails (ENOTRECOVERABLE).  It is: a process
-             * dies here only after its write (-k), so the counter holds every add made. */
+             * whole again, or every later lock fails (ENOTRECOVERABLE).  It is: the process
+             * -k kills dies after its write, so the counter holds every add made. */
             warnx("process %d: the mutex's owner died holding it (EOWNERDEAD); marked "
                   "consistent, going on", i);
             rc = pthread_mutex_consistent(&s->mutex);
@@ -141,13 +142,15 @@ static int leave(struct shared *s)
  * Child i: wait at the gate, then make its adds.  The gate is a pipe nobody writes: read()
  * blocks until the parent closes the write end, and then returns 0 in every child at once, so
  * that they all start together (without it, the first could be done before the last is born,
- * and the race would hide).  -k: the last child kills itself halfway, inside the section.
+ * and the race would hide).  -k: the last child does not wait: it makes one add and kills
+ * itself inside the section, while the others are still at the gate (see run()), so that they
+ * all find the lock as a dead process left it.
  */
 static _Noreturn void child(struct shared *s, int i, long times, bool die, int gate)
 {
     char byte;
 
-    while (read(gate, &byte, 1) == -1 && errno == EINTR && !ipclab_signal)
+    while (!die && read(gate, &byte, 1) == -1 && errno == EINTR && !ipclab_signal)
         ;
     close(gate);
     for (long n = 0; n < times && !ipclab_signal; n++) {
@@ -157,7 +160,7 @@ static _Noreturn void child(struct shared *s, int i, long times, bool die, int g
         value = value + 1;     /* add */
         s->count = value;      /* write: another process may have written since our read */
         s->done[i]++;
-        if (die && n + 1 == times / 2)
+        if (die)
             raise(SIGKILL); /* holding the lock, as a crash would */
         if (leave(s) == -1)
             _exit(IPCLAB_EXIT_FAIL);
@@ -259,7 +262,7 @@ static int wait_children(struct shared *s, pid_t *pids, int procs)
                 continue;
             pids[i] = 0;
             if (WIFSIGNALED(status)) {
-                warnx("process %d (pid %ld) was killed by signal %d (%s) after %ld adds", i,
+                warnx("process %d (pid %ld) was killed by signal %d (%s) after %ld add(s)", i,
                       (long)pid, WTERMSIG(status), strsignal(WTERMSIG(status)), s->done[i]);
                 died = true;
             } else if (WEXITSTATUS(status) != 0) {
@@ -302,6 +305,12 @@ static int run(long procs, long times, bool die, const char *name)
             child(s, forked, times, die && forked == procs - 1, gate[0]);
         }
     }
+    /* -k: the gate stays shut until the one to die has died.  WNOWAIT: the child is not reaped
+     * here, so wait_children() still sees it and says how it ended. */
+    siginfo_t info;
+    while (die && forked == procs &&
+           waitid(P_PID, (id_t)pids[procs - 1], &info, WEXITED | WNOWAIT) == -1 && errno == EINTR)
+        ;
     close(gate[0]);
     close(gate[1]); /* the gate opens: every child's read() returns 0 */
     rc = wait_children(s, pids, forked);
