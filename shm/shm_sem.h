@@ -71,6 +71,19 @@ static inline int shm_sem_get_failed(const char *call, const char *kind, const c
 }
 
 /*
+ * A call on the set failed: say so, as removed if it was (EIDRM, or EINVAL once it is gone:
+ * `ipcrm -s`, or a side that removed it as it left).  Returns -1.
+ */
+static inline int shm_sem_failed(int semid, const char *call)
+{
+    if (errno == EIDRM || errno == EINVAL) {
+        warnx("set %d was removed (ipcrm?) before the end", semid);
+        return -1;
+    }
+    return ipclab_fail(call);
+}
+
+/*
  * Has the peer -- the holder of the lock on byte peer of the key file -- gone?  *seen records
  * that it has been here: a peer that has not come yet is not gone, it is awaited (either side
  * may start first).  taken says whether the semaphores show that it has taken a turn, which

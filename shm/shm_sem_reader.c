@@ -176,11 +176,14 @@ static int get_set(key_t key, const char *path, int keyfd, bool *made)
 }
 
 /* Has the writer gone?  It has been here if the writer's semaphore holds less than the one
- * turn it started with plus those we gave back (handed): it took some. */
-static bool writer_gone(int semid, int keyfd, long handed, bool *seen)
+ * turn it started with plus those we gave back (handed): it took some.  Returns 1 if it has
+ * gone, 0 if it is here or awaited, -1 after a message (the set is gone). */
+static int writer_gone(int semid, int keyfd, long handed, bool *seen)
 {
     int left = semctl(semid, SEM_WRITER, GETVAL);
-    return shm_sem_peer_gone(keyfd, SHM_SEM_WRITER_LOCK, left >= 0 && left < 1 + handed, seen);
+    if (left == -1)
+        return shm_sem_failed(semid, "semctl GETVAL");
+    return shm_sem_peer_gone(keyfd, SHM_SEM_WRITER_LOCK, left < 1 + handed, seen);
 }
 
 /* Wait for our turn: semtimedop() takes 1 from the reader's semaphore, waiting while it is 0,
@@ -192,15 +195,14 @@ static int take_turn(int semid, int keyfd, long handed, bool *seen)
     const struct timespec wait = { 0, SHM_SEM_WAIT_MS * 1000000L };
 
     while (semtimedop(semid, &take, 1, &wait) == -1) {
-        if (errno == EIDRM || errno == EINVAL) {
-            warnx("set %d was removed (ipcrm?) before the end", semid);
-            return -1;
-        }
         if (errno != EAGAIN && errno != EINTR)
-            return ipclab_fail("semtimedop");
+            return shm_sem_failed(semid, "semtimedop");
         if (ipclab_signal)
             return -1;
-        if (writer_gone(semid, keyfd, handed, seen)) {
+        int gone = writer_gone(semid, keyfd, handed, seen);
+        if (gone == -1)
+            return -1;
+        if (gone) {
             take.sem_flg = IPC_NOWAIT; /* a turn it gave before it went still counts */
             if (semop(semid, &take, 1) == 0)
                 return 0;
@@ -231,7 +233,7 @@ static int print_buffers(int semid, const struct shm_sem_area *area, int keyfd)
         if (ipclab_write_all(STDOUT_FILENO, area->data, (size_t)len) == -1)
             return ipclab_fail("write stdout");
         if (semop(semid, &give, 1) == -1) /* the segment is the writer's again */
-            return ipclab_fail("semop");
+            return shm_sem_failed(semid, "semop");
         if (len == 0) {
             warnx("end of data: %lld bytes in %ld buffer(s)", total, handed);
             return 0;

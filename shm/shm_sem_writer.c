@@ -176,11 +176,14 @@ static int get_set(key_t key, const char *path, int keyfd, bool *made)
 }
 
 /* Has the reader gone?  It has been here if the reader's semaphore holds less than the turns
- * we gave it (posted): it took some. */
-static bool reader_gone(int semid, int keyfd, long posted, bool *seen)
+ * we gave it (posted): it took some.  Returns 1 if it has gone, 0 if it is here or awaited, -1
+ * after a message (the set is gone). */
+static int reader_gone(int semid, int keyfd, long posted, bool *seen)
 {
     int left = semctl(semid, SEM_READER, GETVAL);
-    return shm_sem_peer_gone(keyfd, SHM_SEM_READER_LOCK, left >= 0 && left < posted, seen);
+    if (left == -1)
+        return shm_sem_failed(semid, "semctl GETVAL");
+    return shm_sem_peer_gone(keyfd, SHM_SEM_READER_LOCK, left < posted, seen);
 }
 
 /* Wait for our turn: semtimedop() takes 1 from the writer's semaphore, waiting while it is 0,
@@ -192,15 +195,14 @@ static int take_turn(int semid, int keyfd, long posted, bool *seen)
     const struct timespec wait = { 0, SHM_SEM_WAIT_MS * 1000000L };
 
     while (semtimedop(semid, &take, 1, &wait) == -1) {
-        if (errno == EIDRM || errno == EINVAL) {
-            warnx("set %d was removed (ipcrm?) before the end", semid);
-            return -1;
-        }
         if (errno != EAGAIN && errno != EINTR)
-            return ipclab_fail("semtimedop");
+            return shm_sem_failed(semid, "semtimedop");
         if (ipclab_signal)
             return -1;
-        if (reader_gone(semid, keyfd, posted, seen)) {
+        int gone = reader_gone(semid, keyfd, posted, seen);
+        if (gone == -1)
+            return -1;
+        if (gone) {
             take.sem_flg = IPC_NOWAIT; /* a turn it gave before it went still counts */
             if (semop(semid, &take, 1) == 0)
                 return 0;
@@ -223,10 +225,11 @@ static int wait_input(int semid, int keyfd, long posted, bool *seen)
             return 0;
         if (n == -1)
             return ipclab_fail("poll");
-        if (reader_gone(semid, keyfd, posted, seen)) {
+        int gone = reader_gone(semid, keyfd, posted, seen);
+        if (gone == 1)
             warnx("the reader has gone (or was killed) before the end");
+        if (gone != 0)
             return -1;
-        }
     }
 }
 
@@ -251,7 +254,7 @@ static int send_stdin(int semid, struct shm_sem_area *area, int keyfd)
             return ipclab_fail("read stdin");
         area->len = n;
         if (semop(semid, &give, 1) == -1) /* the segment is the reader's now */
-            return ipclab_fail("semop");
+            return shm_sem_failed(semid, "semop");
         total += n;
     }
     warnx("end of input: %lld bytes in %ld buffer(s); the reader took the end", total,

@@ -281,6 +281,24 @@ next_run_works() {
     assert_line "shm_sem_reader: segment $segment was left by a pair that was killed: removed"
 }
 
+@test "shm_sem: the set removed by ipcrm mid-transfer -> both sides say so, exit 1, and the segment goes too (was: the writer waited on for ever, or said 'semop: Invalid argument')" {
+    # The reader waits for its turn in semtimedop(); the writer holds its turn and waits for
+    # input in poll(): each must find out that the set has gone, wherever it waits.
+    start_side reader /dev/null "$S/shm_sem_reader"
+    wait_ready reader
+    local set side
+    set=$(sed -n 's/.*: ready (pid [0-9]*): set \([0-9]*\) .*/\1/p' "$LOG/reader.err")
+    start_fed writer "$S/shm_sem_writer"
+    wait_ready writer
+    ipcrm -s "$set"
+    assert_exit reader 1 2
+    assert_exit writer 1 2
+    for side in writer reader; do
+        run cat "$LOG/$side.err"
+        assert_line "shm_sem_$side: set $set was removed (ipcrm?) before the end"
+    done
+}
+
 @test "shm_sem: the key file, the set and the segment are mode 0600, in the run directory" {
     start_side reader /dev/null "$S/shm_sem_reader"
     wait_ready reader
