@@ -299,6 +299,22 @@ next_run_works() {
     done
 }
 
+@test "shm_sem: a reader that takes the first buffer and fails at once (stdout closed) -> the writer says so and ends" {
+    # The reader comes and goes between two of the writer's looks at its lock: the writer knows
+    # it was there only because the reader's semaphore holds less than the turns it was given.
+    random_file "$LOG/in.bin" 300000
+    start_side writer "$LOG/in.bin" "$S/shm_sem_writer"
+    wait_ready writer
+    # shellcheck disable=SC2016 # $0 is the inner shell's: the reader, stdout closed
+    start_side reader /dev/null bash -c 'exec "$0" >&-' "$S/shm_sem_reader"
+    assert_exit reader 1
+    run cat "$LOG/reader.err"
+    assert_line 'shm_sem_reader: write stdout: Bad file descriptor'
+    assert_exit writer 1 2
+    run cat "$LOG/writer.err"
+    assert_line 'shm_sem_writer: the reader has gone (or was killed) before the end'
+}
+
 @test "shm_sem: the key file, the set and the segment are mode 0600, in the run directory" {
     start_side reader /dev/null "$S/shm_sem_reader"
     wait_ready reader
