@@ -15,6 +15,7 @@ PROGRAMS := \
 	fifo/fifo_writer fifo/fifo_reader fifo/fifo_chat \
 	msgq/msgq_send msgq/msgq_recv msgq/msgq_chat msgq/pmq_send msgq/pmq_recv \
 	shm/shm_writer shm/shm_reader shm/pshm_writer shm/pshm_reader \
+	shm/shm_sem_writer shm/shm_sem_reader \
 	shm/mmap_fork shm/mmap_writer shm/mmap_reader shm/shm_counter \
 	unixsock/unix_stream_server unixsock/unix_stream_client \
 	unixsock/unix_dgram_server unixsock/unix_dgram_client \

@@ -11,8 +11,8 @@
 #
 # What keeps the groups apart: after every test, teardown checks that no System V object has
 # appeared anywhere on the machine (ipcs cannot tell whose test made one).  So the files whose
-# programs make System V objects (msgq, shm, shm_counter, demo, which runs them all, status, faults-sysv) are
-# in group 1, which runs one test at a time with that check.
+# programs make System V objects (msgq, shm, shm_sem, shm_counter, demo, which runs them all,
+# status, faults-sysv) are in group 1, which runs one test at a time with that check.
 # Groups 2 and 3 run with IPCLAB_SYSV_CHECK=0 -- their programs cannot make a System V object,
 # and this script checks that first: none of their binaries calls msgget, shmget or semget.
 # Every other check (run directory, POSIX names, sides ending) stays on in all three groups.
@@ -29,7 +29,8 @@ BATS=${BATS:-bats}
 case ${1:-} in
 -h | --help) echo "usage: scripts/test.sh [BATS-OPTIONS...]      (one file alone: bats tests/fifo.bats)"; exit 0 ;;
 esac
-group1=(tests/msgq.bats tests/shm.bats tests/shm_counter.bats tests/demo.bats tests/status.bats tests/faults-sysv.bats)
+group1=(tests/msgq.bats tests/shm.bats tests/shm_sem.bats tests/shm_counter.bats tests/demo.bats tests/status.bats
+    tests/faults-sysv.bats)
 # Group 3, tests/faults.bats, runs beside both, like group 2: its tests mostly wait (for a side
 # to stall, to notice a kill, to show no CPU used), so a third bats process fills idle time.
 # tests/cli.bats joins it to even out the times: it runs the System V programs too, but only with

@@ -92,7 +92,7 @@ malformed_arguments() {
             usage_error "$prog" -s 8193 # over the queue's mq_msgsize
         fi
         ;;
-    shm/shm_writer | shm/shm_reader)
+    shm/shm_writer | shm/shm_reader | shm/shm_sem_writer | shm/shm_sem_reader)
         usage_error "$prog" -p ''
         usage_error "$prog" -p "$long_path"
         usage_error "$prog" extra
