@@ -303,6 +303,14 @@ demo_shm() {
     side writer "$work/writer.in" "$BIN/shm/shm_writer"
     finish writer reader
 
+    say "shm_sem_reader and shm_sem_writer: the same segment design, but the turns pass through a" \
+        "System V set of two semaphores (the writer's turn, the reader's turn): no signal, no PID."
+    printf 'semop() waits for its turn,\nand a turn given early is not lost\n' >"$work/swriter.in"
+    side sreader /dev/null "$BIN/shm/shm_sem_reader"
+    expect sreader ': ready'
+    side swriter "$work/swriter.in" "$BIN/shm/shm_sem_writer"
+    finish swriter sreader
+
     say "pshm_reader and pshm_writer: a POSIX object, $pshm, with two semaphores inside it" \
         "taking turns over one buffer."
     printf 'no signals, no PIDs:\nthe semaphores count\n' >"$work/pwriter.in"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # tests/faults-sysv.bats - tests/faults.bats for the pairs that make System V objects (a queue,
-# a segment): SIGKILL at a random point of a 1 MiB transfer, SIGSTOP, a full queue; and every
+# a segment, a semaphore set): SIGKILL at a random point of a 1 MiB transfer, SIGSTOP, a full queue; and every
 # program's refusal of a run directory it must not trust.  scripts/test.sh runs this file with
 # the System V check (no object of ours left on the machine after each test).
 
@@ -40,6 +40,16 @@ start_shm() {
     OUT=o$1 ECHO=0 SERVES=0 FED=1
 }
 
+start_shm_sem() {
+    stdout_for "o$1"
+    start_side "o$1" /dev/null "$BIN/shm/shm_sem_reader"
+    wait_ready "o$1"
+    start_fed "f$1" "$BIN/shm/shm_sem_writer"
+    wait_ready "f$1"
+    FPID=${PID[f$1]} OPID=${PID[o$1]}
+    OUT=o$1 ECHO=0 SERVES=0 FED=1
+}
+
 @test "faults: msgq_send / msgq_recv SIGKILLed mid-transfer: the other ends with a message; stale queue reclaimed" {
     faults msgq
 }
@@ -48,9 +58,14 @@ start_shm() {
     faults shm
 }
 
-@test "faults: SIGSTOP either side of msgq and shm: the other waits asleep, no CPU; after SIGCONT the 1 MiB is whole" {
+@test "faults: shm_sem_writer / shm_sem_reader SIGKILLed mid-transfer: the other ends with a message; stale set and segment reclaimed" {
+    faults shm_sem
+}
+
+@test "faults: SIGSTOP either side of msgq, shm and shm_sem: the other waits asleep, no CPU; after SIGCONT the 1 MiB is whole" {
     stops msgq
     stops shm
+    stops shm_sem
 }
 
 @test "faults: a full System V queue (msgmnb reached) blocks msgq_send, drops nothing; all arrives once drained" {
