@@ -145,7 +145,9 @@ int main(int argc, char *argv[])
         err(IPCLAB_EXIT_FAIL, "fork");
     if (pid == 0) {
         close(word[1]); /* or the child would keep its own lifeline open */
-        _exit(child(m, word[0]));
+        int status = child(m, word[0]);
+        close(word[0]);
+        _exit(status);
     }
     close(word[0]);
     warnx("parent %ld prints the mapping, child %ld writes stdin into it (%s)", (long)getpid(),
