@@ -372,9 +372,11 @@ ready_or_ended() {
     [[ -e $LOG/$1.status ]] || grep -q ': ready (pid' "$LOG/$1.err"
 }
 
-# users_file_left_alone PROG [ARGS...] (System V programs, whose -p names a key file): a file of the user's, with content, given as -p: PROG
+# users_file_left_alone PROG [ARGS...]: a file of the user's, with content, given as -p: PROG
 # must refuse it (exit 1, saying why) and leave it byte for byte as it was, both mode 0600 (only
-# its content tells it from a key file) and 0644 (its mode does too).  A PROG that gets as far
+# its content tells it from a key file, or from NOT_OURS's kind of file: the refusal of the
+# 0600 one must contain "FILE $NOT_OURS", by default "is not an ipclab key file") and 0644 (its
+# mode does too).  A PROG that gets as far
 # as its ready line (the bug) is ended by SIGTERM, as a user would end it: its cleanup then
 # removed the file.
 users_file_left_alone() {
@@ -397,7 +399,7 @@ users_file_left_alone() {
         assert_equal "$(stat -c '%i %a' "$LOG/notes")" "$inode $mode"
         run cat "$LOG/$side.err"
         if [[ $mode == 600 ]]; then
-            assert_line --partial "$LOG/notes is not an ipclab key file"
+            assert_line --partial "$LOG/notes ${NOT_OURS:-is not an ipclab key file}"
         else
             assert_line --partial "$LOG/notes has mode 644: other users can use it; refusing"
         fi
