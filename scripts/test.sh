@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# scripts/test.sh - run the whole bats suite, as `make test` does, in three groups at once.
+# scripts/test.sh - run the whole bats suite, as `make test` does, in four groups at once.
 #
 #   usage: scripts/test.sh [BATS-OPTIONS...]      (one file alone: bats tests/fifo.bats)
 #
-# Why three groups: the suite spends most of its time running real processes and bash, one test
-# at a time, on one core; bats runs side by side use both cores of a small machine and keep
-# `make test` under 60 s (README.md, "Robustness").  Two would fill the two cores; the third
-# (below) is made of tests that mostly wait, and fills the time the other two leave idle.  Why not bats --jobs: it needs GNU
+# Why groups: the suite spends most of its time running real processes and bash, one test at a
+# time, on one core; bats runs side by side use both cores of a small machine (README.md,
+# "Robustness", says how long it takes).  Two would fill the two cores; the third (below) is
+# made of tests that mostly wait, and fills the time the others leave idle; the fourth takes
+# half of the System V files, which otherwise run one after another.  Why not bats --jobs: it needs GNU
 # parallel, and its runs in parallel of one file's tests gained nothing measurable here.
 #
 # What keeps the groups apart: after every test, teardown checks that no System V object has

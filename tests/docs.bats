@@ -21,7 +21,7 @@ teardown() {
 # and from the lines of fenced code blocks (a leading "$ " prompt and a comment dropped).
 make_commands() {
     # shellcheck disable=SC2016 # backquotes of Markdown, not of the shell
-    grep -ho '`make[^`]*`' "$@" | tr -d '`'
+    grep -ho '`make\( [^`]*\)\?`' "$@" | tr -d '`' # make, not make_file()
     awk '/^```/ { code = !code; next }
         code && /^(\$ )?make( |$)/ { sub(/^\$ /, ""); sub(/ *#.*$/, ""); print }' "$@"
 }
