@@ -75,7 +75,22 @@ BACKSTOP=${IPCLAB_BACKSTOP:-20}
 PYTHON=/usr/bin/python3
 [[ -x $PYTHON ]] || PYTHON=python3
 
+# ipclab_trace_test_lines: bats runs a DEBUG trap before every command, which records a stack
+# trace for the failure report; in the helpers' loops and bats' own run and assert functions,
+# it was most of the CPU the suite used (measured: half of tests/faults.bats').  From here on
+# the trap records only the lines of the test file itself: a failure inside a helper is
+# reported at the test's line that called it, with the helper's own message, but without the
+# helper's line.  Left alone if this bats sets its trap differently.
+ipclab_trace_test_lines() {
+    # shellcheck disable=SC2016 # the trap bats sets, word for word
+    [[ $(trap -p DEBUG) == "trap -- 'bats_debug_trap \"\$BASH_SOURCE\"' DEBUG" && -n ${BATS_TEST_SOURCE:-} ]] ||
+        return 0
+    # shellcheck disable=SC2016 # expanded when the trap runs
+    trap 'if [[ $BASH_SOURCE == "$BATS_TEST_SOURCE" ]]; then bats_debug_trap "$BASH_SOURCE"; fi' DEBUG
+}
+
 ipclab_setup() {
+    ipclab_trace_test_lines
     # A run directory of the test's own: parallel tests never meet, and a
     # student's demo is never touched.  BATS_TEST_TMPDIR keeps the paths short (sun_path).
     export IPCLAB_DIR="$BATS_TEST_TMPDIR/run"
