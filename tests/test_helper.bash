@@ -52,7 +52,7 @@ ipclab_load_library() {
 ipclab_load_library bats-support
 ipclab_load_library bats-assert
 
-ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+ROOT=${BATS_TEST_DIRNAME%/tests} # BATS_TEST_DIRNAME: the absolute path of tests/
 # The programs: $IPCLAB_BIN/<mechanism>/<program> (make test sets it; a sanitizer build can too).
 BIN=${IPCLAB_BIN:-$ROOT}
 # shellcheck source=scripts/lib.sh
@@ -111,10 +111,20 @@ ipclab_setup() {
 }
 
 # ipc_objects: every System V object that exists now, one "q 42" (queue), "m 7" (segment) or
-# "s 3" (semaphore set) per line.
+# "s 3" (semaphore set) per line, sorted.  Read from /proc/sysvipc (what ipcs reads), with no
+# process: setup and teardown run it for every test.
 ipc_objects() {
-    ipcs -q -m -s | awk '/^-+ Message Queues/ { t = "q" } /^-+ Shared Memory/ { t = "m" }
-        /^-+ Semaphore/ { t = "s" } $2 ~ /^[0-9]+$/ { print t, $2 }' | sort
+    local kind file key id rest list=()
+    for kind in q:msg m:shm s:sem; do
+        file=/proc/sysvipc/${kind#*:}
+        [[ -r $file ]] || { ipcs -q -m -s | awk '/^-+ Message Queues/ { t = "q" }
+            /^-+ Shared Memory/ { t = "m" } /^-+ Semaphore/ { t = "s" }
+            $2 ~ /^[0-9]+$/ { print t, $2 }' | sort; return; }
+        while read -r key id rest; do
+            [[ $id =~ ^[0-9]+$ ]] && list+=("${kind%%:*} $id")
+        done <"$file"
+    done
+    (( ${#list[@]} == 0 )) || printf '%s\n' "${list[@]}"
 }
 
 # assert_nothing_left: no System V object has appeared since the test began (unless
@@ -122,16 +132,22 @@ ipc_objects() {
 # keeps one as /dev/shm/sem.NAME) carries the test's names.
 # (System V tests run one at a time, never beside one another: a new object is the test's own.)
 assert_nothing_left() {
-    local new left
+    local now line new=() left=() path mounted=0 dev dir type rest
     if (( SYSV_CHECK )); then
-        new=$(comm -13 <(printf '%s\n' "$IPC_BEFORE") <(ipc_objects))
-        [[ -z $new ]] || fail "System V objects left behind: $(ipcs -q -m -s)"
+        now=$(ipc_objects)
+        while read -r line; do
+            [[ -n $line && $'\n'$IPC_BEFORE$'\n' != *$'\n'$line$'\n'* ]] && new+=("$line")
+        done <<<"$now"
+        (( ${#new[@]} == 0 )) || fail "System V objects left behind: $(ipcs -q -m -s)" || return 1
     fi
-    grep -qs '^[^ ]* /dev/mqueue mqueue ' /proc/mounts ||
-        fail "/dev/mqueue is not mounted: scripts/bootstrap.sh mounts it"
-    left=$(ls -d /dev/shm/"${POSIX#/}"* /dev/shm/sem."${POSIX#/}"* /dev/mqueue/"${POSIX#/}"* \
-        2>/dev/null || true)
-    [[ -z $left ]] || fail "POSIX objects left behind: $left"
+    while read -r dev dir type rest; do
+        [[ $dir == /dev/mqueue && $type == mqueue ]] && mounted=1
+    done </proc/mounts
+    (( mounted )) || fail "/dev/mqueue is not mounted: scripts/bootstrap.sh mounts it" || return 1
+    for path in /dev/shm/"${POSIX#/}"* /dev/shm/sem."${POSIX#/}"* /dev/mqueue/"${POSIX#/}"*; do
+        [[ -e $path ]] && left+=("$path")
+    done
+    (( ${#left[@]} == 0 )) || fail "POSIX objects left behind: ${left[*]}"
 }
 
 # After every test: a side still running gets SIGTERM, as a user's Ctrl-C or kill would send,
@@ -160,7 +176,8 @@ ipclab_teardown() {
         fail "did not end by itself after SIGTERM, killed: ${stuck[*]}"
         return 1 # bats judges teardown by its status alone: errexit is off here
     fi
-    IPCLAB_DIR=$RUN_DIR assert_run_dir_empty
+    # Each check's failure must be the function's status: bats judges teardown by it alone.
+    IPCLAB_DIR=$RUN_DIR assert_run_dir_empty || return 1
     assert_nothing_left
 }
 
@@ -276,10 +293,14 @@ pgid_of() {
     cat "$LOG/$1.pgid"
 }
 
-assert_run_dir_empty() {
-    run ls -A "$IPCLAB_DIR"
-    assert_success
-    assert_output ''
+assert_run_dir_empty() { # with no process: teardown and cli.bats call it hundreds of times
+    local path left=()
+    [[ -d $IPCLAB_DIR ]] || fail "the run directory $IPCLAB_DIR is gone"
+    for path in "$IPCLAB_DIR"/* "$IPCLAB_DIR"/.*; do
+        [[ ${path##*/} == . || ${path##*/} == .. ]] && continue
+        [[ -e $path || -L $path ]] && left+=("${path##*/}")
+    done
+    (( ${#left[@]} == 0 )) || fail "left in the run directory $IPCLAB_DIR: ${left[*]}"
 }
 
 random_file() {
