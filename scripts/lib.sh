@@ -1,6 +1,10 @@
 # scripts/lib.sh - shell helpers shared by the scripts and the test suite (source it).
 # shellcheck shell=bash
 
+# Where Debian's bash-builtins is installed (scripts/bootstrap.sh installs it), sleep is loaded
+# as a builtin: the polls below, 50 a second, then fork no process for their waits.
+enable -f /usr/lib/bash/sleep sleep 2>/dev/null || true
+
 # ipclab_poll SECONDS COMMAND...: run COMMAND (output discarded) every 20 ms until it succeeds,
 # at most SECONDS (a whole number).  A bounded poll, never a fixed sleep: it returns 0 as soon
 # as COMMAND succeeds, and 1 if it never did.

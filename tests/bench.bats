@@ -1,11 +1,12 @@
 #!/usr/bin/env bats
-# tests/bench.bats - bench/ipcbench in its quick mode (what `make bench QUICK=1` runs): the
-# tables come out whole, and only orderings that hold on any machine are checked, never a
-# timing.  scripts/test.sh runs this file on its own, after the rest of the suite, so that no
-# other test competes for the CPUs while it measures.
+# tests/bench.bats - bench/ipcbench in its quick mode (what `make bench QUICK=1` runs) and
+# scripts/bench-pairs.sh: the tables come out whole; no timing is checked.  So this file runs
+# beside other tests; the orderings, which need the CPUs to themselves, are in
+# tests/bench-orderings.bats, which scripts/test.sh runs alone.
 
 # shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
 load test_helper
+load bench_helper
 bats_require_minimum_version 1.5.0
 
 setup() {
@@ -14,14 +15,6 @@ setup() {
 
 teardown() {
     ipclab_teardown
-}
-
-MECHS=(pipe fifo socketpair unix_stream unix_dgram tcp sysv_msgq posix_mq posix_shm shm_spin)
-
-# p50 PLACEMENT MECHANISM SIZE: the median round trip (ns) from the CSV.
-p50() {
-    awk -F, -v p="$1" -v m="$2" -v s="$3" \
-        '$1 == p && $2 == "latency" && $3 == m && $4 == s && $5 == "ok" { print $8 }' "$LOG/results.csv"
 }
 
 @test "bench: the quick run measures every mechanism at every size, in both placements, and nothing fails" {
@@ -80,26 +73,6 @@ p50() {
         for m in pipe fifo socketpair unix_stream tcp posix_shm; do
             [[ -n $(p50 "$p" "$m" 1048576) ]] || fail "$p $m: no figure at 1 MiB"
         done
-    done
-}
-
-@test "bench: robust orderings: TCP is not faster than a UNIX stream socket; spin-waiting on two CPUs beats every kernel hand-over" {
-    (($(nproc) >= 2)) || skip "one CPU: there is no split placement to measure"
-    run timeout 60 "$BIN/bench/ipcbench" -q -k latency -s 64 -o "$LOG/results.csv"
-    assert_success
-    local tcp unix spin m other
-    # Seed 002's claim, on one CPU, where a round trip is all software: TCP's loopback path
-    # (segments, acknowledgements, checksums skipped or not) costs more than a UNIX socket's.
-    tcp=$(p50 same tcp 64)
-    unix=$(p50 same unix_stream 64)
-    ((tcp >= unix)) || fail "same CPU, 64 B: tcp ${tcp} ns < unix_stream ${unix} ns"
-    # Spin-waiting has no system call and no wake-up: on two CPUs it hands over in well under
-    # a microsecond, where every kernel mechanism has to wake the other CPU's process.
-    spin=$(p50 split shm_spin 64)
-    for m in "${MECHS[@]}"; do
-        [[ $m == shm_spin ]] && continue
-        other=$(p50 split "$m" 64)
-        ((spin < other)) || fail "split CPUs, 64 B: shm_spin ${spin} ns >= $m ${other} ns"
     done
 }
 
