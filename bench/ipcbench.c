@@ -53,6 +53,7 @@ static const char usage[] =
     "  Measure every mechanism's round-trip latency and one-way throughput, both sides on\n"
     "  one CPU and on two; print a table per placement.\n"
     "  -q            quick: fewer round trips, 16 MiB streams, one repetition\n"
+    "                (-qq: a smoke run, every cell in a moment, its figures meaningless)\n"
     "  -o FILE       also write every figure to FILE as CSV\n"
     "  -k KIND       only latency, or only throughput\n"
     "  -m MECHANISM  only this one (pipe, fifo, socketpair, unix_stream, unix_dgram, tcp,\n"
@@ -83,6 +84,8 @@ struct plan {
 
 static const struct plan full_plan = { 3, 1000, 10000, 200, 256u << 20, 2.0, 256u << 20 };
 static const struct plan quick_plan = { 1, 100, 300, 20, 16u << 20, 0.15, 16u << 20 };
+/* -qq: every cell, so briefly that the figures mean nothing: that each one runs (the tests). */
+static const struct plan smoke_plan = { 1, 10, 20, 5, 1u << 20, 0.02, 1u << 20 };
 
 /* ---------------------------------------------------------------- the mechanisms */
 
@@ -1386,7 +1389,7 @@ int main(int argc, char *argv[])
     while ((opt = getopt(argc, argv, ":hqo:k:m:s:c:n:P:")) != -1) {
         switch (opt) {
         case 'q':
-            job.plan = &quick_plan;
+            job.plan = job.plan == &quick_plan ? &smoke_plan : &quick_plan;
             break;
         case 'o':
             csv_path = optarg;
@@ -1472,7 +1475,9 @@ int main(int argc, char *argv[])
     ipclab_catch_signals();
     describe_machine(stdout, ncpus);
     printf("plan: %s; warm-up %ld round trips, then %ld to %ld (fewer for large messages), "
-           "%d repetition(s), the median kept\n", job.plan == &quick_plan ? "quick (-q)" : "full",
+           "%d repetition(s), the median kept\n", job.plan == &quick_plan   ? "quick (-q)"
+           : job.plan == &smoke_plan ? "smoke (-qq)"
+                                     : "full",
            job.plan->warmup, job.plan->min_trips, job.plan->max_trips, job.plan->reps);
     for (int p = 0; p < 2 && !ipclab_signal; p++) {
         const struct placement *where = &places[p];

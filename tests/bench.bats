@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# tests/bench.bats - bench/ipcbench in its quick mode (what `make bench QUICK=1` runs) and
+# tests/bench.bats - bench/ipcbench's smoke run (-qq: the quick run's cells, each briefly) and
 # scripts/bench-pairs.sh: the tables come out whole; no timing is checked.  So this file runs
 # beside other tests; the orderings, which need the CPUs to themselves, are in
 # tests/bench-orderings.bats, which scripts/test.sh runs alone.
@@ -17,8 +17,8 @@ teardown() {
     ipclab_teardown
 }
 
-@test "bench: the quick run measures every mechanism at every size, in both placements, and nothing fails" {
-    run timeout 60 "$BIN/bench/ipcbench" -q -o "$LOG/results.csv"
+@test "bench: the smoke run (-qq, the quick run's cells, briefly) measures every mechanism at every size, in both placements, and nothing fails" {
+    run timeout 60 "$BIN/bench/ipcbench" -qq -o "$LOG/results.csv"
     assert_success
     local placements=(same split) p m wrong
     (($(nproc) >= 2)) || placements=(same)
