@@ -59,7 +59,7 @@ $(filter %fuzz/fd_cmsg,$(ALL_BINS)): fdpass/fd_receiver.c
 
 .PHONY: all test check check-build check-shell check-cppcheck demo $(addprefix demo-,$(MECHANISMS)) \
 	$(addprefix trace-,$(MECHANISMS)) status clean-ipc bench bench-compare clean help \
-	print-programs print-mechanisms sanitize valgrind fuzz
+	print-programs print-mechanisms print-cc labs sanitize valgrind fuzz
 
 all: $(PROGRAMS) $(TOOLS)
 
@@ -187,6 +187,27 @@ clean:
 print-programs:
 	@printf '%s\n' $(PROGRAMS)
 
+# The compiler line and the libraries of PROGRAM (pipe/pipe_oneway), as its rule above uses
+# them: scripts/lab.sh builds a lab's copy with them.
+print-cc:
+	@echo '$(CC) $(IPCLAB_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)'
+	@echo '$(LDLIBS) $(LDLIBS_$(notdir $(PROGRAM)))'
+
+# The labs (README.md, "Labs"; scripts/lab.sh): a seed's bug back in one of our programs, graded
+# by the tests.  Each builds the real programs first: a lab's tests run its copy beside them.
+labs: all
+	@scripts/lab.sh list
+lab-check-%: all
+	@scripts/lab.sh check $*
+lab-hint-%:
+	@scripts/lab.sh hint $*
+lab-reset-%:
+	@scripts/lab.sh reset $*
+lab-diff-%:
+	@scripts/lab.sh diff $*
+lab-%: all
+	@scripts/lab.sh start $*
+
 print-mechanisms:
 	@printf '%s\n' $(MECHANISMS)
 
@@ -205,6 +226,8 @@ help:
 	@echo 'make sanitize        the whole suite against an ASan/UBSan build (build/sanitize): no report'
 	@echo 'make valgrind        the tour with every process under valgrind: no error, leak or open fd'
 	@echo 'make fuzz            the fuzz harnesses under libFuzzer, FUZZ_SECONDS (60) each'
+	@echo 'make labs            the labs: a seed'"'"'s bug back in a program, for you to fix'
+	@echo 'make lab-NAME        start lab NAME; then lab-check-NAME, lab-hint-NAME, lab-reset-NAME, lab-diff-NAME'
 	@echo 'make clean           remove the programs and build/'
 	@echo 'make print-programs  the program list (one per line), as the tests read it'
 	@echo 'make help            this list'

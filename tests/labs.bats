@@ -1,0 +1,130 @@
+#!/usr/bin/env bats
+# tests/labs.bats - the labs (scripts/lab.sh, README.md "Labs"): each one both ways -- its start,
+# today's program with the seed's bug put back, fails each of its tests, and our program passes
+# them -- and the student's loop (make labs, lab-NAME, lab-check, lab-hint, lab-reset, lab-diff).
+# The tests of a lab run as bats inside this bats, against a tree of links to the real programs
+# with the lab's build in its program's place.  Some labs' programs make System V objects:
+# scripts/test.sh runs this file in a System V group.
+
+load test_helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+    ipclab_setup
+    export LAB_WORK=$BATS_TEST_TMPDIR/work # never the student's labs/work
+}
+
+teardown() {
+    ipclab_teardown
+}
+
+@test "labs: every lab has its task, its tests, three hints, and its mechanism README names it" {
+    local dir name mech
+    for dir in "$ROOT"/labs/*/start.patch; do
+        dir=${dir%/start.patch} name=${dir##*/}
+        [[ -s $dir/task.md && -s $dir/tests && -s $dir/hint1.md && -s $dir/hint2.md && -s $dir/hint3.md ]] ||
+            fail "lab $name: task.md, tests or a hint is missing"
+        mech=$(sed -n 's|^+++ b/\([^/]*\)/.*|\1|p' "$dir/start.patch")
+        grep -q "labs/$name/task.md" "$ROOT/$mech/README.md" || fail "$mech/README.md does not name lab $name"
+        grep -q "labs/$name/task.md" "$ROOT/README.md" || fail "README.md does not name lab $name"
+    done
+}
+
+@test "labs: every lab both ways: its start fails each of its tests, our programs pass them" {
+    local names name
+    names=$(cd "$ROOT/labs" && ls -d -- */start.patch | sed 's|/start.patch||')
+    run "$ROOT/scripts/lab.sh" verify
+    assert_success
+    for name in $names; do
+        assert_line --regexp "^lab $name: the start fails each of its [0-9]+ tests; our program passes them\$"
+    done
+}
+
+@test "labs: a lab whose patch no longer applies, or whose start passes a test, fails its verify" {
+    export LAB_DIR=$BATS_TEST_TMPDIR/labs
+    mkdir -p "$LAB_DIR"
+    cp -r "$ROOT/labs/pipe-sigpipe" "$LAB_DIR/stale"
+    sed -i 's/ipclab_ignore_sigpipe();/ipclab_ignore_sigpipe(void);/' "$LAB_DIR/stale/start.patch"
+    run "$ROOT/scripts/lab.sh" verify stale
+    assert_failure
+    assert_output --partial 'labs/stale/start.patch no longer applies to pipe/pipe_oneway.c: remake it'
+    # A start that passes a test named for it: pipe-sigpipe's bug does not change the output of -n 3.
+    cp -r "$ROOT/labs/pipe-sigpipe" "$LAB_DIR/harmless"
+    grep '^@test "pipe_oneway: -n 3 ' "$ROOT/tests/pipe.bats" | sed 's/^@test "\(.*\)" {$/pipe.bats: \1/' \
+        >>"$LAB_DIR/harmless/tests"
+    run "$ROOT/scripts/lab.sh" verify harmless
+    assert_failure
+    assert_line --regexp '^lab harmless: the start does not fail: pipe.bats: pipe_oneway: -n 3 '
+}
+
+@test "labs: the student's loop through make: start, check, hint, reset, solve, diff" {
+    local copy=$LAB_WORK/pipe-sigpipe/pipe_oneway.c lab=(make -s --no-print-directory -C "$ROOT")
+    run "${lab[@]}" labs
+    assert_success
+    assert_line --regexp '^pipe-sigpipe +pipe +not started +The writer killed without a word$'
+
+    # Start: the task, and a copy with the bug, built.
+    run "${lab[@]}" lab-pipe-sigpipe
+    assert_success
+    assert_line '# The writer killed without a word'
+    ! grep -q 'ipclab_ignore_sigpipe()' "$copy"
+    [[ -x $LAB_WORK/pipe-sigpipe/bin/pipe/pipe_oneway && -L $LAB_WORK/pipe-sigpipe/bin/pipe/pipe_duplex ]]
+    echo '/* my notes */' >>"$copy"
+    run "${lab[@]}" lab-pipe-sigpipe # a second start keeps the student's work
+    assert_success
+    assert_line --partial 'already started'
+    grep -q 'my notes' "$copy"
+
+    # Check, with the bug still in: the test fails, and says why, in words.
+    run "${lab[@]}" lab-check-pipe-sigpipe
+    assert_failure
+    assert_line --regexp '^  FAIL  pipe_oneway: the child killed mid-transfer '
+    assert_line --regexp 'why: .*141.*killed by signal 13, SIGPIPE'
+    assert_line '0 of 1 tests pass: not solved yet.  Stuck? make lab-hint-pipe-sigpipe.'
+    run "${lab[@]}" lab-diff-pipe-sigpipe # the solution only once solved, or asked for
+    assert_failure
+    assert_output --partial 'not solved yet'
+
+    # Hints, one at a time, then no more.
+    local i
+    for i in 1 2 3; do
+        run "${lab[@]}" lab-hint-pipe-sigpipe
+        assert_success
+        assert_line "lab pipe-sigpipe, hint $i of 3:"
+    done
+    run "${lab[@]}" lab-hint-pipe-sigpipe
+    assert_line --partial 'that was the last hint'
+
+    # Reset asks before it throws work away; without a terminal it refuses, unless FORCE=1.
+    run "${lab[@]}" lab-reset-pipe-sigpipe </dev/null
+    assert_failure
+    assert_output --partial 'has changes: make lab-reset-pipe-sigpipe FORCE=1 throws them away'
+    grep -q 'my notes' "$copy"
+    run "${lab[@]}" lab-reset-pipe-sigpipe FORCE=1 </dev/null
+    assert_success
+    ! grep -q 'my notes' "$copy"
+
+    # Solve it (as hint 3 says), check, and compare with ours.
+    sed -i 's/^\(    int pipefd\[2\];\)/    ipclab_ignore_sigpipe();\n\n\1/' "$copy"
+    run "${lab[@]}" lab-check-pipe-sigpipe
+    assert_success
+    assert_line --regexp '^  PASS  pipe_oneway: the child killed mid-transfer '
+    assert_line --partial 'lab pipe-sigpipe solved'
+    run "${lab[@]}" labs
+    assert_line --regexp '^pipe-sigpipe +pipe +passed '
+    run "${lab[@]}" lab-diff-pipe-sigpipe
+    assert_success
+    assert_line --partial "--- our pipe/pipe_oneway.c"
+}
+
+@test "labs: a copy that does not build is said so; an unknown lab is a usage error" {
+    run "$ROOT/scripts/lab.sh" start fifo-padding
+    assert_success
+    echo 'this is not C' >>"$LAB_WORK/fifo-padding/fifo_writer.c"
+    run "$ROOT/scripts/lab.sh" check fifo-padding
+    assert_failure 1
+    assert_line 'Your copy does not build: the compiler'"'"'s message is above.'
+    run "$ROOT/scripts/lab.sh" check no-such-lab
+    assert_failure 2
+    assert_output "lab: no lab called 'no-such-lab': make labs lists them"
+}
