@@ -86,6 +86,9 @@ mbps() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.0f", b / s / 1e6 }'; }
 run_pair() {
     local wcpu=$1 rcpu=$2 reader=$3 writer=$4 t0 t1 rpid wstatus=0 rstatus=0
     fresh_out
+    # Emptied here, not by the redirection below: that one happens in the new process, and until
+    # then the wait below would find the previous reader's ready line.
+    : >"$work/reader.err"
     # shellcheck disable=SC2086 # the commands are words on purpose
     taskset -c "$rcpu" "$bin/"$reader 1<>"$work/out" 2>"$work/reader.err" &
     rpid=$!
@@ -136,6 +139,7 @@ run_cat() {
 run_echo() {
     local t0 t1 spid cstatus=0
     fresh_out
+    : >"$work/reader.err" # as in run_pair
     # shellcheck disable=SC2086
     taskset -c "$2" "$bin/"$3 1<>"$work/out" 2>"$work/reader.err" &
     spid=$!
