@@ -37,23 +37,20 @@ esac
 sysv_groups=(
     "tests/msgq.bats tests/shm.bats tests/shm_sem.bats"
     "tests/shm_counter.bats tests/demo.bats tests/status.bats tests/faults-sysv.bats"
-    "tests/bench.bats"
+    "tests/bench.bats tests/labs.bats"
 )
 plain_groups=(
-    "tests/faults.bats tests/cli.bats tests/fdpass.bats"
-    "tests/unixsock.bats tests/panes.bats"
-    "" # every file not named above
+    "tests/faults.bats tests/cli.bats"
+    "tests/unixsock.bats tests/panes.bats tests/inetsock.bats"
+    "tests/fdpass.bats" # and every file not named above
 )
 alone=tests/bench-orderings.bats
 for file in tests/*.bats; do
     [[ " ${sysv_groups[*]} ${plain_groups[*]} $alone " == *" $file "* ]] || plain_groups[-1]+=" $file"
 done
-# in_namespace COMMAND...: COMMAND in new IPC and mount namespaces, /dev/mqueue mounted there.
-in_namespace() {
-    unshare --ipc --mount --propagation private \
-        sh -c 'mount -t mqueue ipclab-test /dev/mqueue && exec "$@"' in_namespace "$@"
-}
-if ! in_namespace true 2>/dev/null; then
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh # ipclab_in_namespace
+if ! ipclab_in_namespace true 2>/dev/null; then
     sysv_groups=("${sysv_groups[*]}")
 fi
 
@@ -89,7 +86,7 @@ run_group() {
     read -ra files <<<"$3"
     case $where in
     host) "$BATS" "${flags[@]}" "${files[@]}" ;;
-    namespace) in_namespace "$BATS" "${flags[@]}" "${files[@]}" >"$tmp/$n.log" 2>&1 ;;
+    namespace) ipclab_in_namespace "$BATS" "${flags[@]}" "${files[@]}" >"$tmp/$n.log" 2>&1 ;;
     plain) IPCLAB_SYSV_CHECK=0 "$BATS" "${flags[@]}" "${files[@]}" >"$tmp/$n.log" 2>&1 ;;
     esac || status=$?
     echo "$n $((SECONDS - start))" >>"$tmp/ends"

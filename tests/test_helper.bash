@@ -80,11 +80,9 @@ PYTHON=/usr/bin/python3
 # it was most of the CPU the suite used (measured: half of tests/faults.bats').  From here on
 # the trap records only the lines of the test file itself: a failure inside a helper is
 # reported at the test's line that called it, with the helper's own message, but without the
-# helper's line.  Left alone if this bats sets its trap differently.
+# helper's line.  Left alone if this bats has no such trap.
 ipclab_trace_test_lines() {
-    # shellcheck disable=SC2016 # the trap bats sets, word for word
-    [[ $(trap -p DEBUG) == "trap -- 'bats_debug_trap \"\$BASH_SOURCE\"' DEBUG" && -n ${BATS_TEST_SOURCE:-} ]] ||
-        return 0
+    [[ -n ${BATS_TEST_SOURCE:-} ]] && declare -F bats_debug_trap >/dev/null || return 0
     # shellcheck disable=SC2016 # expanded when the trap runs
     trap 'if [[ $BASH_SOURCE == "$BATS_TEST_SOURCE" ]]; then bats_debug_trap "$BASH_SOURCE"; fi' DEBUG
 }
@@ -106,25 +104,34 @@ ipclab_setup() {
     # group of files it runs beside the System V tests, whose programs make no such object.
     SYSV_CHECK=${IPCLAB_SYSV_CHECK:-1}
     if (( SYSV_CHECK )); then
-        IPC_BEFORE=$(ipc_objects)
+        ipc_now
+        IPC_BEFORE=("${IPC_NOW[@]/#/:}") # ":q 42": one element never matches part of another
     fi
 }
 
 # ipc_objects: every System V object that exists now, one "q 42" (queue), "m 7" (segment) or
-# "s 3" (semaphore set) per line, sorted.  Read from /proc/sysvipc (what ipcs reads), with no
-# process: setup and teardown run it for every test.
+# "s 3" (semaphore set) per line.  IPC_NOW=(the same, one an element): read from /proc/sysvipc
+# (what ipcs reads) with no process, as setup and teardown do for every test.
 ipc_objects() {
-    local kind file key id rest list=()
+    ipc_now
+    (( ${#IPC_NOW[@]} == 0 )) || printf '%s\n' "${IPC_NOW[@]}"
+}
+ipc_now() {
+    local kind file key id rest
+    IPC_NOW=()
     for kind in q:msg m:shm s:sem; do
         file=/proc/sysvipc/${kind#*:}
-        [[ -r $file ]] || { ipcs -q -m -s | awk '/^-+ Message Queues/ { t = "q" }
-            /^-+ Shared Memory/ { t = "m" } /^-+ Semaphore/ { t = "s" }
-            $2 ~ /^[0-9]+$/ { print t, $2 }' | sort; return; }
+        if [[ ! -r $file ]]; then # no /proc/sysvipc: ask ipcs
+            mapfile -t IPC_NOW < <(ipcs -q -m -s | awk '/^-+ Message Queues/ { t = "q" }
+                /^-+ Shared Memory/ { t = "m" } /^-+ Semaphore/ { t = "s" }
+                $2 ~ /^[0-9]+$/ { print t, $2 }')
+            return
+        fi
         while read -r key id rest; do
-            [[ $id =~ ^[0-9]+$ ]] && list+=("${kind%%:*} $id")
+            [[ $id =~ ^[0-9]+$ ]] && IPC_NOW+=("${kind%%:*} $id")
         done <"$file"
     done
-    (( ${#list[@]} == 0 )) || printf '%s\n' "${list[@]}"
+    return 0
 }
 
 # assert_nothing_left: no System V object has appeared since the test began (unless
@@ -132,12 +139,12 @@ ipc_objects() {
 # keeps one as /dev/shm/sem.NAME) carries the test's names.
 # (System V tests run one at a time, never beside one another: a new object is the test's own.)
 assert_nothing_left() {
-    local now line new=() left=() path mounted=0 dev dir type rest
+    local line new=() left=() path mounted=0 dev dir type rest
     if (( SYSV_CHECK )); then
-        now=$(ipc_objects)
-        while read -r line; do
-            [[ -n $line && $'\n'$IPC_BEFORE$'\n' != *$'\n'$line$'\n'* ]] && new+=("$line")
-        done <<<"$now"
+        ipc_now
+        for line in "${IPC_NOW[@]}"; do
+            [[ " ${IPC_BEFORE[*]} " != *":$line "* ]] && new+=("$line")
+        done
         (( ${#new[@]} == 0 )) || fail "System V objects left behind: $(ipcs -q -m -s)" || return 1
     fi
     while read -r dev dir type rest; do
@@ -156,18 +163,20 @@ assert_nothing_left() {
 # removes what it created (README.md, "The command-line contract": cleanup).
 ipclab_teardown() {
     exec 5>&- 6>&- 7<&- # the descriptors tests hold: other sides' stdin, a stalled stdout
-    local name pgid signalled=() stuck=()
+    local name pgid status signalled=() stuck=()
     for name in "${SIDES[@]}"; do
         [[ -e $LOG/$name.status ]] && continue
-        pgid=$(cat "$LOG/$name.pgid" 2>/dev/null) || continue
+        { read -r pgid <"$LOG/$name.pgid"; } 2>/dev/null || continue
         kill -TERM -- "-$pgid" 2>/dev/null || true
         signalled+=("$name")
     done
     for name in "${signalled[@]}"; do
         if ipclab_wait_file "$LOG/$name.status" 2; then
-            [[ $(cat "$LOG/$name.status") != $((128 + 9)) ]] && continue
+            read -r status <"$LOG/$name.status"
+            [[ $status != $((128 + 9)) ]] && continue
         else
-            kill -KILL -- "-$(cat "$LOG/$name.pgid")" 2>/dev/null || true
+            read -r pgid <"$LOG/$name.pgid"
+            kill -KILL -- "-$pgid" 2>/dev/null || true
         fi
         stuck+=("$name")
     done
@@ -218,8 +227,15 @@ wait_output() {
 }
 
 # parent_pid NAME, child_pid NAME: from the line "...: parent P ... child C ..." of a fork demo.
-parent_pid() { sed -n 's/.*: parent \([0-9]*\) .*child \([0-9]*\).*/\1/p' "$LOG/$1.err" | head -n 1; }
-child_pid() { sed -n 's/.*: parent \([0-9]*\) .*child \([0-9]*\).*/\2/p' "$LOG/$1.err" | head -n 1; }
+# (Read by bash itself, with no process: the tests call them often.)
+fork_pids() {
+    local line
+    while IFS= read -r line; do
+        [[ $line =~ :\ parent\ ([0-9]+)\ .*child\ ([0-9]+) ]] && { echo "${BASH_REMATCH[$1]}"; return 0; }
+    done <"$LOG/$2.err"
+}
+parent_pid() { fork_pids 1 "$1"; }
+child_pid() { fork_pids 2 "$1"; }
 
 # wait_line NAME REGEX [SECONDS]: wait until NAME's stderr has a line matching REGEX.
 wait_line() {
@@ -232,7 +248,10 @@ wait_line() {
 wait_ready() {
     local name=$1
     wait_line "$name" ': ready \(pid [0-9]+\)'
-    PID[$name]=$(sed -n 's/^[^:]*: ready (pid \([0-9]*\)).*/\1/p' "$LOG/$name.err" | head -n 1)
+    local line
+    while IFS= read -r line; do
+        [[ $line =~ ^[^:]*:\ ready\ \(pid\ ([0-9]+)\) ]] && { PID[$name]=${BASH_REMATCH[1]}; break; }
+    done <"$LOG/$name.err"
 }
 
 # wait_exit NAME [SECONDS]: wait at most SECONDS (10) for NAME to end; SIDE_STATUS = its exit status
@@ -241,7 +260,7 @@ wait_exit() {
     local name=$1 secs=${2:-10}
     ipclab_wait_file "$LOG/$name.status" "$secs" ||
         fail "$name did not end within $secs s; its stderr: $(cat "$LOG/$name.err")"
-    SIDE_STATUS=$(cat "$LOG/$name.status")
+    read -r SIDE_STATUS <"$LOG/$name.status"
 }
 
 # sides_now: what every side of the test is doing -- its exit status, or its state and the
@@ -289,8 +308,10 @@ assert_exit() {
 
 # pgid_of NAME: the process group of NAME (the group leader is the timeout backstop).
 pgid_of() {
+    local pgid
     ipclab_wait_file "$LOG/$1.pgid" 5 || fail "$1 was never started"
-    cat "$LOG/$1.pgid"
+    read -r pgid <"$LOG/$1.pgid"
+    echo "$pgid"
 }
 
 assert_run_dir_empty() { # with no process: teardown and cli.bats call it hundreds of times
