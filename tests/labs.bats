@@ -6,6 +6,7 @@
 # with the lab's build in its program's place.  Some labs' programs make System V objects:
 # scripts/test.sh runs this file in a System V group.
 
+# shellcheck disable=SC2030,SC2031 # each @test runs in a subshell: its variables stay there
 load test_helper
 bats_require_minimum_version 1.5.0
 
@@ -31,11 +32,11 @@ teardown() {
 }
 
 @test "labs: every lab both ways: its start fails each of its tests, our programs pass them" {
-    local names name
-    names=$(cd "$ROOT/labs" && ls -d -- */start.patch | sed 's|/start.patch||')
+    local patch name
     run "$ROOT/scripts/lab.sh" verify
     assert_success
-    for name in $names; do
+    for patch in "$ROOT"/labs/*/start.patch; do
+        name=${patch%/start.patch} name=${name##*/}
         assert_line --regexp "^lab $name: the start fails each of its [0-9]+ tests; our program passes them\$"
     done
 }
@@ -67,7 +68,8 @@ teardown() {
     run "${lab[@]}" lab-pipe-sigpipe
     assert_success
     assert_line '# The writer killed without a word'
-    ! grep -q 'ipclab_ignore_sigpipe()' "$copy"
+    run grep -c 'ipclab_ignore_sigpipe()' "$copy"
+    assert_output 0 # the bug: SIGPIPE no longer ignored
     [[ -x $LAB_WORK/pipe-sigpipe/bin/pipe/pipe_oneway && -L $LAB_WORK/pipe-sigpipe/bin/pipe/pipe_duplex ]]
     echo '/* my notes */' >>"$copy"
     run "${lab[@]}" lab-pipe-sigpipe # a second start keeps the student's work
@@ -102,7 +104,8 @@ teardown() {
     grep -q 'my notes' "$copy"
     run "${lab[@]}" lab-reset-pipe-sigpipe FORCE=1 </dev/null
     assert_success
-    ! grep -q 'my notes' "$copy"
+    run grep -c 'my notes' "$copy"
+    assert_output 0
 
     # Solve it (as hint 3 says), check, and compare with ours.
     sed -i 's/^\(    int pipefd\[2\];\)/    ipclab_ignore_sigpipe();\n\n\1/' "$copy"
