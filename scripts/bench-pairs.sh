@@ -6,8 +6,8 @@
 # figure counts only if everything arrived.
 #
 #   usage: scripts/bench-pairs.sh [-q] [-o CSV] [-m WORD]
-#     -q      quick: 16 MiB through each pair, and the bench's cells at 16 MiB (what the tests
-#             run); 256 MiB otherwise
+#     -q      quick: 16 MiB through each pair, and the bench's cells at 16 MiB; 256 MiB otherwise
+#             (-qq: 2 MiB, a smoke run, what the tests run: every pair whole, figures meaningless)
 #     -m WORD only the pairs whose name holds WORD (e.g. -m pshm)
 #     -o CSV  also append each figure to CSV (bench/results.csv, as ipcbench writes it): a row
 #             placement,pair,PAIR,CHUNK,STATUS,,,,,,,MB_PER_S,,OF_LIMIT where OF_LIMIT is the
@@ -33,7 +33,7 @@ quick=0 csv='' only=''
 [[ ${1:-} == --help ]] && { echo "$usage"; exit 0; }
 while getopts ":qo:m:h" opt; do
     case $opt in
-    q) quick=1 ;;
+    q) quick=$((quick + 1)) ;;
     o) csv=$OPTARG ;;
     m) only=$OPTARG ;;
     h) echo "$usage"; exit 0 ;;
@@ -43,7 +43,7 @@ done
 shift $((OPTIND - 1))
 (( $# == 0 )) || { echo "bench-pairs: unexpected argument '$1'" >&2; echo "$usage" >&2; exit 2; }
 
-mib=$(( quick ? 16 : 256 ))
+mib=$(( quick > 1 ? 2 : quick ? 16 : 256 ))
 bytes=$(( mib << 20 ))
 
 # tmpfs for the input and output files: /dev/shm on Linux.

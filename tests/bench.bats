@@ -95,7 +95,7 @@ PAIRS=("cat > FIFO > cat" "fifo_writer > fifo_reader" "msgq_send > msgq_recv"
 @test "bench pairs: each pair, run as a student runs it, delivers its input whole, in both placements" {
     local placements=(same split) p name re rows
     (($(nproc) >= 2)) || placements=(same)
-    IPCLAB_BIN=$BIN run --separate-stderr timeout 60 "$ROOT/scripts/bench-pairs.sh" -q \
+    IPCLAB_BIN=$BIN run --separate-stderr timeout 60 "$ROOT/scripts/bench-pairs.sh" -qq \
         -o "$LOG/results.csv"
     (( status == 0 )) || fail "exit $status: $stderr"
     assert_line --regexp '^pair +chunk +same CPU'
@@ -123,7 +123,7 @@ PAIRS=("cat > FIFO > cat" "fifo_writer > fifo_reader" "msgq_send > msgq_recv"
     printf '#!/usr/bin/env bash\n"%s/fifo/fifo_reader" "$@" | head -c -1\n' "$BIN" \
         >"$bin/fifo/fifo_reader"
     chmod +x "$bin/fifo/fifo_reader"
-    IPCLAB_BIN=$bin run --separate-stderr timeout 60 "$ROOT/scripts/bench-pairs.sh" -q \
+    IPCLAB_BIN=$bin run --separate-stderr timeout 60 "$ROOT/scripts/bench-pairs.sh" -qq \
         -m fifo_writer
     assert_failure
     assert_line --regexp '^fifo_writer > fifo_reader .*failed'
