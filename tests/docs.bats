@@ -80,6 +80,7 @@ targets_of() {
         grep -qx "## make demo-$mech" "$file" || fail "$file: no 'make demo-$mech' section"
         grep -qx "## The original's bugs" "$file" || fail "$file: no bug table"
         grep -qx "## Things to try" "$file" || fail "$file: no things to try"
+        grep -qx "## Labs" "$file" || fail "$file: no labs"
         grep -q "make trace-$mech" "$file" || fail "$file: does not show make trace-$mech"
         grep -q "make demo-$mech PANES=1" "$file" || fail "$file: does not show PANES=1"
         grep -q "^| \[$mech\]($file)" README.md || fail "README.md's mechanism table lacks $mech"

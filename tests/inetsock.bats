@@ -280,7 +280,7 @@ for i in range(20):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
     s.close()" "${PORT[server$f]}"
         timeout 10 "${PY[@]}"
-        wait_until 5 test "$(grep -c ') .* after [0-9]* bytes$' "$LOG/server$f.err")" = 20
+        wait_until 5 lines_matching "$LOG/server$f.err" ') .* after [0-9]* bytes$' 20
         assert_equal "$(fd_count "${PID[server$f]}")" "$before"
     done
 }

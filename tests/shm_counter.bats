@@ -89,6 +89,12 @@ exact() {
     [[ -z $(pgrep -x shm_counter) ]] || fail "processes left: $(pgrep -a -x shm_counter)"
 }
 
+# in_group_at_least PGID N: N shm_counter processes or more in process group PGID, counted anew
+# at each call (wait_until calls it until it is true).
+in_group_at_least() {
+    (( $(pgrep -c -g "$1" -x shm_counter) >= $2 ))
+}
+
 # midrun LOCK: start shm_counter with LOCK on a long run, and wait until its four children are at
 # work; PARENT = its pid.
 midrun() {
@@ -96,7 +102,7 @@ midrun() {
     wait_output c '^lock'
     local pgid
     pgid=$(pgid_of c)
-    wait_until 5 test "$(pgrep -c -g "$pgid" -x shm_counter)" -ge 5
+    wait_until 5 in_group_at_least "$pgid" 5
     PARENT=$(pgrep -o -g "$pgid" -x shm_counter)
 }
 

@@ -14,7 +14,7 @@
 #   wait_exit NAME [SECONDS]             wait for NAME to end; SIDE_STATUS = its exit status
 #   assert_exit NAME STATUS [SECONDS]    wait_exit, then the status must be STATUS
 #   wait_gone PID / wait_blocked_in PID RE  wait for a process to end / to sleep in a kernel wait
-#   wait_until SECONDS COMMAND...        wait until COMMAND succeeds
+#   wait_until SECONDS COMMAND...        wait until COMMAND succeeds (lines_matching FILE RE N: one)
 #   kill_side NAME SIGNAL                SIGNAL to NAME (KILL: to its whole process group)
 #   assert_run_dir_empty                 nothing of ours left in the run directory (teardown
 #                                        checks it after every test, once the sides are gone)
@@ -279,7 +279,16 @@ sides_now() {
     done
 }
 
+# lines_matching FILE REGEX COUNT: FILE has exactly COUNT lines matching REGEX, counted anew at
+# each call.  (For wait_until: `wait_until 5 test "$(grep -c ...)" = N` would count once, before
+# the wait, and then wait for a figure that cannot change.)
+lines_matching() {
+    [[ $(grep -c -- "$2" "$1") == "$3" ]]
+}
+
 # wait_until SECONDS COMMAND...: run COMMAND every 20 ms until it succeeds, at most SECONDS.
+# COMMAND is run anew each time; an argument like "$(...)" is not: it was expanded once, at the
+# call.
 wait_until() {
     ipclab_poll "$@" || fail "never true within the time allowed: ${*:2}"
 }
@@ -402,7 +411,7 @@ crowd_waits() {
     wait_line "$server" 'no descriptor left for another client \(ulimit -n\): [0-9]+ at a time'
     most=$(sed -n 's/.*(ulimit -n): \([0-9]*\) at a time.*/\1/p' "$LOG/$server.err")
     (( most > 0 && most < 64 )) || fail "$server takes $most clients at a time"
-    wait_until 5 test "$(grep -c "$joined" "$LOG/$server.err")" = "$most"
+    wait_until 5 lines_matching "$LOG/$server.err" "$joined" "$most"
     wait_blocked_in "${PID[$server]}" 'poll'
     # Half a second of the server's CPU time (user + system, clock ticks) while clients wait:
     # a measurement window, not a wait for anything.  A loop that spins uses about 50.
@@ -418,7 +427,7 @@ crowd_waits() {
     printf 'go\n' >&5
     exec 5>&-
     assert_exit "crowd-$server" 0 15
-    wait_until 5 test "$(grep -c "$joined" "$LOG/$server.err")" = 70
+    wait_until 5 lines_matching "$LOG/$server.err" "$joined" 70
     run grep -c 'no descriptor left' "$LOG/$server.err"
     assert_output 1
     is_alive "${PID[$server]}"
