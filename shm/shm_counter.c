@@ -8,7 +8,8 @@
  * the three steps a critical section that one process at a time may enter:
  *   sysv   a System V semaphore set of one: semget(), semctl(SETVAL) to 1, semop() -1 to enter
  *          and +1 to leave, with SEM_UNDO: the kernel undoes the -1 of a process that dies
- *          inside, so the others go on;
+ *          inside, so the others go on (it gives the semaphore back, not whole data: here
+ *          the dead process had finished its write);
  *   posix  a POSIX named semaphore: sem_open(), sem_wait(), sem_post(), sem_unlink();
  *          nothing undoes the wait of a process that dies inside, and the others wait for ever;
  *   mutex  a pthread mutex in the shared memory, PTHREAD_PROCESS_SHARED and robust: the next
@@ -58,7 +59,10 @@ enum lock { LOCK_NONE, LOCK_SYSV, LOCK_POSIX, LOCK_MUTEX, LOCK_ALL };
 static const char *const lock_names[] = { "none", "sysv", "posix", "mutex", "all" };
 #define MAX_PROCS 64
 
-/* What the processes share: mapped before fork(), so each child has the same pages. */
+/* What the processes share: mapped before fork(), so each child has the same pages.  volatile
+ * only makes the compiler read and write the memory at every access, so that the race shows;
+ * it is no lock.  Without one, the adds are a data race, undefined behaviour in C11, made here
+ * on purpose; with one, the lock (its calls are barriers too) is what makes the total right. */
 struct shared {
     volatile long count;           /* the counter they race on */
     volatile long done[MAX_PROCS]; /* adds process i made: written by process i alone */
@@ -79,7 +83,8 @@ union semun {
 
 /*
  * Enter the critical section.  Returns 0, or -1 when a termination signal ended the wait (a
- * semaphore wait returns EINTR; a mutex never waits long: its holder is busy, not blocked).
+ * semaphore wait returns EINTR; pthread_mutex_lock() never does, and waits on: its holder is
+ * busy adding, never blocked for long).
  */
 static int enter(struct shared *s, int i)
 {
@@ -104,7 +109,11 @@ static int enter(struct shared *s, int i)
              * -k kills dies after its write, so the counter holds every add made. */
             warnx("process %d: the mutex's owner died holding it (EOWNERDEAD); marked "
                   "consistent, going on", i);
-            rc = pthread_mutex_consistent(&s->mutex);
+            if ((rc = pthread_mutex_consistent(&s->mutex)) != 0) {
+                pthread_mutex_unlock(&s->mutex); /* ENOTRECOVERABLE for the next ones */
+                errno = rc;
+                return ipclab_fail("pthread_mutex_consistent");
+            }
         }
         if (rc != 0) {
             errno = rc;
@@ -119,6 +128,9 @@ static int enter(struct shared *s, int i)
 /* Leave the critical section: give the lock back.  Returns 0, or -1 after a message. */
 static int leave(struct shared *s)
 {
+    /* SEM_UNDO on the +1 too: the kernel keeps, per process, the sum of what its SEM_UNDO
+     * operations did (semadj) and reverses it at exit; -1 then +1 leaves 0.  With the flag on
+     * the -1 alone, semadj would grow by one an add, and past SEMAEM (32767) semop() fails. */
     struct sembuf up = { .sem_num = 0, .sem_op = 1, .sem_flg = SEM_UNDO };
     int rc;
 
@@ -176,7 +188,10 @@ static int make_lock(struct shared *s, const char *name)
     int rc;
 
     switch (lock_kind) {
-    case LOCK_SYSV: /* IPC_PRIVATE: a new set no key leads to; our children inherit its id */
+    case LOCK_SYSV:
+        /* IPC_PRIVATE: a new set no key leads to; our children inherit its id.  Set to 1 before
+         * any child exists, it has no initialisation race (shm_sem_writer.c has one to solve:
+         * two unrelated processes that find one set by its key). */
         if ((semid = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600)) == -1)
             return ipclab_fail("semget");
         if (semctl(semid, 0, SETVAL, unlocked) == -1) {
@@ -196,8 +211,11 @@ static int make_lock(struct shared *s, const char *name)
             warn("sem_unlink %s", name);
         return 0;
     case LOCK_MUTEX: /* shared between processes; robust: survives an owner's death */
-        if ((rc = pthread_mutexattr_init(&attr)) == 0 &&
-            (rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED)) == 0 &&
+        if ((rc = pthread_mutexattr_init(&attr)) != 0) {
+            errno = rc;
+            return ipclab_fail("pthread_mutexattr_init");
+        }
+        if ((rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED)) == 0 &&
             (rc = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST)) == 0)
             rc = pthread_mutex_init(&s->mutex, &attr);
         pthread_mutexattr_destroy(&attr);
@@ -215,8 +233,11 @@ static void remove_lock(struct shared *s)
         warn("semctl IPC_RMID");
     if (lock_kind == LOCK_POSIX && sem_close(psem) == -1)
         warn("sem_close");
-    if (lock_kind == LOCK_MUTEX)
-        pthread_mutex_destroy(&s->mutex);
+    int rc;
+    if (lock_kind == LOCK_MUTEX && (rc = pthread_mutex_destroy(&s->mutex)) != 0) {
+        errno = rc;
+        warn("pthread_mutex_destroy");
+    }
 }
 
 /*
@@ -228,7 +249,7 @@ static void remove_lock(struct shared *s)
  */
 static int wait_children(struct shared *s, pid_t *pids, int procs)
 {
-    int left = procs, quiet = 0, rc = 0;
+    int left = procs, quiet = 0, since_stop = 0, rc = 0;
     bool died = false, stopped = false;
     long last = -1;
 
@@ -237,13 +258,23 @@ static int wait_children(struct shared *s, pid_t *pids, int procs)
         int status;
         pid_t pid = waitpid(-1, &status, 0);
         if (pid == -1) {
-            if (errno != EINTR)
-                err(IPCLAB_EXIT_FAIL, "waitpid");
+            if (errno != EINTR) {
+                warn("waitpid");
+                rc = -1;
+                break;
+            }
             if (ipclab_tick) {
                 ipclab_tick = 0;
                 quiet = died && s->count == last ? quiet + 1 : 0;
                 last = s->count;
+                since_stop += stopped;
             }
+            /* A SIGTERM that came between a child's look at its flag and its wait would be
+             * lost: a second later, what is left is killed. */
+            if (stopped && since_stop == 1000 / IPCLAB_TICK_MS)
+                for (int i = 0; i < procs; i++)
+                    if (pids[i] > 0)
+                        kill(pids[i], SIGKILL);
             if ((ipclab_signal || quiet == 1000 / IPCLAB_TICK_MS) && !stopped) {
                 if (!ipclab_signal)
                     warnx("the counter has not moved for 1 s since a process died: it held the "
@@ -287,7 +318,13 @@ static int run(long procs, long times, bool die, const char *name)
     pid_t pids[MAX_PROCS] = { 0 };
     struct timespec t0, t1;
 
-    if (make_lock(s, name) == -1 || pipe(gate) == -1) {
+    if (make_lock(s, name) == -1) {
+        munmap(s, sizeof *s);
+        return -1;
+    }
+    if (pipe(gate) == -1) {
+        warn("pipe");
+        remove_lock(s);
         munmap(s, sizeof *s);
         return -1;
     }
@@ -373,6 +410,8 @@ int main(int argc, char *argv[])
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (name[0] == '\0')
         ipclab_posix_name(name, sizeof name, "counter");
+    if (times > LONG_MAX / procs) /* a 32-bit long: the total must fit */
+        ipclab_usage_error(usage, "-n %ld x -m %ld adds do not fit in a long here", procs, times);
 
     ipclab_catch_signals();
     cpu_set_t cpus;
