@@ -137,13 +137,16 @@ status_words() {
 
 cmd_list() {
     local name state
-    printf '%-20s %-11s %-12s %s\n' lab mechanism state title
+    printf '%-20s %-11s %-22s %s\n' lab mechanism state title
     for name in $(lab_names); do
         load_lab "$name"
         state="not started"
         [[ -f $COPY ]] && state=started
-        [[ -f $STATE/.passed ]] && state=passed
-        printf '%-20s %-11s %-12s %s\n' "$name" "$MECH" "$state" "$TITLE"
+        if [[ -f $STATE/.passed ]]; then # it holds the checksum of the copy that passed
+            state=passed
+            [[ $(<"$STATE/.passed") == "$(cksum <"$COPY")" ]] || state="edited since it passed"
+        fi
+        printf '%-20s %-11s %-22s %s\n' "$name" "$MECH" "$state" "$TITLE"
     done
     echo
     echo "make lab-NAME starts one; make lab-check-NAME grades it; README.md, \"Labs\", says more."
@@ -183,7 +186,7 @@ cmd_check() {
         esac
     done <"$STATE/report"
     if ((passed == total && failed == 0)); then
-        touch "$STATE/.passed"
+        cksum <"$COPY" >"$STATE/.passed"
         echo "All $total tests pass: lab $NAME solved.  make lab-diff-$NAME compares your fix with ours."
         return 0
     fi

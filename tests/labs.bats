@@ -115,6 +115,9 @@ teardown() {
     assert_line --partial 'lab pipe-sigpipe solved'
     run "${lab[@]}" labs
     assert_line --regexp '^pipe-sigpipe +pipe +passed '
+    echo '/* after */' >>"$copy" # a pass is that of the copy that passed
+    run "${lab[@]}" labs
+    assert_line --regexp '^pipe-sigpipe +pipe +edited since it passed '
     run "${lab[@]}" lab-diff-pipe-sigpipe
     assert_success
     assert_line --partial "--- our pipe/pipe_oneway.c"
