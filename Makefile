@@ -67,7 +67,7 @@ $(PROGRAMS) $(TOOLS): %: %.c $(HEADERS)
 	$(CC) $(IPCLAB_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS) $(LDLIBS_$(notdir $@))
 
 # The suite finds the programs through IPCLAB_BIN (the top of a tree built like this one).
-# scripts/test.sh runs it in four groups side by side (its header says why and how).
+# scripts/test.sh runs it in groups side by side (its header says why and how).
 test: all
 	scripts/bootstrap.sh
 	IPCLAB_BIN=$(CURDIR) BATS=$(BATS) scripts/test.sh $(BATS_FLAGS)

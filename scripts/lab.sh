@@ -304,7 +304,7 @@ verify() {
 }
 
 case ${1:-} in
--h | --help) echo "$usage"; sed -n '4,14p' "$0" | sed 's/^# *//'; exit 0 ;;
+-h | --help) echo "$usage"; sed -n '4,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 list) (($# == 1)) || { echo "$usage" >&2; exit 2; }; cmd_list; exit ;;
 verify)
     shift

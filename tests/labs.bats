@@ -20,13 +20,15 @@ teardown() {
 }
 
 @test "labs: every lab has its task, its tests, three hints, and its mechanism README names it" {
-    local dir name mech
+    local dir name mech title
     for dir in "$ROOT"/labs/*/start.patch; do
         dir=${dir%/start.patch} name=${dir##*/}
         [[ -s $dir/task.md && -s $dir/tests && -s $dir/hint1.md && -s $dir/hint2.md && -s $dir/hint3.md ]] ||
             fail "lab $name: task.md, tests or a hint is missing"
         mech=$(sed -n 's|^+++ b/\([^/]*\)/.*|\1|p' "$dir/start.patch")
-        grep -q "labs/$name/task.md" "$ROOT/$mech/README.md" || fail "$mech/README.md does not name lab $name"
+        title=$(sed -n '1s/^# *//p' "$dir/task.md")
+        grep -qF "(../labs/$name/task.md): $title (" "$ROOT/$mech/README.md" ||
+            fail "$mech/README.md does not name lab $name with its title, '$title'"
         grep -q "labs/$name/task.md" "$ROOT/README.md" || fail "README.md does not name lab $name"
     done
 }

@@ -21,7 +21,7 @@
 #   random_file PATH BYTES               BYTES of random binary (NULs included) in PATH
 #   $POSIX                               a POSIX name prefix of the test's own (/ipclab-t...):
 #                                        teardown checks /dev/shm and /dev/mqueue for it
-#   ipc_objects, assert_nothing_left     System V objects and POSIX names the test left behind
+#   ipc_now, assert_nothing_left         System V objects and POSIX names the test left behind
 #                                        (teardown checks them after every test)
 #   without COMMAND                      a PATH directory with every command but COMMAND
 #   ready_or_ended NAME                  NAME has printed its ready line, or has ended
@@ -80,7 +80,7 @@ PYTHON=/usr/bin/python3
 # it was most of the CPU the suite used (measured: half of tests/faults.bats').  From here on
 # the trap records only the lines of the test file itself: a failure inside a helper is
 # reported at the test's line that called it, with the helper's own message, but without the
-# helper's line.  Left alone if this bats has no such trap.
+# helper's line.  Left alone if this bats has no bats_debug_trap.
 ipclab_trace_test_lines() {
     [[ -n ${BATS_TEST_SOURCE:-} ]] && declare -F bats_debug_trap >/dev/null || return 0
     # shellcheck disable=SC2016 # expanded when the trap runs
@@ -109,13 +109,9 @@ ipclab_setup() {
     fi
 }
 
-# ipc_objects: every System V object that exists now, one "q 42" (queue), "m 7" (segment) or
-# "s 3" (semaphore set) per line.  IPC_NOW=(the same, one an element): read from /proc/sysvipc
-# (what ipcs reads) with no process, as setup and teardown do for every test.
-ipc_objects() {
-    ipc_now
-    (( ${#IPC_NOW[@]} == 0 )) || printf '%s\n' "${IPC_NOW[@]}"
-}
+# ipc_now: IPC_NOW=(every System V object that exists now, "q 42" (queue), "m 7" (segment) or
+# "s 3" (semaphore set) an element), read from /proc/sysvipc (what ipcs reads) with no process:
+# setup and teardown look for every test.
 ipc_now() {
     local kind file key id rest
     IPC_NOW=()
