@@ -76,6 +76,13 @@ done
 flags=("$@")
 (( $# == 0 )) && [[ -t 1 ]] && flags=(--pretty)
 
+# Every tests/*.bats runs here, on the programs in IPCLAB_BIN, each lab's tests among them:
+# tests/labs.bats need not run those on our programs a second time -- unless a filter leaves
+# some out.
+export IPCLAB_WHOLE_SUITE=1
+for flag in "$@"; do
+    [[ $flag == -f || $flag == --filter* ]] && IPCLAB_WHOLE_SUITE=0
+done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 start=$SECONDS
