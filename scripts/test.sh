@@ -85,6 +85,18 @@ for flag in "$@"; do
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# The tests' files -- bats' directories, each test's run directory, its logs, FIFOs and sockets,
+# some 20 000 made and removed in a run -- on a tmpfs, if TMPDIR is not set and /dev/shm is one:
+# on an ext4 /tmp, allocating their inodes was a twentieth of the suite's CPU (perf record).
+# (Not named ipclab-...: make status would list it among the POSIX objects.)
+if [[ -z ${TMPDIR:-} && $(stat -f -c %T /dev/shm 2>/dev/null) == tmpfs && -w /dev/shm ]]; then
+    if TMPDIR=$(mktemp -d /dev/shm/bats-ipclab.XXXXXX); then
+        export TMPDIR
+        trap 'rm -rf "$tmp" "$TMPDIR"' EXIT
+    else
+        unset TMPDIR
+    fi
+fi
 start=$SECONDS
 # run_group N WHERE FILES: bats on FILES, its output in $tmp/N.log, "N SECONDS" in $tmp/ends
 # when it ends, its status in $tmp/N.status.  WHERE: host, namespace or plain.
