@@ -11,6 +11,10 @@ setup() {
     export TMUX_TMPDIR=$BATS_TEST_TMPDIR/tmux
     mkdir -m 700 "$TMUX_TMPDIR"
     unset TMUX
+    # tmux's shells read no rc file of the machine's: what the panes show does not depend on it,
+    # and on a machine whose ~/.bashrc starts a version manager (pyenv init) each shell took
+    # half a second of CPU before its prompt.
+    export HOME=$BATS_TEST_TMPDIR
 }
 
 teardown() {
