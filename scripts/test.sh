@@ -36,11 +36,11 @@ esac
 # `bats --timing`'s output).
 sysv_groups=(
     "tests/msgq.bats tests/shm.bats tests/shm_sem.bats"
-    "tests/shm_counter.bats tests/demo.bats tests/status.bats tests/faults-sysv.bats"
-    "tests/bench.bats tests/labs.bats"
+    "tests/shm_counter.bats tests/demo.bats tests/faults-sysv.bats"
+    "tests/bench.bats tests/labs.bats tests/status.bats"
 )
 plain_groups=(
-    "tests/faults.bats tests/cli.bats"
+    "tests/faults.bats tests/cli.bats tests/mmap.bats"
     "tests/unixsock.bats tests/panes.bats tests/inetsock.bats"
     "tests/fdpass.bats" # and every file not named above
 )
