@@ -9,7 +9,7 @@ load bench_helper
 bats_require_minimum_version 1.5.0
 
 setup() {
-    ipclab_setup
+    ipclab_setup sysv_private # ipcbench makes its queue IPC_PRIVATE (test_helper.bash, ipc_left)
 }
 
 teardown() {

@@ -5,7 +5,7 @@
 load test_helper
 
 setup() {
-    ipclab_setup
+    ipclab_setup sysv_private # the tour runs shm_counter: its set is IPC_PRIVATE (ipc_left)
 }
 
 teardown() {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # tests/faults-sysv.bats - tests/faults.bats for the pairs that make System V objects (a queue,
 # a segment, a semaphore set): SIGKILL at a random point of a 1 MiB transfer, SIGSTOP, a full queue; and every
-# program's refusal of a run directory it must not trust.  scripts/test.sh runs this file with
-# the System V check (no object of ours left on the machine after each test).
+# program's refusal of a run directory it must not trust.  Teardown checks after every test that
+# none of the test's System V objects is left (tests/test_helper.bash, ipc_left).
 
 # shellcheck disable=SC2034,SC2153,SC2154 # FPID, OPID, OUT, ECHO, SERVES, FED, QUEUE_ID and PORT
 # are read by faults_helper.bash; PID comes from test_helper.bash, $stderr from bats' run

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # tests/faults.bats - what the paired programs do when the other side is killed (SIGKILL at a
 # random point of a 1 MiB transfer) or stopped (SIGSTOP).  The pairs that make System V objects,
-# the full queue and the run-directory refusals are in tests/faults-sysv.bats (scripts/test.sh
-# runs it with the System V check, one test at a time).  How a run goes: faults_helper.bash.
+# the full queue and the run-directory refusals are in tests/faults-sysv.bats.  How a run goes:
+# faults_helper.bash.
 
 # shellcheck disable=SC2034,SC2153,SC2154 # FPID, OPID, OUT, ECHO, SERVES, FED, QUEUE_ID and PORT
 # are read by faults_helper.bash; PID comes from test_helper.bash, $stderr from bats' run

@@ -9,7 +9,7 @@ load test_helper
 bats_require_minimum_version 1.5.0
 
 setup() {
-    ipclab_setup
+    ipclab_setup sysv_private # -l sysv makes its set IPC_PRIVATE (test_helper.bash, ipc_left)
     C=$BIN/shm/shm_counter
     NAME=$POSIX-c
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # tests/shm_sem.bats - shm_sem_writer and shm_sem_reader on a real System V segment and a real
 # set of two System V semaphores.  Teardown checks after every test that no set, segment or
-# key file is left (scripts/test.sh runs this file in group 1, with the System V check).
+# key file of the test's is left (tests/test_helper.bash, ipc_left).
 
 # shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
 load test_helper

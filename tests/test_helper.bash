@@ -4,7 +4,8 @@
 # tests/test_helper.bash - loaded by every tests/*.bats: run the two sides of a pair as real
 # processes, safely.
 #
-#   ipclab_setup / ipclab_teardown       call from setup() and teardown()
+#   ipclab_setup / ipclab_teardown       call from setup() and teardown() (ipclab_setup
+#                                        sysv_private: see ipc_left)
 #   start_side NAME STDIN PROG [ARGS]    PROG in the background; stdout/stderr in $LOG/NAME.out/.err
 #   start_fed NAME PROG [ARGS]           the same, its stdin a FIFO the test types into on fd 5
 #   wait_ready NAME                      wait for NAME's "ready" line; PID[NAME] = its pid
@@ -102,50 +103,133 @@ ipclab_setup() {
     LOG=$BATS_TEST_TMPDIR
     declare -gA PID=()
     declare -ga SIDES=()
-    # POSIX names are global, not under the run directory: give the test names of its own.
-    POSIX="/ipclab-t$$-${BATS_TEST_NUMBER}"
-    # The System V check sees the whole machine: scripts/test.sh turns it off (0) for the
-    # group of files it runs beside the System V tests, whose programs make no such object.
-    SYSV_CHECK=${IPCLAB_SYSV_CHECK:-1}
-    if (( SYSV_CHECK )); then
-        ipc_now
-        IPC_BEFORE=("${IPC_NOW[@]/#/:}") # ":q 42": one element never matches part of another
-    fi
+    # POSIX names are global, not under the run directory: give the test names of its own
+    # (led by scripts/test.sh's IPCLAB_TEST_RUN, its pid: it removes what an interrupted run left).
+    POSIX="/ipclab-t${IPCLAB_TEST_RUN:+$IPCLAB_TEST_RUN-}$$-${BATS_TEST_NUMBER}"
+    # System V objects are the machine's, not the test's: teardown fails the test only for those
+    # it can tell are the test's own (ipc_left), never for one that was there before it began.
+    ipc_now
+    declare -gA IPC_BEFORE=() TEST_KEYS=() TEST_IDS=()
+    local obj
+    for obj in "${IPC_NOW[@]}"; do
+        IPC_BEFORE[${obj% *}]=1 # "q 42"
+    done
+    SYSV_PRIVATE=0 # 1 if called as "ipclab_setup sysv_private" (see ipc_left)
+    [[ ${1:-} == sysv_private ]] && SYSV_PRIVATE=1
+    return 0
 }
 
-# ipc_now: IPC_NOW=(every System V object that exists now, "q 42" (queue), "m 7" (segment) or
-# "s 3" (semaphore set) an element), read from /proc/sysvipc (what ipcs reads) with no process:
-# setup and teardown look for every test.
+# The ftok(3) project ids of our programs: 'a' (msgq/msgq.h), 'b' (shm/shm.h) and 's'
+# (shm/shm_sem.h).  tests/report.bats checks the list against the sources.
+SYSV_PROJECTS=(97 98 115)
+
+# ipc_now: IPC_NOW=(every System V object that exists now, "KIND ID KEY" an element: KIND q
+# (queue), m (segment) or s (semaphore set), KEY in unsigned decimal), read from /proc/sysvipc
+# (what ipcs reads) with no process: setup and teardown look for every test.
 ipc_now() {
-    local kind file key id rest
+    local kind file key id rest i
     IPC_NOW=()
     for kind in q:msg m:shm s:sem; do
         file=/proc/sysvipc/${kind#*:}
         if [[ ! -r $file ]]; then # no /proc/sysvipc: ask ipcs
             mapfile -t IPC_NOW < <(ipcs -q -m -s | awk '/^-+ Message Queues/ { t = "q" }
                 /^-+ Shared Memory/ { t = "m" } /^-+ Semaphore/ { t = "s" }
-                $2 ~ /^[0-9]+$/ { print t, $2 }')
-            return
+                $2 ~ /^[0-9]+$/ { print t, $2, $1 }')
+            for i in "${!IPC_NOW[@]}"; do # ipcs writes the key in hexadecimal
+                IPC_NOW[i]="${IPC_NOW[i]% *} $(( ${IPC_NOW[i]##* } ))"
+            done
+            return 0
         fi
         while read -r key id rest; do
-            [[ $id =~ ^[0-9]+$ ]] && IPC_NOW+=("${kind%%:*} $id")
+            [[ $id =~ ^[0-9]+$ ]] && IPC_NOW+=("${kind%%:*} $id $(( key & 0xffffffff ))")
         done <"$file"
     done
     return 0
 }
 
-# assert_nothing_left: no System V object has appeared since the test began (unless
-# IPCLAB_SYSV_CHECK=0), and no POSIX queue, shared memory object or named semaphore (Linux
-# keeps one as /dev/shm/sem.NAME) carries the test's names.
-# (System V tests run one at a time, never beside one another: a new object is the test's own.)
-assert_nothing_left() {
-    local line new=() left=() path mounted=0 dev dir type rest
-    if (( SYSV_CHECK )); then
-        ipc_now
-        for line in "${IPC_NOW[@]}"; do
-            [[ " ${IPC_BEFORE[*]} " != *":$line "* ]] && new+=("$line")
+# ipc_new: IPC_NEW=(the elements of IPC_NOW, read anew, that were not there when the test began).
+ipc_new() {
+    local obj
+    ipc_now
+    IPC_NEW=()
+    for obj in "${IPC_NOW[@]}"; do
+        [[ -n ${IPC_BEFORE[${obj% *}]:-} ]] || IPC_NEW+=("$obj")
+    done
+}
+
+# ipc_learn_keys: add to TEST_KEYS the keys ftok(3) makes, with each of SYSV_PROJECTS, of every
+# file now in the test's directories: BATS_TEST_TMPDIR (the run directory, the logs, a lab's
+# copy), OTHER_DIR, and IPCLAB_DIR if the test moved it.  A key file exists only while its
+# programs run: teardown calls this before it ends the sides, too.
+ipc_learn_keys() {
+    local dev ino proj extra=()
+    [[ -n ${OTHER_DIR:-} && -d $OTHER_DIR ]] && extra+=("$OTHER_DIR")
+    [[ $IPCLAB_DIR != "$RUN_DIR" && -d $IPCLAB_DIR ]] && extra+=("$IPCLAB_DIR")
+    # ftok(3): the project id, the low 8 bits of the file's device, the low 16 of its inode.
+    while read -r dev ino; do
+        for proj in "${SYSV_PROJECTS[@]}"; do
+            TEST_KEYS[$(( proj << 24 | (dev & 0xff) << 16 | (ino & 0xffff) ))]=1
         done
-        (( ${#new[@]} == 0 )) || fail "System V objects left behind: $(ipcs -q -m -s)" || return 1
+    done < <(find "$BATS_TEST_TMPDIR" -maxdepth 4 -printf '%D %i\n' 2>/dev/null
+        (( ${#extra[@]} == 0 )) || find "${extra[@]}" -maxdepth 1 -printf '%D %i\n' 2>/dev/null)
+}
+
+# ipc_left: LEFT=(the System V objects made since the test began that are the test's own), by
+# any of: the key of a file of the test's (ipc_learn_keys: its key files, any -p file); the id a
+# side of the test named on stderr ("queue 7", "segment 9", "set 3": the ready lines name what
+# they use); or, in a .bats file whose setup calls "ipclab_setup sysv_private" because its
+# programs make queues or sets of IPC_PRIVATE (shm_counter, ipcbench), which no key or name
+# leads to, any queue or set of IPC_PRIVATE -- so scripts/test.sh never runs two such files
+# side by side.  Anything else (a
+# segment of another program, a pair the student runs meanwhile, another test's) is not the
+# test's.
+ipc_left() {
+    local obj kind id key name num
+    LEFT=()
+    ipc_new
+    (( ${#IPC_NEW[@]} > 0 )) || return 0
+    ipc_learn_keys
+    while read -r name num; do
+        case $name in
+        queue) TEST_IDS[q $num]=1 ;;
+        segment) TEST_IDS[m $num]=1 ;;
+        set) TEST_IDS[s $num]=1 ;;
+        esac
+    done < <(cat "$LOG"/*.err 2>/dev/null | grep -ohE '\b(queue|segment|set) [0-9]+')
+    for obj in "${IPC_NEW[@]}"; do
+        read -r kind id key <<<"$obj"
+        if [[ -n ${TEST_IDS[$kind $id]:-} ]] ||
+            { (( key != 0 )) && [[ -n ${TEST_KEYS[$key]:-} ]]; } ||
+            { (( key == 0 && SYSV_PRIVATE )) && [[ $kind != m ]]; }; then
+            LEFT+=("$obj")
+        fi
+    done
+    return 0
+}
+
+# ipc_gone OBJECT...: none of the objects ("KIND ID KEY") exists any longer.
+ipc_gone() {
+    local obj
+    ipc_now
+    for obj in "$@"; do
+        [[ " ${IPC_NOW[*]/%/,} " != *" $obj, "* ]] || return 1
+    done
+}
+
+# assert_nothing_left: no System V object of the test's own is left (ipc_left), and no POSIX
+# queue, shared memory object or named semaphore (Linux keeps one as /dev/shm/sem.NAME) carries
+# the test's names.
+assert_nothing_left() {
+    local left=() path mounted=0 dev dir type rest obj private=()
+    ipc_left
+    for obj in "${LEFT[@]}"; do
+        [[ $obj == *" 0" ]] && private+=("$obj")
+    done
+    # An object of IPC_PRIVATE may be another test's, about to go: it is left behind if it stays.
+    if (( ${#LEFT[@]} > 0 )) &&
+        { (( ${#LEFT[@]} > ${#private[@]} )) || ! ipclab_poll 2 ipc_gone "${private[@]}"; }; then
+        fail "System V objects left behind (kind id key): ${LEFT[*]/%/;}"$'\n'"$(ipcs -q -m -s)" ||
+            return 1
     fi
     while read -r dev dir type rest; do
         [[ $dir == /dev/mqueue && $type == mqueue ]] && mounted=1
@@ -164,6 +248,8 @@ assert_nothing_left() {
 ipclab_teardown() {
     exec 5>&- 6>&- 7<&- # the descriptors tests hold: other sides' stdin, a stalled stdout
     local name pgid status signalled=() stuck=()
+    ipc_new # the key files of the sides still running: gone once they end
+    (( ${#IPC_NEW[@]} == 0 )) || ipc_learn_keys
     for name in "${SIDES[@]}"; do
         [[ -e $LOG/$name.status ]] && continue
         { read -r pgid <"$LOG/$name.pgid"; } 2>/dev/null || continue
