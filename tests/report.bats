@@ -3,7 +3,8 @@
 # the test's own line that failed, whether the failure is in the test's body, in a helper the
 # .bats file defines, or in one of test_helper.bash's.  (test_helper.bash lets bats' DEBUG trap
 # record only the test's own commands, for speed -- ipclab_trace_test_lines -- and a trap
-# written over two lines once moved every reported line one down.)
+# written over two lines once moved every reported line one down.)  And what teardown fails a
+# test for: the System V objects it left, never another program's.
 
 load test_helper
 
@@ -12,15 +13,34 @@ setup() {
 }
 
 teardown() {
+    remove_probes_objects
     ipclab_teardown
+}
+
+# remove_probes_objects: the System V objects the probe suite made ("KIND ID" lines in
+# $PROBE_IDS), some of them left behind on purpose.
+remove_probes_objects() {
+    local kind id
+    [[ -n ${PROBE_IDS:-} && -f $PROBE_IDS ]] || return 0
+    while read -r kind id; do
+        ipcrm "-$kind" "$id" 2>/dev/null || true
+    done <"$PROBE_IDS"
+    rm -f "$PROBE_IDS"
+}
+
+# probe_suite: PROBE, a directory holding tests/probe.bats (to be written) beside links to the
+# real helper and scripts/lib.sh: a suite of its own, run with bats like the real one.
+probe_suite() {
+    PROBE=$BATS_TEST_TMPDIR/top
+    mkdir -p "$PROBE/tests" "$PROBE/scripts"
+    ln -s "$ROOT/tests/test_helper.bash" "$PROBE/tests/test_helper.bash"
+    ln -s "$ROOT/scripts/lib.sh" "$PROBE/scripts/lib.sh"
 }
 
 @test "report: a failure is reported at the test's own line, with the helper's message" {
     # A suite of its own: tests/probe.bats beside links to the real helper and scripts/lib.sh.
-    local top=$BATS_TEST_TMPDIR/top
-    mkdir -p "$top/tests" "$top/scripts"
-    ln -s "$ROOT/tests/test_helper.bash" "$top/tests/test_helper.bash"
-    ln -s "$ROOT/scripts/lib.sh" "$top/scripts/lib.sh"
+    probe_suite
+    local top=$PROBE
     # (%test, made @test below: bats would take an @test line here for one of this file's.)
     cat >"$top/tests/probe.bats" <<'EOF'
 load test_helper
@@ -62,4 +82,86 @@ EOF
     assert_line "#   \`[[ 1 == 2 ]]' failed"
     assert_line '# (in test file '"$top"'/tests/probe.bats, line 24)'
     assert_line "#   \`wait_until 1 false' failed"
+}
+
+@test "report: teardown fails a test for the System V objects it left, never for another program's made meanwhile (was: for any on the machine)" {
+    probe_suite
+    # What the probe's tests make, "KIND ID" a line, for teardown to remove; a file that is not
+    # theirs, whose key is not either; and our programs for them.
+    export PROBE_IDS=$BATS_TEST_TMPDIR/ids PROBE_OTHERS_FILE=$BATS_TEST_TMPDIR/others IPCLAB_BIN=$BIN
+    : >"$PROBE_OTHERS_FILE"
+    cat >"$PROBE/tests/probe.bats" <<'EOF'
+load test_helper
+setup() { ipclab_setup; }
+teardown() { ipclab_teardown; }
+made() { echo "$1 $2" >>"$PROBE_IDS"; }
+# perl_made KIND KEY: a queue (q), segment (m) or set (s) of KEY made by perl, its id recorded.
+perl_made() {
+    local id
+    id=$(timeout 5 perl -MIPC::SysV=IPC_CREAT -e '
+        my ($kind, $key) = @ARGV;
+        my $id = $kind eq "q" ? msgget($key, IPC_CREAT | 0600)
+            : $kind eq "m" ? shmget($key, 4096, IPC_CREAT | 0600) : semget($key, 1, IPC_CREAT | 0600);
+        defined $id or die "$kind: $!\n";
+        print $id' "$1" "$2")
+    made "$1" "$id"
+}
+ftok_of() { perl -MIPC::SysV=ftok -e 'print ftok($ARGV[0], $ARGV[1])' "$1" "$2"; }
+%test "other programs' objects" {
+    # ipcmk: a segment, a queue and a set, as another program of the user's makes them
+    local line
+    while read -r line; do
+        case $line in
+        "Shared memory id: "*) made m "${line##* }" ;;
+        "Message queue id: "*) made q "${line##* }" ;;
+        "Semaphore id: "*) made s "${line##* }" ;;
+        esac
+    done < <(timeout 5 ipcmk -M 4096 -Q -S 1)
+    # perl: each kind of the key ftok() makes of a file not the test's, as a pair the student
+    # runs meanwhile makes them; and a segment, a queue and a set of IPC_PRIVATE
+    perl_made q "$(ftok_of "$PROBE_OTHERS_FILE" a)"
+    perl_made m "$(ftok_of "$PROBE_OTHERS_FILE" b)"
+    perl_made s "$(ftok_of "$PROBE_OTHERS_FILE" s)"
+    perl_made m 0
+    perl_made q 0
+    perl_made s 0
+    [[ $(wc -l <"$PROBE_IDS") == 9 ]]
+}
+%test "a queue its program left, the key file gone" {
+    start_side recv /dev/null "$BIN/msgq/msgq_recv"
+    wait_ready recv
+    made q "$(sed -n 's/.*: ready (pid [0-9]*): queue \([0-9]*\) .*/\1/p' "$LOG/recv.err")"
+    kill_side recv KILL
+    rm -f "$IPCLAB_DIR"/*
+}
+%test "a segment of the key of a file of the test's" {
+    : >"$LOG/key"
+    perl_made m "$(ftok_of "$LOG/key" b)"
+}
+%test "a set of IPC_PRIVATE, in a file whose programs make such" {
+    SYSV_PRIVATE=1 # as "ipclab_setup sysv_private" sets it
+    perl_made s 0
+}
+EOF
+    sed -i 's/^%test /@test /' "$PROBE/tests/probe.bats"
+    run "${BATS:-bats}" --tap "$PROBE/tests/probe.bats" 3>&-
+    local made
+    made=$(cat "$PROBE_IDS")
+    remove_probes_objects
+    assert_line --index 1 "ok 1 other programs' objects"
+    assert_line --index 2 "not ok 2 a queue its program left, the key file gone"
+    assert_line --regexp "^# System V objects left behind \(kind id key\): q $(sed -n 10p <<<"$made" | cut -d' ' -f2) [0-9]+;\$"
+    assert_line "not ok 3 a segment of the key of a file of the test's"
+    assert_line --regexp "^# System V objects left behind \(kind id key\): m $(sed -n 11p <<<"$made" | cut -d' ' -f2) [1-9][0-9]*;\$"
+    assert_line "not ok 4 a set of IPC_PRIVATE, in a file whose programs make such"
+    assert_line --regexp "^# System V objects left behind \(kind id key\): s $(sed -n 12p <<<"$made" | cut -d' ' -f2) 0;\$"
+    assert_equal "$(grep -c '^not ok' <<<"$output")" 3
+}
+
+@test "report: the helper's ftok project ids are those of the programs" {
+    local defined=() proj
+    while read -r proj; do
+        defined+=("$(printf '%d' "'$proj")")
+    done < <(sed -n "s/^#define [A-Z_]*_PROJ '\(.\)'.*/\1/p" "$ROOT"/*/*.h | sort -u)
+    assert_equal "$(printf '%s\n' "${defined[@]}" | sort -n)" "$(printf '%s\n' "${SYSV_PROJECTS[@]}" | sort -n)"
 }
