@@ -8,17 +8,14 @@
 # (README.md, "Robustness", says how long it takes).  Why not bats --jobs: it needs GNU
 # parallel, and its runs in parallel of one file's tests gained nothing measurable here.
 #
-# What keeps the groups apart: after every test, teardown checks that no System V object has
-# appeared anywhere on the machine (ipcs cannot tell whose test made one).  So the files whose
-# programs make System V objects (msgq, shm, shm_sem, shm_counter, demo, which runs them all,
-# status, faults-sysv, bench, labs) run one test at a time with that check: group 1 on the
-# machine, groups 2 and 3 each in an IPC namespace of its own (unshare(1) --ipc: its own System
-# V objects and POSIX queues, with /dev/mqueue mounted anew in a mount namespace of its own),
-# where the check sees only that group's objects.  That takes root (CI, or sudo); without it,
-# their files run in group 1, after its own.
-# Groups 4 to 6 run with IPCLAB_SYSV_CHECK=0 -- their programs cannot make a System V object,
-# and this script checks that first: none of their binaries calls msgget, shmget or semget.
-# Every other check (run directory, POSIX names, sides ending) stays on in every group.
+# What keeps the groups apart: each test has a run directory and POSIX names of its own, and
+# teardown's System V check counts only the test's own objects (tests/test_helper.bash,
+# ipc_left: by the keys of its files and the ids its sides name), never another's.  Only a
+# queue or set of IPC_PRIVATE leads to no test: a file whose programs make those calls
+# "ipclab_setup sysv_private", and then any such object counts as its test's.  So those files
+# (shm_counter, demo, bench), and labs, which runs shm_counter's tests on a lab's start, run one
+# after another in group 1; any other file may go in any group.  The groups are the same with
+# or without root.
 #
 # Then tests/bench-orderings.bats runs alone: it measures, and must not share the CPUs.
 #
@@ -33,43 +30,24 @@ case ${1:-} in
 -h | --help) echo "usage: scripts/test.sh [BATS-OPTIONS...]      (one file alone: bats tests/fifo.bats)"; exit 0 ;;
 esac
 # The groups, each a list of files, balanced by the time they took (each file's time alone is in
-# `bats --timing`'s output).
-sysv_groups=(
+# `bats --timing`'s output).  Group 1 first: the files that make objects of IPC_PRIVATE.
+groups=(
+    "tests/shm_counter.bats tests/demo.bats tests/bench.bats tests/labs.bats"
     "tests/msgq.bats tests/shm.bats tests/shm_sem.bats"
-    "tests/shm_counter.bats tests/demo.bats tests/faults-sysv.bats"
-    "tests/bench.bats tests/labs.bats tests/status.bats"
-)
-plain_groups=(
+    "tests/faults-sysv.bats tests/status.bats"
     "tests/faults.bats tests/cli.bats tests/mmap.bats"
     "tests/unixsock.bats tests/panes.bats tests/inetsock.bats"
     "tests/fdpass.bats" # and every file not named above
 )
 alone=tests/bench-orderings.bats
 for file in tests/*.bats; do
-    [[ " ${sysv_groups[*]} ${plain_groups[*]} $alone " == *" $file "* ]] || plain_groups[-1]+=" $file"
+    [[ " ${groups[*]} $alone " == *" $file "* ]] || groups[-1]+=" $file"
 done
-# shellcheck source=scripts/lib.sh
-source scripts/lib.sh # ipclab_in_namespace
-if ! ipclab_in_namespace true 2>/dev/null; then
-    sysv_groups=("${sysv_groups[*]}")
-fi
-
-# The plain groups may skip the System V check only if their programs make no System V object.
-bin=${IPCLAB_BIN:-$PWD}
-mapfile -t programs < <(make -s --no-print-directory print-programs)
-read -ra plain_files <<<"${plain_groups[*]}"
-for file in "${plain_files[@]}"; do
-    mech=$(basename "$file" .bats)
-    for prog in "${programs[@]}"; do
-        # its mechanism's programs, and any other it names as $BIN/<mechanism>/<program>
-        [[ $prog == "$mech"/* ]] || grep -q "\$BIN/$prog\b" "$file" || continue
-        imports=$(nm -u "$bin/$prog") || { echo "scripts/test.sh: nm -u $bin/$prog failed" >&2; exit 1; }
-        if grep -qwE 'msgget|shmget|semget' <<<"$imports"; then
-            echo "scripts/test.sh: $prog makes System V objects: move $file to a System V group" >&2
-            exit 1
-        fi
-    done
-done
+while read -r file; do
+    [[ " ${groups[0]} $alone " == *" $file "* ]] ||
+        { echo "scripts/test.sh: $file counts IPC_PRIVATE objects as its own: put it in group 1" >&2
+          exit 1; }
+done < <(grep -l '^ *ipclab_setup sysv_private' tests/*.bats)
 
 # Each group's own format: a terminal gets bats' pretty output for both, unless options say
 # otherwise (CI passes --tap).
@@ -83,50 +61,47 @@ export IPCLAB_WHOLE_SUITE=1
 for flag in "$@"; do
     [[ $flag == -f || $flag == --filter* ]] && IPCLAB_WHOLE_SUITE=0
 done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d) own_tmpdir=""
+# The tests' POSIX names begin /ipclab-t$$- (tests/test_helper.bash): a run interrupted mid-test
+# (Ctrl-C) leaves no queue, segment or named semaphore behind.
+export IPCLAB_TEST_RUN=$$
+cleanup() {
+    rm -f /dev/shm/ipclab-t"$$"-* /dev/shm/sem.ipclab-t"$$"-* /dev/mqueue/ipclab-t"$$"-*
+    rm -rf "$tmp" ${own_tmpdir:+"$own_tmpdir"}
+}
+trap cleanup EXIT
 # The tests' files -- bats' directories, each test's run directory, its logs, FIFOs and sockets,
 # some 20 000 made and removed in a run -- on a tmpfs, if TMPDIR is not set and /dev/shm is one:
 # on an ext4 /tmp, allocating their inodes was a twentieth of the suite's CPU (perf record).
 # (Not named ipclab-...: make status would list it among the POSIX objects.)
 if [[ -z ${TMPDIR:-} && $(stat -f -c %T /dev/shm 2>/dev/null) == tmpfs && -w /dev/shm ]]; then
-    if TMPDIR=$(mktemp -d /dev/shm/bats-ipclab.XXXXXX); then
-        export TMPDIR
-        trap 'rm -rf "$tmp" "$TMPDIR"' EXIT
-    else
-        unset TMPDIR
+    if own_tmpdir=$(mktemp -d /dev/shm/bats-ipclab.XXXXXX); then
+        export TMPDIR=$own_tmpdir
     fi
 fi
 start=$SECONDS
-# run_group N WHERE FILES: bats on FILES, its output in $tmp/N.log, "N SECONDS" in $tmp/ends
-# when it ends, its status in $tmp/N.status.  WHERE: host, namespace or plain.
+# run_group N FILES [LOG]: bats on FILES, its output in LOG if given, "N SECONDS" in $tmp/ends
+# when it ends, its status in $tmp/N.status.
 run_group() {
-    local n=$1 where=$2 files status=0
-    read -ra files <<<"$3"
-    case $where in
-    host) "$BATS" "${flags[@]}" "${files[@]}" ;;
-    namespace) ipclab_in_namespace "$BATS" "${flags[@]}" "${files[@]}" >"$tmp/$n.log" 2>&1 ;;
-    plain) IPCLAB_SYSV_CHECK=0 "$BATS" "${flags[@]}" "${files[@]}" >"$tmp/$n.log" 2>&1 ;;
-    esac || status=$?
+    local n=$1 files status=0
+    read -ra files <<<"$2"
+    if (($# > 2)); then
+        "$BATS" "${flags[@]}" "${files[@]}" >"$3" 2>&1
+    else
+        "$BATS" "${flags[@]}" "${files[@]}"
+    fi || status=$?
     echo "$n $((SECONDS - start))" >>"$tmp/ends"
     echo "$status" >"$tmp/$n.status"
 }
-groups=("${sysv_groups[@]}" "${plain_groups[@]}")
 pids=()
 for ((i = 1; i < ${#groups[@]}; i++)); do
-    where=plain
-    ((i < ${#sysv_groups[@]})) && where=namespace
-    run_group $((i + 1)) "$where" "${groups[i]}" &
+    run_group $((i + 1)) "${groups[i]}" "$tmp/$((i + 1)).log" &
     pids[i]=$!
 done
-echo "# group 1 (one test at a time, with the System V check): ${groups[0]}"
-run_group 1 host "${groups[0]}"
+echo "# group 1: ${groups[0]}"
+run_group 1 "${groups[0]}"
 for ((i = 1; i < ${#groups[@]}; i++)); do
-    if ((i < ${#sysv_groups[@]})); then
-        echo "# group $((i + 1)) (System V too, in an IPC namespace of its own, beside the others): ${groups[i]}"
-    else
-        echo "# group $((i + 1)) (no System V check, beside the others): ${groups[i]# }"
-    fi
+    echo "# group $((i + 1)) (beside the others): ${groups[i]# }"
     tail -n +1 -s 0.1 --pid="${pids[i]}" -f "$tmp/$((i + 1)).log"
     wait "${pids[i]}"
 done

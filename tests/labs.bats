@@ -3,8 +3,8 @@
 # today's program with the seed's bug put back, fails each of its tests, and our program passes
 # them -- and the student's loop (make labs, lab-NAME, lab-check, lab-hint, lab-reset, lab-diff).
 # The tests of a lab run as bats inside this bats, against a tree of links to the real programs
-# with the lab's build in its program's place.  Some labs' programs make System V objects:
-# scripts/test.sh runs this file in a System V group.
+# with the lab's build in its program's place.  Some labs run shm_counter's tests, whose set is
+# IPC_PRIVATE: scripts/test.sh runs this file in group 1, with the other files that make such.
 
 # shellcheck disable=SC2030,SC2031 # each @test runs in a subshell: its variables stay there
 load test_helper

@@ -1,8 +1,7 @@
 #!/usr/bin/env bats
 # tests/panes.bats - scripts/panes.sh (make demo-<mechanism> PANES=1): a pair's two sides side
 # by side in tmux, driven here as a student would, with send-keys, and read with capture-pane.
-# Every test has a tmux server of its own (TMUX_TMPDIR), never the student's.  No System V
-# pair here: this file runs beside the System V group (scripts/test.sh).
+# Every test has a tmux server of its own (TMUX_TMPDIR), never the student's.
 
 load test_helper
 
