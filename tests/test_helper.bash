@@ -195,7 +195,7 @@ ipc_left() {
         segment) TEST_IDS[m $num]=1 ;;
         set) TEST_IDS[s $num]=1 ;;
         esac
-    done < <(cat "$LOG"/*.err 2>/dev/null | grep -ohE '\b(queue|segment|set) [0-9]+')
+    done < <(grep -ohE '\b(queue|segment|set) [0-9]+' "$LOG"/*.err 2>/dev/null)
     for obj in "${IPC_NEW[@]}"; do
         read -r kind id key <<<"$obj"
         if [[ -n ${TEST_IDS[$kind $id]:-} ]] ||
