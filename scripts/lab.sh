@@ -246,13 +246,24 @@ cmd_diff() {
 # the bats processes, use a fraction of that.  (A command, not a function: it runs after exec.)
 CPU_CAPPED=(bash -c 'ulimit -t 1 && exec "$@"' cpu_capped)
 
+# counts_private: a test of lab NAME is in a file that counts any queue or set of IPC_PRIVATE
+# made meanwhile as its test's (tests/test_helper.bash: ipclab_setup sysv_private).
+counts_private() {
+    local line
+    while IFS= read -r line; do
+        [[ -z $line || $line == \#* ]] && continue
+        grep -q '^ *ipclab_setup sysv_private' "$ROOT/tests/${line%%: *}" && return 0
+    done <"$LABS/$NAME/tests"
+    return 1
+}
+
 # verify NAME...: each lab's start is built (warnings are errors) and fails each of its tests;
 # then, unless OURS=0, our programs pass all of them, in one run.  Prints one line per lab; 1
 # if one is broken.
 verify() {
-    local tmp bad=0 line name parallel=0 ours_said="our program passes them"
+    local tmp bad=0 line name namespace=() ours_said="our program passes them"
     local -A broken=()
-    ipclab_in_namespace true 2>/dev/null && parallel=1
+    ipclab_in_namespace true 2>/dev/null && namespace=(ipclab_in_namespace)
     tmp=$(mktemp -d) || return 1
     # shellcheck disable=SC2064 # $tmp is fixed now
     trap "rm -rf '$tmp'" EXIT
@@ -270,21 +281,21 @@ verify() {
             bad=1 broken[$NAME]=1
             continue
         fi
-        # Most of a start's time is waiting (for a hang to time out): where it can, each runs at
-        # once beside the others, in an IPC namespace of its own, where its tests' check for
-        # System V objects left behind sees only its own.  Without root, one after another.
-        if ((parallel)); then
-            run_tests "$tmp/$NAME/bin" "$tmp/$NAME/start" "" ipclab_in_namespace "${CPU_CAPPED[@]}" &
+        # Most of a start's time is waiting (for a hang to time out): each runs at once beside
+        # the others; its tests' check for System V objects left behind counts only each
+        # test's own.  But a test file that makes queues or sets of IPC_PRIVATE counts any
+        # such as its test's: with root, each run has an IPC namespace of its own; without,
+        # a start whose tests are in such a file runs alone of those, and before our programs'.
+        if ((${#namespace[@]} > 0)) || ! counts_private; then
+            run_tests "$tmp/$NAME/bin" "$tmp/$NAME/start" "" "${namespace[@]}" "${CPU_CAPPED[@]}" &
         else
             run_tests "$tmp/$NAME/bin" "$tmp/$NAME/start" "" "${CPU_CAPPED[@]}"
         fi
     done
     if ((OURS == 0)); then
         ours_said="our program's run left to make test"
-    elif ((parallel)); then
-        run_tests "$ROOT" "$tmp/ours" "$tmp/all-tests" ipclab_in_namespace &
     else
-        run_tests "$ROOT" "$tmp/ours" "$tmp/all-tests"
+        run_tests "$ROOT" "$tmp/ours" "$tmp/all-tests" "${namespace[@]}" &
     fi
     wait
     for name in "$@"; do
