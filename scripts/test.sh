@@ -33,11 +33,11 @@ esac
 # `bats --timing`'s output).  Group 1 first: the files that make objects of IPC_PRIVATE.
 groups=(
     "tests/shm_counter.bats tests/demo.bats tests/bench.bats tests/labs.bats"
-    "tests/msgq.bats tests/shm.bats tests/shm_sem.bats"
-    "tests/faults-sysv.bats tests/status.bats"
-    "tests/faults.bats tests/cli.bats tests/mmap.bats"
-    "tests/unixsock.bats tests/panes.bats tests/inetsock.bats"
-    "tests/fdpass.bats" # and every file not named above
+    "tests/faults.bats tests/mmap.bats tests/pipe.bats"
+    "tests/inetsock.bats tests/shm_sem.bats"
+    "tests/cli.bats tests/msgq.bats tests/fuzz.bats tests/docs.bats"
+    "tests/unixsock.bats tests/fdpass.bats tests/shm.bats"
+    "tests/panes.bats tests/lesson.bats" # and every file not named above
 )
 alone=tests/bench-orderings.bats
 for file in tests/*.bats; do
