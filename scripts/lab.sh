@@ -24,6 +24,10 @@
 # Your copy lives in labs/work/NAME/ (LAB_WORK overrides labs/work), which git ignores; this
 # script never overwrites it without asking.  The tests run against a tree of the real
 # programs with yours in its place (IPCLAB_BIN), so build the real ones first (make does).
+# A check builds and runs your copy as whoever runs it: it uses labs/work/NAME only if that
+# user owns it and other users cannot write in it (root is refused another user's), writes the
+# lab's state (report, .passed, .hints) as new files renamed into place, never through a
+# symbolic link, and holds a lock on the directory, so that two checks of one lab take turns.
 #
 # Exit status: 0; 1 if a check fails (or a verify finds the lab broken); 2 for a usage error.
 set -uo pipefail

@@ -96,11 +96,7 @@ declare -A holder=() run_pids=()
 # One stat for every descriptor of every process: "/proc/PID/fd/N<TAB>device:inode<TAB>type"
 # of the open file (stat -L: the file, not the link).
 while IFS=$'\t' read -r fd id type; do
-    case $type in
-    socket) id=socket:[${id#*:}] ;;
-    'regular file' | 'regular empty file' | fifo) ;;
-    *) continue ;;
-    esac
+    [[ $type == socket ]] && id=socket:[${id#*:}]
     pid=${fd#/proc/}
     pid=${pid%%/*}
     # each pid once, though it may hold the file on several descriptors
@@ -360,9 +356,11 @@ for path in /dev/mqueue/"${prefix#/}"* /dev/shm/"${prefix#/}"* /dev/shm/sem."${p
     name=${name#/sem.}
     name=/${name#/}
     held=""
+    id=$(file_id "$path") || id=none
+    user=${holder[$id]:-}
     case $path in
     /dev/mqueue/*)
-        kind=queue user=${holder[$name]:-}
+        kind=queue
         # The file reads "QSIZE:12 NOTIFY:0 ...": the bytes of all messages queued (mq_overview(7));
         # the number of messages is mq_getattr(3)'s, which no shell tool asks for.
         held=$(sed -n 's/^QSIZE:\([0-9]*\).*/\1/p' -- "$path" 2>/dev/null || true)
@@ -370,9 +368,9 @@ for path in /dev/mqueue/"${prefix#/}"* /dev/shm/"${prefix#/}"* /dev/shm/sem."${p
         ;;
     /dev/shm/sem.*)
         # sem_open(3) maps the file and closes it: a semaphore in use is mapped, not open.
-        kind=semaphore user=${holder[$path]:-}
+        kind=semaphore
         ;;
-    *) kind=shm user=${holder[$path]:-} ;;
+    *) kind=shm ;;
     esac
     if [[ -n $user ]]; then
         item "$kind" "$name" "in use${held:+ ($held)}: open in $(who_all "$user")"
