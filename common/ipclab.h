@@ -362,6 +362,9 @@ static inline void ipclab_run_dir(char *buf, size_t size)
         n = snprintf(buf, size, "/tmp/ipclab-%ld", (long)geteuid());
     if (n < 0 || (size_t)n >= size)
         errx(IPCLAB_EXIT_FAIL, "run directory name is too long");
+    /* lstat("link/") and lstat("link/.") follow the link: drop a trailing "/" or "/." first. */
+    while (n > 1 && (buf[n - 1] == '/' || (buf[n - 1] == '.' && buf[n - 2] == '/')))
+        buf[--n] = '\0';
 
     if (mkdir(buf, 0700) == -1 && errno != EEXIST)
         err(IPCLAB_EXIT_FAIL, "cannot create run directory %s", buf);

@@ -24,6 +24,10 @@
 # Your copy lives in labs/work/NAME/ (LAB_WORK overrides labs/work), which git ignores; this
 # script never overwrites it without asking.  The tests run against a tree of the real
 # programs with yours in its place (IPCLAB_BIN), so build the real ones first (make does).
+# A check builds and runs your copy as whoever runs it: it uses labs/work/NAME only if that
+# user owns it and other users cannot write in it (root is refused another user's), writes the
+# lab's state (report, .passed, .hints) as new files renamed into place, never through a
+# symbolic link, and holds a lock on the directory, so that two checks of one lab take turns.
 #
 # Exit status: 0; 1 if a check fails (or a verify finds the lab broken); 2 for a usage error.
 set -uo pipefail
@@ -32,6 +36,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/scripts/lib.sh" # ipclab_in_namespace
 LABS=${LAB_DIR:-$ROOT/labs} # LAB_DIR: for the tests only
 WORK=${LAB_WORK:-$LABS/work}
+# A relative name led by ./, so that no command takes it for an option.
+[[ $LABS == /* ]] || LABS=./$LABS
+[[ $WORK == /* ]] || WORK=./$WORK
 BATS=${BATS:-bats}
 
 usage="usage: scripts/lab.sh list | start|check|hint|reset|diff NAME [--force] | verify [--starts-only] [NAME...]"
@@ -57,6 +64,49 @@ load_lab() {
     TITLE=$(sed -n '1s/^# *//p' "$LABS/$NAME/task.md")
     STATE=$WORK/$NAME
     COPY=$STATE/${PROGRAM##*/}
+}
+
+# state_dir_ours: the lab's directory $STATE, and $WORK around it, are directories of yours
+# (not symbolic links) that other users cannot write in: lab state is written there, and a check
+# builds and runs what is there, as whoever runs it (root too).  If not, says why and fails.
+state_dir_ours() {
+    local dir owner mode me
+    me=$(id -u)
+    for dir in "$WORK" "$STATE"; do
+        if [[ -L $dir || ! -d $dir ]]; then
+            echo "lab: $dir is not a directory; refusing to use it" >&2
+            return 1
+        fi
+        read -r owner mode < <(stat -c '%u %a' -- "$dir")
+        if [[ $owner != "$me" ]]; then
+            echo "lab: $dir belongs to uid $owner, not to you (uid $me); refusing to use it (run this as uid $owner)" >&2
+            return 1
+        fi
+        if (((8#$mode & 8#002) != 0)); then
+            echo "lab: $dir has mode $mode: other users can write in it; refusing to use it (chmod o-w $dir)" >&2
+            return 1
+        fi
+    done
+}
+
+# state_write NAME: stdin into the lab's file $STATE/NAME, written as a new file and renamed
+# into place: a symbolic link found at NAME is replaced, never followed.
+state_write() {
+    local tmp
+    tmp=$(mktemp -- "$STATE/.$1.XXXXXX") || return 1
+    if ! cat >"$tmp" || ! mv -f -T -- "$tmp" "$STATE/$1"; then
+        rm -f -- "$tmp"
+        return 1
+    fi
+}
+
+# lock_lab: hold a lock on the lab's directory (flock(1)) until the script ends, so that two
+# checks of one lab never build in one place at once: the second waits for the first.
+lock_lab() {
+    exec {lock}<"$STATE" || die "cannot open $STATE"
+    flock -n "$lock" && return 0
+    echo "lab $NAME: another check of it is running here; waiting for it to end"
+    flock "$lock" || die "cannot lock $STATE"
 }
 
 # make_start DIR: today's program with the lab's bug, in DIR/<its name>.  Fails, saying so, if
@@ -161,7 +211,9 @@ cmd_start() {
         echo "make lab-check-$NAME grades it; make lab-reset-$NAME starts over."
         return 0
     fi
-    mkdir -p "$STATE" || die "cannot make $STATE"
+    mkdir -p -- "$STATE" || die "cannot make $STATE"
+    state_dir_ours || exit 1
+    lock_lab
     make_start "$STATE" || die "could not make the start in $STATE"
     build "$COPY" "$STATE/bin" || die "the start does not build"
     cat "$LABS/$NAME/task.md"
@@ -172,10 +224,15 @@ cmd_start() {
 
 cmd_check() {
     [[ -f $COPY ]] || die "$NAME is not started: make lab-$NAME"
+    state_dir_ours || exit 1
+    lock_lab
     echo "lab $NAME: building ${COPY#"$PWD"/}"
     build "$COPY" "$STATE/bin" || { echo "Your copy does not build: the compiler's message is above."; return 1; }
     echo "lab $NAME: running its tests on your $MECH/${PROGRAM##*/} (the other programs are ours)"
-    run_tests "$STATE/bin" "$STATE/report"
+    local report
+    report=$(mktemp -- "$STATE/.report.XXXXXX") || die "cannot write in $STATE"
+    run_tests "$STATE/bin" "$report"
+    mv -f -T -- "$report" "$STATE/report" || die "cannot write $STATE/report"
     local passed failed total
     passed=$(grep -c '^pass ' "$STATE/report")
     failed=$(grep -c '^fail ' "$STATE/report")
@@ -189,11 +246,11 @@ cmd_check() {
         esac
     done <"$STATE/report"
     if ((passed == total && failed == 0)); then
-        cksum <"$COPY" >"$STATE/.passed"
+        cksum <"$COPY" | state_write .passed
         echo "All $total tests pass: lab $NAME solved.  make lab-diff-$NAME compares your fix with ours."
         return 0
     fi
-    rm -f "$STATE/.passed"
+    rm -f -- "$STATE/.passed"
     ((passed + failed == total)) || echo "($((total - passed - failed)) of the tests did not run: see the lines above.)"
     echo "$passed of $total tests pass: not solved yet.  Stuck? make lab-hint-$NAME."
     return 1
@@ -202,12 +259,14 @@ cmd_check() {
 cmd_hint() {
     local shown=0
     [[ -f $STATE/.hints ]] && shown=$(<"$STATE/.hints")
+    [[ $shown =~ ^[0-9]$ ]] || shown=0 # a number, never an expression for $(( ))
     if [[ ! -f $LABS/$NAME/hint$((shown + 1)).md ]]; then
         echo "lab $NAME: that was the last hint ($shown shown).  make lab-diff-$NAME FORCE=1 shows our fix."
         return 0
     fi
     shown=$((shown + 1))
-    mkdir -p "$STATE" && echo "$shown" >"$STATE/.hints"
+    mkdir -p -- "$STATE" && state_dir_ours || exit 1
+    echo "$shown" | state_write .hints
     echo "lab $NAME, hint $shown of 3:"
     cat "$LABS/$NAME/hint$shown.md"
 }
@@ -225,7 +284,7 @@ cmd_reset() {
         fi
         rm -rf "$tmp"
     fi
-    rm -rf "$STATE"
+    rm -rf -- "$STATE"
     echo "lab $NAME: reset."
     cmd_start
 }

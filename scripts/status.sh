@@ -8,15 +8,22 @@
 #
 # It looks at:
 #   - the run directory (the programs' rule: $IPCLAB_DIR, else $XDG_RUNTIME_DIR/ipclab, else
-#     /tmp/ipclab-<uid>): its sockets, FIFOs, System V key files and mmap_writer's files;
-#   - System V message queues, shared memory segments and semaphore sets of yours whose key
-#     ftok(3) made from a file in the run directory (/proc/sysvipc/*);
+#     /tmp/ipclab-<uid>; refused, as they refuse it, if it is a symbolic link, however spelled)
+#     and what in it is provably ipclab's: key files (the line "ipclab key file" and nothing
+#     else), mmap_writer's files (their mark), and FIFOs and sockets by the names the programs
+#     use (fifo, chat.a2b, chat.b2a, shm.fifo, KEYFILE.fifo; unix_stream, unix_dgram,
+#     unix_dgram_client.PID, relay, fdpass); each yours, with no group or other access.
+#     Anything else is named "not ipclab's" and left alone;
+#   - System V message queues, shared memory segments and semaphore sets you made whose key is
+#     one ftok(3) makes from a key file above with a project id of the programs' ('a' msgq,
+#     'b' shm, 's' shm_sem) (/proc/sysvipc/*);
 #   - POSIX message queues (/dev/mqueue), shared memory objects and named semaphores (/dev/shm,
 #     a semaphore as sem.NAME) of yours whose names begin with /ipclab- (IPCLAB_STATUS_PREFIX
 #     to narrow it; the tests do).
 # For each it says who uses it: the process holding it open (/proc/PID/fd), listening or bound
-# on a socket (/proc/net/unix), attached to a segment (nattch), or nobody.  --remove never
-# touches what a process uses: stop that program (Ctrl-C), and it removes its own.
+# on a socket (/proc/net/unix), attached to a segment (nattch), or nobody.  Files are matched by
+# device and inode, never by how a path is spelled.  --remove never touches what a process
+# uses: stop that program (Ctrl-C), and it removes its own.
 #
 # Exit status: 0; 1 if something could not be removed or the run directory is not usable.
 set -euo pipefail
@@ -48,31 +55,54 @@ run_dir_from() {
     fi
 }
 run=$(run_dir_from "${IPCLAB_DIR:-}" "${XDG_RUNTIME_DIR:-}")
+# As the programs do (ipclab_run_dir): no trailing "/" or "/.", since a test of "link/" follows
+# the link; and a relative name led by ./, so that no command takes it for an option (-rf).
+while (( ${#run} > 1 )) && [[ $run == */ || $run == */. ]]; do
+    run=${run%?}
+done
+[[ $run == /* || $run == ./* ]] || run=./$run
+run_id="" real_run="" # the run directory's device:inode and resolved path, once usable
 
-# run_dir_of PID: the run directory of the process PID, from its environment (ours, if that
-# cannot be read).
-run_dir_of() {
-    local env
-    env=$(tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null) || { echo "$run"; return; }
-    run_dir_from "$(sed -n 's/^IPCLAB_DIR=//p' <<<"$env")" "$(sed -n 's/^XDG_RUNTIME_DIR=//p' <<<"$env")"
+# file_id PATH: "device:inode" of the file PATH names (symbolic links followed).
+file_id() {
+    stat -L -c '%d:%i' -- "$1" 2>/dev/null
 }
 
-# holder[PATH] = the pids of the processes that hold PATH open (/proc/PID/fd), separated by
-# spaces (shm_writer and shm_reader both hold the key file shm), and holder[socket:[INODE]] the
-# same for sockets; run_pids: the processes that hold a file of the
-# run directory open; fifo_waiters: processes of this run directory (by their environment)
+# uses_our_run_dir PID: the run directory of the process PID, from its environment (a relative
+# one from its working directory), is ours: the same device and inode.  True if the
+# environment cannot be read.
+uses_our_run_dir() {
+    local env dir
+    env=$(tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null) || return 0
+    dir=$(run_dir_from "$(sed -n 's/^IPCLAB_DIR=//p' <<<"$env")" "$(sed -n 's/^XDG_RUNTIME_DIR=//p' <<<"$env")")
+    [[ $dir == /* ]] || dir=/proc/$1/cwd/$dir
+    [[ $(file_id "$dir") == "$run_id" ]]
+}
+
+# The run directory, if the programs would use it: its device and inode, and its path with no
+# symbolic link (realpath), as /proc/PID/maps shows the files in it.
+if [[ -d $run && ! -L $run && $(stat -c %u -- "$run") == "$uid" ]]; then
+    run_id=$(file_id "$run")
+    real_run=$(realpath -e -- "$run")
+fi
+
+# holder[DEVICE:INODE] = the pids of the processes that hold that file open (/proc/PID/fd),
+# separated by spaces (shm_writer and shm_reader both hold the key file shm), and
+# holder[socket:[INODE]] the same for sockets; run_pids: the processes that hold a file of the
+# run directory open (filled in as its files are listed); fifo_waiters: processes of this run directory (by their environment)
 # asleep in open() of a FIFO, waiting for the other end: the kernel shows no path for that
 # wait, so any FIFO here might be theirs.
 declare -A holder=() run_pids=()
-# One find for every descriptor of every process: "/proc/PID/fd<TAB>target".
-while IFS=$'\t' read -r dir target; do
-    [[ $target == /* || $target == socket:* ]] || continue
-    pid=${dir#/proc/}
-    pid=${pid%/fd}
-    [[ $target == "$run"/* ]] && run_pids[$pid]=1
+# One stat for every descriptor of every process: "/proc/PID/fd/N<TAB>device:inode<TAB>type"
+# of the open file (stat -L: the file, not the link).
+while IFS=$'\t' read -r fd id type; do
+    [[ $type == socket ]] && id=socket:[${id#*:}]
+    pid=${fd#/proc/}
+    pid=${pid%%/*}
     # each pid once, though it may hold the file on several descriptors
-    [[ " ${holder[$target]:-} " == *" $pid "* ]] || holder[$target]+="${holder[$target]:+ }$pid"
-done < <(find /proc/[0-9]*/fd -mindepth 1 -maxdepth 1 -type l -printf '%h\t%l\n' 2>/dev/null || true)
+    [[ " ${holder[$id]:-} " == *" $pid "* ]] || holder[$id]+="${holder[$id]:+ }$pid"
+done < <(find /proc/[0-9]*/fd -mindepth 1 -maxdepth 1 -type l -print0 2>/dev/null |
+    xargs -0 -r stat -L --printf '%n\t%d:%i\t%F\n' 2>/dev/null || true)
 # who PID: "program (pid PID)": the name it was run by (argv[0]); /proc/PID/comm would cut it
 # at 15 characters (unix_dgram_serv).
 who() {
@@ -93,12 +123,42 @@ fifo_waiters=""
 while read -r wchan; do
     pid=${wchan#/proc/}
     pid=${pid%/wchan}
-    [[ $(stat -c %u "/proc/$pid" 2>/dev/null) == "$uid" ]] || continue
-    [[ $(run_dir_of "$pid") == "$run" ]] || continue
+    [[ $(stat -c %u -- "/proc/$pid" 2>/dev/null) == "$uid" ]] || continue
+    uses_our_run_dir "$pid" || continue
     fifo_waiters+="${fifo_waiters:+, }$(who "$pid")"
 done < <(grep -l -x wait_for_partner /proc/[0-9]*/wchan 2>/dev/null || true)
-# Bound UNIX sockets: "PATH INODE" (the last field of /proc/net/unix and its seventh).
-bound=$(awk 'NR > 1 && NF >= 8 { print $8, $7 }' /proc/net/unix 2>/dev/null || true)
+# The names the programs give their FIFOs and sockets in the run directory (and KEYFILE.fifo:
+# shm_writer's and shm_reader's FIFO beside a key file given with -p).
+fifo_names='^(fifo|chat\.a2b|chat\.b2a|shm\.fifo)$'
+socket_names='^(unix_stream|unix_dgram|unix_dgram_client\.[0-9]+|relay|fdpass)$'
+
+# bound[DEVICE:INODE] = the inode of the socket bound to that socket file, for each socket
+# bound under one of those names (/proc/net/unix: the path as bind() was given it, relative to
+# the binder's working directory if relative; a path may hold spaces).
+declare -A bound=()
+while read -r _ _ _ _ _ _ sock path; do
+    [[ -n $path && $path != @* && ${path##*/} =~ $socket_names ]] || continue
+    if [[ $path != /* ]]; then
+        pid=${holder[socket:[$sock]]:-}
+        [[ -n $pid ]] || continue
+        path=/proc/${pid%% *}/cwd/$path
+    fi
+    id=$(file_id "$path") && bound[$id]=$sock
+done < <(tail -n +2 /proc/net/unix 2>/dev/null || true)
+
+# ours PATH: the file PATH (not a symbolic link) is yours, with no group or other access, as
+# the programs make what they make.
+ours() {
+    local owner mode
+    [[ ! -L $1 ]] && read -r owner mode < <(stat -c '%u %a' -- "$1" 2>/dev/null) &&
+        [[ $owner == "$uid" ]] && (( (8#$mode & 8#077) == 0 ))
+}
+
+# key_file PATH: PATH is a key file of the programs' (common/sysv.h): a regular file of ours
+# that holds the line "ipclab key file" and nothing else.
+key_file() {
+    [[ -f $1 ]] && ours "$1" && cmp -s -- "$1" - <<<'ipclab key file'
+}
 
 # item KIND NAME STATE: one line of the listing.
 item() {
@@ -125,16 +185,16 @@ gone_file() {
     (( keep_run )) || gone "${1##*/}" rm -f -- "$1"
 }
 
-# mapped_by PATH: the /proc/PID/maps files that name PATH.  grep says 2 when some maps file
-# could not be read (a process that ended, another user's), matches or not: that is no
-# answer, so only the list counts.
+# mapped_by PATH: the /proc/PID/maps files that name PATH (a path with no symbolic link, as
+# the maps show it).  grep says 2 when some maps file could not be read (a process that ended,
+# another user's), matches or not: that is no answer, so only the list counts.
 mapped_by() {
     grep -l -s -F -- "$1" /proc/[0-9]*/maps || true
 }
 
 # ---------------------------------------------------------------- the run directory
 keep_run=0
-declare -A keyfile=() # low 24 bits of a System V key ftok() makes from a file -> its name
+declare -A keyfile=() # a System V key ftok() makes from a key file -> the file's name
 declare -a stale_keyfiles=()
 echo "run directory $run:"
 if [[ ! -e $run && ! -L $run ]]; then
@@ -142,11 +202,11 @@ if [[ ! -e $run && ! -L $run ]]; then
 elif [[ -L $run || ! -d $run ]]; then
     echo "  not a directory: the programs refuse it; look at it and remove it yourself"
     status=1
-elif [[ $(stat -c %u "$run") != "$uid" ]]; then
-    echo "  belongs to uid $(stat -c %u "$run"), not to you: the programs refuse it; leaving it alone"
+elif [[ $(stat -c %u -- "$run") != "$uid" ]]; then
+    echo "  belongs to uid $(stat -c %u -- "$run"), not to you: the programs refuse it; leaving it alone"
     status=1
 else
-    mode=$(stat -c %a "$run")
+    mode=$(stat -c %a -- "$run")
     if (( (8#$mode & 8#077) != 0 )); then
         echo "  mode $mode lets others in: the programs refuse it (chmod 700 $run);" \
             "someone else may have put what follows there, so none of it is touched"
@@ -157,8 +217,12 @@ else
     for path in "$run"/* "$run"/.[!.]*; do
         [[ -e $path || -L $path ]] || continue
         name=${path##*/}
-        if [[ -S $path ]]; then
-            inode=$(awk -v p="$path" '$1 == p { print $2; exit }' <<<"$bound")
+        id=$(file_id "$path") || id=none
+        for pid in ${holder[$id]:-}; do
+            run_pids[$pid]=1
+        done
+        if [[ -S $path && $name =~ $socket_names ]] && ours "$path"; then
+            inode=${bound[$id]:-}
             if [[ -n $inode ]]; then
                 pid=${holder[socket:[$inode]]:-}
                 item socket "$name" "in use: bound${pid:+ by $(who_all "$pid")}"
@@ -166,23 +230,24 @@ else
                 item socket "$name" "stale: no socket is bound to it"
                 gone_file "$path"
             fi
-        elif [[ -p $path ]]; then
-            if [[ -n ${holder[$path]:-} ]]; then
-                item fifo "$name" "in use: open in $(who_all "${holder[$path]}")"
+        elif [[ -p $path ]] && { [[ $name =~ $fifo_names ]] || { [[ $name == ?*.fifo ]] && key_file "${path%.fifo}"; }; } &&
+            ours "$path"; then
+            if [[ -n ${holder[$id]:-} ]]; then
+                item fifo "$name" "in use: open in $(who_all "${holder[$id]}")"
             elif [[ -n $fifo_waiters ]]; then
                 item fifo "$name" "perhaps in use: $fifo_waiters waiting in open() of a FIFO"
             else
                 item fifo "$name" "stale: no process has it open"
                 gone_file "$path"
             fi
-        elif [[ -f $path && ! -L $path ]] && [[ $(head -c 15 -- "$path" 2>/dev/null) == "ipclab mmap v1" ]]; then
+        elif [[ -f $path ]] && ours "$path" && [[ $(head -c 15 -- "$path" 2>/dev/null) == "ipclab mmap v1" ]]; then
             # mmap_writer's file (shm/mmap.h: the mark, then the size, the length and the
             # state as native 32-bit numbers): the pair's product, kept when both have gone.
             read -r size len state < <(od -An -tu4 -j16 -N12 -- "$path")
             case $state in 0) state="not done" ;; 1) state="done" ;; *) state="done, input did not fit" ;; esac
-            if [[ -n ${holder[$path]:-} ]]; then
-                item mapped "$name" "in use: open in $(who_all "${holder[$path]}")"
-            elif maps=$(mapped_by "$path") && [[ -n $maps ]]; then
+            if [[ -n ${holder[$id]:-} ]]; then
+                item mapped "$name" "in use: open in $(who_all "${holder[$id]}")"
+            elif maps=$(mapped_by "$real_run/$name") && [[ -n $maps ]]; then
                 pid=${maps%%$'\n'*}
                 pid=${pid#/proc/}
                 item mapped "$name" "in use: mapped by $(who "${pid%/maps}")"
@@ -190,11 +255,15 @@ else
                 item mapped "$name" "no process maps it; $len of $size bytes written, $state"
                 gone_file "$path"
             fi
-        elif [[ -f $path && ! -L $path ]]; then
+        elif key_file "$path"; then
+            # ftok(3) as glibc makes it: the project id's low 8 bits, the device's low 8
+            # bits, the inode's low 16 bits; one key for each project id of the programs'.
             read -r dev ino < <(stat -c '%d %i' -- "$path")
-            keyfile[$(( (dev & 0xff) << 16 | (ino & 0xffff) ))]=$name
-            if [[ -n ${holder[$path]:-} ]]; then
-                item 'key file' "$name" "in use: open in $(who_all "${holder[$path]}")"
+            for proj in 0x61 0x62 0x73; do # 'a' msgq/msgq.h, 'b' shm/shm.h, 's' shm/shm_sem.h
+                keyfile[$(( proj << 24 | (dev & 0xff) << 16 | (ino & 0xffff) ))]=$name
+            done
+            if [[ -n ${holder[$id]:-} ]]; then
+                item 'key file' "$name" "in use: open in $(who_all "${holder[$id]}")"
             else
                 item 'key file' "$name" "no process has it open"
                 stale_keyfiles+=("$path")
@@ -211,7 +280,7 @@ fi
 key_of_ours() {
     local key=$(( $1 & 0xffffffff ))
     (( key != 0 )) || return 1
-    local name=${keyfile[$(( key & 0xffffff ))]:-}
+    local name=${keyfile[$key]:-}
     [[ -n $name ]] && echo "$name"
 }
 
@@ -219,7 +288,9 @@ key_of_ours() {
 # the key file NAME; in use while a process holds that file open (the programs do, for their
 # record locks).
 by_key_file() {
-    local user=${holder[$run/$3]:-}
+    local id user
+    id=$(file_id "$run/$3") || id=none
+    user=${holder[$id]:-}
     if [[ -n $user ]]; then
         item "$1" "id $2 (key from $3)" "in use ($4): its key file is open in $(who_all "$user")"
     else
@@ -230,15 +301,15 @@ by_key_file() {
 
 echo "System V (ipcs; keys made by ftok() from the files above):"
 sysv_found=$found
-# key msqid perms cbytes qnum lspid lrpid uid ...
-while read -r key id _ cbytes qnum _ _ owner _; do
-    [[ $owner == "$uid" ]] || continue
+# key msqid perms cbytes qnum lspid lrpid uid gid cuid ...
+while read -r key id _ cbytes qnum _ _ owner _ cuid _; do
+    [[ $owner == "$uid" && $cuid == "$uid" ]] || continue
     name=$(key_of_ours "$key") || continue
     by_key_file queue "$id" "$name" "holds $qnum message(s), $cbytes bytes" -q
 done < <(tail -n +2 /proc/sysvipc/msg)
-# key shmid perms size cpid lpid nattch uid ...
-while read -r key id _ size cpid _ nattch owner _; do
-    [[ $owner == "$uid" ]] || continue
+# key shmid perms size cpid lpid nattch uid gid cuid ...
+while read -r key id _ size cpid _ nattch owner _ cuid _; do
+    [[ $owner == "$uid" && $cuid == "$uid" ]] || continue
     if (( key == 0 && nattch > 0 )) && [[ -n ${run_pids[$cpid]:-} ]]; then
         # Removed (IPC_RMID) while attached, as shm_writer does: the key is gone, the segment
         # stays until the last process detaches.
@@ -253,9 +324,9 @@ while read -r key id _ size cpid _ nattch owner _; do
         gone "segment id $id" ipcrm -m "$id"
     fi
 done < <(tail -n +2 /proc/sysvipc/shm)
-# key semid perms nsems uid ...
-while read -r key id _ nsems owner _; do
-    [[ $owner == "$uid" ]] || continue
+# key semid perms nsems uid gid cuid ...
+while read -r key id _ nsems owner _ cuid _; do
+    [[ $owner == "$uid" && $cuid == "$uid" ]] || continue
     name=$(key_of_ours "$key") || continue
     by_key_file 'sem set' "$id" "$name" "$nsems semaphores" -s
 done < <(tail -n +2 /proc/sysvipc/sem)
@@ -285,9 +356,11 @@ for path in /dev/mqueue/"${prefix#/}"* /dev/shm/"${prefix#/}"* /dev/shm/sem."${p
     name=${name#/sem.}
     name=/${name#/}
     held=""
+    id=$(file_id "$path") || id=none
+    user=${holder[$id]:-}
     case $path in
     /dev/mqueue/*)
-        kind=queue user=${holder[$name]:-}
+        kind=queue
         # The file reads "QSIZE:12 NOTIFY:0 ...": the bytes of all messages queued (mq_overview(7));
         # the number of messages is mq_getattr(3)'s, which no shell tool asks for.
         held=$(sed -n 's/^QSIZE:\([0-9]*\).*/\1/p' -- "$path" 2>/dev/null || true)
@@ -295,9 +368,9 @@ for path in /dev/mqueue/"${prefix#/}"* /dev/shm/"${prefix#/}"* /dev/shm/sem."${p
         ;;
     /dev/shm/sem.*)
         # sem_open(3) maps the file and closes it: a semaphore in use is mapped, not open.
-        kind=semaphore user=${holder[$path]:-}
+        kind=semaphore
         ;;
-    *) kind=shm user=${holder[$path]:-} ;;
+    *) kind=shm ;;
     esac
     if [[ -n $user ]]; then
         item "$kind" "$name" "in use${held:+ ($held)}: open in $(who_all "$user")"

@@ -291,6 +291,17 @@ refused_run_dir() {
     [[ ! -e $LOG/elsewhere/fifo ]]
 }
 
+@test "run directory: a symbolic link is refused however it is spelled (link/, link//, link/.)" {
+    # lstat("link/") follows the link: the trailing slash must not get it past the check
+    mkdir -m 700 "$LOG/elsewhere"
+    ln -s "$LOG/elsewhere" "$LOG/link"
+    local spelling
+    for spelling in "$LOG/link/" "$LOG/link//" "$LOG/link/."; do
+        IPCLAB_DIR=$spelling refused_run_dir "run directory $LOG/link is not a directory but a symbolic link"
+    done
+    [[ -z $(ls -A "$LOG/elsewhere") ]]
+}
+
 @test "run directory: one that belongs to another user is refused" {
     if (( EUID == 0 )); then
         chown 65534 "$IPCLAB_DIR" # nobody

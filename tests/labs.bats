@@ -142,3 +142,59 @@ teardown() {
     assert_failure 2
     assert_output "lab: no lab called 'no-such-lab': make labs lists them"
 }
+
+@test "labs: check as root in another user's lab directory refuses, and follows none of its symbolic links" {
+    (( EUID == 0 )) || skip "needs root: the directory belongs to uid 65534"
+    run "$ROOT/scripts/lab.sh" start pipe-sigpipe
+    assert_success
+    local state=$LAB_WORK/pipe-sigpipe victim=$BATS_TEST_TMPDIR/victim
+    echo "root's own" >"$victim"
+    # the student's directory, with the state files pointing at a file of root's
+    ln -s "$victim" "$state/report"
+    ln -s "$victim" "$state/.hints"
+    chown -R -h 65534 "$state"
+    run timeout 60 "$ROOT/scripts/lab.sh" check pipe-sigpipe
+    assert_failure 1
+    assert_output --partial "belongs to uid 65534, not to you"
+    run timeout 10 "$ROOT/scripts/lab.sh" hint pipe-sigpipe
+    assert_failure 1
+    assert_equal "$(cat "$victim")" "root's own"
+}
+
+@test "labs: the lab's state files are written anew, never through a symbolic link found in their place" {
+    run "$ROOT/scripts/lab.sh" start pipe-sigpipe
+    assert_success
+    local state=$LAB_WORK/pipe-sigpipe name
+    cp "$ROOT/pipe/pipe_oneway.c" "$state/pipe_oneway.c" # solved: our program
+    for name in report .passed .hints; do
+        echo "mine" >"$BATS_TEST_TMPDIR/$name.target"
+        ln -s "$BATS_TEST_TMPDIR/$name.target" "$state/$name"
+    done
+    run timeout 60 "$ROOT/scripts/lab.sh" check pipe-sigpipe
+    assert_success
+    assert_line --partial 'lab pipe-sigpipe solved'
+    run timeout 10 "$ROOT/scripts/lab.sh" hint pipe-sigpipe
+    assert_success
+    for name in report .passed .hints; do
+        assert_equal "$(cat "$BATS_TEST_TMPDIR/$name.target")" "mine"
+        [[ -f $state/$name && ! -L $state/$name ]] || fail "$name is not a file of its own"
+    done
+    run "$ROOT/scripts/lab.sh" list
+    assert_line --regexp '^pipe-sigpipe +pipe +passed '
+}
+
+@test "labs: two checks of one lab at once both build it, and both give the same verdict" {
+    run "$ROOT/scripts/lab.sh" start pipe-sigpipe
+    assert_success
+    local i pids=()
+    for i in 1 2; do
+        timeout 60 "$ROOT/scripts/lab.sh" check pipe-sigpipe >"$LOG/check$i.out" 2>&1 3>&- &
+        pids+=("$!")
+    done
+    for i in 1 2; do
+        wait "${pids[i - 1]}" && fail "check $i passed a lab that is not solved"
+        run cat "$LOG/check$i.out"
+        refute_output --partial 'does not build'
+        assert_line '0 of 1 tests pass: not solved yet.  Stuck? make lab-hint-pipe-sigpipe.'
+    done
+}

@@ -173,9 +173,11 @@ start_all() {
 }
 
 @test "status: a semaphore set keyed from a run-directory file: in use while its key file is held, then removed" {
-    # ipclab's programs make no System V semaphore set; a student's program might, from a key
-    # file in the run directory.  This peer does: ftok(), semget(), and it holds the file open.
-    : >"$RUN_DIR/sem"
+    # A student's program might make one from a key file as ours are made (the mark, mode
+    # 0600), with a project id of ours ('s', shm_sem's).  This peer does: ftok(), semget(), and
+    # it holds the file open.
+    printf 'ipclab key file\n' >"$RUN_DIR/sem"
+    chmod 600 "$RUN_DIR/sem"
     start_side peer /dev/null "$PYTHON" -c '
 import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
@@ -277,7 +279,7 @@ time.sleep(60)' "$name"
 
 @test "status: a run directory the programs would refuse is reported, not cleaned" {
     chmod 755 "$RUN_DIR"
-    mkfifo "$RUN_DIR/fifo"
+    mkfifo -m 600 "$RUN_DIR/fifo" # as fifo_reader makes it
     clean
     assert_failure 1
     assert_line --partial "mode 755 lets others in: the programs refuse it (chmod 700 $RUN_DIR)"
@@ -298,4 +300,144 @@ time.sleep(60)' "$name"
     assert_output --partial "usage: scripts/status.sh [--remove]"
     status -h
     assert_success
+}
+
+@test "clean-ipc: only what is provably ipclab's is removed: the user's files, and FIFOs and sockets not ours, stay" {
+    # The user's own files, in a run directory that is ours: none carries ipclab's mark.
+    echo notes >"$RUN_DIR/notes.txt"
+    cp /etc/profile "$RUN_DIR/profile"
+    : >"$RUN_DIR/empty"
+    printf 'ipclab key file\nand more\n' >"$RUN_DIR/longer"
+    printf 'ipclab key file\n' >"$RUN_DIR/open"
+    chmod 644 "$RUN_DIR/open" # the mark, but open to others: not made by our programs
+    # FIFOs and sockets by names our programs never use, or ours by name but open to others
+    mkfifo -m 600 "$RUN_DIR/myfifo" "$RUN_DIR/fifo"
+    chmod 644 "$RUN_DIR/fifo"
+    "$PYTHON" -c 'import socket, sys
+for p in sys.argv[1:]: socket.socket(socket.AF_UNIX).bind(p)' "$RUN_DIR/mysock" "$RUN_DIR/unix_stream"
+    chmod 666 "$RUN_DIR/unix_stream"
+    local kept=(notes.txt profile empty longer open myfifo fifo mysock unix_stream) name
+    clean
+    assert_success
+    refute_line --regexp ' removed$'
+    for name in "${kept[@]}"; do
+        assert_line --regexp "^  other +$name +not ipclab's \(leaving it alone\)$"
+        [[ -e $RUN_DIR/$name ]] || fail "$name was removed"
+    done
+    cmp -s /etc/profile "$RUN_DIR/profile"
+    # A key file as our programs make it (the mark alone, mode 0600) is ours, and goes.
+    printf 'ipclab key file\n' >"$RUN_DIR/msgq"
+    chmod 600 "$RUN_DIR/msgq"
+    clean
+    assert_line --regexp "^ +msgq +removed$"
+    refute_line --regexp "^ +(notes.txt|profile|empty|longer|open|myfifo|fifo|mysock|unix_stream) +removed$"
+    (cd "$RUN_DIR" && rm -- "${kept[@]}")
+}
+
+@test "clean-ipc: as root, a FIFO or socket by our name but another user's is not ours, and stays" {
+    (( EUID == 0 )) || skip "needs root: it makes files of uid 65534"
+    mkfifo -m 600 "$RUN_DIR/fifo"
+    "$PYTHON" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$RUN_DIR/relay"
+    chmod 600 "$RUN_DIR/relay"
+    printf 'ipclab key file\n' >"$RUN_DIR/msgq"
+    chmod 600 "$RUN_DIR/msgq"
+    chown 65534 "$RUN_DIR/fifo" "$RUN_DIR/relay" "$RUN_DIR/msgq"
+    clean
+    refute_line --regexp ' removed$'
+    [[ -p $RUN_DIR/fifo && -S $RUN_DIR/relay && -f $RUN_DIR/msgq ]]
+    rm "$RUN_DIR/fifo" "$RUN_DIR/relay" "$RUN_DIR/msgq"
+}
+
+@test "clean-ipc: objects in use are kept however the run directory is spelled (slash, /., relative, symlinked parent, a space)" {
+    local dir="$BATS_TEST_TMPDIR/my run"
+    mkdir -m 700 "$dir"
+    ln -s "$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR/parent"
+    cd "$BATS_TEST_TMPDIR"
+    # each side started with its own spelling of the one directory
+    start_side recv /dev/null env IPCLAB_DIR="$dir/" "$BIN/msgq/msgq_recv"
+    start_side reader /dev/null env IPCLAB_DIR="my run" "$BIN/fifo/fifo_reader"
+    start_side server /dev/null env IPCLAB_DIR="$BATS_TEST_TMPDIR/parent/my run/." "$BIN/unixsock/unix_stream_server"
+    local side spelling
+    for side in recv reader server; do
+        wait_ready "$side"
+    done
+    wait_blocked_in "${PID[reader]}" 'fifo|partner'
+    for spelling in "$dir" "$dir/" "$dir/." "my run" "./my run/" "$BATS_TEST_TMPDIR/parent/my run"; do
+        IPCLAB_DIR=$spelling clean
+        assert_success
+        refute_line --regexp ' removed$'
+        assert_line --regexp '^  key file +msgq +in use: open in msgq_recv'
+        assert_line --regexp '^  fifo +fifo +perhaps in use: .*fifo_reader'
+        assert_line --regexp '^  socket +unix_stream +in use: bound by unix_stream_server'
+    done
+    [[ -f $dir/msgq && -p $dir/fifo && -S $dir/unix_stream ]]
+    export IPCLAB_DIR=$dir
+    printf 'still here\n' | timeout 5 "$BIN/fifo/fifo_writer" 2>/dev/null
+    wait_output reader '^still here$'
+    printf 'queued\n' | timeout 5 "$BIN/msgq/msgq_send" 2>/dev/null
+    wait_output recv '^queued$'
+    run timeout 5 "$BIN/unixsock/unix_stream_client" <<<"up"
+    assert_output --partial "UP"
+    kill_side server INT
+    assert_exit server 130
+    assert_exit recv 0 # the sender's end of data ends it
+    assert_exit reader 0
+    [[ -z $(ls -A "$dir") ]] || fail "left in $dir: $(ls -A "$dir")"
+}
+
+@test "clean-ipc: a run directory given as a symbolic link and a slash (link/, link/.) is refused: nothing is removed where it points" {
+    (( EUID == 0 )) || skip "needs root: uid 65534 plants the link"
+    # root's private directory, with what looks like a stale FIFO and key file of ipclab's
+    local private=$BATS_TEST_TMPDIR/private
+    mkdir -m 700 "$private"
+    mkfifo -m 600 "$private/fifo"
+    printf 'ipclab key file\n' >"$private/msgq"
+    chmod 600 "$private/msgq"
+    other_dir
+    "${AS_NOBODY[@]}" ln -s "$private" "$OTHER_DIR/run"
+    local spelling
+    for spelling in "$OTHER_DIR/run/" "$OTHER_DIR/run//" "$OTHER_DIR/run/."; do
+        IPCLAB_DIR=$spelling clean
+        assert_failure 1
+        assert_line --partial "not a directory: the programs refuse it"
+        refute_line --regexp ' removed$'
+        [[ -p $private/fifo && -f $private/msgq ]]
+    done
+    rm -r "$private"
+}
+
+@test "clean-ipc: a System V object whose key only shares the low 24 bits of ours (another project id) is not claimed" {
+    printf 'one\n' | timeout 5 "$BIN/msgq/msgq_send" 2>/dev/null # leaves a queue and its key file
+    local dev ino key id
+    read -r dev ino < <(stat -c '%d %i' "$RUN_DIR/msgq")
+    # ftok(3) of the same file with a project id none of our programs uses ('z')
+    key=$(( 0x7a << 24 | (dev & 0xff) << 16 | (ino & 0xffff) ))
+    id=$("$PYTHON" -c 'import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+i = libc.shmget(int(sys.argv[1]), 4096, 0o1600)
+if i == -1: sys.exit("shmget failed")
+print(i)' "$key")
+    status
+    refute_line --regexp "^  segment +id $id "
+    assert_line --regexp "^  queue +id [0-9]+ \(key from msgq\) +no process has its key file open"
+    clean
+    refute_line --regexp "^ +segment id $id +removed$"
+    assert_line --regexp "^ +queue id [0-9]+ +removed$"
+    grep -qE "^ *$key +$id " /proc/sysvipc/shm || fail "segment $id was removed"
+    ipcrm -m "$id"
+}
+
+@test "status: a run directory named like an option (-rf) is a directory, not an option" {
+    cd "$BATS_TEST_TMPDIR"
+    IPCLAB_DIR=-rf status
+    assert_success
+    refute_output --partial "invalid option"
+    assert_line --partial "(not there yet: the first program to run creates it)"
+    mkdir -m 700 ./-rf
+    mkfifo -m 600 ./-rf/fifo
+    IPCLAB_DIR=-rf clean
+    assert_success
+    refute_output --partial "invalid option"
+    assert_line --regexp "^ +fifo +removed$"
+    [[ ! -e ./-rf/fifo ]]
 }
