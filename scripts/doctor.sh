@@ -282,10 +282,14 @@ check_sysv() {
         verdict FAIL sysv "$out (WSL1 has no System V message queues; or a kernel without CONFIG_SYSVIPC)" \
             "breaks: msgq's msgq_send, msgq_recv, msgq_chat; shm's shm_* programs; their tests and demos" \
             "fix: on WSL1 move to WSL 2 (wsl --set-version DISTRO 2, in Windows' PowerShell)"
+    elif [[ $out == *"No space left"* ]]; then
+        verdict FAIL sysv "$out: the kernel's count of such objects (msgmni, shmmni, semmni) is reached" \
+            "breaks: msgq's msgq_send, msgq_recv, msgq_chat; shm's shm_* programs; their tests and demos" \
+            "fix: ipcs shows what is there, make clean-ipc removes ipclab's; ipcs -l shows the limits"
     else
         verdict FAIL sysv "$out" \
             "breaks: msgq's msgq_send, msgq_recv, msgq_chat; shm's shm_* programs; their tests and demos" \
-            "fix: \"No space left on device\": the kernel's count (msgmni, shmmni, semmni) is reached: ipcs shows what is there, make clean-ipc removes ipclab's"
+            "fix: ipcs -l shows the limits; in a container, System V IPC may be turned off (docker run --ipc=private)"
     fi
 }
 

@@ -11,8 +11,8 @@
 # What keeps the groups apart: after every test, teardown checks that no System V object has
 # appeared anywhere on the machine (ipcs cannot tell whose test made one).  So the files whose
 # programs make System V objects (msgq, shm, shm_sem, shm_counter, demo, which runs them all,
-# status, faults-sysv, bench, labs) run one test at a time with that check: group 1 on the
-# machine, groups 2 and 3 each in an IPC namespace of its own (unshare(1) --ipc: its own System
+# status, faults-sysv, bench, labs; doctor, whose msgget check makes one of each kind for a
+# moment) run one test at a time with that check: group 1 on the machine, groups 2 and 3 each in an IPC namespace of its own (unshare(1) --ipc: its own System
 # V objects and POSIX queues, with /dev/mqueue mounted anew in a mount namespace of its own),
 # where the check sees only that group's objects.  That takes root (CI, or sudo); without it,
 # their files run in group 1, after its own.
@@ -37,7 +37,7 @@ esac
 sysv_groups=(
     "tests/msgq.bats tests/shm.bats tests/shm_sem.bats"
     "tests/shm_counter.bats tests/demo.bats tests/faults-sysv.bats"
-    "tests/bench.bats tests/labs.bats tests/status.bats"
+    "tests/bench.bats tests/labs.bats tests/status.bats tests/doctor.bats"
 )
 plain_groups=(
     "tests/faults.bats tests/cli.bats tests/mmap.bats"
@@ -151,4 +151,5 @@ else
     failed=1
 fi
 echo "# make test: $verdicts, in $((SECONDS - start)) s (groups ended at $groups_took)"
+((failed == 0)) || echo "# if failures mention SIGBUS, /dev/shm, /dev/mqueue, msgget, a queue's limit, mkfifo, bind or strace, run make doctor"
 ((failed == 0))
