@@ -13,8 +13,9 @@
 # programs make System V objects (msgq, shm, shm_sem, shm_counter, demo, which runs them all,
 # status, faults-sysv, bench, labs; doctor, whose msgget check makes one of each kind for a
 # moment) run one test at a time with that check: group 1 on the machine, groups 2 and 3 each
-# in an IPC namespace of its own (unshare(1) --ipc: its own System V objects and POSIX queues, with /dev/mqueue mounted anew in a mount namespace of its own),
-# where the check sees only that group's objects.  That takes root (CI, or sudo); without it,
+# in an IPC namespace of its own (unshare(1) --ipc: its own System V objects and POSIX queues,
+# with /dev/mqueue mounted anew in a mount namespace of its own), where the check sees only
+# that group's objects.  That takes root (CI, or sudo); without it,
 # their files run in group 1, after its own.
 # Groups 4 to 6 run with IPCLAB_SYSV_CHECK=0 -- their programs cannot make a System V object,
 # and this script checks that first: none of their binaries calls msgget, shmget or semget.
