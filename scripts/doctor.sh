@@ -115,14 +115,14 @@ probe_dir() {
     fi
     if ! out=$(mkfifo -m 600 "$tmp/fifo" 2>&1); then
         verdict FAIL "$name" "$dir (a $fstype file system) refuses FIFOs: ${out##*: }" \
-            "breaks: $who: fifo, shm (its FIFO), every test that makes one" \
+            "breaks: $who: the fifo programs, shm_writer and shm_reader (their FIFO), and their tests" \
             "fix: point it at a local file system: IPCLAB_DIR=/tmp/ipclab-$EUID for the run directory, TMPDIR=/tmp for make test" \
             "(shared folders of VirtualBox (vboxsf), 9p, some FUSE file systems have no FIFOs)"
     # Socket: in perl-base, which Debian always has.
     elif ! out=$(perl -MSocket -e 'socket(my $s, AF_UNIX, SOCK_STREAM, 0) or die "socket: $!\n";
             bind($s, pack_sockaddr_un($ARGV[0])) or die "bind: $!\n"' "$tmp/socket" 2>&1); then
         verdict FAIL "$name" "$dir (a $fstype file system) refuses UNIX sockets: $out" \
-            "breaks: $who: unixsock, fdpass, and their tests" \
+            "breaks: $who: the unixsock and fdpass programs, and their tests" \
             "fix: point it at a local file system: IPCLAB_DIR=/tmp/ipclab-$EUID for the run directory, TMPDIR=/tmp for make test" \
             "(shared folders of VirtualBox (vboxsf), 9p, some FUSE file systems have no sockets)"
     # The record locks on key files and FIFOs (common/peers.h): fcntl(F_SETLK), as lockf() takes.
@@ -131,7 +131,7 @@ probe_dir() {
 with open(sys.argv[1], "w") as f:
     fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)' "$tmp/key" 2>&1); then
         verdict FAIL "$name" "$dir (a $fstype file system) refuses record locks: $(tail -n 1 <<<"$out")" \
-            "breaks: $who: every pair that tells by a lock whether its peer is there (msgq, shm, fifo)" \
+            "breaks: $who: the pairs that tell by a lock whether the peer is there (fifo, msgq, shm)" \
             "fix: point it at a local file system: IPCLAB_DIR=/tmp/ipclab-$EUID for the run directory, TMPDIR=/tmp for make test"
     else
         verdict OK "$name" "$who: $dir ($fstype) takes FIFOs, UNIX sockets and record locks"
