@@ -8,6 +8,7 @@
 # shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
 
 load test_helper
+bats_require_minimum_version 1.5.0
 
 setup() {
     ipclab_setup
