@@ -58,7 +58,7 @@ $(filter %fuzz/relay_frames,$(ALL_BINS)): unixsock/relay_server.c
 $(filter %fuzz/fd_cmsg,$(ALL_BINS)): fdpass/fd_receiver.c
 
 .PHONY: all test check check-build check-shell check-cppcheck demo $(addprefix demo-,$(MECHANISMS)) \
-	$(addprefix trace-,$(MECHANISMS)) status clean-ipc bench bench-compare clean help \
+	$(addprefix trace-,$(MECHANISMS)) status clean-ipc doctor bench bench-compare clean help \
 	print-programs print-mechanisms print-cc labs sanitize valgrind fuzz
 
 all: $(PROGRAMS) $(TOOLS)
@@ -150,7 +150,7 @@ $(addprefix demo-,$(MECHANISMS)): demo-%: all
 	@$(if $(PANES),scripts/panes.sh,scripts/demo.sh) $*
 
 $(addprefix trace-,$(MECHANISMS)): trace-%: all
-	@scripts/demo.sh --trace $*
+	@scripts/demo.sh --trace $* || { echo "trace-$*: failed; make doctor checks this machine for what strace and the demo need" >&2; exit 1; }
 
 # status: ipclab's live objects of yours (run directory, System V, POSIX) and who uses them;
 # clean-ipc: remove those no process uses.  The script's exit status 1 (a run directory the
@@ -162,6 +162,13 @@ status:
 
 clean-ipc:
 	@scripts/clean-ipc.sh || test $$? -eq 1
+
+# doctor: this machine checked for what the programs, the tests and the traces need (compiler,
+# bats, the run directory's file system, /dev/shm, /dev/mqueue, System V IPC, the queue limits,
+# logind's RemoveIPC, ptrace), each problem with what it breaks and how to fix it.  No `all`
+# first: it must work where nothing builds.
+doctor:
+	@CC='$(CC)' BATS='$(BATS)' scripts/doctor.sh
 
 # bench: every mechanism's latency and throughput on this machine, both placements, then the
 # pairs table: the programs themselves, beside their mechanism (see bench/README.md); QUICK=1
@@ -221,6 +228,7 @@ help:
 	@echo 'make trace-<mechanism>          its demo under strace: the system calls that carry it'
 	@echo 'make status          ipclab objects alive now (run directory, System V, POSIX), who uses them'
 	@echo 'make clean-ipc       remove the ones no process uses (after a kill -9, say)'
+	@echo 'make doctor          check this machine: what is missing or limited, what it breaks, the fix'
 	@echo 'make bench           latency and throughput of every mechanism (QUICK=1: a short run)'
 	@echo 'make bench-compare   ipclab figures beside perf, sockperf and iperf3'
 	@echo 'make sanitize        the whole suite against an ASan/UBSan build (build/sanitize): no report'

@@ -75,13 +75,13 @@ declare -A TRACE_CALLS=(
 if (( trace )); then
     if ! command -v strace >/dev/null; then
         echo "trace: strace is not installed, so there is nothing to trace with; skipped." >&2
-        echo "trace: install it with: sudo apt-get install strace" >&2
+        echo "trace: install it with: sudo apt-get install strace (make doctor checks this, and the rest)" >&2
         exit 0
     fi
     if ! why=$(strace -f -qq -e trace=none true 2>&1); then
         echo "trace: strace may not trace here (ptrace is not allowed: ${why:-no reason given}); skipped." >&2
         echo "trace: in a container, ptrace needs CAP_SYS_PTRACE (docker run --cap-add=SYS_PTRACE);" \
-            "elsewhere see /proc/sys/kernel/yama/ptrace_scope." >&2
+            "elsewhere see /proc/sys/kernel/yama/ptrace_scope; make doctor checks it." >&2
         exit 0
     fi
 fi

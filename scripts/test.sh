@@ -13,9 +13,9 @@
 # ipc_left: by the keys of its files and the ids its sides name), never another's.  Only a
 # queue or set of IPC_PRIVATE leads to no test: a file whose programs make those calls
 # "ipclab_setup sysv_private", and then any such object counts as its test's.  So those files
-# (shm_counter, demo, bench), and labs, which runs shm_counter's tests on a lab's start, run one
-# after another in group 1; any other file may go in any group.  The groups are the same with
-# or without root.
+# (shm_counter, demo, bench), labs, which runs shm_counter's tests on a lab's start, and doctor,
+# whose msgget check makes an object of each kind for a moment, run one after another in group
+# 1; any other file may go in any group.  The groups are the same with or without root.
 #
 # Then tests/bench-orderings.bats runs alone: it measures, and must not share the CPUs.
 #
@@ -32,7 +32,7 @@ esac
 # The groups, each a list of files, balanced by the time they took (each file's time alone is in
 # `bats --timing`'s output).  Group 1 first: the files that make objects of IPC_PRIVATE.
 groups=(
-    "tests/shm_counter.bats tests/demo.bats tests/bench.bats tests/labs.bats"
+    "tests/shm_counter.bats tests/demo.bats tests/bench.bats tests/labs.bats tests/doctor.bats"
     "tests/faults.bats tests/mmap.bats tests/pipe.bats"
     "tests/inetsock.bats tests/shm_sem.bats"
     "tests/cli.bats tests/msgq.bats tests/fuzz.bats tests/docs.bats"
@@ -126,4 +126,5 @@ else
     failed=1
 fi
 echo "# make test: $verdicts, in $((SECONDS - start)) s (groups ended at $groups_took)"
+((failed == 0)) || echo "# if failures mention SIGBUS, /dev/shm, /dev/mqueue, msgget, a queue's limit, mkfifo, bind or strace, run make doctor"
 ((failed == 0))
