@@ -576,6 +576,31 @@ while s.recv(4096): pass
     wait_line server 'malformed frame \(bad name\)'
 }
 
+@test "relay: a second relay_server asking whether the first is live is no client to it (was: 'a client (pid N) left', N the second server)" {
+    start_relay
+    run --separate-stderr timeout 5 "$U/relay_server" </dev/null
+    assert_failure 1
+    assert_equal "$stderr" "relay_server: $IPCLAB_DIR/relay is already in use by a running server; refusing to take it over"
+    join alice # joined after the probe's connection closed: its end was read first
+    run cat "$LOG/server.err"
+    assert_line --regexp '^relay_server: alice \(pid [0-9]+\) joined$'
+    refute_line --partial 'left'
+    exec 5>&-
+    assert_exit alice 0
+}
+
+@test "relay: a name with a letter outside ASCII is refused in words that say so: ASCII letters (was: 'letters', which é is)" {
+    run --separate-stderr timeout 5 "$U/relay_client" élodie </dev/null
+    assert_failure 2
+    assert_equal "${stderr%%$'\n'*}" "relay_client: a name is 1 to 32 ASCII letters, digits, - or _, not 'élodie'"
+    start_relay
+    join alice
+    say alice 'élodie bonjour'
+    wait_line alice 'type "NAME message": a name \(1 to 32 ASCII letters, digits, - or _\), a space, then the message'
+    exec 5>&-
+    assert_exit alice 0
+}
+
 @test "relay: after a client vanishes the server's CPU stays idle (seed: 100% busy loop on a closed socket)" {
     start_relay
     join alice
