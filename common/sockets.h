@@ -8,13 +8,15 @@
  *   UNIX        ipclab_sun(), ipclab_socket_path_free(), ipclab_sun_answers(),
  *               ipclab_server_is_ours(), ipclab_peer_cred(), ipclab_remove_socket()
  *   Internet    ipclab_options_inet(), ipclab_port_arg(), ipclab_addr_str(), ipclab_local_addr()
- *   guards      ipclab_sun_str(), ipclab_udp_bad_source(), ipclab_accept_room()
+ *   guards      ipclab_sun_str(), ipclab_udp_bad_source(), ipclab_accept_room(),
+ *               ipclab_descriptors_full()
  */
 #ifndef IPCLAB_SOCKETS_H
 #define IPCLAB_SOCKETS_H
 
 #include "ipclab.h"
 #include <netdb.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -345,6 +347,25 @@ static inline bool ipclab_accept_room(int listenfd, int connected, int *most)
     warnx("no descriptor left for another client (ulimit -n): %d at a time from now on; the "
           "others wait in the listen queue until one leaves", connected);
     return false;
+}
+
+/*
+ * Has this process every descriptor its limit allows open (ulimit -n, RLIMIT_NOFILE)?  Then no
+ * descriptor passed to it can be received: the kernel drops it and sets MSG_CTRUNC, as it does
+ * for descriptors beyond the control buffer (unix(7)).  One is dup'ed and closed again to tell.
+ * Returns the limit if every descriptor is taken, 0 if one is free.
+ */
+static inline long ipclab_descriptors_full(void)
+{
+    int spare = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+    struct rlimit rl;
+
+    if (spare != -1)
+        close(spare);
+    if (spare != -1 || errno != EMFILE)
+        return 0;
+    return getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long)rl.rlim_cur
+                                                                               : 1;
 }
 
 /* Who is at the other end of the connected UNIX socket fd: the pid and uid the kernel recorded
