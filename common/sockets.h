@@ -8,13 +8,17 @@
  *   UNIX        ipclab_sun(), ipclab_socket_path_free(), ipclab_sun_answers(),
  *               ipclab_server_is_ours(), ipclab_peer_cred(), ipclab_remove_socket()
  *   Internet    ipclab_options_inet(), ipclab_port_arg(), ipclab_addr_str(), ipclab_local_addr()
- *   guards      ipclab_sun_str(), ipclab_udp_bad_source(), ipclab_accept_room()
+ *   guards      ipclab_sun_str(), ipclab_udp_bad_source(), ipclab_accept_room(),
+ *               ipclab_descriptors_full()
+ *   datagrams   ipclab_tally(), ipclab_tallies_expire(): what each client of a datagram server
+ *               has sent
  */
 #ifndef IPCLAB_SOCKETS_H
 #define IPCLAB_SOCKETS_H
 
 #include "ipclab.h"
 #include <netdb.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -347,6 +351,25 @@ static inline bool ipclab_accept_room(int listenfd, int connected, int *most)
     return false;
 }
 
+/*
+ * Has this process every descriptor its limit allows open (ulimit -n, RLIMIT_NOFILE)?  Then no
+ * descriptor passed to it can be received: the kernel drops it and sets MSG_CTRUNC, as it does
+ * for descriptors beyond the control buffer (unix(7)).  One is dup'ed and closed again to tell.
+ * Returns the limit if every descriptor is taken, 0 if one is free.
+ */
+static inline long ipclab_descriptors_full(void)
+{
+    int spare = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+    struct rlimit rl;
+
+    if (spare != -1)
+        close(spare);
+    if (spare != -1 || errno != EMFILE)
+        return 0;
+    return getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long)rl.rlim_cur
+                                                                               : 1;
+}
+
 /* Who is at the other end of the connected UNIX socket fd: the pid and uid the kernel recorded
  * at connect() (SO_PEERCRED, unix(7); the peer cannot forge them).  Returns 0, or -1 after a
  * message. */
@@ -359,6 +382,95 @@ static inline int ipclab_peer_cred(int fd, struct ucred *cred)
         return -1;
     }
     return 0;
+}
+
+/* ---------------------------------------------------------------- datagram servers' tallies */
+
+/*
+ * What each client of a datagram server has sent so far, by its address.  There are no
+ * connections: a tally ends at the client's empty datagram -- or, since most clients never send
+ * one (nc -u, socat), once it has sent nothing for idle seconds.  Clients may interleave their
+ * datagrams: each has its own tally.  With IPCLAB_TALLIES tallies open, a new client is still
+ * answered but not counted, and the server says so once, until a tally ends.
+ */
+#define IPCLAB_TALLIES 64
+
+struct ipclab_tallies {
+    struct {
+        char from[IPCLAB_SUN_STR_MAX]; /* the sender's name; "": a free slot */
+        long long bytes, count, last;  /* last: when its last datagram came, ms */
+    } t[IPCLAB_TALLIES];
+    long idle;      /* seconds of silence that end a tally */
+    bool said_full; /* since the last tally ended */
+};
+
+/* Milliseconds on CLOCK_MONOTONIC, which no change of the date moves. */
+static inline long long ipclab_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Count a datagram of n bytes from the sender named from; n == 0 is its end: say what it sent. */
+static inline void ipclab_tally(struct ipclab_tallies *ts, const char *from, size_t n)
+{
+    int at = -1, free_slot = -1;
+
+    for (int i = 0; i < IPCLAB_TALLIES && at == -1; i++) {
+        if (strcmp(ts->t[i].from, from) == 0)
+            at = i;
+        else if (ts->t[i].from[0] == '\0' && free_slot == -1)
+            free_slot = i;
+    }
+    if (at == -1 && free_slot != -1) {
+        at = free_slot;
+        snprintf(ts->t[at].from, sizeof ts->t[at].from, "%s", from);
+        ts->t[at].bytes = ts->t[at].count = 0;
+    }
+    if (at == -1) {
+        if (n == 0)
+            warnx("end of data from %s: not counted, the table of clients was full", from);
+        else if (!ts->said_full)
+            warnx("the table of clients is full (%d counted): %s and any other new one are "
+                  "answered but not counted until a client ends (with an empty datagram, or "
+                  "%ld s of silence)", IPCLAB_TALLIES, from, ts->idle);
+        ts->said_full = true;
+        return;
+    }
+    ts->t[at].last = ipclab_now_ms();
+    ts->t[at].bytes += (long long)n;
+    ts->t[at].count += n > 0;
+    if (n > 0)
+        return;
+    warnx("end of data from %s: %lld bytes in %lld datagram(s)", from, ts->t[at].bytes,
+          ts->t[at].count);
+    ts->t[at].from[0] = '\0';
+    ts->said_full = false;
+}
+
+/* End, saying so, the tally of each client silent for ts->idle seconds.  Returns how long until
+ * the next would end, in ms, or -1 if none is open: the timeout of the server's next poll(). */
+static inline long ipclab_tallies_expire(struct ipclab_tallies *ts)
+{
+    long long now = ipclab_now_ms(), next = -1;
+
+    for (int i = 0; i < IPCLAB_TALLIES; i++) {
+        if (ts->t[i].from[0] == '\0')
+            continue;
+        long long left = ts->t[i].last + ts->idle * 1000LL - now;
+        if (left <= 0) {
+            warnx("no datagram from %s for %ld s, taken as its end (it sent no empty one): "
+                  "%lld bytes in %lld datagram(s)", ts->t[i].from, ts->idle, ts->t[i].bytes,
+                  ts->t[i].count);
+            ts->t[i].from[0] = '\0';
+            ts->said_full = false;
+        } else if (next == -1 || left < next) {
+            next = left;
+        }
+    }
+    return (long)next;
 }
 
 #endif /* IPCLAB_SOCKETS_H */

@@ -58,8 +58,13 @@ static int take_fd(struct msghdr *msg)
                   cmsg->cmsg_type == SCM_RIGHTS;
     size_t count = rights ? passed_count(msg, cmsg) : 0;
     int fd;
+    long full = (msg->msg_flags & MSG_CTRUNC) ? ipclab_descriptors_full() : 0;
 
-    if (msg->msg_flags & MSG_CTRUNC) {
+    if (full > 0) {
+        /* Fix: MSG_CTRUNC was taken for too many descriptors; it also means no room for one. */
+        warnx("a descriptor came, but this process has none free to receive it: all %ld that "
+              "ulimit -n allows are open (EMFILE); the kernel closed it (MSG_CTRUNC)", full);
+    } else if (msg->msg_flags & MSG_CTRUNC) {
         /* The kernel closed the descriptors that did not fit; we close those that did. */
         warnx("more descriptors came than the control buffer holds (MSG_CTRUNC): refusing "
               "them all");
@@ -164,7 +169,7 @@ static int print_rest(int fd, int conn)
         n = send(conn, &byte, 1, MSG_NOSIGNAL);
     while (n == -1 && errno == EINTR && !ipclab_signal);
     if (n == -1 && errno != EINTR) /* the sender gone: a note, our work is done */
-        warn("could not tell fd_sender that the file is printed");
+        warn("could not tell the peer that the file is printed");
     return 0;
 }
 
@@ -248,8 +253,7 @@ int main(int argc, char *argv[])
          * alive, say), or silent while another waits: on to the next. */
         again = ready == 0 || fd == NOTHING_SENT;
         if (fd >= 0) {
-            warnx("fd_sender pid %ld (uid %ld) passed a descriptor", (long)cred.pid,
-                  (long)cred.uid);
+            warnx("peer pid %ld (uid %ld) passed a descriptor", (long)cred.pid, (long)cred.uid);
             if (print_rest(fd, conn) == 0)
                 status = IPCLAB_EXIT_OK;
             close(fd);

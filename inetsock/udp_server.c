@@ -6,7 +6,9 @@
  * are no connections: every datagram carries its sender's address, and the server replies to
  * that address.  A UDP sender always has one (the kernel gives it a port if it bound none).
  * Unlike UNIX-domain datagrams, UDP datagrams may be lost, duplicated or reordered on their
- * way, and nobody is told: the client must not wait forever for a reply.
+ * way, and nobody is told: the client must not wait forever for a reply.  Nor does anything
+ * say that a client has gone: its end is an empty datagram, or -- for clients that send none
+ * (nc -u) -- silence.
  *
  * Run it in two terminals (the server first):
  *     terminal 1:  ./inetsock/udp_server
@@ -26,46 +28,21 @@
 #include "../common/sockets.h"
 
 static const char usage[] =
-    "usage: udp_server [-H HOST] [-P PORT]\n"
+    "usage: udp_server [-H HOST] [-P PORT] [-i SECONDS]\n"
     "  Receive datagrams on UDP port PORT of HOST, print them, and send each back to its\n"
     "  sender, ASCII letters upper-cased; an empty datagram is a client's end, answered\n"
     "  with an empty one.  Datagrams of more than 4096 bytes are refused.  Runs until SIGINT\n"
     "  or SIGTERM.\n"
-    "  -H HOST  the name or address to receive on (default " IPCLAB_INET_HOST
+    "  -H HOST     the name or address to receive on (default " IPCLAB_INET_HOST
     ", this machine only)\n"
-    "  -P PORT  the port (default " IPCLAB_INET_PORT "; 0: any free one, named in the ready line)\n"
-    "  -h       show this help\n";
+    "  -P PORT     the port (default " IPCLAB_INET_PORT
+    "; 0: any free one, named in the ready line)\n"
+    "  -i SECONDS  report a client silent this long, and count it afresh if it sends again\n"
+    "              (1 to 86400, default 30)\n"
+    "  -h          show this help\n";
 
 /* The largest datagram taken: the documented limit of the pair. */
 #define DGRAM_MAX 4096
-
-/* What each client has sent so far, by its address, until its empty end datagram.  Clients may
- * interleave their datagrams: each has its own tally.  With more clients at once than slots,
- * the extra ones are served but not counted. */
-#define TALLIES 64
-
-struct tally {
-    char from[IPCLAB_ADDR_MAX]; /* "ADDRESS port PORT"; "" : a free slot */
-    long long bytes, count;
-};
-
-/* The tally of address from, made if need be; NULL if every slot is taken. */
-static struct tally *tally_of(struct tally *t, const char *from)
-{
-    struct tally *free_slot = NULL;
-
-    for (int i = 0; i < TALLIES; i++) {
-        if (strcmp(t[i].from, from) == 0)
-            return &t[i];
-        if (t[i].from[0] == '\0' && free_slot == NULL)
-            free_slot = &t[i];
-    }
-    if (free_slot != NULL) {
-        snprintf(free_slot->from, sizeof free_slot->from, "%s", from);
-        free_slot->bytes = free_slot->count = 0;
-    }
-    return free_slot;
-}
 
 /* A UDP socket bound to host and port; close-on-exec, and non-blocking (poll() waits).  No
  * listen(), no accept(): datagrams come from anyone who sends to the port.  where gets the
@@ -112,7 +89,7 @@ static int serv_bind(const char *host, const char *port, char *where, size_t siz
  * (MSG_TRUNC unchecked).
  */
 static void handle(int fd, char *buf, ssize_t n, const struct sockaddr_storage *from,
-                   socklen_t len, struct tally *tallies)
+                   socklen_t len, struct ipclab_tallies *tallies)
 {
     char who[IPCLAB_ADDR_MAX];
 
@@ -123,18 +100,11 @@ static void handle(int fd, char *buf, ssize_t n, const struct sockaddr_storage *
               "(it arrived cut short: MSG_TRUNC)", n, who, DGRAM_MAX);
         return;
     }
-    struct tally *t = tally_of(tallies, who);
-    if (n > 0) {
-        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1 && errno != EINTR)
-            warn("write stdout");
-        if (t != NULL) {
-            t->bytes += n;
-            t->count++;
-        }
-    } else if (t != NULL) {
-        warnx("end of data from %s: %lld bytes in %lld datagram(s)", who, t->bytes, t->count);
-        t->from[0] = '\0';
-    }
+    if (n > 0 && ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1 && errno != EINTR)
+        warn("write stdout");
+    /* Fix: a client that never sent the empty datagram (nc -u) kept its tally for ever, and
+     * after 64 of them nobody was counted, without a word. */
+    ipclab_tally(tallies, who, (size_t)n);
     ipclab_upcase(buf, (size_t)n);
     /* MSG_DONTWAIT: never wait for room in our own send buffer.  (A client that does not read
      * cannot slow us: UDP drops the reply at its full receive queue, and nobody is told.) */
@@ -142,12 +112,12 @@ static void handle(int fd, char *buf, ssize_t n, const struct sockaddr_storage *
         warn("reply to %s dropped", who);
 }
 
-/* Receive until a termination signal. */
-static void serve(int fd)
+/* Receive until a termination signal; a tally ends after idle seconds of silence. */
+static void serve(int fd, long idle)
 {
     static char buf[DGRAM_MAX];
     struct pollfd p = { .fd = fd, .events = POLLIN };
-    static struct tally tallies[TALLIES];
+    static struct ipclab_tallies tallies;
     struct sockaddr_storage self; /* our own address: see ipclab_udp_bad_source() */
     socklen_t self_len = sizeof self;
 
@@ -155,12 +125,16 @@ static void serve(int fd)
         warn("getsockname");
         return;
     }
+    tallies.idle = idle;
     for (;;) {
-        if (ipclab_poll(&p, 1) == -1) {
+        int ready = ipclab_poll_timed(&p, 1, ipclab_tallies_expire(&tallies));
+        if (ready == -1) {
             if (errno != EINTR)
                 warn("poll");
             return;
         }
+        if (ready == 0)
+            continue; /* a tally to end */
         struct sockaddr_storage from;
         socklen_t len = sizeof from;
         memset(&from, 0, sizeof from);
@@ -181,7 +155,7 @@ static void serve(int fd)
             warnx("ignored a datagram of %zd bytes from %s: %s", n, who, why);
             continue;
         }
-        handle(fd, buf, n, &from, len, tallies);
+        handle(fd, buf, n, &from, len, &tallies);
     }
 }
 
@@ -189,18 +163,41 @@ int main(int argc, char *argv[])
 {
     const char *host = IPCLAB_INET_HOST;
     char port[6] = IPCLAB_INET_PORT, where[IPCLAB_ADDR_MAX];
+    long idle = 30; /* -i */
+    int opt;
 
     ipclab_stderr_by_line();
     ipclab_std_fds();
-    if (ipclab_options_inet(argc, argv, usage, &host, port, sizeof port, 0) < argc)
+    while ((opt = getopt(argc, argv, ":hH:P:i:")) != -1) {
+        switch (opt) {
+        case 'H':
+            host = optarg;
+            break;
+        case 'P':
+            ipclab_port_arg(port, sizeof port, optarg, 0, usage);
+            break;
+        case 'i':
+            if (!ipclab_parse_long(optarg, 1, 86400, &idle))
+                ipclab_usage_error(usage, "-i wants seconds from 1 to 86400, not '%s'", optarg);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt, argv);
+        }
+    }
+    if (optind < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (host[0] == '\0')
+        ipclab_usage_error(usage, "-H wants a host name or address");
 
     ipclab_catch_signals();
     int fd = serv_bind(host, port, where, sizeof where);
     if (fd == -1)
         return IPCLAB_EXIT_FAIL;
     ipclab_ready("receiving on %s; datagrams of up to %d bytes", where, DGRAM_MAX);
-    serve(fd);
+    serve(fd, idle);
     close(fd);
     ipclab_die_of_signal();
     return IPCLAB_EXIT_FAIL; /* only a signal or a failed poll() ends the loop */

@@ -80,19 +80,23 @@ static inline bool shm_peer_gone(int lifeline, const char *peer)
 
 /* Does process pid hold the FIFO open on fd?  Each side asks it of the pid it is about to signal
  * (the writer of the reader's, the reader of the writer's).  Linux: every descriptor of a process
- * is a link in /proc/PID/fd, and stat(2) follows it to the file itself. */
-static inline bool shm_holds_fifo(pid_t pid, int fd)
+ * is a link in /proc/PID/fd, and stat(2) follows it to the file itself.  Returns 1 if it does,
+ * 0 if not, -1 if we cannot look (after a message: at ulimit -n, opendir() fails with EMFILE). */
+static inline int shm_holds_fifo(pid_t pid, int fd)
 {
     char dir[64], link[PATH_MAX];
     struct stat ours, st;
     bool found = false;
 
     snprintf(dir, sizeof dir, "/proc/%ld/fd", (long)pid);
+    if (kill(pid, 0) == -1 || fstat(fd, &ours) == -1)
+        return 0;
     DIR *d = opendir(dir);
-    if (d == NULL || fstat(fd, &ours) == -1) {
-        if (d != NULL)
-            closedir(d);
-        return false;
+    if (d == NULL) {
+        if (errno == ENOENT || errno == EACCES) /* gone, or another user's */
+            return 0;
+        warn("cannot tell whether pid %ld holds the FIFO open: %s", (long)pid, dir);
+        return -1;
     }
     for (struct dirent *e; !found && (e = readdir(d)) != NULL;) {
         snprintf(link, sizeof link, "%s/%s", dir, e->d_name);
@@ -100,7 +104,7 @@ static inline bool shm_holds_fifo(pid_t pid, int fd)
                 st.st_dev == ours.st_dev;
     }
     closedir(d);
-    return found;
+    return found ? 1 : 0;
 }
 
 /*

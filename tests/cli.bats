@@ -143,6 +143,11 @@ malformed_arguments() {
         usage_error "$prog" -p ''
         usage_error "$prog" -p "$long_path"
         usage_error "$prog" extra
+        if [[ $prog == unixsock/unix_dgram_server ]]; then
+            usage_error "$prog" -i 0
+            usage_error "$prog" -i 1s
+            usage_error "$prog" -i 86401
+        fi
         ;;
     unixsock/relay_server)
         usage_error "$prog" -p ''
@@ -170,6 +175,11 @@ malformed_arguments() {
         if [[ $prog == inetsock/udp_client ]]; then
             usage_error "$prog" -w 0
             usage_error "$prog" -w 1s
+        fi
+        if [[ $prog == inetsock/udp_server ]]; then
+            usage_error "$prog" -i 0
+            usage_error "$prog" -i 1s
+            usage_error "$prog" -i 86401
         fi
         ;;
     fdpass/fd_receiver)

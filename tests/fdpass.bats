@@ -66,7 +66,7 @@ pass_file() {
     local rfd sfd spid rpos spos flags
     rfd=$(sed -n 's/.*received descriptor \([0-9]*\);.*/\1/p' "$LOG/receiver.err")
     sfd=$(sed -n 's/.*passing descriptor \([0-9]*\) .*/\1/p' "$LOG/sender.err")
-    spid=$(sed -n 's/.*fd_sender pid \([0-9]*\) .*/\1/p' "$LOG/receiver.err")
+    spid=$(sed -n 's/.*peer pid \([0-9]*\) .*/\1/p' "$LOG/receiver.err")
     rpos=$(awk '/^pos:/ { print $2 }' "/proc/${PID[receiver]}/fdinfo/$rfd")
     spos=$(awk '/^pos:/ { print $2 }' "/proc/$spid/fdinfo/$sfd")
     (( rpos > 1000 )) || fail "receiver's pos $rpos"
@@ -158,16 +158,16 @@ pass_file() {
     assert_line 'fd_receiver: SIGTERM: cleaned up, leaving'
 }
 
-# raw_peer PYTHON-CODE: a hand-made sender: connect to the receiver's socket as `s` and run the
-# code (what fd_sender would never send).
+# raw_peer PYTHON-CODE [ARGS...]: a hand-made sender: connect to the receiver's socket as `s` and
+# run the code (what fd_sender would never send), ARGS in sys.argv[2:].
 raw_peer() {
     start_side raw /dev/null "$PYTHON" -c "
-import socket, sys
+import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
 $1
 s.recv(1)
-" "$IPCLAB_DIR/fdpass"
+" "$IPCLAB_DIR/fdpass" "${@:2}"
 }
 
 @test "fdpass: a byte with no descriptor is refused, not dereferenced (seed: CMSG_FIRSTHDR unchecked)" {
@@ -195,6 +195,30 @@ s.recv(1)
     assert_exit receiver 1 5
     run cat "$LOG/receiver.err"
     assert_line 'fd_receiver: more descriptors came than the control buffer holds (MSG_CTRUNC): refusing them all'
+}
+
+@test "fdpass: at its limit of descriptors (ulimit -n 5) the receiver says it has no room for the one passed (was: MSG_CTRUNC's 'more descriptors came')" {
+    printf 'a file to pass\n' >"$LOG/file.txt"
+    limited receiver 5 "$F/fd_receiver" # 0-2, the listening socket, the connection: full
+    start_side sender /dev/null "$F/fd_sender" -n 2 "$LOG/file.txt"
+    assert_exit receiver 1 5
+    assert_exit sender 1
+    run cat "$LOG/receiver.err"
+    assert_line 'fd_receiver: a descriptor came, but this process has none free to receive it: all 5 that ulimit -n allows are open (EMFILE); the kernel closed it (MSG_CTRUNC)'
+    refute_line --partial 'more descriptors came'
+}
+
+@test "fdpass: the receiver names any peer by its pid, not as fd_sender (here python's socket.send_fds)" {
+    printf 'passed by python\n' >"$LOG/file.txt"
+    start_side receiver /dev/null "$F/fd_receiver"
+    wait_ready receiver
+    raw_peer "socket.send_fds(s, [b'F'], [os.open(sys.argv[2], os.O_RDONLY)])" "$LOG/file.txt"
+    assert_exit raw 0
+    assert_exit receiver 0
+    assert_equal "$(cat "$LOG/receiver.out")" 'passed by python'
+    run cat "$LOG/receiver.err"
+    assert_line --regexp "^fd_receiver: peer pid [0-9]+ \\(uid $EUID\\) passed a descriptor\$"
+    refute_line --partial 'fd_sender pid'
 }
 
 @test "fdpass: a connection that closes without a word is not a sender: the receiver waits on" {

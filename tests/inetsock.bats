@@ -574,6 +574,66 @@ s.sendto(b'', client)"
     done
 }
 
+# silent_udp NAME HOST PORT COUNT: side NAME, COUNT clients that each send one datagram,
+# "silent I\n", take its answer and never send the empty one, as nc -u does; "answered COUNT"
+# on its stderr once all are answered.  Their sockets stay open (no port is taken twice).
+silent_udp() {
+    local name=$1 host=$2
+    py "$host" "
+socks = []
+for i in range(int(sys.argv[3])):
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.sendto(b'silent %d\\n' % i, (host, int(sys.argv[2])))
+    s.recv(4096)
+    socks.append(s)
+print('answered', sys.argv[3], file=sys.stderr, flush=True)
+time.sleep(30)" "$3" "$4"
+    start_side "$name" /dev/null "${PY[@]}"
+    wait_line "$name" "^answered $4\$"
+}
+
+# one_more NAME HOST PORT: a udp_client sends "one more" and its end; SELF is its address.
+one_more() {
+    printf 'one more\n' >"$LOG/more.txt"
+    start_side "$1" "$LOG/more.txt" "$I/udp_client" -H "$2" -P "$3"
+    assert_exit "$1" 0
+    assert_equal "$(cat "$LOG/$1.out")" 'ONE MORE'
+    SELF=$(sed -n "s/^udp_client: bound to \\($2 port [0-9]*\\); server .*/\\1/p" "$LOG/$1.err")
+    [[ -n $SELF ]] || fail "the client's own address: $(cat "$LOG/$1.err")"
+}
+
+@test "udp: 64 clients that never send the empty datagram fill the table: the next is told so, and its end is still reported (was: no 'end of data' line, no word)" {
+    local host f
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" udp_server "$host"
+        silent_udp "silent$f" "$host" "${PORT[server$f]}" 64
+        one_more "more$f" "$host" "${PORT[server$f]}"
+        run cat "$LOG/server$f.err"
+        assert_line "udp_server: the table of clients is full (64 counted): $SELF and any other new one are answered but not counted until a client ends (with an empty datagram, or 30 s of silence)"
+        assert_line "udp_server: end of data from $SELF: not counted, the table of clients was full"
+    done
+}
+
+@test "udp: a client silent for -i SECONDS is reported as ended, and leaves its place in the table to the next (was: kept for ever)" {
+    local host f
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" udp_server "$host" -i 1
+        silent_udp "silent$f" "$host" "${PORT[server$f]}" 64
+    done
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        wait_until 5 lines_matching "$LOG/server$f.err" ' for 1 s, taken as its end (it sent no empty one): ' 64
+        one_more "more$f" "$host" "${PORT[server$f]}"
+        run cat "$LOG/server$f.err"
+        assert_line --regexp "^udp_server: no datagram from $host port [0-9]+ for 1 s, taken as its end \\(it sent no empty one\\): 9 bytes in 1 datagram\\(s\\)\$"
+        assert_line "udp_server: end of data from $SELF: 9 bytes in 1 datagram(s)"
+        refute_line --partial 'full'
+    done
+}
+
 @test "udp: the server SIGKILLed while a client talks -> the client says so within 2 s, exit 1" {
     local host f
     for host in "${HOSTS[@]}"; do

@@ -185,6 +185,25 @@ bad_pid() {
     is_alive "$pid" # and it was not signalled
 }
 
+@test "shm: out of descriptors (ulimit -n 4 for the writer, 5 for the reader) the side that checks its peer says EMFILE, not that the peer holds no FIFO (was: 'no process of ours with the FIFO')" {
+    # the writer: 0-2 and the FIFO; the reader: the key file too.  /proc/PID/fd needs one more.
+    limited writer 4 "$S/shm_writer"
+    start_side reader /dev/null "$S/shm_reader"
+    assert_exit writer 1
+    assert_exit reader 1
+    run cat "$LOG/writer.err"
+    assert_line --regexp '^shm_writer: cannot tell whether pid [0-9]+ holds the FIFO open: /proc/[0-9]+/fd: Too many open files$'
+    refute_line --partial 'no process of ours'
+    start_side writer2 /dev/null "$S/shm_writer"
+    wait_ready writer2
+    limited reader2 5 "$S/shm_reader"
+    assert_exit reader2 1
+    assert_exit writer2 1
+    run cat "$LOG/reader2.err"
+    assert_line --regexp '^shm_reader: cannot tell whether pid [0-9]+ holds the FIFO open: /proc/[0-9]+/fd: Too many open files$'
+    refute_line --partial 'no process of ours'
+}
+
 @test "shm: a file of the user's given as -p is refused and left intact by shm_reader, SIGTERM included (was: removed when it left)" {
     users_file_left_alone "$S/shm_reader"
 }

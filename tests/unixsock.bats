@@ -406,6 +406,54 @@ print(os.getpid(), file=sys.stderr)"
     refute_output --partial $'\e'
 }
 
+# silent_dgram COUNT: side silent, COUNT clients (abstract names @ipclab-silent-PID-I) that
+# each send one datagram, "silent I\n", take its answer and never send the empty one, as socat
+# does; "answered COUNT" on its stderr once all are answered.
+silent_dgram() {
+    start_side silent /dev/null "$PYTHON" -c "
+import os, socket, sys
+for i in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(b'\\0ipclab-silent-%d-%d' % (os.getpid(), i))
+    s.settimeout(5)
+    s.sendto(b'silent %d\\n' % i, sys.argv[1])
+    s.recv(4096)
+print('answered', sys.argv[2], file=sys.stderr)" "$IPCLAB_DIR/unix_dgram" "$1"
+    wait_line silent "^answered $1\$"
+}
+
+# one_more: a unix_dgram_client sends "one more" and its end; SELF is its address.
+one_more() {
+    printf 'one more\n' >"$LOG/more.txt"
+    start_side more "$LOG/more.txt" "$U/unix_dgram_client"
+    assert_exit more 0
+    assert_equal "$(cat "$LOG/more.out")" 'ONE MORE'
+    SELF=$(sed -n 's/^unix_dgram_client: bound to \(.*\); server .*/\1/p' "$LOG/more.err")
+    [[ -n $SELF ]] || fail "the client's own address: $(cat "$LOG/more.err")"
+}
+
+@test "unix_dgram: 64 clients that never send the empty datagram fill the table: the next is told so, and its end is still reported (was: no 'end of data' line, no word)" {
+    start_dgram_server
+    silent_dgram 64
+    one_more
+    run cat "$LOG/server.err"
+    assert_line "unix_dgram_server: the table of clients is full (64 counted): $SELF and any other new one are answered but not counted until a client ends (with an empty datagram, or 30 s of silence)"
+    assert_line "unix_dgram_server: end of data from $SELF: not counted, the table of clients was full"
+}
+
+@test "unix_dgram: a client silent for -i SECONDS is reported as ended, and leaves its place in the table to the next (was: kept for ever)" {
+    start_side server /dev/null "$U/unix_dgram_server" -i 1
+    wait_ready server
+    silent_dgram 64
+    wait_until 5 lines_matching "$LOG/server.err" ' for 1 s, taken as its end (it sent no empty one): ' 64
+    one_more
+    run cat "$LOG/server.err"
+    assert_line --regexp '^unix_dgram_server: no datagram from @ipclab-silent-[0-9]+-0 for 1 s, taken as its end \(it sent no empty one\): 9 bytes in 1 datagram\(s\)$'
+    assert_line --regexp '^unix_dgram_server: no datagram from @ipclab-silent-[0-9]+-63 for 1 s, taken as its end \(it sent no empty one\): 10 bytes in 1 datagram\(s\)$'
+    assert_line "unix_dgram_server: end of data from $SELF: 9 bytes in 1 datagram(s)"
+    refute_line --partial 'full'
+}
+
 @test "unix_dgram: the server SIGKILLed while the client waits -> the client says so within 2 s, exit 1, its socket removed" {
     start_dgram_server
     start_fed client "$U/unix_dgram_client"
@@ -574,6 +622,31 @@ while s.recv(4096): pass
     raw_relay "s.sendall(b'H\\x03\\x00\\x00a/b')"
     assert_exit raw 0
     wait_line server 'malformed frame \(bad name\)'
+}
+
+@test "relay: a second relay_server asking whether the first is live is no client to it (was: 'a client (pid N) left', N the second server)" {
+    start_relay
+    run --separate-stderr timeout 5 "$U/relay_server" </dev/null
+    assert_failure 1
+    assert_equal "$stderr" "relay_server: $IPCLAB_DIR/relay is already in use by a running server; refusing to take it over"
+    join alice # joined after the probe's connection closed: its end was read first
+    run cat "$LOG/server.err"
+    assert_line --regexp '^relay_server: alice \(pid [0-9]+\) joined$'
+    refute_line --partial 'left'
+    exec 5>&-
+    assert_exit alice 0
+}
+
+@test "relay: a name with a letter outside ASCII is refused in words that say so: ASCII letters (was: 'letters', which é is)" {
+    run --separate-stderr timeout 5 "$U/relay_client" élodie </dev/null
+    assert_failure 2
+    assert_equal "${stderr%%$'\n'*}" "relay_client: a name is 1 to 32 ASCII letters, digits, - or _, not 'élodie'"
+    start_relay
+    join alice
+    say alice 'élodie bonjour'
+    wait_line alice 'type "NAME message": a name \(1 to 32 ASCII letters, digits, - or _\), a space, then the message'
+    exec 5>&-
+    assert_exit alice 0
 }
 
 @test "relay: after a client vanishes the server's CPU stays idle (seed: 100% busy loop on a closed socket)" {

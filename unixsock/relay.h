@@ -12,7 +12,7 @@
  *     bytes 2-3  the length of BODY, 0 to RELAY_BODY_MAX, big-endian
  *     then NAME, then BODY (any bytes)
  *
- * A name is 1 to 32 letters, digits, '-' or '_'.  A frame that breaks any of this is
+ * A name is 1 to 32 ASCII letters, digits, '-' or '_'.  A frame that breaks any of this is
  * malformed: the server disconnects its sender, and only its sender.
  */
 #ifndef RELAY_H

@@ -23,7 +23,7 @@
 
 static const char usage[] =
     "usage: relay_client [-p PATH] NAME\n"
-    "  Join relay_server on the UNIX socket PATH as NAME (1 to 32 letters, digits, - or _).\n"
+    "  Join relay_server on the UNIX socket PATH as NAME (1 to 32 ASCII letters, digits, - or _).\n"
     "  Each line typed, \"OTHER message\", is sent to the client named OTHER; messages for NAME\n"
     "  are printed as \"SENDER: message\".  Ctrl-D leaves.\n"
     "  -p PATH  the server's socket (default: relay in the run directory, see the top\n"
@@ -40,8 +40,8 @@ static int send_line(int sock, char *line, size_t len)
     if (len == 0)
         return 0;
     if (space == NULL || !relay_name_ok(line, name_len)) {
-        warnx("type \"NAME message\": a name (1 to %d letters, digits, - or _), a space, then "
-              "the message", RELAY_NAME_MAX);
+        warnx("type \"NAME message\": a name (1 to %d ASCII letters, digits, - or _), a space, "
+              "then the message", RELAY_NAME_MAX);
         return 0;
     }
     size_t body_len = len - name_len - 1;
@@ -189,7 +189,7 @@ int main(int argc, char *argv[])
         ipclab_usage_error(usage, "give one name: who you are");
     const char *name = argv[optind];
     if (!relay_name_ok(name, strlen(name)))
-        ipclab_usage_error(usage, "a name is 1 to %d letters, digits, - or _, not '%s'",
+        ipclab_usage_error(usage, "a name is 1 to %d ASCII letters, digits, - or _, not '%s'",
                            RELAY_NAME_MAX, name);
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "relay");

@@ -44,9 +44,11 @@ struct client {
 
 static struct client clients[MAX_CLIENTS];
 
+/* Close c's connection, saying why (why NULL: nothing to say). */
 static void drop(struct client *c, const char *why)
 {
-    warnx("%s (pid %ld) %s", c->name[0] != '\0' ? c->name : "a client", (long)c->pid, why);
+    if (why != NULL)
+        warnx("%s (pid %ld) %s", c->name[0] != '\0' ? c->name : "a client", (long)c->pid, why);
     close(c->fd);
     c->fd = -1;
 }
@@ -147,7 +149,12 @@ static void receive(struct client *c)
     /* Fix: 0 is end of file, the client gone.  Left in the poll set, its socket would be
      * readable for ever, 0 bytes each time: a busy loop.  Gone is gone, at once. */
     if (n <= 0) {
-        drop(c, n == 0 ? "left" : "went away (connection reset)");
+        /* Fix: a connection that ends before its first byte is no client: another
+         * relay_server asking whether this one is live (ipclab_socket_path_free), say. */
+        if (c->name[0] == '\0' && c->in_len == 0)
+            drop(c, NULL);
+        else
+            drop(c, n == 0 ? "left" : "went away (connection reset)");
         return;
     }
     c->in_len += (size_t)n;

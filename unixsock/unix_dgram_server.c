@@ -5,7 +5,8 @@
  * returns exactly one, whole -- or, if the buffer is too small, cut short (MSG_TRUNC).  There
  * are no connections: every datagram carries its sender's address, and the server replies to
  * that address.  So a client that wants replies must bind an address of its own.  UNIX-domain
- * datagrams, unlike UDP, are never lost or reordered.
+ * datagrams, unlike UDP, are never lost or reordered.  Nor does anything say that a client has
+ * gone: its end is an empty datagram, or -- for clients that send none (socat) -- silence.
  *
  * Run it in two terminals (the server first):
  *     terminal 1:  ./unixsock/unix_dgram_server
@@ -26,44 +27,18 @@
 #include "../common/sockets.h"
 
 static const char usage[] =
-    "usage: unix_dgram_server [-p PATH]\n"
+    "usage: unix_dgram_server [-p PATH] [-i SECONDS]\n"
     "  Receive datagrams on the UNIX datagram socket PATH, print them, and send each back to\n"
     "  its sender, ASCII letters upper-cased; an empty datagram is a client's end, answered\n"
     "  with an empty one.  Datagrams of more than 4096 bytes are refused.  Runs until SIGINT\n"
     "  or SIGTERM, then removes PATH.\n"
-    "  -p PATH  the socket (default: unix_dgram in the run directory, see the top README.md)\n"
-    "  -h       show this help\n";
+    "  -p PATH     the socket (default: unix_dgram in the run directory, see the top README.md)\n"
+    "  -i SECONDS  report a client silent this long, and count it afresh if it sends again\n"
+    "              (1 to 86400, default 30)\n"
+    "  -h          show this help\n";
 
 /* The largest datagram taken: the documented limit of the pair. */
 #define DGRAM_MAX 4096
-
-/* What each client has sent so far, by its address, until its empty end datagram.  Clients may
- * interleave their datagrams: each has its own tally.  With more clients at once than slots,
- * the extra ones are served but not counted. */
-#define TALLIES 64
-
-struct tally {
-    char from[IPCLAB_SUN_STR_MAX]; /* its name (ipclab_sun_str); "" : a free slot */
-    long long bytes, count;
-};
-
-/* The tally of address from, made if need be; NULL if every slot is taken. */
-static struct tally *tally_of(struct tally *t, const char *from)
-{
-    struct tally *free_slot = NULL;
-
-    for (int i = 0; i < TALLIES; i++) {
-        if (strcmp(t[i].from, from) == 0)
-            return &t[i];
-        if (t[i].from[0] == '\0' && free_slot == NULL)
-            free_slot = &t[i];
-    }
-    if (free_slot != NULL) {
-        snprintf(free_slot->from, sizeof free_slot->from, "%s", from);
-        free_slot->bytes = free_slot->count = 0;
-    }
-    return free_slot;
-}
 
 /* A datagram socket bound to path; close-on-exec, and non-blocking (poll() waits).  No
  * listen(), no accept(): datagrams come from anyone who sends to the path.  Returns the socket,
@@ -97,7 +72,7 @@ static int serv_bind(const char *path)
  * unchecked); and, its clients being unbound, it could never answer.
  */
 static void handle(int fd, char *buf, ssize_t n, const struct sockaddr_un *from, socklen_t len,
-                   struct tally *tallies)
+                   struct ipclab_tallies *tallies)
 {
     char who[IPCLAB_SUN_STR_MAX];
     /* Fix: sun_path was taken for a C string, but a sender bound to a path of the full 108
@@ -111,22 +86,15 @@ static void handle(int fd, char *buf, ssize_t n, const struct sockaddr_un *from,
               "(it arrived cut short: MSG_TRUNC)", n, who, DGRAM_MAX);
         return;
     }
-    struct tally *t = bound ? tally_of(tallies, who) : NULL;
-    if (n > 0) {
-        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1 && errno != EINTR)
-            warn("write stdout");
-        if (t != NULL) {
-            t->bytes += n;
-            t->count++;
-        }
-    } else if (t != NULL) {
-        warnx("end of data from %s: %lld bytes in %lld datagram(s)", who, t->bytes, t->count);
-        t->from[0] = '\0';
-    }
+    if (n > 0 && ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1 && errno != EINTR)
+        warn("write stdout");
+    /* Fix: a client that never sent the empty datagram (socat) kept its tally for ever, and
+     * after 64 of them nobody was counted, without a word. */
     if (!bound) {
         warnx("a datagram from an unbound socket: no address to reply to");
         return;
     }
+    ipclab_tally(tallies, who, (size_t)n);
     ipclab_upcase(buf, (size_t)n);
     /* MSG_DONTWAIT: a client that does not read must not block the server; its reply is
      * dropped, and it is told so here. */
@@ -134,19 +102,23 @@ static void handle(int fd, char *buf, ssize_t n, const struct sockaddr_un *from,
         warn("reply to %s dropped", who);
 }
 
-/* Receive until a termination signal. */
-static void serve(int fd)
+/* Receive until a termination signal; a tally ends after idle seconds of silence. */
+static void serve(int fd, long idle)
 {
     static char buf[DGRAM_MAX];
     struct pollfd p = { .fd = fd, .events = POLLIN };
-    static struct tally tallies[TALLIES];
+    static struct ipclab_tallies tallies;
 
+    tallies.idle = idle;
     for (;;) {
-        if (ipclab_poll(&p, 1) == -1) {
+        int ready = ipclab_poll_timed(&p, 1, ipclab_tallies_expire(&tallies));
+        if (ready == -1) {
             if (errno != EINTR)
                 warn("poll");
             return;
         }
+        if (ready == 0)
+            continue; /* a tally to end */
         struct sockaddr_un from;
         socklen_t len = sizeof from;
         memset(&from, 0, sizeof from);
@@ -162,17 +134,35 @@ static void serve(int fd)
          * refuses that length (EINVAL).  What was cut off is that NUL alone. */
         if (len > sizeof from)
             len = sizeof from;
-        handle(fd, buf, n, &from, len, tallies);
+        handle(fd, buf, n, &from, len, &tallies);
     }
 }
 
 int main(int argc, char *argv[])
 {
     char path[PATH_MAX] = "";
+    long idle = 30; /* -i */
+    int opt;
 
     ipclab_stderr_by_line();
     ipclab_std_fds();
-    if (ipclab_options_p(argc, argv, usage, ipclab_path_arg, path, sizeof path) < argc)
+    while ((opt = getopt(argc, argv, ":hp:i:")) != -1) {
+        switch (opt) {
+        case 'p':
+            ipclab_path_arg(path, sizeof path, optarg, usage);
+            break;
+        case 'i':
+            if (!ipclab_parse_long(optarg, 1, 86400, &idle))
+                ipclab_usage_error(usage, "-i wants seconds from 1 to 86400, not '%s'", optarg);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return IPCLAB_EXIT_OK;
+        default:
+            ipclab_bad_option(usage, opt, argv);
+        }
+    }
+    if (optind < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "unix_dgram");
@@ -183,7 +173,7 @@ int main(int argc, char *argv[])
         return IPCLAB_EXIT_FAIL;
     ipclab_ready("receiving on %s; datagrams of up to %d bytes", path, DGRAM_MAX);
     /* Fix: the original looped forever, so its close() and unlink() were never reached. */
-    serve(fd);
+    serve(fd, idle);
     close(fd);
     ipclab_remove_socket(path);
     ipclab_die_of_signal();
