@@ -91,6 +91,24 @@ static inline int pshm_enter(int fd, const char *name)
     return rc;
 }
 
+/*
+ * Give every page of the object its memory now.  ftruncate() only sets the size; a page gets
+ * its memory when first touched, and on a full /dev/shm (a tmpfs: Docker's holds 64 MiB) there
+ * is none -- a store into the mapping then raises SIGBUS, and a read(2) into it fails with
+ * EFAULT, "Bad address".  posix_fallocate() says ENOSPC instead, before anything is written.
+ * Returns 0, or -1 after a message.
+ */
+static inline int pshm_allocate_pages(int fd, const char *name)
+{
+    int rc = posix_fallocate(fd, 0, sizeof(struct pshm_area));
+
+    if (rc == 0)
+        return 0;
+    errno = rc; /* posix_fallocate returns the error, and leaves errno alone */
+    warn("cannot allocate the %zu bytes of %s in /dev/shm", sizeof(struct pshm_area), name);
+    return -1;
+}
+
 /* Take the lock of role (PSHM_WRITER or PSHM_READER) on the object open on fd, door held, and
  * release the door; or refuse, with a message, if another program holds the role (the door
  * stays held: the caller closes fd, which drops it). */
