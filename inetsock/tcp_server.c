@@ -218,12 +218,12 @@ int main(int argc, char *argv[])
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 
     ipclab_catch_signals();
-    /* No file to remove: Ctrl-C or SIGTERM ends it at once, even in a write() to a stdout that
-     * nobody reads (a paused pager). */
-    ipclab_cleanup_on_signal(NULL);
     int listenfd = serv_listen(host, port, where, sizeof where);
     if (listenfd == -1)
         return IPCLAB_EXIT_FAIL;
+    /* Ctrl-C or SIGTERM from now on: nothing to remove; the handler dies at once, even in a
+     * write() to a stdout that nobody reads (a paused pager). */
+    ipclab_cleanup_on_signal(NULL);
     ipclab_ready("listening on %s; up to %d clients at a time", where, MAX_CLIENTS);
     serve(listenfd);
     close(listenfd);
