@@ -470,7 +470,8 @@ static inline _Noreturn void ipclab_raise_again(int signo)
     sigaddset(&set, signo);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     raise(signo);
-    _exit(128 + signo); /* raise() returns if the signal cannot be delivered */
+    /* cppcheck-suppress unreachableCode ; raise() returns if the signal cannot be delivered */
+    _exit(128 + signo);
 }
 
 static inline void ipclab_on_signal(int signo)
@@ -481,7 +482,8 @@ static inline void ipclab_on_signal(int signo)
         return;
     clean();
     /* "<program>: SIGINT: cleaned up, leaving", in one write(2): warnx() is not safe here */
-    const char *part[] = { ipclab_name, ": ", ipclab_signal_name(signo), ": cleaned up, leaving\n" };
+    const char *part[] = { ipclab_name, ": ", ipclab_signal_name(signo),
+                           ": cleaned up, leaving\n" };
     char msg[128];
     size_t len = 0;
     for (size_t i = 0; i < sizeof part / sizeof part[0]; i++)
