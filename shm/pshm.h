@@ -126,8 +126,8 @@ static inline bool pshm_take_role(int fd, off_t role, const char *who, const cha
 
 /*
  * Called each time a wait ran out (for a semaphore, or for input): has the peer (the holder of
- * the lock on byte peer) gone?  *seen records that it has been here; it has gone once it has been and its lock is no
- * more.  Fix: a peer that came and went between two looks (a reader whose stdout is closed
+ * the lock on byte peer) gone?  *seen records that it has been here; it has gone once it has
+ * been and its lock is no more.  Fix: a peer that came and went between two looks (a reader whose stdout is closed
  * takes the first buffer and exits at once) was never seen, and the writer waited for ever.
  * So the other semaphore is looked at too: the peer waits on it, and if it holds less than the
  * put we put in (plus its start), the peer has taken some -- so it has been.
