@@ -16,8 +16,8 @@
  *               ipclab_options_p() with ipclab_path_arg() or ipclab_posix_name_arg()
  *   status      ipclab_stderr_by_line(), ipclab_std_fds() (call both first), ipclab_ready()
  *   run dir     ipclab_run_path(), ipclab_trusted()
- *   signals     ipclab_catch_signals(), ipclab_signal, ipclab_die_of_signal(), ipclab_poll(),
- *               ipclab_poll_timed(); ipclab_fail()
+ *   signals     ipclab_catch_signals(), ipclab_cleanup_on_signal(), ipclab_signal,
+ *               ipclab_die_of_signal(), ipclab_poll(), ipclab_poll_timed(); ipclab_fail()
  *
  * Beside it: peers.h (who is there: record locks, ticks, deadlines), sysv.h (the key file of a
  * System V object, and the check of one found) and sockets.h (socket addresses and the servers' guards).
@@ -74,22 +74,26 @@ volatile sig_atomic_t ipclab_signal;
 
 /*
  * Write all len bytes.  write(2) may write fewer bytes than asked (a pipe or socket that is
- * nearly full, a signal), so loop until everything is out.  An EINTR is retried unless a
- * termination signal was caught, so Ctrl-C still ends a blocked writer.  Returns 0, or -1
- * with errno set (EPIPE: the reader has gone).
+ * nearly full, a signal), so loop until everything is out.  ipclab_signal is looked at before
+ * every write(), not only after an EINTR: a signal that comes once part is written makes
+ * write() return that part, not fail, and a loop whose calls never block never sees an EINTR
+ * at all.  Returns 0, or -1 with errno set (EINTR: a termination signal was caught; EPIPE: the
+ * reader has gone).
  */
-
 static inline int ipclab_write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
 
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n == -1) {
-            if (errno == EINTR && !ipclab_signal)
-                continue;
+        if (ipclab_signal) {
+            errno = EINTR;
             return -1;
         }
+        ssize_t n = write(fd, p, len);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1)
+            return -1;
         p += n;
         len -= (size_t)n;
     }
@@ -97,17 +101,21 @@ static inline int ipclab_write_all(int fd, const void *buf, size_t len)
 }
 
 /*
- * read(2), with an EINTR retried unless a termination signal was caught (as ipclab_write_all
- * does).  Returns what read() returns: bytes read, 0 at end of file, -1 with errno set.
+ * read(2), with ipclab_signal looked at before every call, as ipclab_write_all does (so a loop
+ * that reads a file or /dev/zero, which never blocks, still ends on Ctrl-C).  Returns what
+ * read() returns: bytes read, 0 at end of file, -1 with errno set (EINTR: a termination signal).
  */
 static inline ssize_t ipclab_read(int fd, void *buf, size_t len)
 {
-    ssize_t n;
-
-    do
-        n = read(fd, buf, len);
-    while (n == -1 && errno == EINTR && !ipclab_signal);
-    return n;
+    for (;;) {
+        if (ipclab_signal) {
+            errno = EINTR;
+            return -1;
+        }
+        ssize_t n = read(fd, buf, len);
+        if (n != -1 || errno != EINTR)
+            return n;
+    }
 }
 
 /*
@@ -422,20 +430,71 @@ static inline void ipclab_run_path(char *buf, size_t size, const char *name)
 
 /*
  * Termination signals (SIGINT, SIGTERM, SIGHUP) are caught so that a program can remove what
- * it created.  The handler records the signal and nothing else: the main code sees a blocking
- * call fail with EINTR (the handler is installed without SA_RESTART), finds ipclab_signal set,
- * cleans up outside the handler and then dies of the same signal (ipclab_die_of_signal), so
- * its parent, a shell, sees "killed by SIGINT" as it would without the handler.
+ * it created; it must still end within 0.5 s, whatever it is doing.  Two ways, as the cleanup
+ * allows:
+ *
+ * - Async-signal-safe calls only (unlink, close, lstat, geteuid: signal-safety(7)), as the
+ *   removal of a socket file is: after ipclab_cleanup_on_signal(), the handler does the cleanup
+ *   itself, says so and dies of the signal, wherever the program is -- in poll(), or in a
+ *   write() to a stdout that nobody reads.
+ * - Otherwise (msgctl, shm_unlink, a wait for a lock), the handler records the signal in
+ *   ipclab_signal and nothing else.  Installed without SA_RESTART, it makes a blocked call fail
+ *   with EINTR; but a call that does not block (a read of /dev/zero, a write to /dev/null, a
+ *   msgrcv with messages waiting) never fails, so every pass of a loop looks at ipclab_signal
+ *   (ipclab_read and ipclab_write_all do, before each call), not only an EINTR.  Out of the
+ *   loop, main cleans up and dies of the same signal (ipclab_die_of_signal), so its parent, a
+ *   shell, sees "killed by SIGINT" as it would without the handler.
  *
  * One blocking call needs more: open(2) on a FIFO, which waits for the peer.  A signal that
  * lands after the program last looked at ipclab_signal but before open() blocks is recorded
  * and then ignored while open() waits.  No call opens a file with signals atomically unblocked
- * (as ppoll and pselect wait), so the FIFO programs run the ticks (below) while they open: a
+ * (as ppoll and pselect wait), so the FIFO programs run the ticks (peers.h) while they open: a
  * tick ends the wait with EINTR, and the program looks at ipclab_signal again.
  */
+static void (*volatile ipclab_cleanup)(void); /* the handler's cleanup, once it does it */
+static const char *ipclab_name = "";          /* the program's name, for the handler */
+
+static inline const char *ipclab_signal_name(int signo)
+{
+    return signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : signo == SIGHUP ? "SIGHUP"
+                                                                                      : "signal";
+}
+
+/* Die of signo as if it had not been caught: its default action back, the signal unblocked and
+ * raised again.  Async-signal-safe calls only: the handler calls it too. */
+static inline _Noreturn void ipclab_raise_again(int signo)
+{
+    struct sigaction sa = { .sa_handler = SIG_DFL };
+    sigset_t set;
+
+    sigemptyset(&sa.sa_mask);
+    sigaction(signo, &sa, NULL);
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(signo);
+    /* cppcheck-suppress unreachableCode ; raise() returns if the signal cannot be delivered */
+    _exit(128 + signo);
+}
+
 static inline void ipclab_on_signal(int signo)
 {
     ipclab_signal = signo;
+    void (*clean)(void) = ipclab_cleanup;
+    if (clean == NULL)
+        return;
+    clean();
+    /* "<program>: SIGINT: cleaned up, leaving", in one write(2): warnx() is not safe here */
+    const char *part[] = { ipclab_name, ": ", ipclab_signal_name(signo),
+                           ": cleaned up, leaving\n" };
+    char msg[128];
+    size_t len = 0;
+    for (size_t i = 0; i < sizeof part / sizeof part[0]; i++)
+        for (const char *c = part[i]; *c != '\0' && len < sizeof msg; c++)
+            msg[len++] = *c;
+    if (write(STDERR_FILENO, msg, len) == -1)
+        _exit(128 + signo); /* stderr gone: nothing to say it on */
+    ipclab_raise_again(signo);
 }
 
 static const int ipclab_term_signals[] = { SIGINT, SIGTERM, SIGHUP };
@@ -477,19 +536,29 @@ static inline void ipclab_die_of_signal(void)
 
     if (signo == 0)
         return;
-    warnx("%s: cleaned up, leaving", signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM"
-                                     : signo == SIGHUP ? "SIGHUP" : "signal");
-    struct sigaction sa = { .sa_handler = SIG_DFL };
-    sigemptyset(&sa.sa_mask);
-    sigaction(signo, &sa, NULL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, signo);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
-    raise(signo);
-    /* cppcheck-suppress unreachableCode ; raise() returns if the signal cannot be delivered */
-    _exit(128 + signo);
+    warnx("%s: cleaned up, leaving", ipclab_signal_name(signo));
+    ipclab_raise_again(signo);
 }
+
+#if defined(_GNU_SOURCE)
+/*
+ * From now on, a termination signal makes the handler call clean() -- async-signal-safe calls
+ * only -- say "<program>: SIGINT: cleaned up, leaving" and die of the signal at once; clean
+ * may be NULL, nothing to remove.  Call it once what clean() removes exists (a signal caught
+ * before is acted on here and now), after ipclab_catch_signals().
+ */
+static inline void ipclab_nothing_to_clean(void)
+{
+}
+
+static inline void ipclab_cleanup_on_signal(void (*clean)(void))
+{
+    ipclab_name = program_invocation_short_name;
+    ipclab_cleanup = clean != NULL ? clean : ipclab_nothing_to_clean;
+    if (ipclab_signal)
+        ipclab_on_signal(ipclab_signal);
+}
+#endif
 
 #if defined(_GNU_SOURCE)
 /*

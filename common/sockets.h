@@ -131,13 +131,15 @@ static inline bool ipclab_server_is_ours(int fd, const char *path, const char *w
     return false;
 }
 
-/* Remove path if it is a socket of ours (never a file, or a socket, someone else put there). */
+/* Remove path if it is a socket of ours (never a file, or a socket, someone else put there).
+ * lstat, geteuid, unlink: a signal handler may call it (then it says nothing of a failure:
+ * warn() is not async-signal-safe). */
 static inline void ipclab_remove_socket(const char *path)
 {
     struct stat st;
 
     if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == geteuid() &&
-        unlink(path) == -1 && errno != ENOENT)
+        unlink(path) == -1 && errno != ENOENT && !ipclab_signal)
         warn("cannot remove %s", path);
 }
 

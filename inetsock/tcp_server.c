@@ -221,9 +221,11 @@ int main(int argc, char *argv[])
     int listenfd = serv_listen(host, port, where, sizeof where);
     if (listenfd == -1)
         return IPCLAB_EXIT_FAIL;
+    /* Ctrl-C or SIGTERM from now on: nothing to remove; the handler dies at once, even in a
+     * write() to a stdout that nobody reads (a paused pager). */
+    ipclab_cleanup_on_signal(NULL);
     ipclab_ready("listening on %s; up to %d clients at a time", where, MAX_CLIENTS);
     serve(listenfd);
     close(listenfd);
-    ipclab_die_of_signal();
-    return IPCLAB_EXIT_FAIL; /* a signal, a failed poll() or no descriptor left ends it */
+    return IPCLAB_EXIT_FAIL; /* a failed poll() or no descriptor left ends it */
 }

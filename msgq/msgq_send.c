@@ -134,6 +134,8 @@ static int send_stdin(int msqid, int keyfd, long type, size_t size)
         r.first_rpid = ds.msg_lrpid;
     msg.mtype = type;
     for (;;) {
+        if (ipclab_signal) /* every pass: read() of a file, msgsnd() with room, never fail */
+            return -1;
         ssize_t n = read(STDIN_FILENO, msg.mtext, size);
         if (n == -1) {
             if (errno != EINTR) {
@@ -159,11 +161,10 @@ static int send_stdin(int msqid, int keyfd, long type, size_t size)
     }
     warnx("end of input: %lld bytes in %lld message(s), then the empty end message", total, count);
     enum { DRAIN_MS = 10 }; /* no call waits for a queue to empty: look every DRAIN_MS */
-    int taken;
-    while ((taken = check_receiver(msqid, keyfd, &r, true)) == 0)
-        if (poll(NULL, 0, DRAIN_MS) == -1 && ipclab_signal)
-            return -1;
-    return taken == 1 ? 0 : -1;
+    int taken = -1;
+    while (!ipclab_signal && (taken = check_receiver(msqid, keyfd, &r, true)) == 0)
+        poll(NULL, 0, DRAIN_MS);
+    return taken == 1 && !ipclab_signal ? 0 : -1;
 }
 
 /* Join the queue: key file (its door held), queue, and the sender's role lock.  Refuse if

@@ -112,10 +112,8 @@ static int send_stdin(mqd_t q, size_t size)
             if (ipclab_signal || check_receiver(q, count, &seen, false) == -1)
                 return -1;
         }
-        ssize_t n = read(STDIN_FILENO, buf, size);
+        ssize_t n = ipclab_read(STDIN_FILENO, buf, size); /* looks at ipclab_signal first */
         if (n == -1) {
-            if (errno == EINTR && !ipclab_signal)
-                continue;
             if (errno != EINTR)
                 warn("read stdin");
             return -1;
@@ -139,11 +137,10 @@ static int send_stdin(mqd_t q, size_t size)
         count++;
     }
     warnx("end of input: %lld bytes in %lld message(s), then the empty end message", total, count);
-    int taken; /* no call waits for a queue to empty: look every PMQ_DRAIN_MS */
-    while ((taken = check_receiver(q, count + 1, &seen, true)) == 0)
-        if (poll(NULL, 0, PMQ_DRAIN_MS) == -1 && ipclab_signal)
-            return -1;
-    return taken == 1 ? 0 : -1;
+    int taken = -1; /* no call waits for a queue to empty: look every PMQ_DRAIN_MS */
+    while (!ipclab_signal && (taken = check_receiver(q, count + 1, &seen, true)) == 0)
+        poll(NULL, 0, PMQ_DRAIN_MS);
+    return taken == 1 && !ipclab_signal ? 0 : -1;
 }
 
 /* Join the queue and take the sender's role lock.  Refuse if another pmq_send is at work on

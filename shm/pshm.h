@@ -91,6 +91,24 @@ static inline int pshm_enter(int fd, const char *name)
     return rc;
 }
 
+/*
+ * Give every page of the object its memory now.  ftruncate() only sets the size; a page gets
+ * its memory when first touched, and on a full /dev/shm (a tmpfs: Docker's holds 64 MiB) there
+ * is none -- a store into the mapping then raises SIGBUS, and a read(2) into it fails with
+ * EFAULT, "Bad address".  posix_fallocate() says ENOSPC instead, before anything is written.
+ * Returns 0, or -1 after a message.
+ */
+static inline int pshm_allocate_pages(int fd, const char *name)
+{
+    int rc = posix_fallocate(fd, 0, sizeof(struct pshm_area));
+
+    if (rc == 0)
+        return 0;
+    errno = rc; /* posix_fallocate returns the error, and leaves errno alone */
+    warn("cannot allocate the %zu bytes of %s in /dev/shm", sizeof(struct pshm_area), name);
+    return -1;
+}
+
 /* Take the lock of role (PSHM_WRITER or PSHM_READER) on the object open on fd, door held, and
  * release the door; or refuse, with a message, if another program holds the role (the door
  * stays held: the caller closes fd, which drops it). */
@@ -107,9 +125,9 @@ static inline bool pshm_take_role(int fd, off_t role, const char *who, const cha
 }
 
 /*
- * Called each time a wait on the semaphore ran out: has the peer (the holder of the lock on byte peer)
- * gone?  *seen records that it has been here; it has gone once it has been and its lock is no
- * more.  Fix: a peer that came and went between two looks (a reader whose stdout is closed
+ * Called each time a wait ran out (for a semaphore, or for input): has the peer (the holder of
+ * the lock on byte peer) gone?  *seen records that it has been here; it has gone once it has
+ * been and its lock is no more.  Fix: a peer that came and went between two looks (a reader whose stdout is closed
  * takes the first buffer and exits at once) was never seen, and the writer waited for ever.
  * So the other semaphore is looked at too: the peer waits on it, and if it holds less than the
  * put we put in (plus its start), the peer has taken some -- so it has been.

@@ -52,7 +52,8 @@ static struct pshm_area *open_object(const char *name, int *fdp)
     struct pshm_area *area = MAP_FAILED;
     if (fresh && ftruncate(fd, sizeof *area) == -1) /* new: give it its size */
         warn("ftruncate %s", name);
-    else if ((area = mmap(NULL, sizeof *area, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
+    else if (pshm_allocate_pages(fd, name) == 0 && /* no SIGBUS on a full /dev/shm */
+             (area = mmap(NULL, sizeof *area, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
              MAP_FAILED) /* Fix: MAP_FAILED, (void *)-1, not NULL */
         warn("mmap %s", name);
     if (area == MAP_FAILED) {

@@ -57,7 +57,8 @@ static struct pshm_area *open_object(const char *name, int *fdp)
     struct pshm_area *area = MAP_FAILED;
     if (fresh && ftruncate(fd, sizeof *area) == -1) /* new: give it its size */
         warn("ftruncate %s", name);
-    else if ((area = mmap(NULL, sizeof *area, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
+    else if (pshm_allocate_pages(fd, name) == 0 && /* no SIGBUS on a full /dev/shm */
+             (area = mmap(NULL, sizeof *area, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
              MAP_FAILED) /* Fix: MAP_FAILED, (void *)-1, not NULL */
         warn("mmap %s", name);
     if (area == MAP_FAILED) {
@@ -112,8 +113,9 @@ static int wait_turn(struct pshm_area *area, int fd, long posted, bool *seen)
     }
 }
 
-/* Wait until stdin has something to read; every PSHM_WAIT_MS look whether the reader went. */
-static int wait_input(int fd, bool seen)
+/* Wait until stdin has something to read; every PSHM_WAIT_MS look whether the reader went, as
+ * wait_turn does: a terminal may keep us here long after the reader was killed. */
+static int wait_input(struct pshm_area *area, int fd, long posted, bool *seen)
 {
     struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
 
@@ -127,7 +129,7 @@ static int wait_input(int fd, bool seen)
         }
         if (ipclab_signal)
             return -1;
-        if (seen && ipclab_lock_holder(fd, PSHM_READER) == 0) {
+        if (pshm_peer_gone(&area->full, posted, fd, PSHM_READER, seen)) {
             warnx("the reader has gone (or was killed) before the end");
             return -1;
         }
@@ -145,7 +147,7 @@ static int send_stdin(struct pshm_area *area, int fd)
         if (wait_turn(area, fd, count, &seen) == -1)
             return -1;
         seen = seen || count >= PSHM_SLOTS; /* that empty was posted by a reader: one was here */
-        if (wait_input(fd, seen) == -1)
+        if (wait_input(area, fd, count, &seen) == -1)
             return -1;
         int slot = (int)(count % PSHM_SLOTS);
         ssize_t n = ipclab_read(STDIN_FILENO, area->data[slot], sizeof area->data[slot]);

@@ -175,3 +175,28 @@ start_fdpass() {
         rm -rf "$IPCLAB_DIR" && mkdir -m 700 "$IPCLAB_DIR"
     done
 }
+
+@test "faults: SIGINT or SIGTERM to either side of each pair while data streams at full speed: it ends within 2 s, cleaned up (was: pmq_send, pshm_reader, pshm_writer ran on)" {
+    local n=0 side sig
+    for side in o f; do
+        sig=$([[ $side == o ]] && echo INT || echo TERM)
+        SERVES=0
+        streaming $((++n)) "$BIN/fifo/fifo_reader" -- "$BIN/fifo/fifo_writer"
+        signal_streaming "$n" "$side" "$sig"
+        streaming $((++n)) "$BIN/msgq/pmq_recv" -p "$POSIX-q" -- "$BIN/msgq/pmq_send" -p "$POSIX-q"
+        signal_streaming "$n" "$side" "$sig"
+        streaming $((++n)) "$BIN/shm/pshm_reader" -p "$POSIX-m" -- "$BIN/shm/pshm_writer" -p "$POSIX-m"
+        signal_streaming "$n" "$side" "$sig"
+        READER_IN=/dev/zero streaming $((++n)) "$BIN/fifo/fifo_chat" a -- "$BIN/fifo/fifo_chat" b
+        signal_streaming "$n" "$side" "$sig"
+        SERVES=1
+        streaming $((++n)) "$BIN/unixsock/unix_stream_server" -- "$BIN/unixsock/unix_stream_client"
+        signal_streaming "$n" "$side" "$sig"
+        streaming $((++n)) "$BIN/unixsock/unix_dgram_server" -- "$BIN/unixsock/unix_dgram_client"
+        signal_streaming "$n" "$side" "$sig"
+    done
+    # the receiver reads the file passed, /dev/zero, for ever: only it can be stopped
+    SERVES=0
+    streaming $((++n)) "$BIN/fdpass/fd_receiver" -- "$BIN/fdpass/fd_sender" -n 0 /dev/zero
+    signal_streaming "$n" o INT
+}

@@ -265,3 +265,52 @@ stops() {
     stopped_run "$1" $((++RUNS)) o
 }
 RUNS=0
+
+# streaming N READER [ARGS] -- WRITER [ARGS]: run N of a pair at full speed: the reader (or
+# server, oN) started and ready, then the writer (or client, fN) with stdin /dev/zero, both
+# printing into /dev/null -- so no read() or write() of theirs waits, and none fails with EINTR.
+# (READER_IN=/dev/zero: the reader's stdin too, for the chats, where both sides type.)
+# Returns once data flows (the reader has used 50 ms of CPU); OPID and FPID are the two.
+streaming() {
+    local n=$1 reader=()
+    shift
+    while [[ $1 != -- ]]; do
+        reader+=("$1")
+        shift
+    done
+    shift
+    ln -s /dev/null "$LOG/o$n.out"
+    ln -s /dev/null "$LOG/f$n.out"
+    start_side "o$n" "${READER_IN:-/dev/null}" "${reader[@]}"
+    wait_ready "o$n"
+    start_side "f$n" /dev/zero "$@"
+    # shellcheck disable=SC2153 # PID is test_helper.bash's
+    OPID=${PID[o$n]} FPID=$(prog_pid "f$n")
+    wait_until 5 cpu_at_least "$OPID" 5
+}
+
+# cpu_at_least PID TICKS: PID has used at least TICKS clock ticks of CPU.
+cpu_at_least() {
+    (( $(cpu_ticks "$1") >= $2 ))
+}
+
+# signal_streaming N SIDE SIGNAL: SIGNAL (INT, TERM or HUP) to side SIDE (f or o) of run N
+# while data streams: it must die of SIGNAL within 2 s (DESIGN: 0.5 s; the rest is for a loaded
+# machine), saying it cleaned up; the other side then ends within 2 s too, unless it is a
+# server (SERVES=1), which goes on and ends on SIGTERM.  Teardown checks that nothing is left.
+signal_streaming() {
+    local n=$1 side=$2 sig=$3 other=o
+    [[ $side == o ]] && other=f
+    kill -"$sig" "$([[ $side == o ]] && echo "$OPID" || echo "$FPID")"
+    ipclab_wait_file "$LOG/$side$n.status" 2 ||
+        fail "run $n: SIG$sig to side $side: still running 2 s later;$(sides_now)"
+    assert_exit "$side$n" $((128 + $(kill -l "$sig")))
+    run cat "$LOG/$side$n.err"
+    assert_line --partial ": SIG$sig: cleaned up, leaving"
+    if [[ $other == o ]] && (( ${SERVES:-0} )); then
+        kill -TERM "$OPID"
+        assert_exit "o$n" $((128 + 15)) 2
+    else
+        wait_exit "$other$n" 2
+    fi
+}

@@ -199,6 +199,26 @@ $code" "$host" "$@")
     done
 }
 
+@test "tcp: SIGTERM while the server's stdout is blocked (a paused pager) ends it at once (was: alive until SIGKILL)" {
+    local host f
+    random_file "$LOG/in.bin" 300000
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        mkfifo "$LOG/server$f.out" # the server's stdout: held open here, never read
+        exec 7<>"$LOG/server$f.out"
+        serve "server$f" tcp_server "$host"
+        start_side "client$f" "$LOG/in.bin" "$I/tcp_client" -H "$host" -P "${PORT[server$f]}"
+        # the pipe is full: the server waits in write(), part of its chunk written
+        wait_blocked_in "${PID[server$f]}" 'pipe_write|pipe_wait'
+        kill -TERM "${PID[server$f]}"
+        assert_exit "server$f" $((128 + 15)) 2
+        run cat "$LOG/server$f.err"
+        assert_line 'tcp_server: SIGTERM: cleaned up, leaving'
+        assert_exit "client$f" 1 2
+        exec 7<&-
+    done
+}
+
 @test "tcp: the server SIGKILLed mid-conversation -> the client ends within 2 s, exit 1, not killed by SIGPIPE" {
     local host f
     for host in "${HOSTS[@]}"; do

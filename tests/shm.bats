@@ -439,3 +439,36 @@ next_run_works() {
     run cat "$LOG/writer.err"
     assert_output --partial 'the reader has gone (or was killed) before the end'
 }
+
+@test "pshm: the reader killed (SIGKILL, or Ctrl-C) after one line, the writer's terminal silent -> the writer says so within 2 s (was: four lines later)" {
+    local sig
+    for sig in KILL INT; do
+        start_side "reader$sig" /dev/null "$S/pshm_reader" -p "$POSIX-shm"
+        wait_ready "reader$sig"
+        start_fed "writer$sig" "$S/pshm_writer" -p "$POSIX-shm"
+        printf 'one line\n' >&5
+        wait_output "reader$sig" '^one line$'
+        kill_side "reader$sig" "$sig"
+        [[ $sig == KILL ]] || assert_exit "reader$sig" $((128 + 2)) 2
+        assert_exit "writer$sig" 1 2 # stdin still open, and silent
+        run cat "$LOG/writer$sig.err"
+        assert_line 'pshm_writer: the reader has gone (or was killed) before the end'
+        exec 5>&-
+    done
+}
+
+@test "pshm: a full /dev/shm is named as the reason, before anything is written; nothing is left (was: 'read stdin: Bad address'; the reader died of SIGBUS)" {
+    (( EUID == 0 )) || skip "needs root: a mount namespace with a small tmpfs on /dev/shm"
+    local side
+    random_file "$LOG/in.bin" 1048576
+    for side in writer reader; do
+        # 256 KiB, and for the reader none of it free: each side makes the object alone
+        # shellcheck disable=SC2016 # $1 and $@ are the inner shell's
+        start_side "$side" "$LOG/in.bin" unshare -m sh -c 'mount -t tmpfs -o size=256k none /dev/shm &&
+            { [ "$1" = writer ] || head -c 262144 /dev/zero >/dev/shm/full 2>/dev/null; } &&
+            shift && exec "$@"' - "$side" "$S/pshm_$side" -p "$POSIX-shm"
+        assert_exit "$side" 1
+        run cat "$LOG/$side.err"
+        assert_output --regexp "^pshm_$side: cannot allocate the [0-9]+ bytes of $POSIX-shm in /dev/shm: No space left on device\$"
+    done
+}

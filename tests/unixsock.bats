@@ -200,6 +200,23 @@ socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).bind(sys.argv[1])' "$OTHER_DIR
     [[ ! -e $IPCLAB_DIR/unix_stream ]]
 }
 
+@test "unix_stream: SIGTERM while the server's stdout is blocked (a paused pager) ends it at once, socket removed (was: alive until SIGKILL, socket left)" {
+    random_file "$LOG/in.bin" 300000
+    mkfifo "$LOG/server.out" # the server's stdout: held open here, never read
+    exec 7<>"$LOG/server.out"
+    start_server
+    start_side client "$LOG/in.bin" "$U/unix_stream_client"
+    # the pipe is full: the server waits in write(), part of its chunk written
+    wait_blocked_in "${PID[server]}" 'pipe_write|pipe_wait'
+    kill -TERM "${PID[server]}"
+    assert_exit server $((128 + 15)) 2
+    [[ ! -e $IPCLAB_DIR/unix_stream ]] || fail "the socket file is left"
+    run cat "$LOG/server.err"
+    assert_line 'unix_stream_server: SIGTERM: cleaned up, leaving'
+    assert_exit client 1 2
+    exec 7<&-
+}
+
 @test "unix_stream: the server SIGKILLed mid-conversation -> the client ends within 2 s, exit 1, not killed by SIGPIPE" {
     start_server
     start_fed client "$U/unix_stream_client"

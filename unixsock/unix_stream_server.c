@@ -34,6 +34,13 @@ static const char usage[] =
 
 #define MAX_CLIENTS 64
 
+static char sock_path[PATH_MAX]; /* the socket file: the handler removes it */
+
+static void remove_socket(void) /* lstat, geteuid, unlink: async-signal-safe */
+{
+    ipclab_remove_socket(sock_path);
+}
+
 /* One connected client.  A reply waits in out until the client takes it: the server never
  * blocks on one client, and reads nothing more from it until its reply is gone. */
 struct client {
@@ -199,23 +206,23 @@ static void serve(int listenfd)
 
 int main(int argc, char *argv[])
 {
-    char path[PATH_MAX] = "";
-
     ipclab_stderr_by_line();
     ipclab_std_fds();
-    if (ipclab_options_p(argc, argv, usage, ipclab_path_arg, path, sizeof path) < argc)
+    if (ipclab_options_p(argc, argv, usage, ipclab_path_arg, sock_path, sizeof sock_path) < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    if (path[0] == '\0')
-        ipclab_run_path(path, sizeof path, "unix_stream");
+    if (sock_path[0] == '\0')
+        ipclab_run_path(sock_path, sizeof sock_path, "unix_stream");
 
     ipclab_catch_signals();
-    int listenfd = serv_listen(path);
+    int listenfd = serv_listen(sock_path);
     if (listenfd == -1)
         return IPCLAB_EXIT_FAIL;
-    ipclab_ready("listening on %s; up to %d clients at a time", path, MAX_CLIENTS);
+    /* Ctrl-C or SIGTERM from now on: the handler removes the socket file and dies, at once, even
+     * in a write() to a stdout that nobody reads (a paused pager). */
+    ipclab_cleanup_on_signal(remove_socket);
+    ipclab_ready("listening on %s; up to %d clients at a time", sock_path, MAX_CLIENTS);
     serve(listenfd);
     close(listenfd);
-    ipclab_remove_socket(path);
-    ipclab_die_of_signal();
-    return IPCLAB_EXIT_FAIL; /* a signal, a failed poll() or no descriptor left ends it */
+    remove_socket();
+    return IPCLAB_EXIT_FAIL; /* a failed poll() or no descriptor left ends it */
 }
