@@ -27,7 +27,8 @@
 # A check builds and runs your copy as whoever runs it: it uses labs/work/NAME only if that
 # user owns it and other users cannot write in it (root is refused another user's), writes the
 # lab's state (report, .passed, .hints) as new files renamed into place, never through a
-# symbolic link, and holds a lock on the directory (flock -o), so that two checks of one lab take turns.
+# symbolic link, and holds a lock on the directory (flock -o), so that two checks of one lab
+# take turns.
 #
 # Exit status: 0; 1 if a check fails (or a verify finds the lab broken); 2 for a usage error.
 set -uo pipefail
