@@ -25,7 +25,7 @@ esac
 scripts/bootstrap.sh --bench
 make -s --no-print-directory bench/ipcbench
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-compare.XXXXXX")
+work=$(mktemp -d -- "${TMPDIR:-/tmp}/ipclab-compare.XXXXXX")
 servers=()
 cleanup() {
     local pid

@@ -48,8 +48,8 @@ bytes=$(( mib << 20 ))
 
 # tmpfs for the input and output files: /dev/shm on Linux.
 tmpfs=/dev/shm
-[[ $(stat -f -c %T "$tmpfs" 2>/dev/null) == tmpfs ]] || tmpfs=${XDG_RUNTIME_DIR:-/tmp}
-work=$(mktemp -d "$tmpfs/ipclab-pairs.XXXXXX")
+[[ $(stat -f -c %T -- "$tmpfs" 2>/dev/null) == tmpfs ]] || tmpfs=${XDG_RUNTIME_DIR:-/tmp}
+work=$(mktemp -d -- "$tmpfs/ipclab-pairs.XXXXXX")
 children=()
 cleanup() {
     local pid

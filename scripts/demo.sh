@@ -94,7 +94,7 @@ wait_s=5 end_s=10
 (( valgrind )) && wait_s=30 end_s=60
 
 # top: the run directory, and a working directory per mechanism ($work: logs, FIFOs for stdin).
-top=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-demo.XXXXXX")
+top=$(mktemp -d -- "${TMPDIR:-/tmp}/ipclab-demo.XXXXXX")
 export IPCLAB_DIR=$top/run
 mkdir -m 700 "$IPCLAB_DIR"
 failed=0

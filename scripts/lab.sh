@@ -27,7 +27,8 @@
 # A check builds and runs your copy as whoever runs it: it uses labs/work/NAME only if that
 # user owns it and other users cannot write in it (root is refused another user's), writes the
 # lab's state (report, .passed, .hints) as new files renamed into place, never through a
-# symbolic link, and holds a lock on the directory, so that two checks of one lab take turns.
+# symbolic link, and holds a lock on the directory (flock -o), so that two checks of one lab
+# take turns.
 #
 # Exit status: 0; 1 if a check fails (or a verify finds the lab broken); 2 for a usage error.
 set -uo pipefail
@@ -100,13 +101,15 @@ state_write() {
     fi
 }
 
-# lock_lab: hold a lock on the lab's directory (flock(1)) until the script ends, so that two
-# checks of one lab never build in one place at once: the second waits for the first.
+# lock_lab: run the rest of this command holding a lock on the lab's directory (flock(1)), so
+# that two checks of one lab never build in one place at once: the second waits for the first.
+# flock -o holds the lock itself and closes it for the script, so that no program the check
+# starts (and perhaps leaves running) holds it on.
 lock_lab() {
-    exec {lock}<"$STATE" || die "cannot open $STATE"
-    flock -n "$lock" && return 0
-    echo "lab $NAME: another check of it is running here; waiting for it to end"
-    flock "$lock" || die "cannot lock $STATE"
+    [[ ${IPCLAB_LAB_LOCKED:-} == "$STATE" ]] && return 0
+    flock -n -- "$STATE" true ||
+        echo "lab $NAME: another check of it is running here; waiting for it to end"
+    IPCLAB_LAB_LOCKED=$STATE exec flock -o -- "$STATE" "$0" "${ARGS[@]}"
 }
 
 # make_start DIR: today's program with the lab's bug, in DIR/<its name>.  Fails, saying so, if
@@ -397,6 +400,7 @@ start | check | hint | reset | diff) ;;
 *) echo "$usage" >&2; exit 2 ;;
 esac
 command=$1 force=0
+ARGS=("$@") # for lock_lab
 [[ ${3:-} == --force || ${FORCE:-0} == 1 ]] && force=1
 (($# == 2 || ($# == 3 && force))) || { echo "$usage" >&2; exit 2; }
 load_lab "$2"

@@ -23,7 +23,7 @@ bin=$1
 shift
 [[ -x $bin/pipe/pipe_oneway ]] || { echo "sanitize: no sanitizer build in $bin (make sanitize makes it)" >&2; exit 2; }
 
-reports=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-sanitize.XXXXXX")
+reports=$(mktemp -d -- "${TMPDIR:-/tmp}/ipclab-sanitize.XXXXXX")
 trap 'rm -rf "$reports"' EXIT
 chmod 1777 "$reports" # some tests run a side as another user (setpriv): it must be able to report
 export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"

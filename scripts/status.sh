@@ -89,9 +89,9 @@ fi
 # holder[DEVICE:INODE] = the pids of the processes that hold that file open (/proc/PID/fd),
 # separated by spaces (shm_writer and shm_reader both hold the key file shm), and
 # holder[socket:[INODE]] the same for sockets; run_pids: the processes that hold a file of the
-# run directory open (filled in as its files are listed); fifo_waiters: processes of this run directory (by their environment)
-# asleep in open() of a FIFO, waiting for the other end: the kernel shows no path for that
-# wait, so any FIFO here might be theirs.
+# run directory open (filled in as its files are listed); fifo_waiters: processes of this run
+# directory (by their environment) asleep in open() of a FIFO, waiting for the other end: the
+# kernel shows no path for that wait, so any FIFO here might be theirs.
 declare -A holder=() run_pids=()
 # One stat for every descriptor of every process: "/proc/PID/fd/N<TAB>device:inode<TAB>type"
 # of the open file (stat -L: the file, not the link).

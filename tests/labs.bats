@@ -173,8 +173,12 @@ teardown() {
     run timeout 60 "$ROOT/scripts/lab.sh" check pipe-sigpipe
     assert_success
     assert_line --partial 'lab pipe-sigpipe solved'
+    assert_equal "$(cat "$BATS_TEST_TMPDIR/report.target" "$BATS_TEST_TMPDIR/.passed.target")" "mine
+mine"
+    # .hints holds "mine", no number: taken as none shown, never evaluated
     run timeout 10 "$ROOT/scripts/lab.sh" hint pipe-sigpipe
     assert_success
+    assert_line 'lab pipe-sigpipe, hint 1 of 3:'
     for name in report .passed .hints; do
         assert_equal "$(cat "$BATS_TEST_TMPDIR/$name.target")" "mine"
         [[ -f $state/$name && ! -L $state/$name ]] || fail "$name is not a file of its own"
