@@ -403,7 +403,7 @@ struct ipclab_tallies {
         long long bytes, count, last;  /* last: when its last datagram came, ms */
     } t[IPCLAB_TALLIES];
     long idle;      /* seconds of silence that end a tally */
-    bool said_full; /* since the last tally ended */
+    bool said_full; /* "the table is full" said, since a tally last ended */
 };
 
 /* Milliseconds on CLOCK_MONOTONIC, which no change of the date moves. */
