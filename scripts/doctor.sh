@@ -41,6 +41,9 @@ PROC_SYS=${IPCLAB_DOCTOR_PROC_SYS:-/proc/sys}
 SHM=${IPCLAB_DOCTOR_SHM:-/dev/shm}
 MQUEUE=${IPCLAB_DOCTOR_MQUEUE:-/dev/mqueue}
 MIB=$((1024 * 1024))
+# The system's python3 first: a version manager's shim in PATH can take a second to start.
+PYTHON=/usr/bin/python3
+[[ -x $PYTHON ]] || PYTHON=$(command -v python3)
 
 oks=0 warns=0 fails=0
 # verdict OK|WARN|FAIL CHECK FINDING [ADVICE...]: the check's line, then each line of advice.
@@ -126,15 +129,15 @@ probe_dir() {
             "fix: point it at a local file system: IPCLAB_DIR=/tmp/ipclab-$EUID for the run directory, TMPDIR=/tmp for make test" \
             "(shared folders of VirtualBox (vboxsf), 9p, some FUSE file systems have no sockets)"
     # The record locks on key files and FIFOs (common/peers.h): fcntl(F_SETLK), as lockf() takes.
-    elif command -v python3 >/dev/null &&
-        ! out=$(python3 -c 'import fcntl, sys
+    elif [[ -n $PYTHON ]] && ! out=$("$PYTHON" -c 'import fcntl, sys
 with open(sys.argv[1], "w") as f:
     fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)' "$tmp/key" 2>&1); then
         verdict FAIL "$name" "$dir (a $fstype file system) refuses record locks: $(tail -n 1 <<<"$out")" \
             "breaks: $who: the pairs that tell by a lock whether the peer is there (fifo, msgq, shm)" \
             "fix: point it at a local file system: IPCLAB_DIR=/tmp/ipclab-$EUID for the run directory, TMPDIR=/tmp for make test"
     else
-        verdict OK "$name" "$who: $dir ($fstype) takes FIFOs, UNIX sockets and record locks"
+        verdict OK "$name" "$who: $dir ($fstype) takes FIFOs, UNIX sockets$([[ -n $PYTHON ]] &&
+            echo " and record locks" || echo "; record locks not tried (no python3)")"
     fi
     rm -f "$tmp/fifo" "$tmp/socket" "$tmp/key"
     rmdir "$tmp"
