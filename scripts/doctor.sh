@@ -6,10 +6,10 @@
 #
 # Each check prints one line, OK, WARN or FAIL, with what it found; under a WARN or a FAIL, what
 # it breaks and how to fix it.  Each tries the real thing where that is cheap: it builds a
-# program, makes a FIFO and binds a UNIX socket where the programs would, creates and removes a
-# System V queue, segment and semaphore set, and a POSIX queue, and runs strace.  Whatever it
-# makes it removes.  Exit status: 0 if no check failed (warnings allowed), 1 if one did, 2 on
-# a usage error.
+# program, makes a FIFO, binds a UNIX socket and takes a record lock where the programs would,
+# creates and removes a System V queue, segment and semaphore set, and a POSIX queue, and runs
+# strace.  Whatever it makes it removes.  Exit status: 0 if no check failed (warnings allowed),
+# 1 if one did, 2 on a usage error.
 #
 # What each check reads, and the variable that points it elsewhere (the tests use them to
 # play a machine that has the problem):
@@ -41,6 +41,9 @@ PROC_SYS=${IPCLAB_DOCTOR_PROC_SYS:-/proc/sys}
 SHM=${IPCLAB_DOCTOR_SHM:-/dev/shm}
 MQUEUE=${IPCLAB_DOCTOR_MQUEUE:-/dev/mqueue}
 MIB=$((1024 * 1024))
+# The system's python3 first: a version manager's shim in PATH can take a second to start.
+PYTHON=/usr/bin/python3
+[[ -x $PYTHON ]] || PYTHON=$(command -v python3)
 
 oks=0 warns=0 fails=0
 # verdict OK|WARN|FAIL CHECK FINDING [ADVICE...]: the check's line, then each line of advice.
@@ -106,7 +109,7 @@ check_bats() {
 # probe_dir CHECK DIR WHO: make a FIFO, bind a UNIX socket and take a record lock in a new
 # directory in DIR, then remove it; a verdict on CHECK.  WHO: what uses DIR, for the advice.
 probe_dir() {
-    local name=$1 dir=$2 who=$3 tmp out fstype
+    local name=$1 dir=$2 who=$3 tmp out fstype took
     fstype=$(stat -f -c %T "$dir" 2>/dev/null)
     if ! tmp=$(mktemp -d "$dir/doctor.XXXXXX" 2>&1); then
         verdict FAIL "$name" "cannot create a directory in $dir: ${tmp##*: }" \
@@ -119,22 +122,24 @@ probe_dir() {
             "fix: point it at a local file system: IPCLAB_DIR=/tmp/ipclab-$EUID for the run directory, TMPDIR=/tmp for make test" \
             "(shared folders of VirtualBox (vboxsf), 9p, some FUSE file systems have no FIFOs)"
     # Socket: in perl-base, which Debian always has.
-    elif ! out=$(perl -MSocket -e 'socket(my $s, AF_UNIX, SOCK_STREAM, 0) or die "socket: $!\n";
+    elif command -v perl >/dev/null && ! out=$(perl -MSocket -e 'socket(my $s, AF_UNIX, SOCK_STREAM, 0) or die "socket: $!\n";
             bind($s, pack_sockaddr_un($ARGV[0])) or die "bind: $!\n"' "$tmp/socket" 2>&1); then
         verdict FAIL "$name" "$dir (a $fstype file system) refuses UNIX sockets: $out" \
             "breaks: $who: the unixsock and fdpass programs, and their tests" \
             "fix: point it at a local file system: IPCLAB_DIR=/tmp/ipclab-$EUID for the run directory, TMPDIR=/tmp for make test" \
             "(shared folders of VirtualBox (vboxsf), 9p, some FUSE file systems have no sockets)"
     # The record locks on key files and FIFOs (common/peers.h): fcntl(F_SETLK), as lockf() takes.
-    elif command -v python3 >/dev/null &&
-        ! out=$(python3 -c 'import fcntl, sys
+    elif [[ -n $PYTHON ]] && ! out=$("$PYTHON" -c 'import fcntl, sys
 with open(sys.argv[1], "w") as f:
     fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)' "$tmp/key" 2>&1); then
         verdict FAIL "$name" "$dir (a $fstype file system) refuses record locks: $(tail -n 1 <<<"$out")" \
             "breaks: $who: the pairs that tell by a lock whether the peer is there (fifo, msgq, shm)" \
             "fix: point it at a local file system: IPCLAB_DIR=/tmp/ipclab-$EUID for the run directory, TMPDIR=/tmp for make test"
     else
-        verdict OK "$name" "$who: $dir ($fstype) takes FIFOs, UNIX sockets and record locks"
+        took="FIFOs, UNIX sockets and record locks"
+        command -v perl >/dev/null || took="FIFOs (UNIX sockets not tried: no perl)"
+        [[ -n $PYTHON ]] || took+=" (record locks not tried: no python3)"
+        verdict OK "$name" "$who: $dir ($fstype) takes $took"
     fi
     rm -f "$tmp/fifo" "$tmp/socket" "$tmp/key"
     rmdir "$tmp"
