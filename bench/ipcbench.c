@@ -971,7 +971,7 @@ static struct tput_result throughput_cell(const struct mech *m, size_t chunk, si
                                                 chunks * (chunks - 1) / 2;
     uint64_t start = now_ns();
     uint64_t i;
-    for (i = 0; i < chunks; i++) {
+    for (i = 0; i < chunks && !ipclab_signal; i++) { /* a send may never wait, nor fail EINTR */
         memcpy(sbuf, &i, sizeof i);
         if (m->send(&b, 0, sbuf, chunk) == -1)
             break;
@@ -1002,7 +1002,7 @@ static double memcpy_mb_per_s(size_t chunk, size_t total, char *src, char *dst)
     void *(*volatile copy)(void *, const void *, size_t) = memcpy; /* not optimised away */
     uint64_t start = now_ns();
 
-    for (size_t done = 0; done < total; done += chunk)
+    for (size_t done = 0; done < total && !ipclab_signal; done += chunk)
         copy(dst, src, chunk);
     return (double)total / ((double)(now_ns() - start) / 1e9) / 1e6;
 }
@@ -1071,7 +1071,7 @@ static double cross_once(size_t chunk, size_t total, const struct placement *whe
     uint64_t chunks = total / chunk, expected = word_sum(sbuf + 8, chunk - 8) * chunks +
                                                 chunks * (chunks - 1) / 2;
     uint64_t start = now_ns(), i;
-    for (i = 0; i < chunks; i++) {
+    for (i = 0; i < chunks && !ipclab_signal; i++) {
         unsigned k = (unsigned)(i % SLOTS);
         memcpy(sbuf, &i, sizeof i);
         if (spin_until(&r->slot[k].full, 0) == -1)

@@ -73,17 +73,27 @@ enum { PEER_LEFT = 0, PEER_LOST = 1 };
 /*
  * The child: print the messages of type me until the peer's goodbye (an empty message).
  * Returns PEER_LEFT, or PEER_LOST: the peer vanished, the queue was removed, our parent died,
- * or a signal came.  It ends when its parent does: left behind, it would wait in msgrcv() for
- * ever.
+ * or a signal came (the parent's SIGTERM as it leaves: what is queued then is printed first,
+ * without waiting, and no more -- a peer that sends without end would keep it here).  It ends
+ * when its parent does: left behind, it would wait in msgrcv() for ever.
  */
 static int receive(int msqid, int keyfd, long me, long peer, pid_t parent)
 {
     static struct msgq_msg msg;
     bool label = isatty(STDOUT_FILENO) == 1, seen = false;
     int flags = 0;
+    long last = -1; /* after a signal: the messages still to print, those queued then */
 
     ipclab_start_ticks(); /* a timer is not inherited across fork() */
     for (;;) {
+        struct msqid_ds ds;
+        if (ipclab_signal) { /* looked at on every pass: messages may never stop coming */
+            last = msgctl(msqid, IPC_STAT, &ds) == 0 ? (long)ds.msg_qnum : 0;
+            ipclab_signal = 0; /* so the writes below print them (a new signal still ends one) */
+            flags = IPC_NOWAIT;
+        }
+        if (last == 0)
+            return PEER_LOST;
         ssize_t n = msgrcv(msqid, &msg, sizeof msg.mtext, me, flags); /* only type me */
         if (n > 0) {
             char prefix[32];
@@ -91,6 +101,7 @@ static int receive(int msqid, int keyfd, long me, long peer, pid_t parent)
             if (ipclab_write_all(STDOUT_FILENO, prefix, (size_t)len) == -1 ||
                 ipclab_write_all(STDOUT_FILENO, msg.mtext, (size_t)n) == -1)
                 return PEER_LOST;
+            last -= last > 0;
             continue;
         }
         if (n == 0) {
@@ -98,7 +109,7 @@ static int receive(int msqid, int keyfd, long me, long peer, pid_t parent)
             return PEER_LEFT;
         }
         if (errno == EINTR) {
-            if (ipclab_signal || getppid() != parent)
+            if (getppid() != parent)
                 return PEER_LOST;
             if (ipclab_tick) {
                 ipclab_tick = 0;
@@ -112,6 +123,8 @@ static int receive(int msqid, int keyfd, long me, long peer, pid_t parent)
             }
             continue;
         }
+        if (errno == ENOMSG && last > 0) /* all that was queued is printed */
+            return PEER_LOST;
         if (errno == ENOMSG)
             warnx("%ld vanished without saying goodbye (killed?)", peer);
         else

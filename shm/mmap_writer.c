@@ -198,8 +198,9 @@ int main(int argc, char *argv[])
     int status = write_stdin(head, path);
     uint32_t len = atomic_load(&head->len);
     /* MS_SYNC: back only once the pages are on the disk.  The file system writes them back in
-     * its own time anyway; msync makes it now, and says whether it worked. */
-    if (msync(head, mapped, MS_SYNC) == -1) {
+     * its own time anyway; msync makes it now, and says whether it worked (not after Ctrl-C:
+     * a gigabyte takes half a second, and a signal must end us at once). */
+    if (!ipclab_signal && msync(head, mapped, MS_SYNC) == -1) {
         warn("msync %s", path);
         status = IPCLAB_EXIT_FAIL;
     } else if (status == IPCLAB_EXIT_OK) {
