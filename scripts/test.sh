@@ -34,7 +34,7 @@ esac
 groups=(
     "tests/shm_counter.bats tests/demo.bats tests/bench.bats tests/labs.bats"
     "tests/faults.bats tests/mmap.bats tests/pipe.bats"
-    "tests/inetsock.bats tests/shm_sem.bats"
+    "tests/inetsock.bats tests/shm_sem.bats tests/faults-sysv.bats"
     "tests/cli.bats tests/msgq.bats tests/fuzz.bats tests/docs.bats"
     "tests/unixsock.bats tests/fdpass.bats tests/shm.bats"
     "tests/panes.bats tests/lesson.bats" # and every file not named above
