@@ -70,6 +70,9 @@ cleanup() {
     rm -rf "$tmp" ${own_tmpdir:+"$own_tmpdir"}
 }
 trap cleanup EXIT
+# Ctrl-C reaches every group too: their tests' teardowns run first.
+trap 'wait; exit 130' INT
+trap 'exit 143' TERM
 # The tests' files -- bats' directories, each test's run directory, its logs, FIFOs and sockets,
 # some 20 000 made and removed in a run -- on a tmpfs, if TMPDIR is not set and /dev/shm is one:
 # on an ext4 /tmp, allocating their inodes was a twentieth of the suite's CPU (perf record).
