@@ -34,7 +34,7 @@ esac
 groups=(
     "tests/shm_counter.bats tests/demo.bats tests/bench.bats tests/labs.bats tests/doctor.bats"
     "tests/faults.bats tests/mmap.bats tests/pipe.bats"
-    "tests/inetsock.bats tests/shm_sem.bats"
+    "tests/inetsock.bats tests/shm_sem.bats tests/faults-sysv.bats"
     "tests/cli.bats tests/msgq.bats tests/fuzz.bats tests/docs.bats"
     "tests/unixsock.bats tests/fdpass.bats tests/shm.bats"
     "tests/panes.bats tests/lesson.bats" # and every file not named above
@@ -70,6 +70,9 @@ cleanup() {
     rm -rf "$tmp" ${own_tmpdir:+"$own_tmpdir"}
 }
 trap cleanup EXIT
+# Ctrl-C reaches every group too: their tests' teardowns run first.
+trap 'wait; exit 130' INT
+trap 'exit 143' TERM
 # The tests' files -- bats' directories, each test's run directory, its logs, FIFOs and sockets,
 # some 20 000 made and removed in a run -- on a tmpfs, if TMPDIR is not set and /dev/shm is one:
 # on an ext4 /tmp, allocating their inodes was a twentieth of the suite's CPU (perf record).

@@ -157,21 +157,42 @@ ipc_new() {
     done
 }
 
+# The bash-builtins package's stat (scripts/bootstrap.sh installs it), for ipc_learn_keys: a
+# file's inode with no process, at every teardown.  Loaded but disabled (enable -n) outside it:
+# elsewhere `stat` is coreutils'.
+IPCLAB_STAT_BUILTIN=0
+enable -f /usr/lib/bash/stat stat 2>/dev/null && enable -n stat && IPCLAB_STAT_BUILTIN=1
+
 # ipc_learn_keys: add to TEST_KEYS the keys ftok(3) makes, with each of SYSV_PROJECTS, of every
 # file now in the test's directories: BATS_TEST_TMPDIR (the run directory, the logs, a lab's
-# copy), OTHER_DIR, and IPCLAB_DIR if the test moved it.  A key file exists only while its
-# programs run: teardown calls this before it ends the sides, too.
+# copy: three levels down), OTHER_DIR, and IPCLAB_DIR if the test moved it.  A key file exists
+# only while its programs run: teardown calls this before it ends the sides, too.
 ipc_learn_keys() {
-    local dev ino proj extra=()
+    local dev ino path extra=() top=$BATS_TEST_TMPDIR
+    local -A st
     [[ -n ${OTHER_DIR:-} && -d $OTHER_DIR ]] && extra+=("$OTHER_DIR")
     [[ $IPCLAB_DIR != "$RUN_DIR" && -d $IPCLAB_DIR ]] && extra+=("$IPCLAB_DIR")
-    # ftok(3): the project id, the low 8 bits of the file's device, the low 16 of its inode.
-    while read -r dev ino; do
-        for proj in "${SYSV_PROJECTS[@]}"; do
-            TEST_KEYS[$(( proj << 24 | (dev & 0xff) << 16 | (ino & 0xffff) ))]=1
+    if (( IPCLAB_STAT_BUILTIN )); then
+        enable stat
+        for path in "$top"/{,*/,*/*/,*/*/*/}{*,.[!.]*} "${extra[@]/%//*}" "${extra[@]/%//.[!.]*}"; do
+            stat -A st "$path" 2>/dev/null && ipc_learn_key "${st[device]}" "${st[inode]}"
         done
-    done < <(find "$BATS_TEST_TMPDIR" -maxdepth 4 -printf '%D %i\n' 2>/dev/null
+        enable -n stat
+        return 0
+    fi
+    while read -r dev ino; do
+        ipc_learn_key "$dev" "$ino"
+    done < <(find "$top" -maxdepth 4 -printf '%D %i\n' 2>/dev/null
         (( ${#extra[@]} == 0 )) || find "${extra[@]}" -maxdepth 1 -printf '%D %i\n' 2>/dev/null)
+}
+
+# ipc_learn_key DEVICE INODE: ftok(3)'s keys of that file -- the project id, the low 8 bits of
+# its device, the low 16 of its inode -- into TEST_KEYS.
+ipc_learn_key() {
+    local proj
+    for proj in "${SYSV_PROJECTS[@]}"; do
+        TEST_KEYS[$(( proj << 24 | ($1 & 0xff) << 16 | ($2 & 0xffff) ))]=1
+    done
 }
 
 # ipc_left: LEFT=(the System V objects made since the test began that are the test's own), by
