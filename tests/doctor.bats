@@ -141,8 +141,9 @@ fake_proc_sys() {
 @test "doctor rundir, testdir: a file system with neither FIFOs nor sockets fails, and nothing is left" {
     needs_root
     # A cgroup2 mount, as some FUSE, 9p and vboxsf mounts do, refuses mknod: no FIFO, no socket.
-    local mnt=$BATS_TEST_TMPDIR/cgroup
-    mkdir "$mnt"
+    # Its path is short (sun_path holds 108 bytes): make test's own directories are deep.
+    other_dir 700
+    local mnt=$OTHER_DIR
     # shellcheck disable=SC2016 # the inner shell's variables
     run --separate-stderr in_mounts bash -c 'mount -t cgroup2 none "$1" || exit 99
         dir=$1/ipclab-doctor-test-$$ && mkdir -m 700 "$dir" || exit 99
