@@ -182,3 +182,27 @@ EOF
     done < <(sed -n "s/^#define [A-Z_]*_PROJ '\(.\)'.*/\1/p" "$ROOT"/*/*.h | sort -u)
     assert_equal "$(printf '%s\n' "${defined[@]}" | sort -n)" "$(printf '%s\n' "${SYSV_PROJECTS[@]}" | sort -n)"
 }
+
+@test "make test: a run that ends, or is cut short by Ctrl-C, leaves none of its tests' POSIX names (was: sem.ipclab-t... left)" {
+    # A bats for scripts/test.sh that makes a named semaphore as a test does, by the name
+    # test_helper.bash gives it, and leaves it, as a test cut short never runs its teardown;
+    # group 1's, with FAKE_CTRL_C=1, then sends SIGINT to the run's process group, as Ctrl-C does.
+    local fake=$BATS_TEST_TMPDIR/bats names=$BATS_TEST_TMPDIR/names how name left=()
+    cat >"$fake" <<'FAKE'
+#!/usr/bin/env bash
+name=/dev/shm/sem.ipclab-t${IPCLAB_TEST_RUN:+$IPCLAB_TEST_RUN-}$$-1
+: >"$name" && echo "$name" >>"$FAKE_NAMES"
+[[ $FAKE_CTRL_C == 1 && " $* " == *" tests/shm_counter.bats "* ]] && kill -INT 0
+exit 0
+FAKE
+    chmod +x "$fake"
+    for how in 0 1; do
+        : >"$names"
+        FAKE_NAMES=$names FAKE_CTRL_C=$how BATS=$fake run setsid timeout 20 "$ROOT/scripts/test.sh" --tap
+        (( $(wc -l <"$names") > 0 )) || fail "the run made no name (Ctrl-C: $how)"
+        while read -r name; do
+            [[ -e $name ]] && left+=("$name") && rm -f "$name"
+        done <"$names"
+    done
+    (( ${#left[@]} == 0 )) || fail "left: ${left[*]}"
+}
