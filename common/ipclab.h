@@ -454,7 +454,18 @@ static inline void ipclab_ignore_sigpipe(void)
         err(IPCLAB_EXIT_FAIL, "sigaction SIGPIPE");
 }
 
-/* Catch SIGINT, SIGTERM and SIGHUP (flag only, no SA_RESTART); ignore SIGPIPE. */
+/* SIGXFSZ would kill us silently when a file passes `ulimit -f`; ignored, write() and
+ * ftruncate() fail with EFBIG, reported and cleaned up after like any other failure. */
+static inline void ipclab_ignore_sigxfsz(void)
+{
+    struct sigaction sa = { .sa_handler = SIG_IGN };
+
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGXFSZ, &sa, NULL) == -1)
+        err(IPCLAB_EXIT_FAIL, "sigaction SIGXFSZ");
+}
+
+/* Catch SIGINT, SIGTERM and SIGHUP (flag only, no SA_RESTART); ignore SIGPIPE and SIGXFSZ. */
 static inline void ipclab_catch_signals(void)
 {
     struct sigaction sa = { .sa_handler = ipclab_on_signal };
@@ -465,6 +476,7 @@ static inline void ipclab_catch_signals(void)
         if (sigaction(ipclab_term_signals[i], &sa, NULL) == -1)
             err(IPCLAB_EXIT_FAIL, "sigaction");
     ipclab_ignore_sigpipe();
+    ipclab_ignore_sigxfsz();
 }
 
 /* After cleaning up: if a termination signal was caught, die of it; otherwise return. */
