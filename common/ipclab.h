@@ -9,8 +9,8 @@
  * including file chooses its feature-test macro before any #include (ipclab_poll() needs
  * _GNU_SOURCE: ppoll).
  *
- *   I/O         ipclab_write_all(), ipclab_read(), ipclab_read_full(): across partial
- *               transfers and EINTR; ipclab_upcase(), ipclab_send_greetings()
+ *   I/O         ipclab_write_all(), ipclab_write_counted(), ipclab_read(), ipclab_read_full():
+ *               across partial transfers and EINTR; ipclab_upcase(), ipclab_send_greetings()
  *   processes   ipclab_wait_child()
  *   arguments   ipclab_parse_long(), ipclab_usage_error(), ipclab_bad_option(),
  *               ipclab_options_p() with ipclab_path_arg() or ipclab_posix_name_arg()
@@ -76,24 +76,31 @@ volatile sig_atomic_t ipclab_signal;
  * Write all len bytes.  write(2) may write fewer bytes than asked (a pipe or socket that is
  * nearly full, a signal), so loop until everything is out.  An EINTR is retried unless a
  * termination signal was caught, so Ctrl-C still ends a blocked writer.  Returns 0, or -1
- * with errno set (EPIPE: the reader has gone).
+ * with errno set (EPIPE: the reader has gone); *written is the bytes write() took, either way.
  */
-
-static inline int ipclab_write_all(int fd, const void *buf, size_t len)
+static inline int ipclab_write_counted(int fd, const void *buf, size_t len, size_t *written)
 {
     const char *p = buf;
 
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
+    *written = 0;
+    while (*written < len) {
+        ssize_t n = write(fd, p + *written, len - *written);
         if (n == -1) {
             if (errno == EINTR && !ipclab_signal)
                 continue;
             return -1;
         }
-        p += n;
-        len -= (size_t)n;
+        *written += (size_t)n;
     }
     return 0;
+}
+
+/* ipclab_write_counted(), when only all or nothing matters. */
+static inline int ipclab_write_all(int fd, const void *buf, size_t len)
+{
+    size_t written;
+
+    return ipclab_write_counted(fd, buf, len, &written);
 }
 
 /*
