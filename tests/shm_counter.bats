@@ -123,6 +123,11 @@ children_at_least() {
     (( $(pgrep -c -P "$1") >= $2 ))
 }
 
+# gone PID: process PID has ended (a zombie counts as ended).
+gone() {
+    ! is_alive "$1"
+}
+
 # stalled PID: child PID of a -l posix -k run has died (the one -k kills) or waits on the
 # semaphore (a futex wait) that nobody will post.
 stalled() {
@@ -142,7 +147,7 @@ stalled() {
     kill -KILL "$parent"
     assert_exit c $((128 + 9)) 5
     for kid in "${kids[@]}"; do
-        ipclab_poll 2 eval '! is_alive "$kid"' && continue
+        ipclab_poll 2 gone "$kid" && continue
         kill -KILL "${kids[@]}" 2>/dev/null # orphans: out of teardown's reach
         fail "child $kid still waits 2 s after its parent's death"
     done
