@@ -9,8 +9,8 @@
  * including file chooses its feature-test macro before any #include (ipclab_poll() needs
  * _GNU_SOURCE: ppoll).
  *
- *   I/O         ipclab_write_all(), ipclab_read(), ipclab_read_full(): across partial
- *               transfers and EINTR; ipclab_upcase(), ipclab_send_greetings()
+ *   I/O         ipclab_write_all(), ipclab_write_counted(), ipclab_read(), ipclab_read_full():
+ *               across partial transfers and EINTR; ipclab_upcase(), ipclab_send_greetings()
  *   processes   ipclab_wait_child()
  *   arguments   ipclab_parse_long(), ipclab_usage_error(), ipclab_bad_option(),
  *               ipclab_options_p() with ipclab_path_arg() or ipclab_posix_name_arg()
@@ -78,26 +78,34 @@ volatile sig_atomic_t ipclab_signal;
  * every write(), not only after an EINTR: a signal that comes once part is written makes
  * write() return that part, not fail, and a loop whose calls never block never sees an EINTR
  * at all.  Returns 0, or -1 with errno set (EINTR: a termination signal was caught; EPIPE: the
- * reader has gone).
+ * reader has gone); *written is the bytes write() took, either way.
  */
-static inline int ipclab_write_all(int fd, const void *buf, size_t len)
+static inline int ipclab_write_counted(int fd, const void *buf, size_t len, size_t *written)
 {
     const char *p = buf;
 
-    while (len > 0) {
+    *written = 0;
+    while (*written < len) {
         if (ipclab_signal) {
             errno = EINTR;
             return -1;
         }
-        ssize_t n = write(fd, p, len);
+        ssize_t n = write(fd, p + *written, len - *written);
         if (n == -1 && errno == EINTR)
             continue;
         if (n == -1)
             return -1;
-        p += n;
-        len -= (size_t)n;
+        *written += (size_t)n;
     }
     return 0;
+}
+
+/* ipclab_write_counted(), when only all or nothing matters. */
+static inline int ipclab_write_all(int fd, const void *buf, size_t len)
+{
+    size_t written;
+
+    return ipclab_write_counted(fd, buf, len, &written);
 }
 
 /*
@@ -516,7 +524,18 @@ static inline void ipclab_ignore_sigpipe(void)
         err(IPCLAB_EXIT_FAIL, "sigaction SIGPIPE");
 }
 
-/* Catch SIGINT, SIGTERM and SIGHUP (flag only, no SA_RESTART); ignore SIGPIPE. */
+/* SIGXFSZ would kill us silently when a file passes `ulimit -f`; ignored, write() and
+ * ftruncate() fail with EFBIG, reported and cleaned up after like any other failure. */
+static inline void ipclab_ignore_sigxfsz(void)
+{
+    struct sigaction sa = { .sa_handler = SIG_IGN };
+
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGXFSZ, &sa, NULL) == -1)
+        err(IPCLAB_EXIT_FAIL, "sigaction SIGXFSZ");
+}
+
+/* Catch SIGINT, SIGTERM and SIGHUP (flag only, no SA_RESTART); ignore SIGPIPE and SIGXFSZ. */
 static inline void ipclab_catch_signals(void)
 {
     struct sigaction sa = { .sa_handler = ipclab_on_signal };
@@ -527,6 +546,7 @@ static inline void ipclab_catch_signals(void)
         if (sigaction(ipclab_term_signals[i], &sa, NULL) == -1)
             err(IPCLAB_EXIT_FAIL, "sigaction");
     ipclab_ignore_sigpipe();
+    ipclab_ignore_sigxfsz();
 }
 
 /* After cleaning up: if a termination signal was caught, die of it; otherwise return. */

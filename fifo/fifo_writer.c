@@ -145,14 +145,16 @@ static int send_stdin(int fd, const char *fifoname)
          * ignored the result.  Fix: with SIGPIPE ignored, a write to a FIFO that nobody reads
          * any more fails with EPIPE and is reported; the original was killed without a word.
          */
-        if (ipclab_write_all(fd, buf, (size_t)n) == -1) {
+        size_t taken; /* what write() took before it failed counts too */
+        int rc = ipclab_write_counted(fd, buf, (size_t)n, &taken);
+        total += (long long)taken;
+        if (rc == -1) {
             if (errno == EPIPE)
                 warnx("the reader closed %s after %lld bytes", fifoname, total);
             else if (errno != EINTR)
                 warn("write %s", fifoname);
             return IPCLAB_EXIT_FAIL;
         }
-        total += n;
     }
 }
 

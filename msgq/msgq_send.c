@@ -78,6 +78,37 @@ static int remove_msgque(int msqid)
     return 0;
 }
 
+/* A message longer than the queue's msg_qbytes never fits: msgsnd() would wait for ever.  The
+ * queue may hold less than kernel.msgmnb (made under a smaller one, or lowered by msgctl
+ * IPC_SET): send messages that fit, and say so.  A queue that takes none is refused. */
+static bool guard_size_fits(int msqid, const struct msqid_ds *ds, long *size)
+{
+    if (ds->msg_qbytes >= (unsigned long)*size)
+        return true;
+    if (ds->msg_qbytes == 0) {
+        warnx("queue %d takes no message: its msg_qbytes is 0; refusing to use it", msqid);
+        return false;
+    }
+    warnx("queue %d holds at most %lu bytes (its msg_qbytes), less than %ld: sending messages "
+          "of up to %lu bytes", msqid, (unsigned long)ds->msg_qbytes, *size,
+          (unsigned long)ds->msg_qbytes);
+    *size = (long)ds->msg_qbytes;
+    return true;
+}
+
+/* The same while a message waits to go: msg_qbytes lowered under it since we joined.  Returns
+ * true if it still fits, false after a message. */
+static bool guard_still_fits(int msqid, size_t len)
+{
+    struct msqid_ds ds;
+
+    if (msgctl(msqid, IPC_STAT, &ds) == -1 || (len <= ds.msg_qbytes && ds.msg_qbytes > 0))
+        return true; /* a queue gone is msgsnd()'s to report */
+    warnx("queue %d now holds at most %lu bytes (its msg_qbytes, lowered by msgctl IPC_SET): a "
+          "message of %zu bytes never fits; giving up", msqid, (unsigned long)ds.msg_qbytes, len);
+    return false;
+}
+
 /* What the sender knows of the receiver. */
 struct receiver {
     bool seen;        /* a receiver has been here during this run */
@@ -151,7 +182,8 @@ static int send_stdin(int msqid, int keyfd, long type, size_t size)
         while (msgsnd(msqid, &msg, (size_t)n, 0) == -1) {
             if (errno != EINTR)
                 return msgq_failed("msgsnd", "the queue has been removed: the receiver has left");
-            if (ipclab_signal || check_receiver(msqid, keyfd, &r, false) == -1)
+            if (ipclab_signal || check_receiver(msqid, keyfd, &r, false) == -1 ||
+                !guard_still_fits(msqid, (size_t)n))
                 return -1; /* a tick: the receiver may have gone while the queue is full */
         }
         if (n == 0)
@@ -170,7 +202,7 @@ static int send_stdin(int msqid, int keyfd, long type, size_t size)
 /* Join the queue: key file (its door held), queue, and the sender's role lock.  Refuse if
  * another msgq_send is at work on it, or if messages of an earlier one still wait for a
  * receiver: ours would be appended to theirs.  Returns the queue id, or -1. */
-static int join(const char *path, int *keyfd)
+static int join(const char *path, int *keyfd, long *size)
 {
     bool made;
     *keyfd = ipclab_key_file_open(path, &made);
@@ -195,6 +227,8 @@ static int join(const char *path, int *keyfd)
               "to read them, or `ipcrm -q %d` to drop them", msqid, (unsigned long)ds.msg_qnum,
               msqid);
         msqid = -1;
+    } else if (!guard_size_fits(msqid, &ds, size)) {
+        msqid = -1;
     }
     return msgq_join_end(path, *keyfd, msqid, MSGQ_SENDER);
 }
@@ -216,7 +250,7 @@ int main(int argc, char *argv[])
     ipclab_start_ticks();
 
     int keyfd;
-    int msqid = join(path, &keyfd);
+    int msqid = join(path, &keyfd, &size);
     if (msqid == -1) {
         ipclab_die_of_signal();
         return IPCLAB_EXIT_FAIL;

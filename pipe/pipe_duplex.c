@@ -140,6 +140,7 @@ int main(int argc, char *argv[])
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 
     ipclab_ignore_sigpipe();
+    ipclab_ignore_sigxfsz();
 
     int pipefd1[2], pipefd2[2]; /* 1: parent -> child ("down"); 2: child -> parent ("up") */
     if (pipe(pipefd1) == -1 || pipe(pipefd2) == -1)

@@ -111,6 +111,7 @@ int main(int argc, char *argv[])
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 
     ipclab_ignore_sigpipe();
+    ipclab_ignore_sigxfsz();
 
     int pipefd[2]; /* [0]: read end, [1]: write end */
     if (pipe(pipefd) == -1)

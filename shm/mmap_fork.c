@@ -129,8 +129,10 @@ int main(int argc, char *argv[])
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     /* Nothing here has a name to remove: the kernel frees the mapping with its last process,
      * however it ends, so termination signals keep their default action.  SIGPIPE would kill
-     * the parent silently if stdout closed: ignored, write() fails with EPIPE. */
+     * the parent silently if stdout closed, SIGXFSZ past `ulimit -f`: ignored, write() fails
+     * with EPIPE or EFBIG. */
     ipclab_ignore_sigpipe();
+    ipclab_ignore_sigxfsz();
 
     /* fd -1, offset 0: no file behind the pages.  They come zero-filled: note and len empty. */
     struct shared *m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS, -1, 0);

@@ -107,9 +107,25 @@ static int make_file(const char *path)
     }
 }
 
-/* Copy stdin into the file's data, announcing each piece in len.  Returns the exit status. */
-static int write_stdin(struct mmap_head *head, const char *path)
+/* A file truncated under the mapping and grown back (`truncate -s 0`, then its size) comes back
+ * as zeros: our mark and what we wrote are gone, though no access faulted.  Before marking it
+ * done: are its size and our mark still there? */
+static bool guard_file_whole(int fd, const struct mmap_head *head, uint32_t size, const char *path)
 {
+    struct stat st;
+
+    if (fstat(fd, &st) == 0 && st.st_size == (off_t)(sizeof *head + size) && head->size == size &&
+        memcmp(head->mark, MMAP_MARK, sizeof head->mark) == 0)
+        return true;
+    warnx("%s was truncated or overwritten while we wrote (its size or our mark is gone): it "
+          "does not hold what we wrote; not marked done", path);
+    return false;
+}
+
+/* Copy stdin into the file's data, announcing each piece in len.  Returns the exit status. */
+static int write_stdin(struct mmap_head *head, int fd, const char *path)
+{
+    const uint32_t size = head->size;
     uint32_t len = 0;
 
     for (;;) {
@@ -119,9 +135,9 @@ static int write_stdin(struct mmap_head *head, const char *path)
             return IPCLAB_EXIT_FAIL;
         }
         char extra;
-        bool full = len == head->size;
+        bool full = len == size;
         ssize_t n = full ? ipclab_read(STDIN_FILENO, &extra, 1)
-                         : ipclab_read(STDIN_FILENO, head->data + len, head->size - len);
+                         : ipclab_read(STDIN_FILENO, head->data + len, size - len);
         if (n == -1) {
             mmap_say_failure("read stdin into the mapping", path);
             return IPCLAB_EXIT_FAIL;
@@ -131,13 +147,15 @@ static int write_stdin(struct mmap_head *head, const char *path)
         if (full) {
             atomic_store_explicit(&head->state, MMAP_FULL, memory_order_release);
             warnx("input beyond %s's %u bytes does not fit: it holds the first %u, the rest is "
-                  "not written (-s BYTES makes a larger file)", path, head->size, len);
+                  "not written (-s BYTES makes a larger file)", path, size, len);
             return IPCLAB_EXIT_FAIL;
         }
         len += (uint32_t)n;
         /* release: the bytes are in place before a reader can see the length that covers them */
         atomic_store_explicit(&head->len, len, memory_order_release);
     }
+    if (!guard_file_whole(fd, head, size, path))
+        return IPCLAB_EXIT_FAIL;
     atomic_store_explicit(&head->state, MMAP_DONE, memory_order_release);
     return IPCLAB_EXIT_OK;
 }
@@ -195,7 +213,7 @@ int main(int argc, char *argv[])
     mmap_catch_sigbus(path, head);
     ipclab_ready("%s made and mapped: %ld bytes for data", path, size);
 
-    int status = write_stdin(head, path);
+    int status = write_stdin(head, fd, path);
     uint32_t len = atomic_load(&head->len);
     /* MS_SYNC: back only once the pages are on the disk.  The file system writes them back in
      * its own time anyway; msync makes it now, and says whether it worked (not after Ctrl-C:

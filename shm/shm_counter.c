@@ -38,6 +38,7 @@
 #include <semaphore.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/sem.h>
 
 #include "../common/ipclab.h"
@@ -150,6 +151,16 @@ static int leave(struct shared *s)
     }
 }
 
+/* SIGTERM (caught: the loop below ends) when the parent dies; if it died before we asked,
+ * getppid() is no longer parent, and we leave at once. */
+static void guard_die_with_parent(pid_t parent)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+        warn("prctl PR_SET_PDEATHSIG");
+    if (getppid() != parent)
+        _exit(IPCLAB_EXIT_FAIL);
+}
+
 /*
  * Child i: wait at the gate, then make its adds.  The gate is a pipe nobody writes: read()
  * blocks until the parent closes the write end, and then returns 0 in every child at once, so
@@ -158,10 +169,11 @@ static int leave(struct shared *s)
  * itself inside the section, while the others are still at the gate (see run()), so that they
  * all find the lock as a dead process left it.
  */
-static _Noreturn void child(struct shared *s, int i, long times, bool die, int gate)
+static _Noreturn void child(struct shared *s, int i, long times, bool die, int gate, pid_t parent)
 {
     char byte;
 
+    guard_die_with_parent(parent); /* a wait nobody ends (the POSIX stall) ends with the parent */
     while (!die && read(gate, &byte, 1) == -1 && errno == EINTR && !ipclab_signal)
         ;
     close(gate);
@@ -329,6 +341,7 @@ static int run(long procs, long times, bool die, const char *name)
         return -1;
     }
     fflush(stdout); /* or each child's exit would print what stdout still holds */
+    pid_t parent = getpid();
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (; forked < procs; forked++) {
         if ((pids[forked] = fork()) == -1) {
@@ -339,7 +352,7 @@ static int run(long procs, long times, bool die, const char *name)
         }
         if (pids[forked] == 0) {
             close(gate[1]);
-            child(s, forked, times, die && forked == procs - 1, gate[0]);
+            child(s, forked, times, die && forked == procs - 1, gate[0], parent);
         }
     }
     /* -k: the gate stays shut until the one to die has died.  WNOWAIT: the child is not reaped
@@ -361,6 +374,30 @@ static int run(long procs, long times, bool die, const char *name)
     remove_lock(s);
     munmap(s, sizeof *s);
     return forked < procs ? -1 : rc;
+}
+
+/* Linux keeps a named semaphore as /dev/shm/sem.NAME: NAME_MAX - 4 bytes are left for NAME. */
+static void guard_sem_name_fits(const char *name)
+{
+    if (strlen(name) - 1 > NAME_MAX - 4)
+        ipclab_usage_error(usage, "-p wants a name like /myname: a slash, then 1 to %d bytes "
+                           "(sem_open adds \"sem.\" to it under /dev/shm); this one has %zu",
+                           NAME_MAX - 4, strlen(name) - 1);
+}
+
+/* The results are the point: a stdout that took them not all (full, closed, its reader gone)
+ * is a failure, said. */
+static bool guard_results_out(void)
+{
+    if (fflush(stdout) == EOF) {
+        warn("write stdout: results lost");
+        return false;
+    }
+    if (ferror(stdout)) {
+        warnx("write stdout failed: results lost");
+        return false;
+    }
+    return true;
 }
 
 int main(int argc, char *argv[])
@@ -398,6 +435,7 @@ int main(int argc, char *argv[])
             break;
         case 'p':
             ipclab_posix_name_arg(name, sizeof name, optarg, usage);
+            guard_sem_name_fits(name); /* sem_open adds "sem." to it */
             break;
         case 'h':
             fputs(usage, stdout);
@@ -423,7 +461,9 @@ int main(int argc, char *argv[])
     for (lock_kind = LOCK_NONE; lock_kind < LOCK_ALL && !ipclab_signal; lock_kind++)
         if ((which == LOCK_ALL || which == lock_kind) && run(procs, times, die, name) == -1)
             status = IPCLAB_EXIT_FAIL;
-    fflush(stdout); /* the line of a run a signal ended, before we die of it */
+    /* the line of a run a signal ended, before we die of it; the lines lost are a failure */
+    if (!guard_results_out())
+        status = IPCLAB_EXIT_FAIL;
     ipclab_die_of_signal();
     return status;
 }

@@ -186,6 +186,7 @@ int main(int argc, char *argv[])
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 
     ipclab_ignore_sigpipe();
+    ipclab_ignore_sigxfsz();
 
     /* SIGCHLD stays blocked except inside pselect() (see recv_reply). */
     struct sigaction sa = { .sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP };

@@ -62,6 +62,12 @@ start_shm_sem() {
     faults shm_sem
 }
 
+@test "faults: stdout past ulimit -f (SIGXFSZ): msgq_recv, shm_reader, shm_sem_reader say File too large, exit 1; nothing left" {
+    past_fsize msgq 1
+    past_fsize shm 2
+    past_fsize shm_sem 3
+}
+
 @test "faults: SIGSTOP either side of msgq, shm and shm_sem: the other waits asleep, no CPU; after SIGCONT the 1 MiB is whole" {
     stops msgq
     stops shm

@@ -167,6 +167,13 @@ start_fdpass() {
     faults fdpass stalled-only
 }
 
+@test "faults: stdout past ulimit -f (SIGXFSZ): the side that prints says File too large, exits 1; nothing left (was: killed without a word, socket left)" {
+    local pair n=0
+    for pair in pipe_oneway pipe_duplex socketpair fifo pmq unix_stream unix_dgram tcp udp fdpass; do
+        past_fsize "$pair" $((++n))
+    done
+}
+
 @test "faults: SIGSTOP either side of each pair: the other waits asleep, no CPU; after SIGCONT the 1 MiB is whole" {
     local pair
     for pair in pipe_oneway socketpair fifo pmq pshm unix_stream unix_dgram tcp udp; do

@@ -314,3 +314,28 @@ signal_streaming() {
         wait_exit "$other$n" 2
     fi
 }
+
+# past_fsize PAIR N: run N of PAIR with both sides started under `ulimit -S -f 64` (64 KiB, in
+# bash's blocks of 1024 bytes); the side that prints the 1 MiB passes the limit.  SIGXFSZ
+# would kill it without a word (and leave what it made): it must say "File too large" and exit
+# 1; the other side must end or, a server, end on SIGTERM; then nothing of the pair is left.
+past_fsize() {
+    local pair=$1 n=$2 name
+    ulimit -S -f 64
+    "start_$pair" "$n"
+    ulimit -S -f unlimited
+    if (( FED )); then
+        feed_all
+    fi
+    exec 5>&-
+    assert_exit "$OUT" 1 10
+    grep -q 'File too large' "$LOG/$OUT.err" ||
+        fail "$pair: $OUT exited 1 without naming the limit; its stderr: $(cat "$LOG/$OUT.err")"
+    for name in "f$n" "o$n"; do
+        [[ -e $LOG/$name.pgid && ! -e $LOG/$name.status ]] && (( SERVES )) &&
+            kill -TERM -- "-$(pgid_of "$name")"
+        [[ -e $LOG/$name.pgid ]] && wait_exit "$name" 5
+    done
+    assert_run_dir_empty
+    assert_nothing_left
+}

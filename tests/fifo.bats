@@ -125,6 +125,20 @@ transfer_1mib() {
     assert_run_dir_empty
 }
 
+@test "fifo: head -c 1000 as the reader: the writer counts what write() took, at least the 1000 head read (was: after 0 bytes)" {
+    random_file "$LOG/in.bin" 1048576
+    start_side writer "$LOG/in.bin" "$W"
+    wait_ready writer
+    timeout 5 head -c 1000 "$IPCLAB_DIR/fifo" >"$LOG/head.out"
+    assert_exit writer 1 5
+    (( $(stat -c %s "$LOG/head.out") == 1000 )) || fail "head got $(stat -c %s "$LOG/head.out") bytes"
+    local said
+    said=$(sed -n 's/.*the reader closed .* after \([0-9]*\) bytes$/\1/p' "$LOG/writer.err")
+    [[ -n $said ]] && (( said >= 1000 && said <= 1048576 )) ||
+        fail "the writer's count is not what the FIFO took: $(cat "$LOG/writer.err")"
+    assert_run_dir_empty
+}
+
 @test "fifo: SIGTERM to a reader waiting for a writer removes the FIFO and ends it by SIGTERM" {
     start_side reader /dev/null "$R"
     wait_ready reader

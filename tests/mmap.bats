@@ -182,6 +182,30 @@ follow() {
     assert_line --regexp "^mmap_writer: SIGBUS at byte [0-9]+ of the mapping of $FILE: the file is shorter"
 }
 
+@test "mmap: the file truncated and grown back under the writer: it says the file is damaged, exit 1, not done (was: marked done)" {
+    start_fed writer "$S/mmap_writer" -s 4096
+    wait_ready writer
+    printf 'one\n' >&5
+    wait_until 5 grep -q one "$FILE"
+    local size
+    size=$(stat -c %s "$FILE")
+    truncate -s 0 "$FILE"
+    truncate -s "$size" "$FILE" # zeros again: mark, length and "one" gone
+    printf 'two\n' >&5
+    exec 5>&-
+    assert_exit writer 1
+    run cat "$LOG/writer.err"
+    assert_line "mmap_writer: $FILE was truncated or overwritten while we wrote (its size or our mark is gone): it does not hold what we wrote; not marked done"
+    refute_line --partial 'marked done, synced'
+}
+
+@test "mmap: past ulimit -f the writer's ftruncate fails (EFBIG): said, exit 1, no file left that a reader would wait on (was: killed by SIGXFSZ, empty file left)" {
+    run --separate-stderr timeout 5 bash -c 'ulimit -f 100 && exec "$@"' - "$S/mmap_writer" <<<hi
+    assert_failure 1
+    [[ $stderr == *"mmap_writer: ftruncate $FILE: File too large"* ]] || fail "stderr: $stderr"
+    [[ ! -e $FILE ]] || fail "the half-made file was left"
+}
+
 @test "mmap: a file of the user's given as -p is refused and left intact by the writer and the reader" {
     # the notes: 19 bytes, and no mark
     # shellcheck disable=SC2034 # read by users_file_left_alone

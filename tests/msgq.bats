@@ -287,6 +287,58 @@ receiver_killed_after_the_end() {
     next_run_works "$kind"
 }
 
+# lower_qbytes ID BYTES: msgctl(IPC_SET) lowers queue ID's msg_qbytes to BYTES, as its owner
+# may (perl's IPC::Msg; a queue made under a smaller kernel.msgmnb is the same).
+lower_qbytes() {
+    # shellcheck disable=SC2016 # perl's variables, not the shell's
+    perl -MIPC::Msg -e 'my $id = $ARGV[0]; my $q = bless \$id, "IPC::Msg";
+$q->set(qbytes => $ARGV[1]) or die "IPC_SET: $!\n";' "$1" "$2"
+}
+
+# queue_of NAME: the queue id in side NAME's ready line.
+queue_of() {
+    sed -n 's/.*: ready (pid [0-9]*): queue \([0-9]*\) .*/\1/p' "$LOG/$1.err"
+}
+
+@test "msgq: a queue whose msg_qbytes is below one message: the sender says so and sends messages that fit (was: waited idle for ever)" {
+    random_file "$LOG/in.bin" 20000
+    start_side recv /dev/null "$M/msgq_recv"
+    wait_ready recv
+    lower_qbytes "$(queue_of recv)" 100
+    start_side send "$LOG/in.bin" "$M/msgq_send"
+    assert_exit send 0 10
+    assert_exit recv 0
+    assert_equal "$(sha256sum <"$LOG/recv.out")" "$(sha256sum <"$LOG/in.bin")"
+    grep -q "holds at most 100 bytes (its msg_qbytes), less than [0-9]*: sending messages of up to 100 bytes" "$LOG/send.err" ||
+        fail "the sender did not say: $(cat "$LOG/send.err")"
+    run cat "$LOG/recv.err"
+    assert_line --partial 'end message: 20000 bytes in 200 message(s)'
+    # msg_qbytes 0 takes not even the end message: refused at once
+    start_side recv2 /dev/null "$M/msgq_recv"
+    wait_ready recv2
+    lower_qbytes "$(queue_of recv2)" 0
+    run --separate-stderr timeout 5 "$M/msgq_send" </dev/null
+    assert_failure 1
+    [[ $stderr == *"takes no message: its msg_qbytes is 0; refusing to use it"* ]] || fail "stderr: $stderr"
+}
+
+@test "msgq: msg_qbytes lowered under a message while the sender waits on a full queue: it says so, gives up, removes the queue" {
+    random_file "$LOG/in.bin" 1048576
+    mkfifo "$LOG/recv.out" # the receiver's stdout, never read: the queue fills up
+    start_side recv /dev/null "$M/msgq_recv"
+    exec 7<"$LOG/recv.out"
+    wait_ready recv
+    start_side send "$LOG/in.bin" "$M/msgq_send"
+    wait_ready send
+    wait_blocked_in "${PID[send]}" msgsnd
+    lower_qbytes "$(queue_of send)" 10
+    assert_exit send 1 2
+    grep -q "now holds at most 10 bytes (its msg_qbytes, lowered by msgctl IPC_SET): a message of [0-9]* bytes never fits; giving up" "$LOG/send.err" ||
+        fail "the sender did not say: $(cat "$LOG/send.err")"
+    exec 7<&-
+    assert_exit recv 1
+}
+
 @test "msgq: the receiver SIGKILLed with the end message still queued -> the sender, still waiting, says so and removes the queue; the next run works" {
     receiver_killed_after_the_end msgq
     run cat "$LOG/send.err"

@@ -142,6 +142,16 @@ for i in range(1, 3001):
     assert_equal "$(ls -A "$LOG/cwd")" ''
 }
 
+@test "pshm: past ulimit -f the maker's ftruncate fails (EFBIG): said, exit 1, the object removed (was: killed by SIGXFSZ, /dev/shm/NAME left)" {
+    local prog
+    for prog in pshm_reader pshm_writer; do
+        run --separate-stderr timeout 5 bash -c 'ulimit -f 100 && exec "$@"' - "$BIN/shm/$prog" -p "$POSIX-m" </dev/null
+        assert_failure 1
+        [[ $stderr == *"$prog: ftruncate $POSIX-m: File too large"* ]] || fail "$prog: stderr: $stderr"
+        [[ ! -e /dev/shm/${POSIX#/}-m ]] || fail "$prog left /dev/shm/${POSIX#/}-m"
+    done
+}
+
 @test "pshm: the object is mode 0600 in /dev/shm" {
     start_side reader /dev/null "$S/pshm_reader" -p "$POSIX-shm"
     wait_ready reader

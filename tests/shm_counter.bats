@@ -97,6 +97,62 @@ exact() {
     [[ -z $(pgrep -x shm_counter) ]] || fail "processes left: $(pgrep -a -x shm_counter)"
 }
 
+@test "shm_counter: results lost (stdout full, closed, or its reader gone) is exit 1 with a message (was: exit 0)" {
+    local redirect
+    # shellcheck disable=SC2016 # "$@" is the inner shell's
+    for redirect in '>/dev/full' '>&-' '> >(:); wait $!'; do
+        run --separate-stderr timeout 10 bash -c "exec $redirect"'; exec "$@"' - "$C" -n 2 -m 10 -l none
+        assert_failure 1
+        [[ $stderr == *"shm_counter: write stdout"*"results lost"* ]] || fail "$redirect: stderr: $stderr"
+    done
+}
+
+@test "shm_counter: -p with a name sem_open cannot take (NAME_MAX - 4 bytes after the slash) is a usage error" {
+    local long=${NAME#/}
+    long+=$(printf '%0*d' $((251 - ${#long})) 0) # 251 bytes, the test's own name first
+    run --separate-stderr timeout 10 "$C" -l posix -n 2 -m 10 -p "/a$long"
+    assert_failure 2
+    [[ $stderr == *"-p wants a name like /myname: a slash, then 1 to 251 bytes"* ]] || fail "stderr: $stderr"
+    run --separate-stderr timeout 10 "$C" -l posix -n 2 -m 10 -p "/$long"
+    assert_success
+    [[ ! -e /dev/shm/sem.$long ]] || fail "the semaphore was left"
+}
+
+# children_at_least PID N: process PID has N live child processes or more (pgrep skips zombies).
+children_at_least() {
+    (( $(pgrep -c -P "$1") >= $2 ))
+}
+
+# gone PID: process PID has ended (a zombie counts as ended).
+gone() {
+    ! is_alive "$1"
+}
+
+# stalled PID: child PID of a -l posix -k run has died (the one -k kills) or waits on the
+# semaphore (a futex wait) that nobody will post.
+stalled() {
+    ! is_alive "$1" || grep -q futex "/proc/$1/wchan" 2>/dev/null
+}
+
+@test "shm_counter -k: parent SIGKILLed while the others wait on the POSIX semaphore: they end too (was: asleep for ever)" {
+    start_side c /dev/null "$C" -l posix -k -n 3 -m 20000 -p "$NAME"
+    wait_output c '^lock'
+    local parent kids=() kid
+    parent=$(pgrep -P "$(pgid_of c)" -x shm_counter)
+    wait_until 5 children_at_least "$parent" 2 # the third is killed by -k
+    mapfile -t kids < <(pgrep -P "$parent")
+    for kid in "${kids[@]}"; do
+        wait_until 5 stalled "$kid"
+    done
+    kill -KILL "$parent"
+    assert_exit c $((128 + 9)) 5
+    for kid in "${kids[@]}"; do
+        ipclab_poll 2 gone "$kid" && continue
+        kill -KILL "${kids[@]}" 2>/dev/null # orphans: out of teardown's reach
+        fail "child $kid still waits 2 s after its parent's death"
+    done
+}
+
 # in_group_at_least PGID N: N shm_counter processes or more in process group PGID, counted anew
 # at each call (wait_until calls it until it is true).
 in_group_at_least() {
