@@ -70,10 +70,13 @@ file_id() {
 
 # uses_our_run_dir PID: the run directory of the process PID, from its environment (a relative
 # one from its working directory), is ours: the same device and inode.  True if the
-# environment cannot be read.
+# environment cannot be read; false if the process has ended meanwhile.
 uses_our_run_dir() {
     local env dir
-    env=$(tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null) || return 0
+    if ! env=$(tr '\0' '\n' 2>/dev/null <"/proc/$1/environ"); then
+        [[ -d /proc/$1 ]] || return 1
+        return 0
+    fi
     dir=$(run_dir_from "$(sed -n 's/^IPCLAB_DIR=//p' <<<"$env")" "$(sed -n 's/^XDG_RUNTIME_DIR=//p' <<<"$env")")
     [[ $dir == /* ]] || dir=/proc/$1/cwd/$dir
     [[ $(file_id "$dir") == "$run_id" ]]
@@ -107,7 +110,7 @@ done < <(find /proc/[0-9]*/fd -mindepth 1 -maxdepth 1 -type l -print0 2>/dev/nul
 # at 15 characters (unix_dgram_serv).
 who() {
     local argv0
-    argv0=$(tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | head -n 1)
+    argv0=$(tr '\0' '\n' 2>/dev/null <"/proc/$1/cmdline" | head -n 1)
     [[ -n $argv0 ]] || argv0=$(cat "/proc/$1/comm" 2>/dev/null) || argv0='?'
     echo "${argv0##*/} (pid $1)"
 }
