@@ -8,6 +8,7 @@
  *   UNIX        ipclab_sun(), ipclab_socket_path_free(), ipclab_sun_answers(),
  *               ipclab_server_is_ours(), ipclab_peer_cred(), ipclab_remove_socket()
  *   Internet    ipclab_options_inet(), ipclab_port_arg(), ipclab_addr_str(), ipclab_local_addr()
+ *   options     ipclab_options_dgram(): a datagram server's, UNIX or UDP
  *   guards      ipclab_sun_str(), ipclab_udp_bad_source(), ipclab_accept_room(),
  *               ipclab_descriptors_full()
  *   datagrams   ipclab_tally(), ipclab_tallies_expire(): what each client of a datagram server
@@ -192,6 +193,40 @@ static inline int ipclab_options_inet(int argc, char *argv[], const char *usage,
         }
     }
     if ((*host)[0] == '\0')
+        ipclab_usage_error(usage, "-H wants a host name or address");
+    return optind;
+}
+
+/*
+ * The options of a datagram server: -i SECONDS into *idle (1 to 86400: how long a client's
+ * silence ends its tally, see struct ipclab_tallies), -h, and its address: -H HOST (*host then
+ * points into argv) and -P PORT (see ipclab_port_arg, 0 allowed) into where for udp_server
+ * (host not NULL); -p PATH (see ipclab_path_arg) into where for unix_dgram_server (host NULL).
+ * Anything else is a usage error (exit 2).  Returns the index in argv of the first operand.
+ */
+static inline int ipclab_options_dgram(int argc, char *argv[], const char *usage,
+                                       const char **host, char *where, size_t size, long *idle)
+{
+    int opt;
+
+    while ((opt = getopt(argc, argv, host != NULL ? ":hH:P:i:" : ":hp:i:")) != -1) {
+        if (opt == 'H') {
+            *host = optarg;
+        } else if (opt == 'P') {
+            ipclab_port_arg(where, size, optarg, 0, usage);
+        } else if (opt == 'p') {
+            ipclab_path_arg(where, size, optarg, usage);
+        } else if (opt == 'i') {
+            if (!ipclab_parse_long(optarg, 1, 86400, idle))
+                ipclab_usage_error(usage, "-i wants seconds from 1 to 86400, not '%s'", optarg);
+        } else if (opt == 'h') {
+            fputs(usage, stdout);
+            exit(IPCLAB_EXIT_OK);
+        } else {
+            ipclab_bad_option(usage, opt, argv);
+        }
+    }
+    if (host != NULL && (*host)[0] == '\0')
         ipclab_usage_error(usage, "-H wants a host name or address");
     return optind;
 }
