@@ -8,6 +8,7 @@
  *   UNIX        ipclab_sun(), ipclab_socket_path_free(), ipclab_sun_answers(),
  *               ipclab_server_is_ours(), ipclab_peer_cred(), ipclab_remove_socket()
  *   Internet    ipclab_options_inet(), ipclab_port_arg(), ipclab_addr_str(), ipclab_local_addr()
+ *   options     ipclab_options_dgram(): a datagram server's, UNIX or UDP
  *   guards      ipclab_sun_str(), ipclab_udp_bad_source(), ipclab_accept_room(),
  *               ipclab_descriptors_full()
  *   datagrams   ipclab_tally(), ipclab_tallies_expire(): what each client of a datagram server
@@ -192,6 +193,40 @@ static inline int ipclab_options_inet(int argc, char *argv[], const char *usage,
         }
     }
     if ((*host)[0] == '\0')
+        ipclab_usage_error(usage, "-H wants a host name or address");
+    return optind;
+}
+
+/*
+ * The options of a datagram server: -i SECONDS into *idle (1 to 86400: how long a client's
+ * silence ends its tally, see struct ipclab_tallies), -h, and its address: -H HOST (*host then
+ * points into argv) and -P PORT (see ipclab_port_arg, 0 allowed) into where for udp_server
+ * (host not NULL); -p PATH (see ipclab_path_arg) into where for unix_dgram_server (host NULL).
+ * Anything else is a usage error (exit 2).  Returns the index in argv of the first operand.
+ */
+static inline int ipclab_options_dgram(int argc, char *argv[], const char *usage,
+                                       const char **host, char *where, size_t size, long *idle)
+{
+    int opt;
+
+    while ((opt = getopt(argc, argv, host != NULL ? ":hH:P:i:" : ":hp:i:")) != -1) {
+        if (opt == 'H') {
+            *host = optarg;
+        } else if (opt == 'P') {
+            ipclab_port_arg(where, size, optarg, 0, usage);
+        } else if (opt == 'p') {
+            ipclab_path_arg(where, size, optarg, usage);
+        } else if (opt == 'i') {
+            if (!ipclab_parse_long(optarg, 1, 86400, idle))
+                ipclab_usage_error(usage, "-i wants seconds from 1 to 86400, not '%s'", optarg);
+        } else if (opt == 'h') {
+            fputs(usage, stdout);
+            exit(IPCLAB_EXIT_OK);
+        } else {
+            ipclab_bad_option(usage, opt, argv);
+        }
+    }
+    if (host != NULL && (*host)[0] == '\0')
         ipclab_usage_error(usage, "-H wants a host name or address");
     return optind;
 }
@@ -393,7 +428,9 @@ static inline int ipclab_peer_cred(int fd, struct ucred *cred)
  * connections: a tally ends at the client's empty datagram -- or, since most clients never send
  * one (nc -u, socat), once it has sent nothing for idle seconds.  Clients may interleave their
  * datagrams: each has its own tally.  With IPCLAB_TALLIES tallies open, a new client is still
- * answered but not counted, and the server says so once, until a tally ends.
+ * answered but not counted, and the server says so once, until a tally ends.  A tally begun
+ * within idle seconds of a datagram not counted may have missed the client's first ones: its
+ * counts are said to run "since it was first counted".
  */
 #define IPCLAB_TALLIES 64
 
@@ -401,10 +438,16 @@ struct ipclab_tallies {
     struct {
         char from[IPCLAB_SUN_STR_MAX]; /* the sender's name; "": a free slot */
         long long bytes, count, last;  /* last: when its last datagram came, ms */
+        bool late;                     /* begun soon after a datagram not counted */
     } t[IPCLAB_TALLIES];
-    long idle;      /* seconds of silence that end a tally */
-    bool said_full; /* "the table is full" said, since a tally last ended */
+    long idle;          /* seconds of silence that end a tally */
+    bool said_full;     /* "the table is full" said, since a tally last ended */
+    long long refused;  /* when a datagram was last not counted, ms; 0: never */
 };
+
+/* The words after a tally's counts: those of a client maybe not counted from its start. */
+#define IPCLAB_TALLY_LATE(tally) \
+    ((tally).late ? " since it was first counted (the table of clients was full before)" : "")
 
 /* Milliseconds on CLOCK_MONOTONIC, which no change of the date moves. */
 static inline long long ipclab_now_ms(void)
@@ -430,8 +473,10 @@ static inline void ipclab_tally(struct ipclab_tallies *ts, const char *from, siz
         at = free_slot;
         snprintf(ts->t[at].from, sizeof ts->t[at].from, "%s", from);
         ts->t[at].bytes = ts->t[at].count = 0;
+        ts->t[at].late = ts->refused != 0 && ipclab_now_ms() - ts->refused < ts->idle * 1000LL;
     }
     if (at == -1) {
+        ts->refused = ipclab_now_ms();
         if (n == 0)
             warnx("end of data from %s: not counted, the table of clients was full", from);
         else if (!ts->said_full)
@@ -446,8 +491,8 @@ static inline void ipclab_tally(struct ipclab_tallies *ts, const char *from, siz
     ts->t[at].count += n > 0;
     if (n > 0)
         return;
-    warnx("end of data from %s: %lld bytes in %lld datagram(s)", from, ts->t[at].bytes,
-          ts->t[at].count);
+    warnx("end of data from %s: %lld bytes in %lld datagram(s)%s", from, ts->t[at].bytes,
+          ts->t[at].count, IPCLAB_TALLY_LATE(ts->t[at]));
     ts->t[at].from[0] = '\0';
     ts->said_full = false;
 }
@@ -463,9 +508,10 @@ static inline long ipclab_tallies_expire(struct ipclab_tallies *ts)
             continue;
         long long left = ts->t[i].last + ts->idle * 1000LL - now;
         if (left <= 0) {
-            warnx("no datagram from %s for %ld s, taken as its end (it sent no empty one): "
-                  "%lld bytes in %lld datagram(s)", ts->t[i].from, ts->idle, ts->t[i].bytes,
-                  ts->t[i].count);
+            warnx("no datagram from %s for %ld s, taken as its end (no empty one yet; a later "
+                  "datagram starts a new count): %lld bytes in %lld datagram(s)%s",
+                  ts->t[i].from, ts->idle, ts->t[i].bytes, ts->t[i].count,
+                  IPCLAB_TALLY_LATE(ts->t[i]));
             ts->t[i].from[0] = '\0';
             ts->said_full = false;
         } else if (next == -1 || left < next) {

@@ -60,10 +60,16 @@ static int take_fd(struct msghdr *msg)
     int fd;
     long full = (msg->msg_flags & MSG_CTRUNC) ? ipclab_descriptors_full() : 0;
 
-    if (full > 0) {
+    if (full > 0 && count == 0) {
         /* Fix: MSG_CTRUNC was taken for too many descriptors; it also means no room for one. */
         warnx("a descriptor came, but this process has none free to receive it: all %ld that "
-              "ulimit -n allows are open (EMFILE); the kernel closed it (MSG_CTRUNC)", full);
+              "ulimit -n allows are open (EMFILE, MSG_CTRUNC); the kernel dropped the passed "
+              "descriptor (the sender's stays open)", full);
+    } else if (full > 0) {
+        /* those received took the last free descriptors; the kernel dropped the rest */
+        warnx("%zu descriptor(s) came, and more that this process had none free for: all %ld "
+              "that ulimit -n allows are open (EMFILE, MSG_CTRUNC); the kernel dropped those "
+              "(the sender's stay open): refusing them all", count, full);
     } else if (msg->msg_flags & MSG_CTRUNC) {
         /* The kernel closed the descriptors that did not fit; we close those that did. */
         warnx("more descriptors came than the control buffer holds (MSG_CTRUNC): refusing "

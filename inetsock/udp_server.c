@@ -164,33 +164,11 @@ int main(int argc, char *argv[])
     const char *host = IPCLAB_INET_HOST;
     char port[6] = IPCLAB_INET_PORT, where[IPCLAB_ADDR_MAX];
     long idle = 30; /* -i */
-    int opt;
 
     ipclab_stderr_by_line();
     ipclab_std_fds();
-    while ((opt = getopt(argc, argv, ":hH:P:i:")) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'P':
-            ipclab_port_arg(port, sizeof port, optarg, 0, usage);
-            break;
-        case 'i':
-            if (!ipclab_parse_long(optarg, 1, 86400, &idle))
-                ipclab_usage_error(usage, "-i wants seconds from 1 to 86400, not '%s'", optarg);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return IPCLAB_EXIT_OK;
-        default:
-            ipclab_bad_option(usage, opt, argv);
-        }
-    }
-    if (optind < argc)
+    if (ipclab_options_dgram(argc, argv, usage, &host, port, sizeof port, &idle) < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    if (host[0] == '\0')
-        ipclab_usage_error(usage, "-H wants a host name or address");
 
     ipclab_catch_signals();
     int fd = serv_bind(host, port, where, sizeof where);

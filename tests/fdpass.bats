@@ -204,8 +204,17 @@ s.recv(1)
     assert_exit receiver 1 5
     assert_exit sender 1
     run cat "$LOG/receiver.err"
-    assert_line 'fd_receiver: a descriptor came, but this process has none free to receive it: all 5 that ulimit -n allows are open (EMFILE); the kernel closed it (MSG_CTRUNC)'
+    assert_line "fd_receiver: a descriptor came, but this process has none free to receive it: all 5 that ulimit -n allows are open (EMFILE, MSG_CTRUNC); the kernel dropped the passed descriptor (the sender's stays open)"
     refute_line --partial 'more descriptors came'
+}
+
+@test "fdpass: with one descriptor free (ulimit -n 6), two passed: one received, the other dropped, said so and refused (was: 'none free to receive it')" {
+    limited receiver 6 "$F/fd_receiver" # 0-2, the listening socket, the connection: one free
+    raw_peer "socket.send_fds(s, [b'F'], [0, 1])"
+    assert_exit receiver 1 5
+    run cat "$LOG/receiver.err"
+    assert_line "fd_receiver: 1 descriptor(s) came, and more that this process had none free for: all 6 that ulimit -n allows are open (EMFILE, MSG_CTRUNC); the kernel dropped those (the sender's stay open): refusing them all"
+    refute_line --partial 'none free to receive it'
 }
 
 @test "fdpass: the receiver names any peer by its pid, not as fd_sender (here python's socket.send_fds)" {

@@ -636,6 +636,40 @@ one_more() {
     done
 }
 
+@test "udp: a client first answered uncounted (table full), then counted, is said to be counted only since then (was: its partial counts as whole)" {
+    local host f late
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" udp_server "$host"
+        # 64 clients fill the table; the late one sends "a" (not counted) and says its port;
+        # client 0 ends, which frees a place; the late one sends "b" and its end.
+        py "$host" "
+def client():
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    return s
+def send(s, data):
+    s.sendto(data, (host, int(sys.argv[2])))
+    s.recv(4096)
+full = [client() for i in range(64)]
+for s in full:
+    send(s, b'x')
+late = client()
+send(late, b'a\\n')
+print('late', late.getsockname()[1], file=sys.stderr)
+send(full[0], b'')
+send(late, b'b\\n')
+send(late, b'')
+print('done', file=sys.stderr)" "${PORT[server$f]}"
+        start_side "late$f" /dev/null "${PY[@]}"
+        wait_line "late$f" '^done$'
+        late="$host port $(sed -n 's/^late //p' "$LOG/late$f.err")"
+        run cat "$LOG/server$f.err"
+        assert_line --partial ": the table of clients is full (64 counted): $late and any other"
+        assert_line "udp_server: end of data from $late: 2 bytes in 1 datagram(s) since it was first counted (the table of clients was full before)"
+    done
+}
+
 @test "udp: a client silent for -i SECONDS is reported as ended, and leaves its place in the table to the next (was: kept for ever)" {
     local host f
     for host in "${HOSTS[@]}"; do
@@ -645,10 +679,10 @@ one_more() {
     done
     for host in "${HOSTS[@]}"; do
         f=$(side_of "$host")
-        wait_until 5 lines_matching "$LOG/server$f.err" ' for 1 s, taken as its end (it sent no empty one): ' 64
+        wait_until 5 lines_matching "$LOG/server$f.err" ' for 1 s, taken as its end (no empty one yet; a later datagram starts a new count): ' 64
         one_more "more$f" "$host" "${PORT[server$f]}"
         run cat "$LOG/server$f.err"
-        assert_line --regexp "^udp_server: no datagram from $host port [0-9]+ for 1 s, taken as its end \\(it sent no empty one\\): 9 bytes in 1 datagram\\(s\\)\$"
+        assert_line --regexp "^udp_server: no datagram from $host port [0-9]+ for 1 s, taken as its end \\(no empty one yet; a later datagram starts a new count\\): 9 bytes in 1 datagram\\(s\\)\$"
         assert_line "udp_server: end of data from $SELF: 9 bytes in 1 datagram(s)"
         refute_line --partial 'full'
     done

@@ -458,15 +458,45 @@ one_more() {
     assert_line "unix_dgram_server: end of data from $SELF: not counted, the table of clients was full"
 }
 
+@test "unix_dgram: a client first answered uncounted (table full), then counted, is said to be counted only since then (was: its partial counts as whole)" {
+    start_dgram_server
+    # 64 clients fill the table; @ipclab-late-PID sends "a" (not counted); client 0 ends, which
+    # frees a place; the late one sends "b" and its end: only "b" was counted.
+    start_side late /dev/null "$PYTHON" -c "
+import os, socket, sys
+def client(name):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(b'\\0ipclab-%s-%d' % (name, os.getpid()))
+    s.settimeout(5)
+    return s
+def send(s, data):
+    s.sendto(data, sys.argv[1])
+    s.recv(4096)
+full = [client(b'full%d' % i) for i in range(64)]
+for s in full:
+    send(s, b'x')
+late = client(b'late')
+send(late, b'a\\n')
+send(full[0], b'')
+send(late, b'b\\n')
+send(late, b'')
+print('done', file=sys.stderr)" "$IPCLAB_DIR/unix_dgram"
+    wait_line late '^done$'
+    run cat "$LOG/server.err"
+    assert_line --partial ': the table of clients is full (64 counted): @ipclab-late-'
+    assert_line --regexp '^unix_dgram_server: end of data from @ipclab-full0-[0-9]+: 1 bytes in 1 datagram\(s\)$'
+    assert_line --regexp '^unix_dgram_server: end of data from @ipclab-late-[0-9]+: 2 bytes in 1 datagram\(s\) since it was first counted \(the table of clients was full before\)$'
+}
+
 @test "unix_dgram: a client silent for -i SECONDS is reported as ended, and leaves its place in the table to the next (was: kept for ever)" {
     start_side server /dev/null "$U/unix_dgram_server" -i 1
     wait_ready server
     silent_dgram 64
-    wait_until 5 lines_matching "$LOG/server.err" ' for 1 s, taken as its end (it sent no empty one): ' 64
+    wait_until 5 lines_matching "$LOG/server.err" ' for 1 s, taken as its end (no empty one yet; a later datagram starts a new count): ' 64
     one_more
     run cat "$LOG/server.err"
-    assert_line --regexp '^unix_dgram_server: no datagram from @ipclab-silent-[0-9]+-0 for 1 s, taken as its end \(it sent no empty one\): 9 bytes in 1 datagram\(s\)$'
-    assert_line --regexp '^unix_dgram_server: no datagram from @ipclab-silent-[0-9]+-63 for 1 s, taken as its end \(it sent no empty one\): 10 bytes in 1 datagram\(s\)$'
+    assert_line --regexp '^unix_dgram_server: no datagram from @ipclab-silent-[0-9]+-0 for 1 s, taken as its end \(no empty one yet; a later datagram starts a new count\): 9 bytes in 1 datagram\(s\)$'
+    assert_line --regexp '^unix_dgram_server: no datagram from @ipclab-silent-[0-9]+-63 for 1 s, taken as its end \(no empty one yet; a later datagram starts a new count\): 10 bytes in 1 datagram\(s\)$'
     assert_line "unix_dgram_server: end of data from $SELF: 9 bytes in 1 datagram(s)"
     refute_line --partial 'full'
 }

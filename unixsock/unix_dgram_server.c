@@ -142,27 +142,10 @@ int main(int argc, char *argv[])
 {
     char path[PATH_MAX] = "";
     long idle = 30; /* -i */
-    int opt;
 
     ipclab_stderr_by_line();
     ipclab_std_fds();
-    while ((opt = getopt(argc, argv, ":hp:i:")) != -1) {
-        switch (opt) {
-        case 'p':
-            ipclab_path_arg(path, sizeof path, optarg, usage);
-            break;
-        case 'i':
-            if (!ipclab_parse_long(optarg, 1, 86400, &idle))
-                ipclab_usage_error(usage, "-i wants seconds from 1 to 86400, not '%s'", optarg);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return IPCLAB_EXIT_OK;
-        default:
-            ipclab_bad_option(usage, opt, argv);
-        }
-    }
-    if (optind < argc)
+    if (ipclab_options_dgram(argc, argv, usage, NULL, path, sizeof path, &idle) < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (path[0] == '\0')
         ipclab_run_path(path, sizeof path, "unix_dgram");
