@@ -360,10 +360,39 @@ static inline void ipclab_ready(const char *fmt, ...)
 /* ---------------------------------------------------------------- run directory */
 
 /*
+ * Refuse (exit 1) a run directory whose name has a ".." component, or whose path passes
+ * through a symbolic link owned by neither root nor us: another user could point that link,
+ * and so our run directory, anywhere.  The last component is left to the caller.
+ */
+static inline void ipclab_guard_path_has_no_foreign_link(const char *dir)
+{
+    char prefix[PATH_MAX];
+    struct stat st;
+
+    for (size_t start = 0, end;; start = end + 1) {
+        end = start + strcspn(dir + start, "/");
+        if (end - start == 2 && dir[start] == '.' && dir[start + 1] == '.')
+            errx(IPCLAB_EXIT_FAIL, "run directory %s: its name has a \"..\" component; "
+                 "refusing to use it", dir);
+        if (dir[end] == '\0')
+            return; /* the last component: the caller's */
+        if (end == start || end >= sizeof prefix)
+            continue; /* the root, "//", or too long to be a name */
+        memcpy(prefix, dir, end);
+        prefix[end] = '\0';
+        if (lstat(prefix, &st) == 0 && S_ISLNK(st.st_mode) && st.st_uid != 0 &&
+            st.st_uid != geteuid())
+            errx(IPCLAB_EXIT_FAIL, "run directory %s: its path passes through %s, a symbolic "
+                 "link of uid %ld; refusing to use it", dir, prefix, (long)st.st_uid);
+    }
+}
+
+/*
  * Put the run directory's name in buf: $IPCLAB_DIR, else $XDG_RUNTIME_DIR/ipclab, else
  * /tmp/ipclab-<uid>.  Create it mode 0700 if it is missing.  Refuse (exit 1) if it is not a
- * directory of ours that nobody else can enter: in a shared /tmp another user could otherwise
- * plant a symlink or a FIFO of their own where our rendezvous names go.
+ * directory of ours that nobody else can enter, or if its name passes through another user's
+ * symbolic link: in a shared /tmp another user could otherwise plant a symlink or a FIFO of
+ * their own where our rendezvous names go.
  */
 static inline void ipclab_run_dir(char *buf, size_t size)
 {
@@ -381,6 +410,7 @@ static inline void ipclab_run_dir(char *buf, size_t size)
     /* lstat("link/") and lstat("link/.") follow the link: drop a trailing "/" or "/." first. */
     while (n > 1 && (buf[n - 1] == '/' || (buf[n - 1] == '.' && buf[n - 2] == '/')))
         buf[--n] = '\0';
+    ipclab_guard_path_has_no_foreign_link(buf);
 
     if (mkdir(buf, 0700) == -1 && errno != EEXIST)
         err(IPCLAB_EXIT_FAIL, "cannot create run directory %s", buf);

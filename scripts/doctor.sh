@@ -26,6 +26,8 @@
 #   ptrace         also strace, from $PATH
 set -uo pipefail
 shopt -s extglob nullglob
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh" # ipclab_run_dir_path_refused
 
 CHECKS=(compiler bats rundir testdir shm mqueue sysv sysv-limits mqueue-limits removeipc ptrace)
 usage="usage: scripts/doctor.sh [CHECK...]      (make doctor; CHECK: ${CHECKS[*]})"
@@ -147,7 +149,7 @@ with open(sys.argv[1], "w") as f:
 
 # The run directory, found as common/ipclab.h's ipclab_run_dir finds it.
 check_rundir() {
-    local dir owner mode parent longest
+    local dir name why owner mode parent longest
     if [[ -n ${IPCLAB_DIR:-} ]]; then
         dir=$IPCLAB_DIR
     elif [[ -n ${XDG_RUNTIME_DIR:-} ]]; then
@@ -163,10 +165,21 @@ check_rundir() {
             "fix: a shorter run directory: IPCLAB_DIR=/tmp/ipclab-$EUID"
         return
     fi
-    if [[ -L $dir || ( $dir != / && -L ${dir%%+(/)} ) ]]; then
+    # As the programs do: no trailing "/" or "/." (a test of "link/" follows the link).
+    name=$dir
+    while (( ${#name} > 1 )) && [[ $name == */ || $name == */. ]]; do
+        name=${name%?}
+    done
+    if [[ -L $name ]]; then
         verdict FAIL rundir "the run directory $dir is a symbolic link: the programs refuse it" \
             "breaks: every program that meets its peer by a name there (fifo, msgq, shm, unixsock, fdpass)" \
-            "fix: rm ${dir%%+(/)} (a program makes the directory itself), or set IPCLAB_DIR to a directory of yours"
+            "fix: rm $name (a program makes the directory itself), or set IPCLAB_DIR to a directory of yours"
+        return
+    fi
+    if why=$(ipclab_run_dir_path_refused "$name"); then
+        verdict FAIL rundir "the run directory $dir: $why: the programs refuse it" \
+            "breaks: every program that meets its peer by a name there (fifo, msgq, shm, unixsock, fdpass)" \
+            "fix: set IPCLAB_DIR to a path with no \"..\" and no other user's symbolic link in it"
         return
     fi
     if [[ -e $dir ]]; then

@@ -67,3 +67,34 @@ ipclab_in_namespace() {
     unshare --ipc --mount --propagation private \
         bash -c 'mount -t mqueue ipclab-test /dev/mqueue && exec "$@"' ipclab_in_namespace "$@"
 }
+
+# ipclab_run_dir_path_refused DIR: why the programs refuse the run directory DIR for the path
+# to it (common/ipclab.h, ipclab_guard_path_has_no_foreign_link): a ".." component, or a
+# symbolic link before the last component owned by neither root nor you, which its owner
+# could point anywhere.  Prints the reason and succeeds; fails, printing nothing, if neither.
+# The last component is the caller's to check (it must not be a link at all).
+ipclab_run_dir_path_refused() {
+    local rest=$1 prefix="" part owner
+    while [[ $rest == */* ]]; do
+        part=${rest%%/*}
+        rest=${rest#*/}
+        prefix+=$part
+        if [[ $part == .. ]]; then
+            echo 'its name has a ".." component'
+            return 0
+        fi
+        if [[ -n $part && -L $prefix ]]; then
+            owner=$(stat -c %u -- "$prefix")
+            if [[ $owner != 0 && $owner != "$EUID" ]]; then
+                echo "its path passes through $prefix, a symbolic link of uid $owner"
+                return 0
+            fi
+        fi
+        prefix+=/
+    done
+    if [[ $rest == .. ]]; then
+        echo 'its name has a ".." component'
+        return 0
+    fi
+    return 1
+}

@@ -8,7 +8,9 @@
 #
 # It looks at:
 #   - the run directory (the programs' rule: $IPCLAB_DIR, else $XDG_RUNTIME_DIR/ipclab, else
-#     /tmp/ipclab-<uid>; refused, as they refuse it, if it is a symbolic link, however spelled)
+#     /tmp/ipclab-<uid>; refused, as they refuse it, if it is a symbolic link, however spelled,
+#     if its name has a ".." component, or if its path passes through another user's symbolic
+#     link: scripts/lib.sh, ipclab_run_dir_path_refused)
 #     and what in it is provably ipclab's: key files (the line "ipclab key file" and nothing
 #     else), mmap_writer's files (their mark), and FIFOs and sockets by the names the programs
 #     use (fifo, chat.a2b, chat.b2a, shm.fifo, KEYFILE.fifo; unix_stream, unix_dgram,
@@ -38,6 +40,9 @@ case ${1:-} in
 esac
 (( $# <= 1 )) || { echo "$usage" >&2; exit 2; }
 
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh" # ipclab_run_dir_path_refused
+
 uid=$(id -u)
 prefix=${IPCLAB_STATUS_PREFIX:-/ipclab-}
 status=0
@@ -62,6 +67,7 @@ while (( ${#run} > 1 )) && [[ $run == */ || $run == */. ]]; do
 done
 [[ $run == /* || $run == ./* ]] || run=./$run
 run_id="" real_run="" # the run directory's device:inode and resolved path, once usable
+run_path_refused=$(ipclab_run_dir_path_refused "$run") || true # why its path is refused
 
 # file_id PATH: "device:inode" of the file PATH names (symbolic links followed).
 file_id() {
@@ -84,7 +90,7 @@ uses_our_run_dir() {
 
 # The run directory, if the programs would use it: its device and inode, and its path with no
 # symbolic link (realpath), as /proc/PID/maps shows the files in it.
-if [[ -d $run && ! -L $run && $(stat -c %u -- "$run") == "$uid" ]]; then
+if [[ -z $run_path_refused && -d $run && ! -L $run && $(stat -c %u -- "$run") == "$uid" ]]; then
     run_id=$(file_id "$run")
     real_run=$(realpath -e -- "$run")
 fi
@@ -200,7 +206,10 @@ keep_run=0
 declare -A keyfile=() # a System V key ftok() makes from a key file -> the file's name
 declare -a stale_keyfiles=()
 echo "run directory $run:"
-if [[ ! -e $run && ! -L $run ]]; then
+if [[ -n $run_path_refused ]]; then
+    echo "  $run_path_refused: the programs refuse it; leaving it alone"
+    status=1
+elif [[ ! -e $run && ! -L $run ]]; then
     echo "  (not there yet: the first program to run creates it)"
 elif [[ -L $run || ! -d $run ]]; then
     echo "  not a directory: the programs refuse it; look at it and remove it yourself"

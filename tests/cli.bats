@@ -312,6 +312,36 @@ refused_run_dir() {
     [[ -z $(ls -A "$LOG/elsewhere") ]]
 }
 
+@test "run directory: a name with a .. component is refused" {
+    # L/.. is the parent of wherever the link L points, not the directory L is in
+    mkdir -m 700 "$LOG/a" "$LOG/a/b"
+    IPCLAB_DIR=$LOG/a/b/.. refused_run_dir "^fifo_reader: run directory $LOG/a/b/\.\.: its name has a \"\.\.\" component; refusing to use it$"
+    [[ ! -e $LOG/a/fifo ]]
+}
+
+@test "run directory: a path through another user's symbolic link is refused (L/.., L/run, L/new)" {
+    (( EUID == 0 )) || skip "needs root: uid 65534 plants the links"
+    # root's private directory, with a run directory of root's in it
+    local private=$LOG/private spelling
+    mkdir -m 700 "$private" "$private/run" "$private/run/sub"
+    other_dir 777
+    "${AS_NOBODY[@]}" ln -s "$private/run/sub" "$OTHER_DIR/L"
+    "${AS_NOBODY[@]}" ln -s "$private" "$OTHER_DIR/P"
+    for spelling in "$OTHER_DIR/L/.." "$OTHER_DIR/P/run" "$OTHER_DIR/P/new"; do
+        IPCLAB_DIR=$spelling refused_run_dir "^fifo_reader: run directory $spelling: its path passes through $OTHER_DIR/[LP], a symbolic link of uid 65534; refusing to use it$"
+    done
+    [[ ! -e $private/new ]] || fail "$private/new was made through the link"
+    [[ $(ls -A "$private/run") == sub ]] || fail "made in $private/run: $(ls -A "$private/run")"
+}
+
+@test "run directory: a symbolic link of ours before the last component is followed" {
+    mkdir -m 700 "$LOG/real" "$LOG/real/run"
+    ln -s "$LOG/real" "$LOG/mine"
+    IPCLAB_DIR=$LOG/mine/run run --separate-stderr timeout 5 "$BIN/unixsock/unix_stream_client" </dev/null
+    assert_failure 1
+    [[ $stderr == "unix_stream_client: no server at $LOG/mine/run/unix_stream;"* ]] || fail "stderr: $stderr"
+}
+
 @test "run directory: one that belongs to another user is refused" {
     if (( EUID == 0 )); then
         chown 65534 "$IPCLAB_DIR" # nobody

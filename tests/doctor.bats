@@ -128,6 +128,24 @@ fake_proc_sys() {
     advised
 }
 
+@test "doctor rundir: a path with a .. component, or through another user's symbolic link, fails" {
+    mkdir -m 700 "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/a/b"
+    IPCLAB_DIR=$BATS_TEST_TMPDIR/a/b/.. doctor rundir
+    assert_failure 1
+    verdict FAIL rundir "the run directory $BATS_TEST_TMPDIR/a/b/..: its name has a \"..\" component: the programs refuse it"
+    advised
+    (( EUID == 0 )) || skip "needs root for the rest: uid 65534 plants the link"
+    mkdir -m 700 "$BATS_TEST_TMPDIR/private" "$BATS_TEST_TMPDIR/private/run"
+    other_dir 777
+    "${AS_NOBODY[@]}" ln -s "$BATS_TEST_TMPDIR/private" "$OTHER_DIR/P"
+    local dir
+    for dir in "$OTHER_DIR/P/run" "$OTHER_DIR/P/new"; do
+        IPCLAB_DIR=$dir doctor rundir
+        assert_failure 1
+        verdict FAIL rundir "the run directory $dir: its path passes through $OTHER_DIR/P, a symbolic link of uid 65534: the programs refuse it"
+    done
+}
+
 @test "doctor rundir: another user's run directory fails" {
     needs_root
     mkdir -m 700 "$BATS_TEST_TMPDIR/theirs"

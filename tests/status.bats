@@ -406,6 +406,27 @@ for p in sys.argv[1:]: socket.socket(socket.AF_UNIX).bind(p)' "$RUN_DIR/mysock" 
     rm -r "$private"
 }
 
+@test "clean-ipc: a run directory reached through another user's symbolic link (L/.., L/run) is refused: nothing is removed where it points" {
+    (( EUID == 0 )) || skip "needs root: uid 65534 plants the links"
+    # root's run directory in a private directory, with a stale FIFO and key file of ipclab's
+    local private=$BATS_TEST_TMPDIR/private spelling
+    mkdir -m 700 "$private" "$private/run" "$private/run/sub"
+    mkfifo -m 600 "$private/run/fifo"
+    printf 'ipclab key file\n' >"$private/run/msgq"
+    chmod 600 "$private/run/msgq"
+    other_dir 777
+    "${AS_NOBODY[@]}" ln -s "$private/run/sub" "$OTHER_DIR/L"
+    "${AS_NOBODY[@]}" ln -s "$private" "$OTHER_DIR/P"
+    for spelling in "$OTHER_DIR/L/.." "$OTHER_DIR/P/run"; do
+        IPCLAB_DIR=$spelling clean
+        assert_failure 1
+        assert_line "  its path passes through ${spelling%/*}, a symbolic link of uid 65534: the programs refuse it; leaving it alone"
+        refute_line --regexp ' removed$'
+        [[ -p $private/run/fifo && -f $private/run/msgq ]]
+    done
+    rm -r "$private"
+}
+
 @test "clean-ipc: a System V object whose key only shares the low 24 bits of ours (another project id) is not claimed" {
     printf 'one\n' | timeout 5 "$BIN/msgq/msgq_send" 2>/dev/null # leaves a queue and its key file
     local dev ino key id
