@@ -10,3 +10,9 @@ p50() {
     awk -F, -v p="$1" -v m="$2" -v s="$3" \
         '$1 == p && $2 == "latency" && $3 == m && $4 == s && $5 == "ok" { print $8 }' "$LOG/results.csv"
 }
+
+# min_ns PLACEMENT MECHANISM SIZE: the fastest round trip of that cell, in ns (column min_ns).
+min_ns() {
+    awk -F, -v p="$1" -v m="$2" -v s="$3" \
+        '$1 == p && $2 == "latency" && $3 == m && $4 == s && $5 == "ok" { print $7 }' "$LOG/results.csv"
+}
