@@ -217,6 +217,55 @@ socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).bind(sys.argv[1])' "$OTHER_DIR
     exec 7<&-
 }
 
+# ready_on_fd7 NAME: read lines from the FIFO the test holds on fd 7 (NAME's stderr) until
+# NAME's ready line; PID[NAME] = its pid.
+ready_on_fd7() {
+    local line
+    while read -r -t 5 -u 7 line; do
+        [[ $line =~ ^[^:]*:\ ready\ \(pid\ ([0-9]+)\) ]] && { PID[$1]=${BASH_REMATCH[1]}; return 0; }
+    done
+    fail "$1: no ready line on its stderr within 5 s"
+}
+
+@test "unix_stream: SIGTERM, or SIGTERM and SIGINT, while stdout and stderr both go to a stalled pipe (2>&1 | a paused pager) end the server, socket removed (was: stuck writing its last words, every signal blocked)" {
+    local sigs
+    random_file "$LOG/in.bin" 300000
+    for sigs in TERM TERM,INT; do
+        rm -f "$LOG/server.out" "$LOG/server.err" "$LOG/server.status" "$LOG/client.status"
+        mkfifo "$LOG/server.out" # stdout and stderr: held open here, read up to the ready line
+        exec 7<>"$LOG/server.out"
+        start_side server /dev/null bash -c 'exec "$0" 2>&1' "$U/unix_stream_server"
+        ready_on_fd7 server
+        start_side client "$LOG/in.bin" "$U/unix_stream_client"
+        # the pipe is full: the server waits in write(), part of its chunk written
+        wait_blocked_in "${PID[server]}" 'pipe_write|pipe_wait'
+        kill -TERM "${PID[server]}"
+        [[ $sigs == TERM ]] || kill -INT "${PID[server]}" 2>/dev/null || true
+        wait_exit server 2
+        [[ $SIDE_STATUS == $((128 + 15)) || $SIDE_STATUS == $((128 + 2)) ]] ||
+            fail "$sigs: the server ended with status $SIDE_STATUS"
+        [[ ! -e $IPCLAB_DIR/unix_stream ]] || fail "$sigs: the socket file is left"
+        assert_exit client 1 2
+        exec 7<&-
+    done
+}
+
+@test "unix_stream: SIGHUP with nobody left to read the server's stderr -> it dies of SIGHUP, socket removed (was: exit 129, a status of its own)" {
+    mkfifo "$LOG/server.fifo"
+    exec 7<>"$LOG/server.fifo"
+    # python reports how the server ended: a negative returncode is the signal that killed it
+    start_side server /dev/null "$PYTHON" -c '
+import subprocess, sys
+print(subprocess.run(sys.argv[2:], stderr=open(sys.argv[1], "w")).returncode)' \
+        "$LOG/server.fifo" "$U/unix_stream_server"
+    ready_on_fd7 server
+    exec 7<&- # the reader of its stderr goes: a write() there fails (EPIPE)
+    kill -HUP "${PID[server]}"
+    assert_exit server 0 2
+    assert_equal "$(cat "$LOG/server.out")" -1
+    [[ ! -e $IPCLAB_DIR/unix_stream ]] || fail "the socket file is left"
+}
+
 @test "unix_stream: the server SIGKILLed mid-conversation -> the client ends within 2 s, exit 1, not killed by SIGPIPE" {
     start_server
     start_fed client "$U/unix_stream_client"
