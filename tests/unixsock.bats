@@ -170,6 +170,42 @@ socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).bind(sys.argv[1])' "$OTHER_DIR
     done
 }
 
+@test "unixsock: a server whose socket was removed by hand leaves the socket a second server then bound there when it ends; that one serves on (was: removed by name)" {
+    local prog sock
+    local -A client=([unix_stream_server]=unix_stream_client [relay_server]="relay_client alice"
+        [unix_dgram_server]=unix_dgram_client)
+    printf 'x\n' >"$LOG/in.txt"
+    for prog in unix_stream_server relay_server unix_dgram_server; do
+        sock=$IPCLAB_DIR/$prog
+        start_side "a-$prog" /dev/null "$U/$prog" -p "$sock"
+        wait_ready "a-$prog"
+        rm "$sock"
+        start_side "b-$prog" /dev/null "$U/$prog" -p "$sock"
+        wait_ready "b-$prog"
+        kill -TERM "${PID[a-$prog]}"
+        assert_exit "a-$prog" $((128 + 15)) 2
+        [[ -S $sock ]] || fail "$prog: the second server's socket is gone"
+        # shellcheck disable=SC2086 # the client and its arguments
+        run --separate-stderr timeout 5 $U/${client[$prog]} -p "$sock" <"$LOG/in.txt"
+        assert_success
+    done
+}
+
+@test "unix_dgram: a client whose socket was removed by hand leaves the socket bound there since when it ends (was: removed by name)" {
+    start_dgram_server
+    start_fed client "$U/unix_dgram_client"
+    wait_line client 'bound to '
+    local own
+    own=$(sed -n 's/^unix_dgram_client: bound to \(.*\); server .*/\1/p' "$LOG/client.err")
+    rm "$own"
+    "$PYTHON" -c 'import socket, sys
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).bind(sys.argv[1])' "$own"
+    kill -TERM "$(pgrep -o -P "$(pgid_of client)")"
+    assert_exit client $((128 + 15)) 2
+    [[ -S $own ]] || fail "the client removed the socket bound after its own"
+    rm "$own"
+}
+
 @test "unix_stream: a path too long for sun_path is an error that says so, for server and client" {
     local long
     long=$LOG/$(printf 's%.0s' {1..120})
