@@ -464,6 +464,16 @@ stopped_by_tracer() {
     assert_line --partial 'pmq_recv: SIGINT: cleaned up, leaving'
 }
 
+@test "msgq: a SIGINT during start-up, as the key file is being made, is told as the signal alone (was: 'cannot create the key file ...: Interrupted system call' too)" {
+    command -v strace >/dev/null || skip "strace is not installed"
+    # strace sends the SIGINT as msgq_recv first looks at its key file's path, before making it
+    run --separate-stderr timeout 5 env "$NO_LSAN" strace -qq -f -o /dev/null \
+        -P "$IPCLAB_DIR/msgq" -e trace=%%stat -e inject=%%stat:signal=SIGINT:when=1 \
+        "$M/msgq_recv" </dev/null
+    assert_equal "$status" $((128 + 2)) # strace ends as its tracee did: by SIGINT
+    assert_equal "$stderr" 'msgq_recv: SIGINT: cleaned up, leaving'
+}
+
 @test "pmq: SIGTERM to the receiver mid-transfer -> the sender is told and ends; nothing is left" {
     kill_mid pmq recv TERM
     run cat "$LOG/send.err"
