@@ -562,6 +562,39 @@ chat_kill() {
     exec 5>&- 6>&-
 }
 
+# queued ID: System V queue ID holds a message (qnum, /proc/sysvipc/msg's fifth column).
+queued() {
+    local key id qnum rest
+    while read -r key id _ _ qnum rest; do
+        [[ $id == "$1" ]] && (( qnum > 0 )) && return 0
+    done </proc/sysvipc/msg
+    return 1
+}
+
+@test "msgq_chat: SIGTERM to the receiving child while a message waits and its stdout is full ends it within 2 s (was: the flag cleared to print, the child then stuck on stdout for good)" {
+    mkfifo "$LOG/one.out" # side one's stdout: held open here, never read, and full
+    exec 7<>"$LOG/one.out"
+    head -c 65536 /dev/zero >&7
+    start_fed one "$M/msgq_chat" 1 2
+    wait_ready one
+    mkfifo "$LOG/two.in"
+    start_side two "$LOG/two.in" "$M/msgq_chat" 2 1
+    exec 6>"$LOG/two.in"
+    wait_line two '1 \(pid [0-9]+\) is here'
+    local child queue
+    child=$(pgrep -P "${PID[one]}")
+    queue=$(sed -n 's/.* on queue \([0-9]*\) .*/\1/p' "$LOG/one.err")
+    # stopped while it waits for a message, so that the one two sends stays in the queue
+    kill -STOP "$child"
+    wait_until 5 state_is "$child" T
+    printf 'sent while it was stopped\n' >&6
+    wait_until 5 queued "$queue"
+    kill -TERM "$child"
+    kill -CONT "$child"
+    wait_gone "$child" 2
+    exec 5>&- 6>&- 7<&-
+}
+
 @test "msgq_chat: SIGTERM to one side -> the other is told and ends; the queue goes (seed: the child lingered)" {
     chat_kill TERM
     assert_equal "$SIDE_STATUS" 0
