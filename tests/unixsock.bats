@@ -270,6 +270,7 @@ ready_on_fd7() {
         rm -f "$LOG/server.out" "$LOG/server.err" "$LOG/server.status" "$LOG/client.status"
         mkfifo "$LOG/server.out" # stdout and stderr: held open here, read up to the ready line
         exec 7<>"$LOG/server.out"
+        # shellcheck disable=SC2016 # $0 is the inner shell's: the server
         start_side server /dev/null bash -c 'exec "$0" 2>&1' "$U/unix_stream_server"
         ready_on_fd7 server
         start_side client "$LOG/in.bin" "$U/unix_stream_client"
