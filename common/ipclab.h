@@ -29,8 +29,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,9 +42,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(_GNU_SOURCE)
-#include <poll.h>
-#endif
 
 /* Exit statuses of the command-line contract (README.md, "The command-line contract"). */
 enum { IPCLAB_EXIT_OK = 0, IPCLAB_EXIT_FAIL = 1, IPCLAB_EXIT_USAGE = 2 };
@@ -498,17 +497,27 @@ static inline const char *ipclab_signal_name(int signo)
                                                                                       : "signal";
 }
 
-/* Die of signo as if it had not been caught: its default action back, the signal unblocked and
- * raised again.  Async-signal-safe calls only: the handler calls it too. */
+static const int ipclab_term_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+static inline void ipclab_term_sigset(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < sizeof ipclab_term_signals / sizeof ipclab_term_signals[0]; i++)
+        sigaddset(set, ipclab_term_signals[i]);
+}
+
+/* Die of signo as if it had not been caught: the default action of SIGINT, SIGTERM and SIGHUP
+ * back, the three unblocked (one pending kills at once), signo raised again.
+ * Async-signal-safe calls only: the handler calls it too. */
 static inline _Noreturn void ipclab_raise_again(int signo)
 {
     struct sigaction sa = { .sa_handler = SIG_DFL };
     sigset_t set;
 
     sigemptyset(&sa.sa_mask);
-    sigaction(signo, &sa, NULL);
-    sigemptyset(&set);
-    sigaddset(&set, signo);
+    for (size_t i = 0; i < sizeof ipclab_term_signals / sizeof ipclab_term_signals[0]; i++)
+        sigaction(ipclab_term_signals[i], &sa, NULL);
+    ipclab_term_sigset(&set);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     raise(signo);
     /* cppcheck-suppress unreachableCode ; raise() returns if the signal cannot be delivered */
@@ -521,6 +530,7 @@ static inline void ipclab_on_signal(int signo)
     void (*clean)(void) = ipclab_cleanup;
     if (clean == NULL)
         return;
+    atomic_signal_fence(memory_order_acquire); /* what was set before ipclab_cleanup is seen */
     clean();
     /* "<program>: SIGINT: cleaned up, leaving", in one write(2): warnx() is not safe here */
     const char *part[] = { ipclab_name, ": ", ipclab_signal_name(signo),
@@ -530,18 +540,14 @@ static inline void ipclab_on_signal(int signo)
     for (size_t i = 0; i < sizeof part / sizeof part[0]; i++)
         for (const char *c = part[i]; *c != '\0' && len < sizeof msg; c++)
             msg[len++] = *c;
-    if (write(STDERR_FILENO, msg, len) == -1)
-        _exit(128 + signo); /* stderr gone: nothing to say it on */
+    /* Only if stderr takes it within 0.1 s: a stderr nobody reads (a paused pager) would keep
+     * us in write() for good, with every termination signal blocked.  Said or not, die. */
+    struct pollfd err_out = { .fd = STDERR_FILENO, .events = POLLOUT };
+    if (poll(&err_out, 1, 100) == 1 && (err_out.revents & POLLOUT) &&
+        write(STDERR_FILENO, msg, len) == -1) {
+        /* stderr gone: nothing to say it on */
+    }
     ipclab_raise_again(signo);
-}
-
-static const int ipclab_term_signals[] = { SIGINT, SIGTERM, SIGHUP };
-
-static inline void ipclab_term_sigset(sigset_t *set)
-{
-    sigemptyset(set);
-    for (size_t i = 0; i < sizeof ipclab_term_signals / sizeof ipclab_term_signals[0]; i++)
-        sigaddset(set, ipclab_term_signals[i]);
 }
 
 /* SIGPIPE would kill us silently when the reader goes away; ignored, write() fails with EPIPE. */
@@ -604,6 +610,7 @@ static inline void ipclab_nothing_to_clean(void)
 static inline void ipclab_cleanup_on_signal(void (*clean)(void))
 {
     ipclab_name = program_invocation_short_name;
+    atomic_signal_fence(memory_order_release); /* the name, and what clean() uses, set first */
     ipclab_cleanup = clean != NULL ? clean : ipclab_nothing_to_clean;
     if (ipclab_signal)
         ipclab_on_signal(ipclab_signal);

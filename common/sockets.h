@@ -6,7 +6,8 @@
  * (SO_PEERCRED, struct ucred); ipclab.h included first.
  *
  *   UNIX        ipclab_sun(), ipclab_socket_path_free(), ipclab_sun_answers(),
- *               ipclab_server_is_ours(), ipclab_peer_cred(), ipclab_remove_socket()
+ *               ipclab_server_is_ours(), ipclab_peer_cred(), ipclab_socket_made(),
+ *               ipclab_remove_socket()
  *   Internet    ipclab_options_inet(), ipclab_port_arg(), ipclab_addr_str(), ipclab_local_addr()
  *   options     ipclab_options_dgram(): a datagram server's, UNIX or UDP
  *   guards      ipclab_sun_str(), ipclab_udp_bad_source(), ipclab_accept_room(),
@@ -132,15 +133,31 @@ static inline bool ipclab_server_is_ours(int fd, const char *path, const char *w
     return false;
 }
 
-/* Remove path if it is a socket of ours (never a file, or a socket, someone else put there).
- * lstat, geteuid, unlink: a signal handler may call it (then it says nothing of a failure:
- * warn() is not async-signal-safe). */
+/* The socket file our bind() made, as lstat(2) saw it then (ipclab_socket_made). */
+static struct stat ipclab_socket_file;
+
+/* Note the socket file bind() has just made at path: ipclab_remove_socket() removes that file
+ * and no other.  Call it right after bind(). */
+static inline void ipclab_socket_made(const char *path)
+{
+    if (lstat(path, &ipclab_socket_file) == -1)
+        ipclab_socket_file.st_ino = 0; /* none: nothing will be removed */
+}
+
+/* Remove path if it is still the socket file our bind() made: same device, inode and change
+ * time (an inode number is reused once its file is gone).  Never a file, or a socket, someone
+ * else put there: by hand, or another server bound to the path after ours was removed.  lstat,
+ * unlink: a signal handler may call it (then it says nothing of a failure: warn() is not
+ * async-signal-safe). */
 static inline void ipclab_remove_socket(const char *path)
 {
+    const struct stat *ours = &ipclab_socket_file;
     struct stat st;
 
-    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == geteuid() &&
-        unlink(path) == -1 && errno != ENOENT && !ipclab_signal)
+    if (lstat(path, &st) == 0 && ours->st_ino != 0 && st.st_ino == ours->st_ino &&
+        st.st_dev == ours->st_dev && st.st_ctim.tv_sec == ours->st_ctim.tv_sec &&
+        st.st_ctim.tv_nsec == ours->st_ctim.tv_nsec && unlink(path) == -1 && errno != ENOENT &&
+        !ipclab_signal)
         warn("cannot remove %s", path);
 }
 

@@ -59,7 +59,8 @@ static inline int ipclab_key_file_make(const char *path, struct stat *made)
     if (saved == EEXIST)
         return 0;
     errno = saved;
-    warn("cannot create the key file %s", path);
+    if (saved != EINTR || !ipclab_signal) /* a signal: ipclab_die_of_signal() says why */
+        warn("cannot create the key file %s", path);
     return -1;
 }
 

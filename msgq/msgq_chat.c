@@ -70,12 +70,28 @@ static int remove_msgque(int msqid)
 /* The child's exit statuses: how the conversation ended, as the parent learns it. */
 enum { PEER_LEFT = 0, PEER_LOST = 1 };
 
+/* Print one message, marked "PEER: " if peer > 0.  While draining (a signal came, and
+ * ipclab_write_all() refuses), each part in one write(2) that must take it all: a stdout that
+ * blocks past a SIGALRM, or a new signal, ends the drain. */
+static int print_msg(long peer, const char *text, size_t n, bool draining)
+{
+    char prefix[32];
+    int len = peer > 0 ? snprintf(prefix, sizeof prefix, "%ld: ", peer) : 0;
+
+    if (draining)
+        return write(STDOUT_FILENO, prefix, (size_t)len) == len &&
+               write(STDOUT_FILENO, text, n) == (ssize_t)n ? 0 : -1;
+    return ipclab_write_all(STDOUT_FILENO, prefix, (size_t)len) == -1 ||
+           ipclab_write_all(STDOUT_FILENO, text, n) == -1 ? -1 : 0;
+}
+
 /*
  * The child: print the messages of type me until the peer's goodbye (an empty message).
  * Returns PEER_LEFT, or PEER_LOST: the peer vanished, the queue was removed, our parent died,
  * or a signal came (the parent's SIGTERM as it leaves: what is queued then is printed first,
- * without waiting, and no more -- a peer that sends without end would keep it here).  It ends
- * when its parent does: left behind, it would wait in msgrcv() for ever.
+ * without waiting, as far as stdout takes it at once, and no more -- a peer that sends without
+ * end would keep it here).  It ends when its parent does: left behind, it would wait in
+ * msgrcv() for ever.
  */
 static int receive(int msqid, int keyfd, long me, long peer, pid_t parent)
 {
@@ -87,19 +103,15 @@ static int receive(int msqid, int keyfd, long me, long peer, pid_t parent)
     ipclab_start_ticks(); /* a timer is not inherited across fork() */
     for (;;) {
         struct msqid_ds ds;
-        if (ipclab_signal) { /* looked at on every pass: messages may never stop coming */
+        if (ipclab_signal && last == -1) { /* every pass: messages may never stop coming */
             last = msgctl(msqid, IPC_STAT, &ds) == 0 ? (long)ds.msg_qnum : 0;
-            ipclab_signal = 0; /* so the writes below print them (a new signal still ends one) */
-            flags = IPC_NOWAIT;
+            flags = IPC_NOWAIT; /* draining: what is queued now, no more */
         }
         if (last == 0)
             return PEER_LOST;
         ssize_t n = msgrcv(msqid, &msg, sizeof msg.mtext, me, flags); /* only type me */
         if (n > 0) {
-            char prefix[32];
-            int len = label ? snprintf(prefix, sizeof prefix, "%ld: ", peer) : 0;
-            if (ipclab_write_all(STDOUT_FILENO, prefix, (size_t)len) == -1 ||
-                ipclab_write_all(STDOUT_FILENO, msg.mtext, (size_t)n) == -1)
+            if (print_msg(label ? peer : 0, msg.mtext, (size_t)n, last >= 0) == -1)
                 return PEER_LOST;
             last -= last > 0;
             continue;

@@ -105,7 +105,8 @@ static inline int pshm_allocate_pages(int fd, const char *name)
     if (rc == 0)
         return 0;
     errno = rc; /* posix_fallocate returns the error, and leaves errno alone */
-    warn("cannot allocate the %zu bytes of %s in /dev/shm", sizeof(struct pshm_area), name);
+    if (rc != EINTR || !ipclab_signal) /* tmpfs: EINTR once a signal is pending */
+        warn("cannot allocate the %zu bytes of %s in /dev/shm", sizeof(struct pshm_area), name);
     return -1;
 }
 

@@ -158,6 +158,22 @@ pass_file() {
     assert_line 'fd_receiver: SIGTERM: cleaned up, leaving'
 }
 
+@test "fdpass: a receiver whose socket was removed by hand leaves the socket a second receiver then bound there when it ends; that one serves on (was: removed by name)" {
+    start_side a /dev/null "$F/fd_receiver"
+    wait_ready a
+    rm "$IPCLAB_DIR/fdpass"
+    start_side b /dev/null "$F/fd_receiver"
+    wait_ready b
+    kill -TERM "${PID[a]}"
+    assert_exit a $((128 + 15)) 2
+    [[ -S $IPCLAB_DIR/fdpass ]] || fail "the second receiver's socket is gone"
+    printf 'x\n' >"$LOG/f.txt"
+    start_side sender /dev/null "$F/fd_sender" "$LOG/f.txt"
+    assert_exit sender 0
+    assert_exit b 0
+    assert_equal "$(cat "$LOG/sender.out" "$LOG/b.out")" x # what each printed of the file
+}
+
 # raw_peer PYTHON-CODE [ARGS...]: a hand-made sender: connect to the receiver's socket as `s` and
 # run the code (what fd_sender would never send), ARGS in sys.argv[2:].
 raw_peer() {

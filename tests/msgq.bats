@@ -516,6 +516,16 @@ stopped_by_tracer() {
     assert_line --partial 'pmq_recv: SIGINT: cleaned up, leaving'
 }
 
+@test "msgq: a SIGINT during start-up, as the key file is being made, is told as the signal alone (was: 'cannot create the key file ...: Interrupted system call' too)" {
+    command -v strace >/dev/null || skip "strace is not installed"
+    # strace sends the SIGINT as msgq_recv first looks at its key file's path, before making it
+    run --separate-stderr timeout 5 env "$NO_LSAN" strace -qq -f -o /dev/null \
+        -P "$IPCLAB_DIR/msgq" -e trace=%%stat -e inject=%%stat:signal=SIGINT:when=1 \
+        "$M/msgq_recv" </dev/null
+    assert_equal "$status" $((128 + 2)) # strace ends as its tracee did: by SIGINT
+    assert_equal "$stderr" 'msgq_recv: SIGINT: cleaned up, leaving'
+}
+
 @test "pmq: SIGTERM to the receiver mid-transfer -> the sender is told and ends; nothing is left" {
     kill_mid pmq recv TERM
     run cat "$LOG/send.err"
@@ -602,6 +612,39 @@ chat_kill() {
     kill_side one "$1"
     wait_exit two 2
     exec 5>&- 6>&-
+}
+
+# queued ID: System V queue ID holds a message (qnum, /proc/sysvipc/msg's fifth column).
+queued() {
+    local key id qnum rest
+    while read -r key id _ _ qnum rest; do
+        [[ $id == "$1" ]] && (( qnum > 0 )) && return 0
+    done </proc/sysvipc/msg
+    return 1
+}
+
+@test "msgq_chat: SIGTERM to the receiving child while a message waits and its stdout is full ends it within 2 s (was: the flag cleared to print, the child then stuck on stdout for good)" {
+    mkfifo "$LOG/one.out" # side one's stdout: held open here, never read, and full
+    exec 7<>"$LOG/one.out"
+    head -c 65536 /dev/zero >&7
+    start_fed one "$M/msgq_chat" 1 2
+    wait_ready one
+    mkfifo "$LOG/two.in"
+    start_side two "$LOG/two.in" "$M/msgq_chat" 2 1
+    exec 6>"$LOG/two.in"
+    wait_line two '1 \(pid [0-9]+\) is here'
+    local child queue
+    child=$(pgrep -P "${PID[one]}")
+    queue=$(sed -n 's/.* on queue \([0-9]*\) .*/\1/p' "$LOG/one.err")
+    # stopped while it waits for a message, so that the one two sends stays in the queue
+    kill -STOP "$child"
+    wait_until 5 state_is "$child" T
+    printf 'sent while it was stopped\n' >&6
+    wait_until 5 queued "$queue"
+    kill -TERM "$child"
+    kill -CONT "$child"
+    wait_gone "$child" 2
+    exec 5>&- 6>&- 7<&-
 }
 
 @test "msgq_chat: SIGTERM to one side -> the other is told and ends; the queue goes (seed: the child lingered)" {

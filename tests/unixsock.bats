@@ -170,6 +170,42 @@ socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).bind(sys.argv[1])' "$OTHER_DIR
     done
 }
 
+@test "unixsock: a server whose socket was removed by hand leaves the socket a second server then bound there when it ends; that one serves on (was: removed by name)" {
+    local prog sock
+    local -A client=([unix_stream_server]=unix_stream_client [relay_server]="relay_client alice"
+        [unix_dgram_server]=unix_dgram_client)
+    printf 'x\n' >"$LOG/in.txt"
+    for prog in unix_stream_server relay_server unix_dgram_server; do
+        sock=$IPCLAB_DIR/$prog
+        start_side "a-$prog" /dev/null "$U/$prog" -p "$sock"
+        wait_ready "a-$prog"
+        rm "$sock"
+        start_side "b-$prog" /dev/null "$U/$prog" -p "$sock"
+        wait_ready "b-$prog"
+        kill -TERM "${PID[a-$prog]}"
+        assert_exit "a-$prog" $((128 + 15)) 2
+        [[ -S $sock ]] || fail "$prog: the second server's socket is gone"
+        # shellcheck disable=SC2086 # the client and its arguments
+        run --separate-stderr timeout 5 $U/${client[$prog]} -p "$sock" <"$LOG/in.txt"
+        assert_success
+    done
+}
+
+@test "unix_dgram: a client whose socket was removed by hand leaves the socket bound there since when it ends (was: removed by name)" {
+    start_dgram_server
+    start_fed client "$U/unix_dgram_client"
+    wait_line client 'bound to '
+    local own
+    own=$(sed -n 's/^unix_dgram_client: bound to \(.*\); server .*/\1/p' "$LOG/client.err")
+    rm "$own"
+    "$PYTHON" -c 'import socket, sys
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).bind(sys.argv[1])' "$own"
+    kill -TERM "$(pgrep -o -P "$(pgid_of client)")"
+    assert_exit client $((128 + 15)) 2
+    [[ -S $own ]] || fail "the client removed the socket bound after its own"
+    rm "$own"
+}
+
 @test "unix_stream: a path too long for sun_path is an error that says so, for server and client" {
     local long
     long=$LOG/$(printf 's%.0s' {1..120})
@@ -215,6 +251,56 @@ socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).bind(sys.argv[1])' "$OTHER_DIR
     assert_line 'unix_stream_server: SIGTERM: cleaned up, leaving'
     assert_exit client 1 2
     exec 7<&-
+}
+
+# ready_on_fd7 NAME: read lines from the FIFO the test holds on fd 7 (NAME's stderr) until
+# NAME's ready line; PID[NAME] = its pid.
+ready_on_fd7() {
+    local line
+    while read -r -t 5 -u 7 line; do
+        [[ $line =~ ^[^:]*:\ ready\ \(pid\ ([0-9]+)\) ]] && { PID[$1]=${BASH_REMATCH[1]}; return 0; }
+    done
+    fail "$1: no ready line on its stderr within 5 s"
+}
+
+@test "unix_stream: SIGTERM, or SIGTERM and SIGINT, while stdout and stderr both go to a stalled pipe (2>&1 | a paused pager) end the server, socket removed (was: stuck writing its last words, every signal blocked)" {
+    local sigs
+    random_file "$LOG/in.bin" 300000
+    for sigs in TERM TERM,INT; do
+        rm -f "$LOG/server.out" "$LOG/server.err" "$LOG/server.status" "$LOG/client.status"
+        mkfifo "$LOG/server.out" # stdout and stderr: held open here, read up to the ready line
+        exec 7<>"$LOG/server.out"
+        # shellcheck disable=SC2016 # $0 is the inner shell's: the server
+        start_side server /dev/null bash -c 'exec "$0" 2>&1' "$U/unix_stream_server"
+        ready_on_fd7 server
+        start_side client "$LOG/in.bin" "$U/unix_stream_client"
+        # the pipe is full: the server waits in write(), part of its chunk written
+        wait_blocked_in "${PID[server]}" 'pipe_write|pipe_wait'
+        kill -TERM "${PID[server]}"
+        [[ $sigs == TERM ]] || kill -INT "${PID[server]}" 2>/dev/null || true
+        wait_exit server 2
+        [[ $SIDE_STATUS == $((128 + 15)) || $SIDE_STATUS == $((128 + 2)) ]] ||
+            fail "$sigs: the server ended with status $SIDE_STATUS"
+        [[ ! -e $IPCLAB_DIR/unix_stream ]] || fail "$sigs: the socket file is left"
+        assert_exit client 1 2
+        exec 7<&-
+    done
+}
+
+@test "unix_stream: SIGHUP with nobody left to read the server's stderr -> it dies of SIGHUP, socket removed (was: exit 129, a status of its own)" {
+    mkfifo "$LOG/server.fifo"
+    exec 7<>"$LOG/server.fifo"
+    # python reports how the server ended: a negative returncode is the signal that killed it
+    start_side server /dev/null "$PYTHON" -c '
+import subprocess, sys
+print(subprocess.run(sys.argv[2:], stderr=open(sys.argv[1], "w")).returncode)' \
+        "$LOG/server.fifo" "$U/unix_stream_server"
+    ready_on_fd7 server
+    exec 7<&- # the reader of its stderr goes: a write() there fails (EPIPE)
+    kill -HUP "${PID[server]}"
+    assert_exit server 0 2
+    assert_equal "$(cat "$LOG/server.out")" -1
+    [[ ! -e $IPCLAB_DIR/unix_stream ]] || fail "the socket file is left"
 }
 
 @test "unix_stream: the server SIGKILLed mid-conversation -> the client ends within 2 s, exit 1, not killed by SIGPIPE" {

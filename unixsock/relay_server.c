@@ -272,6 +272,7 @@ int main(int argc, char *argv[])
     umask(old);
     if (rc == -1)
         err(IPCLAB_EXIT_FAIL, "bind %s", path);
+    ipclab_socket_made(path); /* the file removed at the end: this one, no other */
     if (listen(listenfd, SOMAXCONN) == -1) {
         warn("listen %s", path);
         unlink(path);

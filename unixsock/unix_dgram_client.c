@@ -184,6 +184,7 @@ static int cli_conn(const char *self, const char *server)
         close(fd);
         return -1;
     }
+    ipclab_socket_made(self); /* the file removed at the end: this one, no other */
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
         if (errno == ENOENT || errno == ECONNREFUSED)
             warnx("no server at %s; start it with ./unixsock/unix_dgram_server", server);

@@ -63,6 +63,7 @@ static int serv_bind(const char *path)
         close(fd);
         return -1;
     }
+    ipclab_socket_made(path); /* the file removed at the end: this one, no other */
     return fd;
 }
 

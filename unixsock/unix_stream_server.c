@@ -36,7 +36,7 @@ static const char usage[] =
 
 static char sock_path[PATH_MAX]; /* the socket file: the handler removes it */
 
-static void remove_socket(void) /* lstat, geteuid, unlink: async-signal-safe */
+static void remove_socket(void) /* lstat, unlink: async-signal-safe */
 {
     ipclab_remove_socket(sock_path);
 }
@@ -77,6 +77,7 @@ static int serv_listen(const char *path)
         close(fd);
         return -1;
     }
+    ipclab_socket_made(path); /* the file removed at the end: this one, no other */
     return fd;
 }
 
