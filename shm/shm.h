@@ -107,6 +107,18 @@ static inline int shm_holds_fifo(pid_t pid, int fd)
     return found ? 1 : 0;
 }
 
+/* Is the signal we wait for pending, blocked until sigsuspend()?  A peer may signal and then
+ * exit: its answer counts before its closed end of the FIFO does. */
+static inline bool shm_answer_pending(const sigset_t *waitmask)
+{
+    sigset_t pending;
+
+    if (sigpending(&pending) == -1)
+        return false;
+    return (sigismember(&pending, SHM_NOTE) && !sigismember(waitmask, SHM_NOTE)) ||
+           (sigismember(&pending, SHM_ACK) && !sigismember(waitmask, SHM_ACK));
+}
+
 /*
  * Wait until signo's handler has run (shm_signalled), a termination signal came, or the peer
  * is gone.  Blocked outside this wait, the signal cannot slip past.  Every tick (common/peers.h)
@@ -118,7 +130,7 @@ static inline int shm_wait(const sigset_t *waitmask, int lifeline, const char *p
     while (!shm_signalled) {
         if (ipclab_signal)
             return -1;
-        if (ipclab_tick) {
+        if (ipclab_tick && !shm_answer_pending(waitmask)) {
             ipclab_tick = 0;
             if (shm_peer_gone(lifeline, peer))
                 return -1;

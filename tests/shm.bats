@@ -482,3 +482,21 @@ next_run_works() {
         assert_output --regexp "^pshm_$side: cannot allocate the [0-9]+ bytes of $POSIX-shm in /dev/shm: No space left on device\$"
     done
 }
+
+@test "shm: a reader that answers the last buffer and exits at once is an end, not a reader gone (strace holds the writer's kill)" {
+    command -v strace >/dev/null || skip "strace is not installed"
+    # strace holds each kill() of the writer's for 0.3 s, longer than its SIGALRM every 0.2 s:
+    # the reader answers the end of input and exits meanwhile, so when the writer next looks,
+    # the reader's end of the FIFO is closed and its answer waits, blocked, for sigsuspend().
+    # The answer counts first (was: "the reader has gone", exit 1, after a complete transfer).
+    start_side reader /dev/null "$BIN/shm/shm_reader"
+    wait_ready reader
+    printf 'last words\n' >"$LOG/in.txt"
+    start_side writer "$LOG/in.txt" env "$NO_LSAN" strace -qq -f -o /dev/null \
+        -e trace=kill -e inject=kill:delay_exit=300000 "$BIN/shm/shm_writer"
+    wait_output reader '^last words$'
+    assert_exit reader 0 5
+    assert_exit writer 0 5
+    run cat "$LOG/writer.err"
+    refute_line --partial 'has gone'
+}
