@@ -136,6 +136,7 @@ $(pane "$1")"
 
 @test "panes: inside tmux it splits the current window, the student's pane kept above the two sides" {
     tmux new-session -d -s outer -x 200 -y 50 -c "$ROOT" 3>&-
+    wait_pane outer:0.0 '[$#] *$' # the shell's prompt: what is typed before it may print after it
     tmux send-keys -t outer -l "scripts/panes.sh fifo; echo panes-status=\$?"
     tmux send-keys -t outer Enter
     wait_pane outer:0.0 '^panes-status=0$'
@@ -161,6 +162,7 @@ $(pane "$1")"
     tmux new-session -d -s outer -x 200 -y 50 -c "$ROOT" 3>&-
     tmux new-window -d -t outer:1 -c "$ROOT" # a second window, made current below
     local mine=$LOG/students-run
+    wait_pane outer:0.0 '[$#] *$' # the shell's prompt, as above
     tmux send-keys -t outer:0 -l "export IPCLAB_DIR=$mine; scripts/panes.sh fifo; echo panes-status=\$?"
     tmux select-window -t outer:1
     tmux send-keys -t outer:0 Enter
