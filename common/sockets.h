@@ -406,7 +406,7 @@ static inline bool ipclab_accept_room(int listenfd, int connected, int *most)
 }
 
 /*
- * Has this process every descriptor its limit allows open (ulimit -n, RLIMIT_NOFILE)?  Then no
+ * Are all the descriptors this process may have (ulimit -n, RLIMIT_NOFILE) open?  Then no
  * descriptor passed to it can be received: the kernel drops it and sets MSG_CTRUNC, as it does
  * for descriptors beyond the control buffer (unix(7)).  One is dup'ed and closed again to tell.
  * Returns the limit if every descriptor is taken, 0 if one is free.
