@@ -58,7 +58,7 @@ $(filter %fuzz/relay_frames,$(ALL_BINS)): unixsock/relay_server.c
 $(filter %fuzz/fd_cmsg,$(ALL_BINS)): fdpass/fd_receiver.c
 
 .PHONY: all test check check-build check-shell check-cppcheck demo $(addprefix demo-,$(MECHANISMS)) \
-	$(addprefix trace-,$(MECHANISMS)) status clean-ipc doctor bench bench-compare clean help \
+	$(addprefix trace-,$(MECHANISMS)) status clean-ipc doctor lesson-report bench bench-compare clean help \
 	print-programs print-mechanisms print-cc labs sanitize valgrind fuzz
 
 all: $(PROGRAMS) $(TOOLS)
@@ -170,6 +170,11 @@ clean-ipc:
 doctor:
 	@CC='$(CC)' BATS='$(BATS)' scripts/doctor.sh
 
+# lesson-report: for every program, how much of it is its mechanism's lesson, and the limits of
+# README.md "How a program reads" (tests/lesson.bats holds them).
+lesson-report:
+	@scripts/lesson-report.py
+
 # bench: every mechanism's latency and throughput on this machine, both placements, then the
 # pairs table: the programs themselves, beside their mechanism (see bench/README.md); QUICK=1
 # for the short run the tests use.  The figures also go to bench/results.csv, and with
@@ -228,6 +233,7 @@ help:
 	@echo 'make trace-<mechanism>          its demo under strace: the system calls that carry it'
 	@echo 'make status          ipclab objects alive now (run directory, System V, POSIX), who uses them'
 	@echo 'make clean-ipc       remove the ones no process uses (after a kill -9, say)'
+	@echo 'make lesson-report   each program: lines, lesson lines and share, helpers main() calls'
 	@echo 'make doctor          check this machine: what is missing or limited, what it breaks, the fix'
 	@echo 'make bench           latency and throughput of every mechanism (QUICK=1: a short run)'
 	@echo 'make bench-compare   ipclab figures beside perf, sockperf and iperf3'

@@ -74,6 +74,9 @@ command -v ss >/dev/null || missing+=(iproute2) # ss: which TCP and UDP ports ar
 command -v nm >/dev/null || missing+=(binutils) # nm: scripts/test.sh's look at what binaries call
 command -v gcc >/dev/null || missing+=(gcc) # the twins test compares code without comments
 command -v tmux >/dev/null || missing+=(tmux) # make demo-<mechanism> PANES=1 and its tests
+# standard tools that take one side of a pair in the tests: the kernel object is the interface
+command -v socat >/dev/null || missing+=(socat)
+command -v nc.openbsd >/dev/null || missing+=(netcat-openbsd)
 # sleep as a bash builtin (scripts/lib.sh): the tests' 20 ms polls fork no process to wait
 [[ -f /usr/lib/bash/sleep ]] || missing+=(bash-builtins)
 
