@@ -5,7 +5,8 @@
 
 For every program: its lines, its code lines, its lesson lines, the lesson share (lesson lines
 over code lines), the helpers from common/ that main() calls (one-line guard_* calls apart),
-and how far into main() the first lesson call comes.  --check also holds each program to the
+and how far into main() the first lesson call comes.  (A helper is a function or macro
+of common/*.h or of the mechanism's own header.).  --check also holds each program to the
 limits of the README ("How a program reads") and exits 1 if one is broken, naming it.
 
 The measure, the same rough rule for every file:
@@ -20,6 +21,7 @@ The measure, the same rough rule for every file:
 """
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -142,10 +144,16 @@ CALL = re.compile(r'\b([A-Za-z_][A-Za-z0-9_]*)\s*\(')
 
 
 def common_helpers():
+    """The functions and macros defined in common/*.h and in the mechanisms' own headers: the
+    helpers a student must look up elsewhere."""
     names = set()
-    for name in sorted(os.listdir(os.path.join(ROOT, 'common'))):
+    headers = [os.path.join('common', h) for h in os.listdir(os.path.join(ROOT, 'common'))]
+    for d in CALLS:
+        if os.path.isdir(os.path.join(ROOT, d)):
+            headers += [os.path.join(d, h) for h in os.listdir(os.path.join(ROOT, d))]
+    for name in sorted(headers):
         if name.endswith('.h'):
-            with open(os.path.join(ROOT, 'common', name)) as f:
+            with open(os.path.join(ROOT, name)) as f:
                 text = strip(f.read())
             names.update(re.findall(r'^static inline[^(;=]*?\b([A-Za-z_]\w*)\(', text, re.M))
             names.update(re.findall(r'^#\s*define\s+([A-Za-z_]\w*)\(', text, re.M))
@@ -269,4 +277,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # | head: end quietly
     sys.exit(main(sys.argv[1:]))
