@@ -101,15 +101,18 @@ fi
 # run directory open (filled in as its files are listed); fifo_waiters: processes of this run
 # directory (by their environment) asleep in open() of a FIFO, waiting for the other end: the
 # kernel shows no path for that wait, so any FIFO here might be theirs.
-declare -A holder=() run_pids=()
+declare -A holder=() run_pids=() holding=()
 # One stat for every descriptor of every process: "/proc/PID/fd/N<TAB>device:inode<TAB>type"
 # of the open file (stat -L: the file, not the link).
 while IFS=$'\t' read -r fd id type; do
     [[ $type == socket ]] && id=socket:[${id#*:}]
     pid=${fd#/proc/}
     pid=${pid%%/*}
-    # each pid once, though it may hold the file on several descriptors
-    [[ " ${holder[$id]:-} " == *" $pid "* ]] || holder[$id]+="${holder[$id]:+ }$pid"
+    # each pid once, though it may hold the file on several descriptors (looked up in holding:
+    # a search of holder's string would take time in the square of /dev/null's holders)
+    [[ -n ${holding[$id $pid]:-} ]] && continue
+    holding[$id $pid]=1
+    holder[$id]+="${holder[$id]:+ }$pid"
 done < <(find /proc/[0-9]*/fd -mindepth 1 -maxdepth 1 -type l -print0 2>/dev/null |
     xargs -0 -r stat -L --printf '%n\t%d:%i\t%F\n' 2>/dev/null || true)
 # who PID: "program (pid PID)": the name it was run by (argv[0]); /proc/PID/comm would cut it
