@@ -12,7 +12,8 @@
  *     terminal 1:  ./shm/mmap_reader
  *     terminal 2:  ./shm/mmap_writer
  * What you should see in terminal 1, once terminal 2 has sent a line and pressed Ctrl-D:
- *     mmap_reader: ready (pid 4243): waiting for /tmp/ipclab-1000/mmap to be made (a look every 200 ms)
+ *     mmap_reader: ready (pid 4243): looking for /tmp/ipclab-1000/mmap
+ *     mmap_reader: waiting for /tmp/ipclab-1000/mmap to be made (a look every 200 ms)
  *     mmap_reader: /tmp/ipclab-1000/mmap mapped: 1048576 bytes for data, 0 written so far
  *     hello file
  *     mmap_reader: end of data: 11 bytes, and the writer said done (the file keeps them)
@@ -54,18 +55,17 @@ int main(int argc, char *argv[])
     ipclab_cleanup_on_signal(NULL); /* Ctrl-C: nothing to remove, die of it at once */
 
     /* 1. open() the file once a writer has made it; O_NONBLOCK: a FIFO there never blocks us. */
+    ipclab_ready("looking for %s", path);
     int fd;
     struct stat st;
-    bool waited = false;
-    while ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1 ||
-           !mmap_file_made(fd, path, &st)) { /* ours, closed to others, whole: else exit 1 */
+    for (int look = 0; (fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1 ||
+                       !mmap_file_made(fd, path, &st); look++) { /* ours, whole: else exit 1 */
         if (fd == -1 && errno == ELOOP)
             errx(IPCLAB_EXIT_FAIL, "%s is a symbolic link; refusing to follow it", path);
         if (fd == -1 && errno != ENOENT)
             err(IPCLAB_EXIT_FAIL, "%s", path);
-        if (!waited)
-            ipclab_ready("waiting for %s to be made (a look every %d ms)", path, LOOK_MS);
-        waited = true;
+        if (look == 0)
+            warnx("waiting for %s to be made (a look every %d ms)", path, LOOK_MS);
         poll(NULL, 0, LOOK_MS);
     }
 
@@ -74,11 +74,7 @@ int main(int argc, char *argv[])
     if (head == MAP_FAILED)
         err(IPCLAB_EXIT_FAIL, "mmap %s", path);
     mmap_catch_sigbus(path, head); /* the file truncated under us: said, exit 1 */
-    if (waited)
-        warnx("%s mapped: %u bytes for data, %u written so far", path, head->size, head->len);
-    else
-        ipclab_ready("%s mapped: %u bytes for data, %u written so far", path, head->size,
-                     head->len);
+    warnx("%s mapped: %u bytes for data, %u written so far", path, head->size, head->len);
 
     /* 3. Print what is new, straight from the mapping, until the writer says done or goes. */
     uint32_t printed = 0, len, state;
