@@ -41,10 +41,11 @@ CALLS = {
     'shm': ('ftok shmget shmat shmdt shmctl semget semctl semop semtimedop shm_open ftruncate '
             'posix_fallocate mmap munmap msync sem_init sem_post sem_wait sem_timedwait '
             'sem_trywait sem_destroy sem_open sem_close sem_unlink shm_unlink mkfifo open fork '
-            'waitpid wait kill sigsuspend sigwaitinfo sigtimedwait memcpy atomic_load '
+            'waitpid waitid wait kill sigsuspend sigwaitinfo sigtimedwait memcpy atomic_load '
             'atomic_store atomic_load_explicit atomic_store_explicit atomic_fetch_add '
             'pthread_mutexattr_init pthread_mutexattr_setpshared pthread_mutexattr_setrobust '
             'pthread_mutex_init pthread_mutex_lock pthread_mutex_unlock pthread_mutex_consistent '
+            'pthread_mutexattr_destroy pthread_mutex_destroy '
             'pipe unlink ' + IO),
     'unixsock': SOCKET,
     'inetsock': 'getaddrinfo freeaddrinfo getnameinfo ' + SOCKET,
@@ -190,6 +191,10 @@ def measure(path, helpers):
             # what the call gave -- a variable it assigned, or -1, errno, MAP_FAILED ... --
             # with their blocks
             assigned = re.match(r'\s*(?:[\w\s\*]+?\s)?\**(\w+)\s*=[^=]', body)
+            # the variables the statement gives a call's result: fd = open(...), (rc = f(...))
+            names = set(re.findall(r'\b(\w+)\s*=\s*\w+\s*\(', body))
+            if assigned:
+                names.add(assigned.group(1))
             # a loop on the call (while ((n = read(...)) > 0) {...}): its check follows the loop
             nxt = k
             loop = re.match(r'\s*(?:while|for)\s*\(\(*\s*(\w+)\s*=[^=]', body)
@@ -207,7 +212,7 @@ def measure(path, helpers):
             while k + 1 < len(stmts):
                 f2, l2, b2 = stmts[k + 1]
                 cond = b2.lstrip()
-                looks = (assigned and re.search(r'\b%s\b' % assigned.group(1), cond)) or \
+                looks = any(re.search(r'\b%s\b' % re.escape(v), cond) for v in names) or \
                     re.search(r'-1|errno|MAP_FAILED|< 0|NULL', cond)
                 if not (re.match(r'(if\b|case\b|else\b)', cond) and looks) or \
                         set(CALL.findall(b2)) & calls:
