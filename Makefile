@@ -172,8 +172,10 @@ doctor:
 
 # lesson-report: for every program, how much of it is its mechanism's lesson, and the limits of
 # README.md "How a program reads" (tests/lesson.bats holds them).
+# (The system's python3 first: a version manager's shim in PATH can take a second to start.)
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 lesson-report:
-	@scripts/lesson-report.py
+	@$(PYTHON) scripts/lesson-report.py
 
 # bench: every mechanism's latency and throughput on this machine, both placements, then the
 # pairs table: the programs themselves, beside their mechanism (see bench/README.md); QUICK=1

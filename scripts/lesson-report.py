@@ -2,6 +2,7 @@
 """scripts/lesson-report.py - how much of each program is its lesson (make lesson-report).
 
     usage: scripts/lesson-report.py [--check] [PROGRAM.c ...]    (default: every program)
+           scripts/lesson-report.py --show PROGRAM.c     each line marked L (lesson), c (code)
 
 For every program: its lines, its code lines, its lesson lines, the lesson share (lesson lines
 over code lines), the helpers from common/ that main() calls (one-line guard_* calls apart),
@@ -40,9 +41,11 @@ CALLS = {
     'shm': ('ftok shmget shmat shmdt shmctl semget semctl semop semtimedop shm_open ftruncate '
             'posix_fallocate mmap munmap msync sem_init sem_post sem_wait sem_timedwait '
             'sem_trywait sem_destroy sem_open sem_close sem_unlink shm_unlink mkfifo open fork '
-            'waitpid wait kill sigsuspend sigwaitinfo sigtimedwait memcpy '
+            'waitpid waitid wait kill sigsuspend sigwaitinfo sigtimedwait memcpy atomic_load '
+            'atomic_store atomic_load_explicit atomic_store_explicit atomic_fetch_add '
             'pthread_mutexattr_init pthread_mutexattr_setpshared pthread_mutexattr_setrobust '
             'pthread_mutex_init pthread_mutex_lock pthread_mutex_unlock pthread_mutex_consistent '
+            'pthread_mutexattr_destroy pthread_mutex_destroy '
             'pipe unlink ' + IO),
     'unixsock': SOCKET,
     'inetsock': 'getaddrinfo freeaddrinfo getnameinfo ' + SOCKET,
@@ -188,10 +191,28 @@ def measure(path, helpers):
             # what the call gave -- a variable it assigned, or -1, errno, MAP_FAILED ... --
             # with their blocks
             assigned = re.match(r'\s*(?:[\w\s\*]+?\s)?\**(\w+)\s*=[^=]', body)
+            # the variables the statement gives a call's result: fd = open(...), (rc = f(...))
+            names = set(re.findall(r'\b(\w+)\s*=\s*\w+\s*\(', body))
+            if assigned:
+                names.add(assigned.group(1))
+            # a loop on the call (while ((n = read(...)) > 0) {...}): its check follows the loop
+            nxt = k
+            loop = re.match(r'\s*(?:while|for)\s*\(\(*\s*(\w+)\s*=[^=]', body)
+            if loop and body.rstrip().endswith('{'):
+                depth, j = 1, k
+                while j + 1 < len(stmts) and depth > 0:
+                    j += 1
+                    t = stmts[j][2].rstrip()
+                    depth += t.endswith('{') - t.endswith('}')
+                if j + 1 < len(stmts) and re.match(r'\s*if\b', stmts[j + 1][2]) and \
+                        re.search(r'\b%s\b' % loop.group(1), stmts[j + 1][2]):
+                    f3, l3, b3 = stmts[j + 1]
+                    lesson.update(range(f3, l3 + 1))
+            k = nxt
             while k + 1 < len(stmts):
                 f2, l2, b2 = stmts[k + 1]
                 cond = b2.lstrip()
-                looks = (assigned and re.search(r'\b%s\b' % assigned.group(1), cond)) or \
+                looks = any(re.search(r'\b%s\b' % re.escape(v), cond) for v in names) or \
                     re.search(r'-1|errno|MAP_FAILED|< 0|NULL', cond)
                 if not (re.match(r'(if\b|case\b|else\b)', cond) and looks) or \
                         set(CALL.findall(b2)) & calls:
@@ -227,7 +248,7 @@ def measure(path, helpers):
         'name': name, 'dir': directory, 'path': os.path.relpath(path, ROOT),
         'lines': len(lines), 'code': len(code_lines), 'lesson': len(lesson),
         'share': len(lesson) / len(code_lines) if code_lines else 0.0,
-        'helpers': plumbing, 'first': first,
+        'helpers': plumbing, 'first': first, 'marks': (code_lines, lesson),
     }
 
 
@@ -239,8 +260,17 @@ def programs():
 
 def main(argv):
     check = '--check' in argv
-    paths = [a for a in argv if a != '--check'] or programs()
+    show = '--show' in argv
+    paths = [a for a in argv if a not in ('--check', '--show')] or programs()
     helpers = common_helpers()
+    if show:  # each line marked: L lesson, c other code, blank: comment or prose
+        for path in paths:
+            code_lines, lesson = measure(path, helpers)['marks']
+            with open(path) as f:
+                for i, text in enumerate(f, 1):
+                    mark = 'L' if i in lesson else 'c' if i in code_lines else ' '
+                    print('%s %4d %s' % (mark, i, text.rstrip('\n')))
+        return 0
     broken = []
     print('%-31s %5s %5s %6s %5s %7s %5s' % ('program', 'lines', 'code', 'lesson', 'share',
                                               'helpers', 'first'))

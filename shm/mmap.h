@@ -130,15 +130,118 @@ static inline void mmap_catch_sigbus(const char *path, const void *base)
         err(IPCLAB_EXIT_FAIL, "sigaction SIGBUS");
 }
 
-/* A read(2) or write(2) to or from the mapping failed: EFAULT is the SIGBUS of a system call,
- * the kernel finding no file behind our pages.  Says so, or what else it was. */
-static inline void mmap_say_failure(const char *what, const char *path)
+/* The options of mmap_writer (with_size: -p PATH -s BYTES) and mmap_reader (-p PATH): the
+ * path in path (the run directory's "mmap" by default); returns the size (-s, else the default). */
+static inline long mmap_options(int argc, char *argv[], const char *usage, char *path,
+                                size_t path_size, bool with_size)
 {
-    if (errno == EFAULT)
-        warnx("%s: the mapping's pages are gone: %s is shorter than its mapping (truncated "
-              "under us?); leaving", what, path);
-    else
-        ipclab_fail(what);
+    long size = MMAP_DEFAULT_SIZE;
+    int opt;
+
+    ipclab_stderr_by_line();
+    ipclab_std_fds();
+    while ((opt = getopt(argc, argv, with_size ? ":hp:s:" : ":hp:")) != -1) {
+        if (opt == 'p') {
+            ipclab_path_arg(path, path_size, optarg, usage);
+        } else if (opt == 's') {
+            if (!ipclab_parse_long(optarg, 1, MMAP_MAX_SIZE, &size))
+                ipclab_usage_error(usage, "-s wants a size from 1 to %ld bytes, not '%s'",
+                                   MMAP_MAX_SIZE, optarg);
+        } else if (opt == 'h') {
+            fputs(usage, stdout);
+            exit(IPCLAB_EXIT_OK);
+        } else {
+            ipclab_bad_option(usage, opt, argv);
+        }
+    }
+    if (optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (path[0] == '\0')
+        ipclab_run_path(path, path_size, "mmap");
+    return size;
+}
+
+/*
+ * mmap_reader opened path on fd: is it a file a writer has made whole?  Refused (said, exit 1)
+ * unless it is a regular file of ours closed to others with our mark.  Waits while a writer
+ * holds byte 0 (it makes the file inside that lock), so a file is never found half made.
+ * Returns true with its stat in *st; false, fd closed, if it is not made yet (created and still
+ * empty, or removed by a new writer meanwhile): look again later.
+ */
+static inline bool mmap_file_made(int fd, const char *path, struct stat *st)
+{
+    if (!mmap_found_ok(fd, path))
+        exit(IPCLAB_EXIT_FAIL);
+    if (ipclab_lock(fd, MMAP_DOOR, F_RDLCK, true) == -1 || fstat(fd, st) == -1)
+        err(IPCLAB_EXIT_FAIL, "lock %s", path);
+    ipclab_lock(fd, MMAP_DOOR, F_UNLCK, false);
+    if (st->st_nlink == 0 || st->st_size == 0) {
+        close(fd);
+        return false;
+    }
+    if (!mmap_file_ours(fd, path, st->st_size))
+        exit(IPCLAB_EXIT_FAIL);
+    return true;
+}
+
+/* What the reader found in the header must be what a writer of ours could have put there. */
+static inline void guard_header_sane(const struct mmap_head *head, uint32_t len, uint32_t state,
+                                     uint32_t printed, const char *path)
+{
+    if (len < printed || len > head->size || state > MMAP_FULL)
+        errx(IPCLAB_EXIT_FAIL, "%s says %u bytes (state %u) after %u printed, in room for %u: "
+             "not our writer's?", path, len, state, printed, head->size);
+}
+
+/*
+ * mmap_writer found something at path.  If it is an earlier file of ours that no writer is
+ * writing, remove it (readers that still map it keep it whole: it goes with their last
+ * mapping) and return, to make a new one.  Anything else: said, exit 1.
+ */
+static inline void guard_remove_earlier_file(const char *path)
+{
+    struct stat st;
+
+    /* O_NONBLOCK: a FIFO found there must not keep open() waiting; it is refused below. */
+    int fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd == -1 && errno == ENOENT)
+        return; /* gone meanwhile: make it */
+    if (fd == -1 && errno == ELOOP)
+        errx(IPCLAB_EXIT_FAIL, "%s is a symbolic link; refusing to follow it", path);
+    if (fd == -1)
+        err(IPCLAB_EXIT_FAIL, "%s", path);
+    if (!mmap_found_ok(fd, path))
+        exit(IPCLAB_EXIT_FAIL);
+    if (ipclab_lock(fd, MMAP_DOOR, F_WRLCK, true) == -1 || fstat(fd, &st) == -1)
+        err(IPCLAB_EXIT_FAIL, "lock %s", path);
+    pid_t other = st.st_nlink == 0 ? 0 : ipclab_lock_holder(fd, MMAP_WRITER);
+    if (other != 0)
+        errx(IPCLAB_EXIT_FAIL, "another mmap_writer (pid %ld) is writing %s", (long)other, path);
+    if (st.st_nlink != 0) { /* not removed while we waited at byte 0 */
+        if (!mmap_file_ours(fd, path, st.st_size))
+            exit(IPCLAB_EXIT_FAIL);
+        if (unlink(path) == -1)
+            err(IPCLAB_EXIT_FAIL, "unlink %s", path);
+        warnx("%s: the earlier file (%lld bytes) removed, to make a new one", path,
+              (long long)st.st_size);
+    }
+    close(fd);
+}
+
+/* A file truncated under the mapping and grown back (`truncate -s 0`, then its size) comes back
+ * as zeros: our mark and what we wrote are gone, though no access faulted.  Before marking it
+ * done: are its size and our mark still there?  If not: said, exit 1. */
+static inline void guard_file_still_whole(int fd, const struct mmap_head *head, uint32_t size,
+                                          const char *path)
+{
+    struct stat st;
+
+    /* head->size first: a file shorter than its mapping faults here, and SIGBUS says so */
+    if (head->size == size && fstat(fd, &st) == 0 && st.st_size == (off_t)(sizeof *head + size) &&
+        memcmp(head->mark, MMAP_MARK, sizeof head->mark) == 0)
+        return;
+    errx(IPCLAB_EXIT_FAIL, "%s was truncated or overwritten while we wrote (its size or our mark "
+         "is gone): it does not hold what we wrote; not marked done", path);
 }
 
 #endif /* MMAP_H */

@@ -56,60 +56,8 @@ struct shared {
     char data[1048576];
 };
 
-/* Child: wait for the parent's word, say whether its note is here, copy stdin into m->data.
- * pipe_rd stays open: end of file on it means the parent has gone.  Returns the exit status. */
-static int child(struct shared *m, int pipe_rd)
-{
-    char word;
-
-    /* The parent writes the byte only after its note: once read() returns it, the note (if the
-     * page is shared) is there.  A pipe is a real synchronisation; a sleep would be a guess. */
-    if (ipclab_read(pipe_rd, &word, 1) != 1) {
-        warnx("child: the parent has gone before its word");
-        return IPCLAB_EXIT_FAIL;
-    }
-    if (m->note[0] != '\0')
-        warnx("child: the parent's note, written after fork(): \"%s\"", m->note);
-    else
-        warnx("child: no note from the parent: its write after fork() went to a copy of its own");
-
-    struct pollfd fds[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = pipe_rd } };
-    for (;;) {
-        if (poll(fds, 2, -1) == -1) {
-            if (errno == EINTR)
-                continue;
-            warn("child: poll");
-            return IPCLAB_EXIT_FAIL;
-        }
-        if (fds[1].revents != 0) { /* POLLHUP: the parent's write end closed, the parent gone */
-            warnx("child: the parent has gone: nobody will print the mapping; stopping");
-            return IPCLAB_EXIT_FAIL;
-        }
-        if (fds[0].revents == 0)
-            continue;
-        char extra;
-        bool full = m->len == sizeof m->data;
-        /* read(2) straight into the mapping: the kernel writes into the shared pages */
-        ssize_t n = full ? ipclab_read(STDIN_FILENO, &extra, 1)
-                         : ipclab_read(STDIN_FILENO, m->data + m->len, sizeof m->data - m->len);
-        if (n == -1) {
-            warn("child: read stdin");
-            return IPCLAB_EXIT_FAIL;
-        }
-        if (n == 0)
-            break;
-        if (full) {
-            warnx("child: input beyond the mapping's %zu bytes: the rest is not copied",
-                  sizeof m->data);
-            return IPCLAB_EXIT_FAIL;
-        }
-        m->len += (size_t)n;
-    }
-    warnx("child: %zu bytes of stdin copied into the mapping", m->len);
-    return IPCLAB_EXIT_OK;
-}
-
-int main(int argc, char *argv[])
+/* -p: MAP_PRIVATE instead of MAP_SHARED; returns the flag */
+static int parse_args(int argc, char *argv[])
 {
     int flags = MAP_SHARED, opt;
 
@@ -120,58 +68,108 @@ int main(int argc, char *argv[])
             flags = MAP_PRIVATE;
         } else if (opt == 'h') {
             fputs(usage, stdout);
-            return IPCLAB_EXIT_OK;
+            exit(IPCLAB_EXIT_OK);
         } else {
             ipclab_bad_option(usage, opt, argv);
         }
     }
     if (optind < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    return flags;
+}
+
+/* Child: wait for the parent's word, say whether its note is here, copy stdin into m->data.
+ * pipe_rd stays open: POLLHUP on it means the parent has gone.  Returns the exit status. */
+static int child(struct shared *m, int pipe_rd)
+{
+    char word;
+
+    /* The parent writes the byte only after its note: once read() returns it, the note (if the
+     * page is shared) is there.  A pipe is a real synchronisation; a sleep would be a guess. */
+    if (read(pipe_rd, &word, 1) != 1)
+        errx(IPCLAB_EXIT_FAIL, "child: the parent has gone before its word");
+    if (m->note[0] != '\0')
+        warnx("child: the parent's note, written after fork(): \"%s\"", m->note);
+    else
+        warnx("child: no note from the parent: its write after fork() went to a copy of its own");
+
+    struct pollfd fds[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = pipe_rd } };
+    for (;;) {
+        if (poll(fds, 2, -1) == -1)
+            err(IPCLAB_EXIT_FAIL, "child: poll");
+        if (fds[1].revents != 0) /* POLLHUP: the parent's write end closed, the parent gone */
+            errx(IPCLAB_EXIT_FAIL, "child: the parent has gone: nobody will print the mapping; "
+                 "stopping");
+        size_t room = sizeof m->data - m->len;
+        /* read(2) straight into the mapping: the kernel writes into the shared pages */
+        ssize_t n = room > 0 ? read(STDIN_FILENO, m->data + m->len, room)
+                             : read(STDIN_FILENO, &word, 1);
+        if (n == -1)
+            err(IPCLAB_EXIT_FAIL, "child: read stdin");
+        if (n == 0)
+            break;
+        if (room == 0)
+            errx(IPCLAB_EXIT_FAIL, "child: input beyond the mapping's %zu bytes: the rest is not "
+                 "copied", sizeof m->data);
+        m->len += (size_t)n;
+    }
+    warnx("child: %zu bytes of stdin copied into the mapping", m->len);
+    return IPCLAB_EXIT_OK;
+}
+
+int main(int argc, char *argv[])
+{
+    int flags = parse_args(argc, argv);
     /* Nothing here has a name to remove: the kernel frees the mapping with its last process,
-     * however it ends, so termination signals keep their default action.  SIGPIPE would kill
-     * the parent silently if stdout closed, SIGXFSZ past `ulimit -f`: ignored, write() fails
-     * with EPIPE or EFBIG. */
-    ipclab_ignore_sigpipe();
+     * however it ends, so termination signals keep their default action. */
+    ipclab_ignore_sigpipe(); /* and SIGXFSZ: EPIPE and EFBIG are said, not a silent death */
     ipclab_ignore_sigxfsz();
 
-    /* fd -1, offset 0: no file behind the pages.  They come zero-filled: note and len empty. */
+    /* 1. fd -1, offset 0: no file behind the pages.  They come zero-filled: note and len empty. */
     struct shared *m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) /* (void *)-1, not NULL */
         err(IPCLAB_EXIT_FAIL, "mmap");
-    int word[2]; /* the parent's "look now", and the child's sign that the parent is there */
+    int word[2]; /* the parent's "look now"; its end of file tells the child the parent is gone */
     if (pipe(word) == -1)
         err(IPCLAB_EXIT_FAIL, "pipe");
 
-    pid_t pid = fork(); /* from here on, two processes, one mapping */
+    /* 2. fork(): from here on, two processes, one mapping. */
+    pid_t pid = fork();
     if (pid == -1)
         err(IPCLAB_EXIT_FAIL, "fork");
     if (pid == 0) {
-        close(word[1]); /* or the child would keep its own lifeline open */
-        int status = child(m, word[0]);
-        close(word[0]);
-        _exit(status);
+        close(word[1]); /* or the child would never see the parent's end close */
+        _exit(child(m, word[0]));
     }
     close(word[0]);
     warnx("parent %ld prints the mapping, child %ld writes stdin into it (%s)", (long)getpid(),
           (long)pid, flags == MAP_SHARED ? "MAP_SHARED" : "MAP_PRIVATE");
+
+    /* 3. The parent's note, written after fork(), then the word that says "look now". */
     snprintf(m->note, sizeof m->note, "parent %ld was here", (long)getpid());
-    if (ipclab_write_all(word[1], "!", 1) == -1)
+    if (write(word[1], "!", 1) == -1)
         warn("parent: write to the child");
 
-    /* waitpid(2) returns once the child has ended: every write it made is done, and in the
+    /* 4. waitpid() returns once the child has ended: every write it made is done, and in the
      * parent's view of the mapping if the pages are shared. */
-    int status = ipclab_wait_child(pid, IPCLAB_EXIT_OK);
+    int status;
+    if (waitpid(pid, &status, 0) == -1)
+        err(IPCLAB_EXIT_FAIL, "waitpid");
     close(word[1]);
     if (flags == MAP_SHARED)
         warnx("parent: the child has ended; the mapping holds %zu bytes", m->len);
     else
         warnx("parent: the child has ended; the mapping holds %zu bytes, as before fork(): the "
               "child wrote into copies of its own", m->len);
-    if (ipclab_write_all(STDOUT_FILENO, m->data, m->len) == -1) {
-        warn("parent: write stdout");
-        status = IPCLAB_EXIT_FAIL;
-    }
+    ssize_t n;
+    for (size_t done = 0; done < m->len; done += (size_t)n)
+        if ((n = write(STDOUT_FILENO, m->data + done, m->len - done)) == -1)
+            err(IPCLAB_EXIT_FAIL, "parent: write stdout");
+
+    /* 5. munmap(): the pages go with the last process that maps them. */
     if (munmap(m, sizeof *m) == -1)
         err(IPCLAB_EXIT_FAIL, "munmap");
-    return status;
+    if (WIFSIGNALED(status))
+        warnx("parent: the child was killed by signal %d", WTERMSIG(status));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : IPCLAB_EXIT_FAIL;
 }

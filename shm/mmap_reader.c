@@ -1,29 +1,26 @@
 /*
  * mmap_reader - print what mmap_writer writes into a file that both map.
  *
- * open(2) the file (O_NOFOLLOW, read-only), check it with fstat(2) (a regular file of ours,
- * closed to others, of the size its header says) and mmap(2) it PROT_READ, MAP_SHARED: the
- * writer's pages, seen from here; a store through this mapping would be SIGSEGV.  Nothing tells
- * the reader that the writer has added bytes -- no read(2) blocks on a mapping -- so it looks
- * at the header's length every tick (five times a second, asleep in between) and prints what
- * is new, straight from the mapping.  It ends when the header says done.  It takes nothing
- * away: run it again and it prints everything again.  If the writer is gone (its lock on the
- * file is no more) before it said done, the reader says so.  A file truncated under the
- * mapping (`truncate -s 0 FILE` in a third terminal) brings SIGBUS: said, exit 1.  munmap(2)
- * at the end; the reader never removes the file.
+ * The steps: 1 open() the file, read-only  2 mmap() it PROT_READ, MAP_SHARED: the writer's
+ * pages, seen from here  3 print what the header says is new, a look every 200 ms, until it
+ * says done  4 munmap(), close().  No read() blocks on a mapping, so nothing tells the reader
+ * that bytes came: it looks.  It takes nothing away: run it again and it prints it all again.
+ * A writer gone before it said done (its record lock on byte 1 of the file is gone) is said; a
+ * file truncated under the mapping (`truncate -s 0 FILE`) brings SIGBUS, said, exit 1.
  *
  * Run it in two terminals, either one first:
  *     terminal 1:  ./shm/mmap_reader
  *     terminal 2:  ./shm/mmap_writer
  * What you should see in terminal 1, once terminal 2 has sent a line and pressed Ctrl-D:
- *     mmap_reader: ready (pid 4243): waiting for /tmp/ipclab-1000/mmap to be made (a look every 200 ms)
+ *     mmap_reader: ready (pid 4243): looking for /tmp/ipclab-1000/mmap
+ *     mmap_reader: waiting for /tmp/ipclab-1000/mmap to be made (a look every 200 ms)
  *     mmap_reader: /tmp/ipclab-1000/mmap mapped: 1048576 bytes for data, 0 written so far
  *     hello file
  *     mmap_reader: end of data: 11 bytes, and the writer said done (the file keeps them)
  *
  * Beyond the seeds.  Build alone: cc -o mmap_reader mmap_reader.c
  */
-#define _GNU_SOURCE /* ppoll (ipclab_poll_timed), program_invocation_short_name (mmap.h): Linux */
+#define _GNU_SOURCE /* program_invocation_short_name (mmap.h, ipclab.h): Linux */
 
 #include "../common/ipclab.h"
 #include "../common/peers.h"
@@ -36,137 +33,75 @@ static const char usage[] =
     "  -p PATH  the file (default: mmap in the run directory)\n"
     "  -h       show this help\n";
 
-/*
- * Open path and map it, once it is there and made.  Returns 1 (the mapping in *headp, its
- * length in *mapped, the descriptor in *fdp), 0 if it is not there yet (missing, or just
- * created and still empty), or -1 (refused or failed: after a message, unless a signal).
- */
-static int open_file(const char *path, int *fdp, struct mmap_head **headp, size_t *mapped)
-{
-    for (;;) {
-        /* O_NONBLOCK: a FIFO found there must not keep open() waiting; it is refused below. */
-        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (fd == -1) {
-            if (errno == ENOENT)
-                return 0;
-            if (errno == ELOOP)
-                warnx("%s is a symbolic link; refusing to follow it", path);
-            else
-                warn("%s", path);
-            return -1;
-        }
-        struct stat st;
-        int rc = -1;
-        /* Checked before its door is touched; then shared at the door: the writer makes the
-         * file inside it, so we never find it half made. */
-        if (!mmap_found_ok(fd, path)) {
-            /* refused */
-        } else if (ipclab_lock(fd, MMAP_DOOR, F_RDLCK, true) == -1 || fstat(fd, &st) == -1) {
-            ipclab_fail("lock");
-        } else if (st.st_nlink == 0) { /* replaced by a new writer while we waited */
-            close(fd);
-            continue;
-        } else if (st.st_size == 0) { /* created, not yet made: its writer waits at the door */
-            rc = 0;
-        } else if (mmap_file_ours(fd, path, st.st_size)) {
-            *headp = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-            if (*headp != MAP_FAILED) {
-                ipclab_lock(fd, MMAP_DOOR, F_UNLCK, false);
-                *mapped = (size_t)st.st_size;
-                *fdp = fd;
-                return 1;
-            }
-            warn("mmap %s", path);
-        }
-        close(fd);
-        return rc;
-    }
-}
+#define LOOK_MS 200 /* a look at the file, or at its header, every 200 ms */
 
-/* Sleep one tick, or less if a termination signal comes.  Returns false on a signal. */
-static bool tick(void)
+/* Is the writer gone?  It holds a write lock on byte 1 while it writes; the kernel drops the
+ * lock when the writer ends, kill -9 included.  F_GETLK names who holds it. */
+static bool writer_gone(int fd)
 {
-    return ipclab_poll_timed(NULL, 0, IPCLAB_TICK_MS) != -1 || !ipclab_signal;
-}
+    struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = MMAP_WRITER,
+                          .l_len = 1 };
 
-/* Print what the writer adds, a look every tick, until it says done.  Returns the status. */
-static int follow(const struct mmap_head *head, int fd, const char *path)
-{
-    uint32_t printed = 0;
-    bool gone = ipclab_lock_holder(fd, MMAP_WRITER) == 0;
-
-    for (;;) {
-        /* acquire: the bytes the length covers are in place, and so is the final length once
-         * the state says done (the writer stored that last) */
-        uint32_t state = atomic_load_explicit(&head->state, memory_order_acquire);
-        uint32_t len = atomic_load_explicit(&head->len, memory_order_acquire);
-        if (len < printed || len > head->size || state > MMAP_FULL) {
-            warnx("%s says %u bytes (state %u) after %u printed, in room for %u: not our "
-                  "writer's?", path, len, state, printed, head->size);
-            return IPCLAB_EXIT_FAIL;
-        }
-        if (len > printed &&
-            ipclab_write_all(STDOUT_FILENO, head->data + printed, len - printed) == -1) {
-            mmap_say_failure("write stdout", path);
-            return IPCLAB_EXIT_FAIL;
-        }
-        printed = len;
-        if (state == MMAP_DONE) {
-            warnx("end of data: %u bytes, and the writer said done (the file keeps them)", len);
-            return IPCLAB_EXIT_OK;
-        }
-        if (state == MMAP_FULL) {
-            warnx("end of data: %u bytes, all the file holds: the writer's input did not fit", len);
-            return IPCLAB_EXIT_FAIL;
-        }
-        /* Looked at before the state above: a writer that said done before it went was seen
-         * saying it. */
-        if (gone) {
-            warnx("the writer has gone (or was killed) before it said done: %u bytes", len);
-            return IPCLAB_EXIT_FAIL;
-        }
-        if (!tick())
-            return IPCLAB_EXIT_FAIL;
-        gone = ipclab_lock_holder(fd, MMAP_WRITER) == 0;
-    }
+    if (fcntl(fd, F_GETLK, &lock) == -1)
+        err(IPCLAB_EXIT_FAIL, "fcntl F_GETLK");
+    return lock.l_type == F_UNLCK;
 }
 
 int main(int argc, char *argv[])
 {
     char path[PATH_MAX] = "";
-
-    ipclab_stderr_by_line();
-    ipclab_std_fds();
-    if (ipclab_options_p(argc, argv, usage, ipclab_path_arg, path, sizeof path) < argc)
-        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    if (path[0] == '\0')
-        ipclab_run_path(path, sizeof path, "mmap");
-
+    mmap_options(argc, argv, usage, path, sizeof path, false);
     ipclab_catch_signals();
-    struct mmap_head *head = NULL;
-    size_t mapped = 0;
-    int fd = -1, rc, status = IPCLAB_EXIT_FAIL;
-    bool waited = false;
-    while ((rc = open_file(path, &fd, &head, &mapped)) == 0) {
-        if (!waited)
-            ipclab_ready("waiting for %s to be made (a look every %d ms)", path, IPCLAB_TICK_MS);
-        waited = true;
-        if (!tick())
+    ipclab_cleanup_on_signal(NULL); /* Ctrl-C: nothing to remove, die of it at once */
+
+    /* 1. open() the file once a writer has made it; O_NONBLOCK: a FIFO there never blocks us. */
+    ipclab_ready("looking for %s", path);
+    int fd;
+    struct stat st;
+    for (int look = 0; (fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1 ||
+                       !mmap_file_made(fd, path, &st); look++) { /* ours, whole: else exit 1 */
+        if (fd == -1 && errno == ELOOP)
+            errx(IPCLAB_EXIT_FAIL, "%s is a symbolic link; refusing to follow it", path);
+        if (fd == -1 && errno != ENOENT)
+            err(IPCLAB_EXIT_FAIL, "%s", path);
+        if (look == 0)
+            warnx("waiting for %s to be made (a look every %d ms)", path, LOOK_MS);
+        poll(NULL, 0, LOOK_MS);
+    }
+
+    /* 2. PROT_READ, MAP_SHARED: the writer's pages; a store through this mapping is SIGSEGV. */
+    struct mmap_head *head = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    if (head == MAP_FAILED)
+        err(IPCLAB_EXIT_FAIL, "mmap %s", path);
+    mmap_catch_sigbus(path, head); /* the file truncated under us: said, exit 1 */
+    warnx("%s mapped: %u bytes for data, %u written so far", path, head->size, head->len);
+
+    /* 3. Print what is new, straight from the mapping, until the writer says done or goes. */
+    uint32_t printed = 0, len, state;
+    for (;;) {
+        bool gone = writer_gone(fd); /* looked at first: a writer that said done, then went,
+                                        is seen saying it below */
+        /* acquire: the bytes that len covers are in place (the writer stored len after them) */
+        state = atomic_load_explicit(&head->state, memory_order_acquire);
+        len = atomic_load_explicit(&head->len, memory_order_acquire);
+        guard_header_sane(head, len, state, printed, path); /* not our writer's: exit 1 */
+        for (ssize_t n; printed < len; printed += (uint32_t)n)
+            if ((n = write(STDOUT_FILENO, head->data + printed, len - printed)) == -1)
+                err(IPCLAB_EXIT_FAIL, "write stdout");
+        if (state != MMAP_WRITING || gone)
             break;
+        poll(NULL, 0, LOOK_MS);
     }
-    if (rc == 1) {
-        mmap_catch_sigbus(path, head);
-        if (waited)
-            warnx("%s mapped: %u bytes for data, %u written so far", path, head->size,
-                  atomic_load(&head->len));
-        else
-            ipclab_ready("%s mapped: %u bytes for data, %u written so far", path, head->size,
-                         atomic_load(&head->len));
-        status = follow(head, fd, path);
-        if (munmap(head, mapped) == -1)
-            warn("munmap %s", path);
-        close(fd);
-    }
-    ipclab_die_of_signal();
-    return status;
+    if (state == MMAP_DONE)
+        warnx("end of data: %u bytes, and the writer said done (the file keeps them)", len);
+    else if (state == MMAP_FULL)
+        warnx("end of data: %u bytes, all the file holds: the writer's input did not fit", len);
+    else
+        warnx("the writer has gone (or was killed) before it said done: %u bytes", len);
+
+    /* 4. The file stays: the reader only unmaps it. */
+    if (munmap(head, (size_t)st.st_size) == -1)
+        err(IPCLAB_EXIT_FAIL, "munmap %s", path);
+    close(fd);
+    return state == MMAP_DONE ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
 }

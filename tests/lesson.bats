@@ -8,6 +8,7 @@
 # its string literals removed -- a call named in a comment or a message does not teach it.
 
 load test_helper
+bats_require_minimum_version 1.5.0
 
 setup() {
     ipclab_setup
@@ -171,4 +172,41 @@ banned_in() {
     run gcc -std=c11 -I . -o "$LOG/two" pipe/pipe_oneway.c "$LOG/second.c"
     assert_failure
     assert_output --partial 'multiple definition of `ipclab_signal'"'"
+}
+
+@test "lesson: every program keeps the limits of a program that teaches (make lesson-report)" {
+    # README.md, "How a program reads": lines, lesson share, the first lesson call within 15
+    # lines of main(), at most 6 helpers from the headers in main(), common/*.h <= 900 lines.
+    run "$PYTHON" scripts/lesson-report.py --check
+    assert_success
+    refute_output --partial 'over a limit'
+}
+
+@test "lesson: the report counts what a model program does, and fails one over its limits" {
+    # A pipe program in the shape of the classic teaching examples: every line its lesson.
+    mkdir -p "$LOG/pipe"
+    cat >"$LOG/pipe/model.c" <<'C'
+#include <err.h>
+#include <unistd.h>
+
+int main(void)
+{
+    int fd[2];
+    if (pipe(fd) == -1)
+        err(1, "pipe");
+    if (write(fd[1], "hi\n", 3) != 3)
+        err(1, "write");
+    close(fd[1]);
+    return 0;
+}
+C
+    run "$PYTHON" scripts/lesson-report.py "$LOG/pipe/model.c"
+    assert_success
+    assert_line --regexp "model\.c +13 +12 +5 +0\.42 +0 +3$"
+    # the same with 200 lines of padding: over the one-side limit, and its share too low
+    { cat "$LOG/pipe/model.c"; for _ in $(seq 200); do echo 'static int pad;'; done; } >"$LOG/pipe/long.c"
+    run --separate-stderr "$PYTHON" scripts/lesson-report.py --check "$LOG/pipe/long.c"
+    assert_failure
+    [[ $stderr == *"long.c: 213 lines, the limit is 130"* && $stderr == *"long.c: lesson share 0.02, below 0.40"* ]] ||
+        fail "stderr: $stderr"
 }
