@@ -101,10 +101,10 @@ static inline void guard_note_socket_made(const char *path, struct stat *made)
 }
 
 /*
- * Is path still the socket file our bind() made, which *made noted then
- * (guard_note_socket_made)?  Same device, inode and change time (an inode number is reused once its file is
- * gone).  So a server removes its own socket and no other: not one that a second server bound
- * there after ours was removed by hand.  lstat only: a signal handler may call it.
+ * Is path still the socket file our bind() made, as guard_note_socket_made() noted it?  Same
+ * device, inode and change time (an inode number is reused once its file is gone).  So a
+ * server removes its own socket and no other: not one that a second server bound there after
+ * ours was removed by hand.  lstat only: a signal handler may call it.
  */
 static inline bool guard_socket_is_ours_still(const char *path, const struct stat *made)
 {

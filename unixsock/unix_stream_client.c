@@ -2,23 +2,20 @@
  * unix_stream_client - send stdin to unix_stream_server and print its upper-cased replies.
  *
  * The steps: 1 socket()  2 connect() it to the server's path  3 poll() stdin and the socket
- * 4 read() stdin, send() it  5 at end of input, shutdown(SHUT_WR): the server reads end of
- * file  6 read() and print what comes back, until the server closes  7 close().  A stream
- * keeps no message boundaries: one read() is not one answer.
+ * 4 read() stdin, send() it  5 at its end, shutdown(SHUT_WR)  6 read() and print the replies
+ * (a stream keeps no message boundaries) until the server closes  7 close().
  *
- * Run it in two terminals (the server first):
+ * Run it in two terminals (the server first), or with a file: unix_stream_client < in > out.
  *     terminal 1:  ./unixsock/unix_stream_server
- *     terminal 2:  ./unixsock/unix_stream_client
+ *     terminal 2:  ./unixsock/unix_stream_client  (or a server of socat's: see unixsock/README.md)
  * What you should see in terminal 2, typing "hello" and then Ctrl-D:
  *     unix_stream_client: connected to /tmp/ipclab-1000/unix_stream
  *     hello
  *     HELLO
  *     unix_stream_client: the server closed the connection: 6 bytes sent, 6 received
- * Whole files work too: ./unixsock/unix_stream_client < in > out.
  *
  * Mirrors seed 001 (dmclient.c, with APUE's cli_conn) and seed 000's AF_UNIX client.  Build
- * alone:
- *     cc -o unix_stream_client unix_stream_client.c
+ * alone: cc -o unix_stream_client unix_stream_client.c
  */
 #define _GNU_SOURCE /* SO_PEERCRED (guard_server_is_ours): Linux */
 
@@ -34,11 +31,7 @@ static const char usage[] =
 
 int main(int argc, char *argv[])
 {
-    static char out[IPCLAB_STREAM_CHUNK], in[IPCLAB_STREAM_CHUNK];
     char path[PATH_MAX] = "";
-    size_t len = 0, off = 0; /* out: read from stdin; off: how much of it is sent */
-    long long sent = 0, received = 0;
-    bool eof = false; /* stdin has ended, and we half-closed */
 
     unix_stream_begin(argc, argv, usage, path, sizeof path);
     ipclab_cleanup_on_signal(NULL); /* Ctrl-C: die of it at once, even in connect() */
@@ -61,19 +54,20 @@ int main(int argc, char *argv[])
     guard_server_is_ours(sock, path);                   /* with -p: another user's server? */
     warnx("connected to %s", path);
 
+    static char out[IPCLAB_STREAM_CHUNK], in[IPCLAB_STREAM_CHUNK];
+    size_t len = 0, off = 0; /* out: read from stdin; off: how much of it is sent */
+    long long sent = 0, received = 0;
+    bool eof = false; /* stdin has ended, and we half-closed */
     for (;;) {
-        /* 3. poll(): stdin, once what it gave is sent; the socket for replies, and for room
-         * while something waits to be sent. */
+        /* 3. poll(): stdin, once all it gave is sent; the socket, for replies and for room. */
         struct pollfd fds[2] = {
             { .fd = eof || len > 0 ? -1 : STDIN_FILENO, .events = POLLIN },
             { .fd = sock, .events = POLLIN | (len > 0 ? POLLOUT : 0) },
         };
         if (poll(fds, 2, -1) == -1)
             err(IPCLAB_EXIT_FAIL, "poll");
-
-        /* 4. read() stdin, then send() what the socket takes now, the rest on POLLOUT (a
-         * blocking send would wait for a server that waits for us to read its replies).
-         * Fix: the seed ignored write()'s result. */
+        /* 4. read() stdin; send() what the socket takes now, the rest on POLLOUT (blocking, it
+         * would wait for a server that waits for us to read).  Fix: write()'s result ignored. */
         if (fds[0].revents != 0) {
             ssize_t n = read(STDIN_FILENO, out, sizeof out);
             if (n == -1)
@@ -93,7 +87,6 @@ int main(int argc, char *argv[])
             if (off == len)
                 len = 0;
         }
-
         /* 6. read() what came back and print it; 0: the server has closed.
          * Fix: one read() per line sent took a stream for messages; replies come split. */
         if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {

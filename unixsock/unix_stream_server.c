@@ -62,12 +62,6 @@ static void drop(struct client *c, const char *why)
 
 int main(int argc, char *argv[])
 {
-    static struct client clients[MAX_CLIENTS];
-    struct pollfd fds[MAX_CLIENTS + 1]; /* [0]: the listening socket; [i + 1]: clients[i] */
-    struct ucred cred;                  /* a client's pid and uid */
-    socklen_t len = sizeof cred;
-    int next_id = 1, most = MAX_CLIENTS; /* most: lowered if ulimit -n is reached */
-
     unix_stream_begin(argc, argv, usage, sock_path, sizeof sock_path);
 
     /* 1. A stream socket; non-blocking, so that poll() waits, never accept(). */
@@ -99,6 +93,11 @@ int main(int argc, char *argv[])
         err(IPCLAB_EXIT_FAIL, "listen %s", sock_path);
     ipclab_ready("listening on %s; up to %d clients at a time", sock_path, MAX_CLIENTS);
 
+    static struct client clients[MAX_CLIENTS];
+    struct pollfd fds[MAX_CLIENTS + 1]; /* [0]: the listening socket; [i + 1]: clients[i] */
+    struct ucred cred;                  /* a client's pid and uid */
+    socklen_t len = sizeof cred;
+    int next_id = 1, most = MAX_CLIENTS; /* most: lowered if ulimit -n is reached */
     for (int i = 0; i < MAX_CLIENTS; i++)
         clients[i].fd = -1;
     for (;;) {
@@ -128,9 +127,9 @@ int main(int argc, char *argv[])
             if (fd != -1 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
                 err(IPCLAB_EXIT_FAIL, "getsockopt SO_PEERCRED");
             if (fd != -1) {
-                clients[free_slot] = (struct client){ .fd = fd, .id = next_id, .pid = cred.pid };
-                warnx("client %d connected: pid %ld, uid %ld", next_id++, (long)cred.pid,
-                      (long)cred.uid);
+                struct client *c = &clients[free_slot];
+                *c = (struct client){ .fd = fd, .id = next_id++, .pid = cred.pid };
+                warnx("client %d connected: pid %ld, uid %ld", c->id, (long)c->pid, (long)cred.uid);
             }
         }
 
