@@ -38,9 +38,10 @@ int main(int argc, char *argv[])
     tcp_begin(argc, argv, usage, &host, port, sizeof port, 1);
     ipclab_cleanup_on_signal(NULL); /* Ctrl-C: die of it at once, even in connect() */
 
-    /* 1. The server's addresses.  Fix: seed 000 took inet_pton()'s 0 (no address) for success. */
+    /* 1. The server's addresses, IPv4 or IPv6, from a name or a number. */
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                               .ai_flags = AI_NUMERICSERV }, *list, *ai;
+    /* Fix: seed 000 took inet_pton()'s 0 (not an address) for success; this looks it up. */
     int rc = getaddrinfo(host, port, &hints, &list);
     if (rc != 0)
         errx(IPCLAB_EXIT_FAIL, "cannot resolve host '%s': %s", host,
@@ -61,19 +62,15 @@ int main(int argc, char *argv[])
                       "./inetsock/tcp_server", where);
             else
                 warn("cannot connect to %s", where);
-            close(sock); /* Fix: seed 000 leaked it on every error path */
+            /* Fix: seed 000 leaked the socket on every error path. */
+            close(sock);
             sock = -1;
         }
     }
     freeaddrinfo(list);
     if (sock == -1)
         exit(IPCLAB_EXIT_FAIL);
-    /* The port the kernel gave us at connect(): getsockname() says which. */
-    struct sockaddr_storage ss;
-    socklen_t sslen = sizeof ss;
-    if (getsockname(sock, (struct sockaddr *)&ss, &sslen) == -1)
-        err(IPCLAB_EXIT_FAIL, "getsockname");
-    ipclab_addr_str((struct sockaddr *)&ss, sslen, self, sizeof self);
+    ipclab_local_addr(sock, self, sizeof self); /* the port the kernel gave us at connect() */
     warnx("connected to %s from %s", where, self);
 
     static char out[IPCLAB_STREAM_CHUNK], in[IPCLAB_STREAM_CHUNK];
@@ -89,7 +86,7 @@ int main(int argc, char *argv[])
         if (poll(fds, 2, -1) == -1)
             err(IPCLAB_EXIT_FAIL, "poll");
         /* 4. read() stdin; send() what the socket takes now, the rest on POLLOUT (blocking, it
-         * would wait for a server that waits for us to read).  Fix: write()'s result ignored. */
+         * would wait for a server that waits for us to read its replies). */
         if (fds[0].revents != 0) {
             ssize_t n = read(STDIN_FILENO, out, sizeof out);
             if (n == -1)
@@ -101,6 +98,7 @@ int main(int argc, char *argv[])
             len = (size_t)n, off = 0;
         }
         if (len > 0) {
+            /* Fix: the seed ignored write()'s result, and lost what a partial write left. */
             ssize_t n = send(sock, out + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (n == -1 && errno != EAGAIN)
                 err(IPCLAB_EXIT_FAIL, "send");
@@ -109,9 +107,9 @@ int main(int argc, char *argv[])
             if (off == len)
                 len = 0;
         }
-        /* 6. read() what came back and print it; 0: the server has closed.
-         * Fix: one read() per line sent took a stream for messages; replies come split. */
+        /* 6. read() what came back and print it; 0: the server has closed. */
         if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            /* Fix: the seed read once per line sent; a stream keeps no message boundaries. */
             ssize_t n = read(sock, in, sizeof in);
             if (n == -1)
                 err(IPCLAB_EXIT_FAIL, "read");

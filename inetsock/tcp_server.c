@@ -61,10 +61,10 @@ int main(int argc, char *argv[])
     tcp_begin(argc, argv, usage, &host, port, sizeof port, 0);
     ipclab_cleanup_on_signal(NULL);                 /* SIGINT ...: nothing to remove, die of it */
 
-    /* 1. The addresses of HOST and PORT, IPv4 or IPv6, each filled in network byte order.
-     * Fix: seed 000 filled a sockaddr_in by hand, and forgot htons() on the port. */
+    /* 1. The addresses of HOST and PORT, IPv4 or IPv6, from a name or a number. */
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                               .ai_flags = AI_NUMERICSERV }, *list, *ai;
+    /* Fix: seed 000 forgot htons() on the port; getaddrinfo() fills in network byte order. */
     int rc = getaddrinfo(host, port, &hints, &list);
     if (rc != 0)
         errx(IPCLAB_EXIT_FAIL, "cannot resolve host '%s': %s", host,
@@ -91,7 +91,8 @@ int main(int argc, char *argv[])
                       "-P 0 for any free one", where);
             else
                 warn("cannot bind %s", where);
-            close(listenfd); /* Fix: seed 000 leaked it on every error path */
+            /* Fix: seed 000 leaked the socket on every error path. */
+            close(listenfd);
             listenfd = -1;
         }
     }
@@ -128,10 +129,11 @@ int main(int argc, char *argv[])
         if (poll(fds, (nfds_t)used + 1, -1) == -1)
             err(IPCLAB_EXIT_FAIL, "poll");
 
-        /* 6. accept() the new client, and its address: an Internet peer has no SO_PEERCRED.
-         * Fix: with no descriptor left, accept() failed (EMFILE) and poll() spun. */
+        /* 6. accept() the new client, and its address: an Internet peer has no SO_PEERCRED. */
+        /* Fix: with no descriptor left, accept() failed (EMFILE) and poll() spun. */
         if ((fds[0].revents & POLLIN) && guard_accept_room(listenfd, connected, &most)) {
-            len = sizeof ss; /* Fix: seed 000 took the AF_INET peer into a sockaddr_un */
+            len = sizeof ss;
+            /* Fix: seed 000 took the AF_INET peer into a sockaddr_un. */
             int fd = accept4(listenfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
             if (fd == -1 && errno != EAGAIN && errno != ECONNABORTED) /* it gave up first */
                 warn("accept");
@@ -147,9 +149,9 @@ int main(int argc, char *argv[])
             struct client *c = &clients[i];
             if (fds[i + 1].revents == 0)
                 continue;
-            /* 7. read() what it sent, print it; 0: it half-closed, and has every reply.
-             * Fix: seed 000's `if (recvlen = recv(...) < 0)` kept the comparison, 0 or 1. */
+            /* 7. read() what it sent, print it; 0: it half-closed, and has every reply. */
             if (c->len == 0) {
+                /* Fix: seed 000's `if (recvlen = recv(...) < 0)` kept the comparison, 0 or 1. */
                 ssize_t n = read(c->fd, c->out, sizeof c->out);
                 if (n == -1 && errno == EAGAIN)
                     continue;
@@ -164,8 +166,8 @@ int main(int argc, char *argv[])
                 ipclab_upcase(c->out, (size_t)n);
                 c->len = (size_t)n, c->off = 0, c->bytes += n;
             }
-            /* 8. send() it back: what the socket takes now, the rest when poll() says so.
-             * Fix: the seed ignored write()'s result; a partial write lost the rest. */
+            /* 8. send() it back: what the socket takes now, the rest when poll() says so. */
+            /* Fix: the seed ignored write()'s result, and lost what a partial write left. */
             ssize_t n = send(c->fd, c->out + c->off, c->len - c->off, MSG_NOSIGNAL);
             if (n == -1 && errno != EAGAIN)
                 drop(c, "went away before its reply");

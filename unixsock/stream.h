@@ -53,8 +53,8 @@ static inline void tcp_begin(int argc, char *argv[], const char *usage, const ch
 
 /* ---------------------------------------------------------------- the guards */
 
-/* A path too long for sun_path (108 bytes on Linux) is an error that says so (exit 1).  Fix:
- * the seeds' strcpy() overran sun_path, strncpy() cut the path short: another name. */
+/* A path too long for sun_path (108 bytes on Linux) is an error that says so (exit 1): the
+ * seeds' strcpy() overran sun_path, and strncpy() would cut the path short, another name. */
 static inline void guard_sun_path_fits(const char *path)
 {
     struct sockaddr_un sa;

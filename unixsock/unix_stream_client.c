@@ -67,7 +67,7 @@ int main(int argc, char *argv[])
         if (poll(fds, 2, -1) == -1)
             err(IPCLAB_EXIT_FAIL, "poll");
         /* 4. read() stdin; send() what the socket takes now, the rest on POLLOUT (blocking, it
-         * would wait for a server that waits for us to read).  Fix: write()'s result ignored. */
+         * would wait for a server that waits for us to read its replies). */
         if (fds[0].revents != 0) {
             ssize_t n = read(STDIN_FILENO, out, sizeof out);
             if (n == -1)
@@ -79,6 +79,7 @@ int main(int argc, char *argv[])
             len = (size_t)n, off = 0;
         }
         if (len > 0) {
+            /* Fix: the seed ignored write()'s result, and lost what a partial write left. */
             ssize_t n = send(sock, out + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (n == -1 && errno != EAGAIN)
                 err(IPCLAB_EXIT_FAIL, "send");
@@ -87,9 +88,9 @@ int main(int argc, char *argv[])
             if (off == len)
                 len = 0;
         }
-        /* 6. read() what came back and print it; 0: the server has closed.
-         * Fix: one read() per line sent took a stream for messages; replies come split. */
+        /* 6. read() what came back and print it; 0: the server has closed. */
         if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            /* Fix: the seed read once per line sent; a stream keeps no message boundaries. */
             ssize_t n = read(sock, in, sizeof in);
             if (n == -1)
                 err(IPCLAB_EXIT_FAIL, "read");

@@ -118,8 +118,8 @@ int main(int argc, char *argv[])
             err(IPCLAB_EXIT_FAIL, "poll");
 
         /* 6. accept() the new client, and ask the kernel who it is: the pid and uid of its
-         * connect(), which nobody can forge (SO_PEERCRED).  Fix: with no descriptor left,
-         * accept() failed (EMFILE) and poll() returned at once, for ever. */
+         * connect(), which nobody can forge (SO_PEERCRED). */
+        /* Fix: with no descriptor left, accept() failed (EMFILE) and poll() spun. */
         if ((fds[0].revents & POLLIN) && guard_accept_room(listenfd, connected, &most)) {
             int fd = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
             if (fd == -1 && errno != EAGAIN && errno != ECONNABORTED) /* it gave up first */
@@ -153,8 +153,8 @@ int main(int argc, char *argv[])
                 ipclab_upcase(c->out, (size_t)n);
                 c->len = (size_t)n, c->off = 0, c->bytes += n;
             }
-            /* 8. send() it back: what the socket takes now, the rest when poll() says so.
-             * Fix: the seed ignored write()'s result; a partial write lost the rest. */
+            /* 8. send() it back: what the socket takes now, the rest when poll() says so. */
+            /* Fix: the seed ignored write()'s result, and lost what a partial write left. */
             ssize_t n = send(c->fd, c->out + c->off, c->len - c->off, MSG_NOSIGNAL);
             if (n == -1 && errno != EAGAIN)
                 drop(c, "went away before its reply");
