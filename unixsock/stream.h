@@ -8,10 +8,10 @@
  *   the guards     guard_sun_path_fits(), guard_no_live_server(), guard_note_socket_made(),
  *                  guard_socket_is_ours_still(), guard_accept_room(), guard_server_is_ours()
  *
- * A guard is a check a student may skip on a first reading; unixsock/README.md, "Hardening",
- * says why each one is there.  None of them makes a call the programs teach (socket, bind,
- * connect, accept, unlink ...): guard_no_live_server() asks with common/sockets.h's probe.
- * Needs _GNU_SOURCE (SO_PEERCRED, struct ucred).
+ * A guard is a check a student may skip on a first reading; unixsock/README.md, "Hardening: the
+ * stream pair's guards", says why each is there.  None of them makes a call the programs teach
+ * (socket, bind, connect, accept, unlink ...): guard_no_live_server() asks with
+ * common/sockets.h's probe.  Needs _GNU_SOURCE (SO_PEERCRED, struct ucred).
  */
 #ifndef IPCLAB_STREAM_H
 #define IPCLAB_STREAM_H
