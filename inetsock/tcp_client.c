@@ -15,8 +15,8 @@
  *     HELLO
  *     tcp_client: the server closed the connection: 6 bytes sent, 6 received
  *
- * Mirrors seed 000's AF_INET client (clt_afinet_conn_init and its connect).  Build alone:
- *     cc -o tcp_client tcp_client.c
+ * Mirrors seed 000's AF_INET client (steps 1 and 2: clt_afinet_conn_init and its connect).
+ * Build alone: cc -o tcp_client tcp_client.c
  */
 #define _GNU_SOURCE /* program_invocation_short_name (ipclab_cleanup_on_signal): Linux */
 

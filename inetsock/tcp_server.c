@@ -17,8 +17,8 @@
  *     hello
  * and in terminal 2 the reply, HELLO.  More clients can connect at once; -H ::1 for IPv6.
  *
- * Mirrors seed 000's AF_INET server (ser_afinet_listen, ser_accept).  Build alone:
- *     cc -o tcp_server tcp_server.c
+ * Mirrors seed 000's AF_INET server (steps 1 to 4: ser_afinet_listen; step 6: ser_accept).
+ * Build alone: cc -o tcp_server tcp_server.c
  */
 #define _GNU_SOURCE /* accept4: Linux */
 

@@ -14,8 +14,8 @@
  *     HELLO
  *     unix_stream_client: the server closed the connection: 6 bytes sent, 6 received
  *
- * Mirrors seed 001 (dmclient.c, with APUE's cli_conn) and seed 000's AF_UNIX client.  Build
- * alone: cc -o unix_stream_client unix_stream_client.c
+ * Mirrors seed 001 (dmclient.c; steps 1 and 2 are APUE's cli_conn()) and seed 000's AF_UNIX
+ * client.  Build alone: cc -o unix_stream_client unix_stream_client.c
  */
 #define _GNU_SOURCE /* SO_PEERCRED (guard_server_is_ours): Linux */
 

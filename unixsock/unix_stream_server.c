@@ -17,8 +17,9 @@
  *     hello
  * and in terminal 2 the reply, HELLO.  More clients can connect at the same time.
  *
- * Mirrors seed 001 (dmserver.c, with APUE's serv_listen and serv_accept) and seed 000's
- * AF_UNIX server.  Build alone: cc -o unix_stream_server unix_stream_server.c
+ * Mirrors seed 001 (dmserver.c; steps 1 to 4 are APUE's serv_listen(), step 6 its
+ * serv_accept()) and seed 000's AF_UNIX server.
+ * Build alone: cc -o unix_stream_server unix_stream_server.c
  */
 #define _GNU_SOURCE /* SO_PEERCRED and struct ucred, accept4: Linux */
 
