@@ -105,6 +105,33 @@ start_server() {
     assert_equal "$(cat "$LOG/client.out")" 'NEW SERVER'
 }
 
+@test "unix_stream: standard tools as the client, nc -N -U and socat UNIX-CONNECT, get their bytes back upper-cased" {
+    random_file "$LOG/in.bin" 262144
+    start_server
+    # -N: nc half-closes at the end of its input, as our client does (without it, it waits on)
+    timeout 5 nc -N -U "$IPCLAB_DIR/unix_stream" <"$LOG/in.bin" >"$LOG/nc.out"
+    cmp <(LC_ALL=C tr a-z A-Z <"$LOG/in.bin") "$LOG/nc.out"
+    # -t 5: socat waits that long for the replies after its end of input (0.5 s by default)
+    timeout 5 socat -t 5 - "UNIX-CONNECT:$IPCLAB_DIR/unix_stream" <"$LOG/in.bin" >"$LOG/socat.out"
+    cmp <(LC_ALL=C tr a-z A-Z <"$LOG/in.bin") "$LOG/socat.out"
+    cmp <(cat "$LOG/in.bin" "$LOG/in.bin") "$LOG/server.out" # the server printed both, whole
+    run grep -c 'finished after 262144 bytes$' "$LOG/server.err"
+    assert_output 2
+}
+
+@test "unix_stream: socat as the server (tr a-z A-Z behind it): our client's bytes come back upper-cased" {
+    random_file "$LOG/in.bin" 262144
+    start_side socat /dev/null env LC_ALL=C socat -d -d \
+        "UNIX-LISTEN:$IPCLAB_DIR/unix_stream,mode=600" EXEC:'tr a-z A-Z'
+    wait_line socat ' listening on '
+    start_side client "$LOG/in.bin" "$U/unix_stream_client"
+    assert_exit client 0
+    cmp <(LC_ALL=C tr a-z A-Z <"$LOG/in.bin") "$LOG/client.out"
+    run cat "$LOG/client.err"
+    assert_line 'unix_stream_client: the server closed the connection: 262144 bytes sent, 262144 received'
+    assert_exit socat 0 # one connection, then socat ends and removes its socket
+}
+
 # attacker NAME TYPE: side NAME, uid 65534, binds a TYPE (stream or dgram) socket at
 # $OTHER_DIR/sock, open to all, and prints everything that comes to it: a stream's bytes until
 # EOF, datagrams until one says END.  (A name of its own each time: wait_ready must not find an
