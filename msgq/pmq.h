@@ -66,8 +66,8 @@ static inline bool pmq_named(mqd_t q)
     return fstat((int)q, &st) == 0 && st.st_nlink > 0;
 }
 
-/* Fix: mq_open() finds a queue by its name alone; another user who made ours first (mode
- * 0666) would read what we send.  Refuse (exit 1) a queue not ours, or open to others. */
+/* mq_open() finds a queue by its name alone: another user who made ours first (mode 0666)
+ * would read what we send.  Refuse (exit 1) a queue not ours, or open to others. */
 static inline void guard_queue_is_ours(mqd_t q, const char *name)
 {
     struct stat st;

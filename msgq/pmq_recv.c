@@ -16,7 +16,8 @@
  * Any sender will do that sends with mq_send(3) and ends with an empty message: see
  * msgq/README.md, "The POSIX pair", for one in python.
  *
- * Who removes the queue (mq_unlink): pmq_recv, when it leaves, whatever the reason.
+ * Who removes the queue (mq_unlink): pmq_recv, when it leaves, whatever the reason; and
+ * pmq_send, if it gives up before the end.
  *
  * Beyond the seeds: the System V pair (msgq_send, msgq_recv) done the POSIX way.  Build alone
  * (glibc before 2.34 keeps mq_open in librt):

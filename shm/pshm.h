@@ -1,6 +1,6 @@
 /*
  * pshm.h - what pshm_writer and pshm_reader share: the object's layout with its two
- * semaphores, their options, the door taken to join, and the look at the other side.  The
+ * semaphores, their options, the record lock held to join, and the look at the other side.  The
  * shared memory and semaphore calls themselves are in the two programs.
  *
  * The layout is the interface (shm/README.md, "The POSIX object's layout"): a peer in another
@@ -18,9 +18,9 @@
 
 #include "../common/peers.h"
 
-/* Bytes of the object locked: the door (held while a side joins: see pshm_enter), and each side
- * while it works. */
-enum { PSHM_DOOR = 0, PSHM_WRITER = 1, PSHM_READER = 2 };
+/* Bytes of the object locked: byte 0 while a side joins (see pshm_enter), and byte 1 or 2 by
+ * each side while it works. */
+enum { PSHM_JOINING = 0, PSHM_WRITER = 1, PSHM_READER = 2 };
 
 /* How long one wait lasts before a side looks at its peer again. */
 #define PSHM_WAIT_MS 200
@@ -70,12 +70,12 @@ static inline bool pshm_named(int fd)
 enum { PSHM_AGAIN, PSHM_NEW, PSHM_MADE };
 
 /*
- * Enter the object just opened on fd: check it, then take its door (the write lock on byte
- * PSHM_DOOR), inside which the first side sets its size and initialises its semaphores, so that
- * a side starting at the same moment never sees it half-made.  Fix: an object of our name may
- * be another user's, made first (mode 0666) to read what we write: refused (exit 1) before its
- * door is touched -- its owner could hold that for ever -- and so is one of a size not ours.
- * Returns, door held, PSHM_NEW (size 0: nobody has made it yet; or made, but nobody holds a
+ * Enter the object just opened on fd: check it, then take the write lock on its byte 0, held
+ * while the first side sets its size and initialises its semaphores, so that a side starting
+ * at the same moment never sees it half-made.  An object of our name may be another user's,
+ * made first (mode 0666) to read what we write: refused (exit 1) before that lock is asked for
+ * -- its owner could hold it for ever -- and so is one of a size not ours.
+ * Returns, lock held, PSHM_NEW (size 0: nobody has made it yet; or made, but nobody holds a
  * lock on it: left by a pair that was killed, its semaphores may say anything) or PSHM_MADE;
  * or, fd closed, PSHM_AGAIN (the name was removed while we waited: open it again).
  */
@@ -85,10 +85,10 @@ static inline int pshm_enter(int fd, const char *name)
 
     if (fstat(fd, &st) == -1 || !ipclab_trusted(name, st.st_uid, st.st_mode))
         exit(IPCLAB_EXIT_FAIL);
-    if (ipclab_lock(fd, PSHM_DOOR, F_WRLCK, true) == -1) {
+    if (ipclab_lock(fd, PSHM_JOINING, F_WRLCK, true) == -1) {
         if (errno != EINTR)
             err(IPCLAB_EXIT_FAIL, "lock %s", name);
-        ipclab_die_of_signal(); /* waiting at the door: a signal ends us, nothing made yet */
+        ipclab_die_of_signal(); /* waiting for the lock: a signal ends us, nothing made yet */
         exit(IPCLAB_EXIT_FAIL);
     }
     if (!pshm_named(fd)) {
@@ -108,7 +108,7 @@ static inline int pshm_enter(int fd, const char *name)
     return PSHM_NEW;
 }
 
-/* Take the record lock of role (PSHM_WRITER or PSHM_READER), door held, and let go of the door;
+/* Take the record lock of role (PSHM_WRITER or PSHM_READER), byte 0 held, and let go of byte 0;
  * refuse (exit 1) if another program holds the role. */
 static inline void pshm_join(int fd, off_t role, const char *name)
 {
@@ -117,7 +117,7 @@ static inline void pshm_join(int fd, off_t role, const char *name)
 
     if (other != 0 || ipclab_lock(fd, role, F_WRLCK, false) == -1)
         errx(IPCLAB_EXIT_FAIL, "another %s (pid %ld) is already using %s", who, (long)other, name);
-    ipclab_lock(fd, PSHM_DOOR, F_UNLCK, false);
+    ipclab_lock(fd, PSHM_JOINING, F_UNLCK, false);
 }
 
 /* Has the peer gone?  Its name removed (a side that leaves removes it), or the record lock on

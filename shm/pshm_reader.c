@@ -79,7 +79,7 @@ int main(int argc, char *argv[])
         fd = shm_open(name, O_RDWR | O_CREAT, 0600);
         if (fd == -1)
             err(IPCLAB_EXIT_FAIL, "shm_open %s", name);
-    } while ((made = pshm_enter(fd, name)) == PSHM_AGAIN); /* ours? its door held: pshm.h */
+    } while ((made = pshm_enter(fd, name)) == PSHM_AGAIN); /* ours? byte 0 locked: pshm.h */
     ours = made == PSHM_NEW;
     atexit(leave);
     /* 2. The first side in gives it its size; every page gets its memory now, or a store
@@ -97,7 +97,7 @@ int main(int argc, char *argv[])
     if (made == PSHM_NEW &&
         (sem_init(&area->empty, 1, PSHM_SLOTS) == -1 || sem_init(&area->full, 1, 0) == -1))
         err(IPCLAB_EXIT_FAIL, "sem_init");
-    pshm_join(fd, PSHM_READER, name); /* lock on byte 2: one reader; then the door goes */
+    pshm_join(fd, PSHM_READER, name); /* lock on byte 2: one reader; byte 0 let go */
     ours = true;
     ipclab_ready("%s mapped; waiting for a writer", name);
 
