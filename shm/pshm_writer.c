@@ -14,8 +14,7 @@
  *     hello semaphores
  *     pshm_writer: end of input: 17 bytes in 1 buffer(s); the reader took the end
  *
- * Beyond the seeds: shm_writer done the way it should be.  Build alone (glibc before 2.34 keeps
- * shm_open and the semaphores in librt and libpthread):
+ * Beyond the seeds.  Build alone (glibc before 2.34 keeps these calls in librt, libpthread):
  *     cc -o pshm_writer pshm_writer.c -lrt -pthread
  */
 #define _POSIX_C_SOURCE 200809L
@@ -31,7 +30,7 @@ static const char usage[] =
     "  -h        show this help\n";
 
 static char name[NAME_MAX + 2];
-static int fd;
+static int shm_fd;
 static struct pshm_area *area = MAP_FAILED;
 static bool ours, seen; /* made or joined by us; the reader's lock seen */
 
@@ -40,18 +39,17 @@ static void leave(void)
 {
     if (area != MAP_FAILED && munmap(area, sizeof *area) == -1)
         warn("munmap %s", name);
-    if (ours && pshm_named(fd) && shm_unlink(name) == -1)
+    if (ours && pshm_named(shm_fd) && shm_unlink(name) == -1)
         warn("shm_unlink %s", name);
     ipclab_die_of_signal();
 }
 
-/* Between two waits: leave on a signal, or if the reader has gone before the end -- unless it
- * posted sem before it went (then true: the wait is over). */
+/* Between waits: leave on a signal, or if the reader has gone -- unless it posted sem first. */
 static bool look_at_reader(sem_t *sem)
 {
     if (ipclab_signal)
         exit(IPCLAB_EXIT_FAIL);
-    if (!pshm_peer_gone(fd, PSHM_READER, &seen))
+    if (!pshm_peer_gone(shm_fd, PSHM_READER, &seen))
         return false;
     if (sem != NULL && sem_trywait(sem) == 0)
         return true;
@@ -78,20 +76,21 @@ int main(int argc, char *argv[])
     /* 1. The object by its name, made if missing: mode 0600, size 0. */
     int made;
     do {
-        fd = shm_open(name, O_RDWR | O_CREAT, 0600);
-        if (fd == -1)
+        shm_fd = shm_open(name, O_RDWR | O_CREAT, 0600);
+        if (shm_fd == -1)
             err(IPCLAB_EXIT_FAIL, "shm_open %s", name);
-    } while ((made = pshm_enter(fd, name)) == PSHM_AGAIN); /* ours? byte 0 locked: pshm.h */
+    } while ((made = pshm_enter(shm_fd, name)) == PSHM_AGAIN); /* ours? lock byte 0: pshm.h */
     ours = made == PSHM_NEW;
     atexit(leave);
     /* 2. The first side in gives it its size; every page gets its memory now, or a store
      *    into a full /dev/shm raises SIGBUS. */
-    if (made == PSHM_NEW && ftruncate(fd, sizeof *area) == -1)
+    if (made == PSHM_NEW && ftruncate(shm_fd, sizeof *area) == -1)
         err(IPCLAB_EXIT_FAIL, "ftruncate %s", name);
-    if ((errno = posix_fallocate(fd, 0, sizeof *area)) != 0)
-        err(IPCLAB_EXIT_FAIL, "cannot allocate the %zu bytes of %s in /dev/shm", sizeof *area, name);
+    if ((errno = posix_fallocate(shm_fd, 0, sizeof *area)) != 0)
+        err(IPCLAB_EXIT_FAIL, "cannot allocate the %zu bytes of %s in /dev/shm", sizeof *area,
+            name);
     /* 3. Map it: both sides see the same pages. */
-    area = mmap(NULL, sizeof *area, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    area = mmap(NULL, sizeof *area, PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
     /* Fix: mmap() fails with MAP_FAILED, (void *)-1, not NULL */
     if (area == MAP_FAILED)
         err(IPCLAB_EXIT_FAIL, "mmap %s", name);
@@ -99,9 +98,10 @@ int main(int argc, char *argv[])
     if (made == PSHM_NEW &&
         (sem_init(&area->empty, 1, PSHM_SLOTS) == -1 || sem_init(&area->full, 1, 0) == -1))
         err(IPCLAB_EXIT_FAIL, "sem_init");
-    pshm_join(fd, PSHM_WRITER, name); /* lock on byte 1: one writer; byte 0 let go */
+    pshm_join(shm_fd, PSHM_WRITER, name); /* lock on byte 1: one writer; byte 0 let go */
     ours = true;
-    ipclab_ready("%s mapped; %d buffers of up to %zu bytes", name, PSHM_SLOTS, sizeof area->data[0]);
+    ipclab_ready("%s mapped; %d buffers of up to %zu bytes", name, PSHM_SLOTS,
+                 sizeof area->data[0]);
 
     /* 5. Fill buffer n % PSHM_SLOTS with one read of stdin, and hand it to the reader. */
     struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
