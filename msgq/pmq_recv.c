@@ -50,6 +50,7 @@ static void remove_queue(void)
               attr.mq_curmsgs);
     if (pmq_named(q) && mq_unlink(name) == -1)
         warn("mq_unlink %s", name);
+    mq_close(q);
     ipclab_die_of_signal();
 }
 
@@ -103,5 +104,5 @@ int main(int argc, char *argv[])
     warnx("end message: %lld bytes in %lld message(s)", total, count);
     done = true;
     free(buf);
-    return IPCLAB_EXIT_OK; /* 4. atexit: mq_unlink */
+    return IPCLAB_EXIT_OK; /* 4. atexit: mq_unlink, mq_close */
 }

@@ -41,6 +41,7 @@ static void remove_queue(void)
 {
     if (!done && pmq_named(q) && mq_unlink(name) == -1)
         warn("mq_unlink %s", name);
+    mq_close(q);
     ipclab_die_of_signal();
 }
 
@@ -120,6 +121,5 @@ int main(int argc, char *argv[])
         poll(NULL, 0, PMQ_DRAIN_MS);
     }
     done = true;
-    mq_close(q);
-    return IPCLAB_EXIT_OK;
+    return IPCLAB_EXIT_OK; /* atexit: mq_close */
 }

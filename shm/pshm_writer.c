@@ -41,6 +41,7 @@ static void leave(void)
         warn("munmap %s", name);
     if (ours && pshm_named(shm_fd) && shm_unlink(name) == -1)
         warn("shm_unlink %s", name);
+    close(shm_fd);
     ipclab_die_of_signal();
 }
 
@@ -82,8 +83,7 @@ int main(int argc, char *argv[])
     } while ((made = pshm_enter(shm_fd, name)) == PSHM_AGAIN); /* ours? lock byte 0: pshm.h */
     ours = made == PSHM_NEW;
     atexit(leave);
-    /* 2. The first side in gives it its size; every page gets its memory now, or a store
-     *    into a full /dev/shm raises SIGBUS. */
+    /* 2. The first side in sizes it; every page gets memory now (full /dev/shm: no SIGBUS). */
     if (made == PSHM_NEW && ftruncate(shm_fd, sizeof *area) == -1)
         err(IPCLAB_EXIT_FAIL, "ftruncate %s", name);
     if ((errno = posix_fallocate(shm_fd, 0, sizeof *area)) != 0)
