@@ -98,7 +98,7 @@ int main(int argc, char *argv[])
             errx(IPCLAB_EXIT_FAIL, "the sender vanished before its end message (killed?): %lld "
                  "bytes in %lld message(s) received, the rest is lost", total, count);
         }
-        /* After each message and each wait: has a sender that holds a lock gone (pmq.h)? */
+        /* After each message and wait, a peer check: the name removed, or a lock seen, gone? */
         sender_left = sender_left || pmq_peer_left(q, PMQ_SENDER, &seen);
     }
     warnx("end message: %lld bytes in %lld message(s)", total, count);
