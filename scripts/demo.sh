@@ -312,7 +312,7 @@ demo_shm() {
     finish swriter sreader
 
     say "pshm_reader and pshm_writer: a POSIX object, $pshm, with two semaphores inside it" \
-        "taking turns over one buffer."
+        "counting a ring of four buffers: the writer fills one while the reader prints another."
     printf 'no signals, no PIDs:\nthe semaphores count\n' >"$work/pwriter.in"
     side preader /dev/null "$BIN/shm/pshm_reader" -p "$pshm"
     expect preader ': ready'

@@ -1,7 +1,14 @@
 /*
  * pshm.h - what pshm_writer and pshm_reader share: the object's layout with its two
- * semaphores, and the locks by which each side knows who else is there.  The shared memory
- * and semaphore calls themselves are in the two programs.  Include it after ../common/peers.h.
+ * semaphores, their options, the record lock held to join, and the look at the other side.  The
+ * shared memory and semaphore calls themselves are in the two programs.
+ *
+ * The layout is the interface (shm/README.md, "The POSIX object's layout"): a peer in another
+ * language maps the object and waits and posts the two semaphores in it.  A side that leaves
+ * before the end removes the object's name, which the other sees as a link count of 0.
+ * Beside that, pshm_writer and pshm_reader each hold a record lock on one byte of the object
+ * while they work (shm_open(3) gives a file descriptor, and fcntl(2) locks work on it), so
+ * that the other notices when it is killed; a peer that holds none is never taken for gone.
  */
 #ifndef PSHM_H
 #define PSHM_H
@@ -9,10 +16,11 @@
 #include <semaphore.h>
 #include <sys/mman.h>
 
-/* Bytes of the object locked by the door (see ipclab_key_file_open) and by each side while it
- * is at work (see common/peers.h): shm_open(3) gives a file descriptor, and record locks
- * work on it. */
-enum { PSHM_DOOR = 0, PSHM_WRITER = 1, PSHM_READER = 2 };
+#include "../common/peers.h"
+
+/* Bytes of the object locked: byte 0 while a side joins (see pshm_enter), and byte 1 or 2 by
+ * each side while it works. */
+enum { PSHM_JOINING = 0, PSHM_WRITER = 1, PSHM_READER = 2 };
 
 /* How long one wait lasts before a side looks at its peer again. */
 #define PSHM_WAIT_MS 200
@@ -37,12 +45,20 @@ struct pshm_area {
     char data[PSHM_SLOTS][262144];
 };
 
-/*
- * Does the name still lead to the object open on fd?  An object has exactly one name, so it
- * does while the link count is not 0; shm_unlink() makes it 0.  (Opening the name again to
- * compare would not do: closing any descriptor of a file drops every record lock the process
- * holds on it, the door included -- fcntl(2)'s best-known trap.)
- */
+/* The options: -p /NAME into name (NAME_MAX + 2 bytes); -h prints the usage.  Then the
+ * termination signals are caught (flag only: shm_unlink is no async-signal-safe call). */
+static inline void pshm_options(int argc, char *argv[], const char *usage, char *name)
+{
+    ipclab_stderr_by_line();
+    ipclab_std_fds();
+    ipclab_posix_name(name, NAME_MAX + 2, "pshm");
+    if (ipclab_options_p(argc, argv, usage, ipclab_posix_name_arg, name, NAME_MAX + 2) < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    ipclab_catch_signals();
+}
+
+/* Does the name still lead to the object open on fd?  An object has one name: while its link
+ * count is not 0; shm_unlink() makes it 0. */
 static inline bool pshm_named(int fd)
 {
     struct stat st;
@@ -51,99 +67,68 @@ static inline bool pshm_named(int fd)
 }
 
 /* What pshm_enter found. */
-enum { PSHM_FAILED = -1, PSHM_AGAIN, PSHM_NEW, PSHM_MADE };
+enum { PSHM_AGAIN, PSHM_NEW, PSHM_MADE };
 
 /*
- * Enter the object just opened on fd: check it, then take its door (the lock on PSHM_DOOR),
- * inside which its size is set, its semaphores initialised and a role lock taken, so that a
- * side starting at the same moment never sees it half-made.  Fix: an object of our name may be
- * one another user made first (mode 0666, say), to read what we write or write what we print.
- * So one not ours, or open to others, is refused -- before waiting at its door, which its
- * owner could hold for ever -- and so is one of a size not ours.  Returns, door held, PSHM_NEW
- * (size 0: nobody has made it yet) or PSHM_MADE (the size of a struct pshm_area); or, fd
- * closed, PSHM_AGAIN (the name was removed while we waited: open it again) or PSHM_FAILED
- * (errno EINTR on a termination signal, otherwise after a message).
+ * Enter the object just opened on fd: check it, then take the write lock on its byte 0, held
+ * while the first side sets its size and initialises its semaphores, so that a side starting
+ * at the same moment never sees it half-made.  An object of our name may be another user's,
+ * made first (mode 0666) to read what we write: refused (exit 1) before that lock is asked for
+ * -- its owner could hold it for ever -- and so is one of a size not ours.
+ * Returns, lock held, PSHM_NEW (size 0: nobody has made it yet; or made, but nobody holds a
+ * lock on it: left by a pair that was killed, its semaphores may say anything) or PSHM_MADE;
+ * or, fd closed, PSHM_AGAIN (the name was removed while we waited: open it again).
  */
 static inline int pshm_enter(int fd, const char *name)
 {
     struct stat st;
-    int rc = PSHM_FAILED, saved = 0;
 
-    if (fstat(fd, &st) == -1 || !ipclab_trusted(name, st.st_uid, st.st_mode)) {
-        saved = EACCES; /* refused before its door is touched */
-    } else if (ipclab_lock(fd, PSHM_DOOR, F_WRLCK, true) == -1) {
-        saved = errno;
-        if (saved != EINTR)
-            warn("lock %s", name);
-    } else if (!pshm_named(fd)) {
-        rc = PSHM_AGAIN;
-    } else if (fstat(fd, &st) == -1) {
-        saved = errno;
-        warn("fstat %s", name);
-    } else if (st.st_size == 0 || st.st_size == (off_t)sizeof(struct pshm_area)) {
-        return st.st_size == 0 ? PSHM_NEW : PSHM_MADE;
-    } else {
-        warnx("%s has %lld bytes, not %zu: not ours; refusing it", name, (long long)st.st_size,
-              sizeof(struct pshm_area));
+    if (fstat(fd, &st) == -1 || !ipclab_trusted(name, st.st_uid, st.st_mode))
+        exit(IPCLAB_EXIT_FAIL);
+    if (ipclab_lock(fd, PSHM_JOINING, F_WRLCK, true) == -1) {
+        if (errno != EINTR)
+            err(IPCLAB_EXIT_FAIL, "lock %s", name);
+        ipclab_die_of_signal(); /* waiting for the lock: a signal ends us, nothing made yet */
+        exit(IPCLAB_EXIT_FAIL);
     }
-    close(fd);
-    errno = saved;
-    return rc;
+    if (!pshm_named(fd)) {
+        close(fd);
+        return PSHM_AGAIN;
+    }
+    if (fstat(fd, &st) == -1)
+        err(IPCLAB_EXIT_FAIL, "fstat %s", name);
+    if (st.st_size != 0 && st.st_size != (off_t)sizeof(struct pshm_area))
+        errx(IPCLAB_EXIT_FAIL, "%s has %lld bytes, not %zu: not ours; refusing it", name,
+             (long long)st.st_size, sizeof(struct pshm_area));
+    if (st.st_size == 0)
+        return PSHM_NEW;
+    if (ipclab_lock_holder(fd, -1) != 0)
+        return PSHM_MADE;
+    warnx("%s was left behind by a pair that was killed; starting it afresh", name);
+    return PSHM_NEW;
 }
 
-/*
- * Give every page of the object its memory now.  ftruncate() only sets the size; a page gets
- * its memory when first touched, and on a full /dev/shm (a tmpfs: Docker's holds 64 MiB) there
- * is none -- a store into the mapping then raises SIGBUS, and a read(2) into it fails with
- * EFAULT, "Bad address".  posix_fallocate() says ENOSPC instead, before anything is written.
- * Returns 0, or -1 after a message.
- */
-static inline int pshm_allocate_pages(int fd, const char *name)
+/* Take the record lock of role (PSHM_WRITER or PSHM_READER), byte 0 held, and let go of byte 0;
+ * refuse (exit 1) if another program holds the role. */
+static inline void pshm_join(int fd, off_t role, const char *name)
 {
-    int rc = posix_fallocate(fd, 0, sizeof(struct pshm_area));
-
-    if (rc == 0)
-        return 0;
-    errno = rc; /* posix_fallocate returns the error, and leaves errno alone */
-    if (rc != EINTR || !ipclab_signal) /* tmpfs: EINTR once a signal is pending */
-        warn("cannot allocate the %zu bytes of %s in /dev/shm", sizeof(struct pshm_area), name);
-    return -1;
-}
-
-/* Take the lock of role (PSHM_WRITER or PSHM_READER) on the object open on fd, door held, and
- * release the door; or refuse, with a message, if another program holds the role (the door
- * stays held: the caller closes fd, which drops it). */
-static inline bool pshm_take_role(int fd, off_t role, const char *who, const char *name)
-{
+    const char *who = role == PSHM_WRITER ? "pshm_writer" : "pshm_reader";
     pid_t other = ipclab_lock_holder(fd, role);
 
-    if (other != 0 || ipclab_lock(fd, role, F_WRLCK, false) == -1) {
-        warnx("another %s (pid %ld) is already using %s", who, (long)other, name);
-        return false;
-    }
-    ipclab_lock(fd, PSHM_DOOR, F_UNLCK, false);
-    return true;
+    if (other != 0 || ipclab_lock(fd, role, F_WRLCK, false) == -1)
+        errx(IPCLAB_EXIT_FAIL, "another %s (pid %ld) is already using %s", who, (long)other, name);
+    ipclab_lock(fd, PSHM_JOINING, F_UNLCK, false);
 }
 
-/*
- * Called each time a wait ran out (for a semaphore, or for input): has the peer (the holder of
- * the lock on byte peer) gone?  *seen records that it has been here; it has gone once it has
- * been and its lock is no more.  Fix: a peer that came and went between two looks (a reader whose stdout is closed
- * takes the first buffer and exits at once) was never seen, and the writer waited for ever.
- * So the other semaphore is looked at too: the peer waits on it, and if it holds less than the
- * put we put in (plus its start), the peer has taken some -- so it has been.
- */
-static inline bool pshm_peer_gone(sem_t *other, long put, int fd, off_t peer, bool *seen)
+/* Has the peer gone?  Its name removed (a side that leaves removes it), or the record lock on
+ * byte role, seen held before (*seen), now gone: killed.  A peer that holds no lock (another
+ * program that maps the layout) is never taken for gone. */
+static inline bool pshm_peer_gone(int fd, off_t role, bool *seen)
 {
-    int left;
+    bool here = ipclab_lock_holder(fd, role) > 0;
 
-    if (sem_getvalue(other, &left) == 0 && left < put)
-        *seen = true;
-    if (ipclab_lock_holder(fd, peer) > 0) {
-        *seen = true;
-        return false;
-    }
-    return *seen;
+    *seen = *seen || here;
+    return !pshm_named(fd) || (*seen && !here);
 }
 
 #endif /* PSHM_H */

@@ -15,14 +15,12 @@
  *     hello semaphores
  *     pshm_reader: end of data: 17 bytes in 1 buffer(s)
  *
- * Beyond the seeds: shm_reader done the way it should be.  Build alone (glibc before 2.34 keeps
- * shm_open and the semaphores in librt and libpthread):
+ * Beyond the seeds.  Build alone (glibc before 2.34 keeps these calls in librt, libpthread):
  *     cc -o pshm_reader pshm_reader.c -lrt -pthread
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "../common/ipclab.h"
-#include "../common/peers.h"
 #include "pshm.h"
 
 static const char usage[] =
@@ -32,156 +30,94 @@ static const char usage[] =
     "  -p /NAME  the object's name (default: /ipclab-<uid>-pshm)\n"
     "  -h        show this help\n";
 
-/*
- * Create or open the object (mode 0600), map it, and become its reader.  The first side through
- * the door (pshm_enter) finds it new, size 0: it sets the size and initialises the semaphores.
- * Returns the mapping and the descriptor in *fdp, or NULL (after a message, unless a signal).
- */
-static struct pshm_area *open_object(const char *name, int *fdp)
-{
-    int fd, rc;
-    do { /* again if the name was removed while we waited at its door */
-        if ((fd = shm_open(name, O_RDWR | O_CREAT, 0600)) == -1) {
-            warn("shm_open %s", name);
-            return NULL;
-        }
-    } while ((rc = pshm_enter(fd, name)) == PSHM_AGAIN);
-    if (rc == PSHM_FAILED)
-        return NULL;
-    bool fresh = rc == PSHM_NEW;
-    struct pshm_area *area = MAP_FAILED;
-    if (fresh && ftruncate(fd, sizeof *area) == -1) /* new: give it its size */
-        warn("ftruncate %s", name);
-    else if (pshm_allocate_pages(fd, name) == 0 && /* no SIGBUS on a full /dev/shm */
-             (area = mmap(NULL, sizeof *area, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
-             MAP_FAILED) /* Fix: MAP_FAILED, (void *)-1, not NULL */
-        warn("mmap %s", name);
-    if (area == MAP_FAILED) {
-        if (fresh) /* ours, new and empty: nobody else uses it yet (we hold the door) */
-            shm_unlink(name);
-        close(fd);
-        return NULL;
-    }
-    /* Not new, yet nobody else holds a lock on it: left by a pair that was killed, its
-     * semaphores may say anything.  It starts afresh. */
-    bool stale = !fresh && ipclab_lock_holder(fd, -1) == 0;
-    if (stale) {
-        warnx("%s was left behind by a pair that was killed; starting it afresh", name);
-        sem_destroy(&area->empty);
-        sem_destroy(&area->full);
-    }
-    /* pshared 1: shared between processes.  empty starts at PSHM_SLOTS (every buffer is the
-     * writer's to fill), full at 0. */
-    if ((fresh || stale) &&
-        (sem_init(&area->empty, 1, PSHM_SLOTS) == -1 || sem_init(&area->full, 1, 0) == -1))
-        err(IPCLAB_EXIT_FAIL, "sem_init");
-    if (!pshm_take_role(fd, PSHM_READER, "pshm_reader", name)) {
-        munmap(area, sizeof *area);
-        close(fd);
-        return NULL;
-    }
-    *fdp = fd;
-    return area;
-}
+static char name[NAME_MAX + 2];
+static int shm_fd;
+static struct pshm_area *area = MAP_FAILED;
+static bool ours, seen; /* made or joined by us; the writer's lock seen */
 
-/* Wait for "full": the next buffer holds data for us.  Each time a wait of PSHM_WAIT_MS runs
- * out, look whether the writer has gone (handed: the buffers we handed back with "empty", which
- * the writer takes, beside the PSHM_SLOTS it starts with).  Returns 0, or -1 (after a message
- * if it has gone). */
-static int wait_turn(struct pshm_area *area, int fd, long handed, bool *seen)
+/* atexit: unmap, and remove the name if it is ours and still the object's (pshm.h): the
+ * object goes once the last side unmaps it, and a writer still there sees it go. */
+static void leave(void)
 {
-    for (;;) {
-        struct timespec deadline = ipclab_deadline(PSHM_WAIT_MS);
-        if (sem_timedwait(&area->full, &deadline) == 0)
-            return 0;
-        if (errno != ETIMEDOUT && errno != EINTR) {
-            warn("sem_timedwait");
-            return -1;
-        }
-        if (ipclab_signal)
-            return -1;
-        if (pshm_peer_gone(&area->empty, PSHM_SLOTS + handed, fd, PSHM_WRITER, seen)) {
-            if (sem_trywait(&area->full) == 0) /* a post it made before it went counts */
-                return 0;
-            warnx("the writer has gone (or was killed) before the end");
-            return -1;
-        }
-    }
-}
-
-/* Print each buffer and hand it back, until the empty one.  Returns 0 at the end, or -1. */
-static int print_buffers(struct pshm_area *area, int fd)
-{
-    long long total = 0;
-    long count = 0; /* buffers printed: the next is count % PSHM_SLOTS */
-    bool seen = false;
-
-    for (;;) {
-        if (wait_turn(area, fd, count, &seen) == -1)
-            return -1;
-        seen = true; /* full was posted by a writer */
-        int slot = (int)(count % PSHM_SLOTS);
-        long len = area->len[slot];
-        if (len < 0 || (size_t)len > sizeof area->data[slot]) {
-            warnx("the buffer claims %ld bytes: not our writer?", len);
-            return -1;
-        }
-        if (ipclab_write_all(STDOUT_FILENO, area->data[slot], (size_t)len) == -1) {
-            if (errno != EINTR)
-                warn("write stdout");
-            return -1;
-        }
-        if (sem_post(&area->empty) == -1) { /* the buffer is the writer's again */
-            warn("sem_post");
-            return -1;
-        }
-        if (len == 0) {
-            warnx("end of data: %lld bytes in %ld buffer(s)", total, count);
-            return 0;
-        }
-        total += len;
-        count++;
-    }
-}
-
-/*
- * Leave: under the door, unmap, and remove the name if it is still ours (the object goes when
- * the last one unmaps it).  The last one out (the writer's lock is gone) first destroys the
- * semaphores: nobody can be waiting on them.
- */
-static void leave(struct pshm_area *area, int fd, const char *name)
-{
-    bool door = ipclab_door_to_leave(fd, PSHM_DOOR) == 0;
-    if (door && ipclab_lock_holder(fd, PSHM_WRITER) == 0) {
-        sem_destroy(&area->empty);
-        sem_destroy(&area->full);
-    }
-    if (munmap(area, sizeof *area) == -1)
+    if (area != MAP_FAILED && munmap(area, sizeof *area) == -1)
         warn("munmap %s", name);
-    if (door && pshm_named(fd) && shm_unlink(name) == -1 && errno != ENOENT)
+    if (ours && pshm_named(shm_fd) && shm_unlink(name) == -1)
         warn("shm_unlink %s", name);
-    close(fd);
+    close(shm_fd);
+    ipclab_die_of_signal();
+}
+
+/* Wait for "full": the next buffer holds data.  PSHM_WAIT_MS at a time; between two waits,
+ * leave on a signal, or if the writer has gone (pshm.h) and posted nothing before it went. */
+static void wait_turn(void)
+{
+    struct timespec deadline = ipclab_deadline(PSHM_WAIT_MS);
+    while (sem_timedwait(&area->full, &deadline) == -1) {
+        if (errno != ETIMEDOUT && errno != EINTR)
+            err(IPCLAB_EXIT_FAIL, "sem_timedwait");
+        if (ipclab_signal)
+            exit(IPCLAB_EXIT_FAIL);
+        bool gone = pshm_peer_gone(shm_fd, PSHM_WRITER, &seen);
+        if (gone && sem_trywait(&area->full) == 0)
+            return; /* a post it made before it went counts */
+        if (gone)
+            errx(IPCLAB_EXIT_FAIL, "the writer has gone (or was killed) before the end");
+        deadline = ipclab_deadline(PSHM_WAIT_MS);
+    }
+    (void)pshm_peer_gone(shm_fd, PSHM_WRITER, &seen); /* its lock seen: it may go unseen */
+    if (ipclab_signal)                            /* streaming, no wait fails: look here */
+        exit(IPCLAB_EXIT_FAIL);
 }
 
 int main(int argc, char *argv[])
 {
-    char name[NAME_MAX + 2] = "";
+    pshm_options(argc, argv, usage, name);
 
-    ipclab_stderr_by_line();
-    ipclab_std_fds();
-    if (ipclab_options_p(argc, argv, usage, ipclab_posix_name_arg, name, sizeof name) < argc)
-        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    if (name[0] == '\0')
-        ipclab_posix_name(name, sizeof name, "pshm");
+    /* 1. The object by its name, made if missing: mode 0600, size 0. */
+    int made;
+    do {
+        shm_fd = shm_open(name, O_RDWR | O_CREAT, 0600);
+        if (shm_fd == -1)
+            err(IPCLAB_EXIT_FAIL, "shm_open %s", name);
+    } while ((made = pshm_enter(shm_fd, name)) == PSHM_AGAIN); /* ours? lock byte 0: pshm.h */
+    ours = made == PSHM_NEW;
+    atexit(leave);
+    /* 2. The first side in sizes it; every page gets memory now (full /dev/shm: no SIGBUS). */
+    if (made == PSHM_NEW && ftruncate(shm_fd, sizeof *area) == -1)
+        err(IPCLAB_EXIT_FAIL, "ftruncate %s", name);
+    if ((errno = posix_fallocate(shm_fd, 0, sizeof *area)) != 0)
+        err(IPCLAB_EXIT_FAIL, "cannot allocate the %zu bytes of %s in /dev/shm", sizeof *area,
+            name);
+    /* 3. Map it: both sides see the same pages. */
+    area = mmap(NULL, sizeof *area, PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
+    /* Fix: mmap() fails with MAP_FAILED, (void *)-1, not NULL */
+    if (area == MAP_FAILED)
+        err(IPCLAB_EXIT_FAIL, "mmap %s", name);
+    /* 4. pshared 1: between processes.  empty: every buffer is the writer's to fill; full: none. */
+    if (made == PSHM_NEW &&
+        (sem_init(&area->empty, 1, PSHM_SLOTS) == -1 || sem_init(&area->full, 1, 0) == -1))
+        err(IPCLAB_EXIT_FAIL, "sem_init");
+    pshm_join(shm_fd, PSHM_READER, name); /* lock on byte 2: one reader; byte 0 let go */
+    ours = true;
+    ipclab_ready("%s mapped; waiting for a writer", name);
 
-    ipclab_catch_signals();
-    int fd, status = IPCLAB_EXIT_FAIL;
-    struct pshm_area *area = open_object(name, &fd);
-    if (area != NULL) {
-        ipclab_ready("%s mapped; waiting for a writer", name);
-        status = print_buffers(area, fd) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
-        leave(area, fd, name);
+    /* 5. Print buffer n % PSHM_SLOTS, exactly its len bytes, and hand it back; 0 is the end. */
+    long long total = 0;
+    long n;
+    for (n = 0;; n++) {
+        wait_turn();
+        long len = area->len[n % PSHM_SLOTS];
+        if (len < 0 || (size_t)len > sizeof area->data[0])
+            errx(IPCLAB_EXIT_FAIL, "the buffer claims %ld bytes: not our writer?", len);
+        if (ipclab_write_all(STDOUT_FILENO, area->data[n % PSHM_SLOTS], (size_t)len) == -1 &&
+            errno != EINTR) /* EINTR: a signal, seen at the next wait */
+            err(IPCLAB_EXIT_FAIL, "write stdout");
+        if (sem_post(&area->empty) == -1)
+            err(IPCLAB_EXIT_FAIL, "sem_post");
+        if (len == 0)
+            break;
+        total += len;
     }
-    ipclab_die_of_signal();
-    return status;
+    warnx("end of data: %lld bytes in %ld buffer(s)", total, n);
+    return IPCLAB_EXIT_OK; /* 6. atexit: munmap, shm_unlink */
 }

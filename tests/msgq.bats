@@ -531,6 +531,8 @@ stopped_by_tracer() {
     run cat "$LOG/send.err"
     assert_line --partial 'the receiver has left (or was killed) before the end'
     assert_exit recv $((128 + 15))
+    run cat "$LOG/recv.err"
+    assert_line --regexp '^pmq_recv: leaving before the end message: the [0-9]+ message\(s\) still queued are lost$'
 }
 
 @test "pmq: the queue is mode 0600 and carries its name" {
@@ -566,6 +568,60 @@ stopped_by_tracer() {
     assert_output --partial "$POSIX-q has mode 644: other users can use it; refusing to use it"
     assert_equal "$(stat -c %a "$q")" 644
     rm "$q"
+}
+
+# The queue is the interface: python (ctypes on librt's mq_* calls, tests/pmq_peer.py) takes a
+# side as msgq/README.md says a foreign peer does, holding no record lock of ours.
+PMQ_PEER=("$BATS_TEST_DIRNAME/pmq_peer.py")
+
+@test "pmq: a python sender (ctypes mq_send, no record lock) that pauses 0.3 s between messages is waited for; its empty message ends the stream (was: 'the sender vanished', the queue removed under it)" {
+    printf 'one\ntwo\nthree\n' >"$LOG/in.txt"
+    start_side recv /dev/null "$M/pmq_recv" -p "$POSIX-q"
+    wait_ready recv
+    start_side py "$LOG/in.txt" "$PYTHON" "${PMQ_PEER[@]}" send "$POSIX-q" 0.3
+    assert_exit py 0
+    assert_exit recv 0
+    assert_equal "$(cat "$LOG/recv.out")" $'one\ntwo\nthree'
+    run cat "$LOG/recv.err"
+    assert_line --partial 'end message: 14 bytes in 3 message(s)'
+}
+
+@test "pmq: a python receiver (ctypes mq_receive, no record lock) takes pmq_send's stream, then removes the name: the sender ends with 0" {
+    random_file "$LOG/in.bin" 100000 # 13 messages: more than the queue holds
+    start_side py /dev/null "$PYTHON" "${PMQ_PEER[@]}" recv "$POSIX-q" 0.05
+    wait_line py 'pmq_peer: ready'
+    start_side send "$LOG/in.bin" "$M/pmq_send" -p "$POSIX-q"
+    assert_exit send 0 10
+    assert_exit py 0
+    assert_equal "$(sha256sum <"$LOG/py.out")" "$(sha256sum <"$LOG/in.bin")"
+}
+
+@test "pmq: a python receiver that gives up and removes the name -> pmq_send says so, exits 1 (nothing lost unsaid)" {
+    random_file "$LOG/in.bin" 100000
+    start_side py /dev/null "$PYTHON" "${PMQ_PEER[@]}" recv "$POSIX-q" 0 1
+    wait_line py 'pmq_peer: ready'
+    start_side send "$LOG/in.bin" "$M/pmq_send" -p "$POSIX-q"
+    assert_exit py 1
+    assert_exit send 1
+    run cat "$LOG/send.err"
+    assert_line 'pmq_send: the receiver has left (or was killed) before the end'
+}
+
+@test "pmq: pmq_recv leaving before the end (Ctrl-C) says what it leaves unread and removes the name; a python sender sees the link count 0 (was: it went on sending into the nameless queue)" {
+    start_side recv /dev/null "$M/pmq_recv" -p "$POSIX-q"
+    wait_ready recv
+    start_fed py "$PYTHON" "${PMQ_PEER[@]}" send "$POSIX-q"
+    printf 'first\n' >&5
+    wait_output recv '^first$'
+    kill -INT "${PID[recv]}"
+    assert_exit recv $((128 + 2))
+    run cat "$LOG/recv.err"
+    assert_line 'pmq_recv: SIGINT: cleaned up, leaving'
+    printf 'second\n' >&5
+    assert_exit py 1
+    run cat "$LOG/py.err"
+    assert_line 'pmq_peer: the queue has no name any more: the receiver has left'
+    exec 5>&-
 }
 
 # ---------------------------------------------------------------- msgq_chat

@@ -444,6 +444,30 @@ next_run_works() {
     rm "$obj"
 }
 
+# python_side PROG SIDE: PROG (pshm_writer or pshm_reader) makes the object; python
+# (tests/pshm_peer.py: mmap, and ctypes sem_wait/sem_post on the layout of shm/README.md, no
+# record lock of ours) joins it as SIDE, pausing 0.25 s after each buffer, longer than our
+# sides wait before they look at their peer; 600 000 bytes, three buffers, arrive intact.
+python_side() {
+    random_file "$LOG/in.bin" 600000
+    local ours_in=/dev/null py_in=$LOG/in.bin out=$LOG/ours.out
+    [[ $1 == pshm_writer ]] && ours_in=$LOG/in.bin py_in=/dev/null out=$LOG/py.out
+    start_side ours "$ours_in" "$S/$1" -p "$POSIX-shm"
+    wait_ready ours
+    start_side py "$py_in" "$PYTHON" "$BATS_TEST_DIRNAME/pshm_peer.py" "$2" "$POSIX-shm" 0.25
+    assert_exit py 0
+    assert_exit ours 0
+    assert_equal "$(sha256sum <"$out")" "$(sha256sum <"$LOG/in.bin")"
+}
+
+@test "pshm: a python reader (mmap, ctypes sem_wait/sem_post on the documented layout, no record lock), slower than a wait, takes pshm_writer's stream; the writer ends with 0 (was: 'the reader has gone')" {
+    python_side pshm_writer read
+}
+
+@test "pshm: a python writer (the same, no record lock) feeds pshm_reader; the reader ends with 0 (was: 'the writer has gone')" {
+    python_side pshm_reader write
+}
+
 @test "pshm: a reader that takes the first buffer and fails at once (stdout closed) -> the writer says so and ends" {
     random_file "$LOG/in.bin" 200000 # four buffers: the writer waits for the reader to hand one back
     start_side writer "$LOG/in.bin" "$S/pshm_writer" -p "$POSIX-shm"
