@@ -93,8 +93,10 @@ parent_killed() {
     parent_killed
 }
 
-@test "socketpair_duplex: -d: the parent killed -> the child ends within 2 s (PR_SET_PDEATHSIG: no end of file on datagrams)" {
+@test "socketpair_duplex: -d: the parent killed -> the child ends within 2 s and says so (a pidfd: no end of file on datagrams)" {
     parent_killed -d
+    run cat "$LOG/p.err"
+    assert_line --partial 'child: the parent went away'
 }
 
 @test "socketpair_duplex: -d: the parent failing mid-transfer (its stdout gone) still ends the child: no hang" {
