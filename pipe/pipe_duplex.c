@@ -41,7 +41,7 @@ int main(int argc, char *argv[])
     ipclab_stderr_by_line();                   /* parent and child share stderr: whole lines */
     ipclab_std_fds();                          /* 0, 1 and 2 open, so no pipe is one of them */
     long count = greeting_options(argc, argv, usage, NULL);
-    ipclab_ignore_sigxfsz();                   /* stdout past ulimit -f: EFBIG, not a silent death */
+    ipclab_ignore_sigxfsz();                   /* stdout past ulimit -f: EFBIG, not death */
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)   /* a pipe nobody reads: EPIPE, not death */
         err(IPCLAB_EXIT_FAIL, "signal");
 
@@ -58,8 +58,9 @@ int main(int argc, char *argv[])
     }
 
     pid_t pid = fork();
+    /* Fix: the original let -1 fall past both branches. */
     if (pid == -1)
-        err(IPCLAB_EXIT_FAIL, "fork");         /* Fix: the original let -1 fall past both branches */
+        err(IPCLAB_EXIT_FAIL, "fork");
 
     char buf[IPCLAB_CHUNK];                    /* 4096 bytes: PIPE_BUF */
     ssize_t n = 0, r = 0;
@@ -69,6 +70,7 @@ int main(int argc, char *argv[])
         size_t bytes = 0;
         long reads = 0;
         for (;;) {
+            /* Fix: the original ignored read()'s count and printed 30 bytes with %s. */
             n = read(down[0], buf, sizeof buf);
             if (n == -1)
                 err(IPCLAB_EXIT_FAIL, "child: read");
@@ -76,7 +78,6 @@ int main(int argc, char *argv[])
                 break;                         /* end of file: the parent closed "down" */
             reads++;
             bytes += (size_t)n;
-            /* Fix: the original printed a 30-byte buffer with %s; read() says how many came. */
             for (ssize_t i = 0; i < n; i++)
                 buf[i] = (char)toupper((unsigned char)buf[i]); /* the C locale: a-z only */
             if (write(up[1], buf, (size_t)n) == -1) /* n <= PIPE_BUF: all of it, or none */
@@ -99,9 +100,8 @@ int main(int argc, char *argv[])
             warn("parent: the child stopped reading (write)"); /* EPIPE */
             break;
         }
-        /* Fix: the original kept its rhythm with sleep(1).  Lockstep: the whole reply (it may
-         * come in pieces) before the next chunk, so neither pipe fills up: no deadlock. */
-        for (ssize_t got = 0; got < n; got += r) {
+        /* Fix: the original kept time with sleep(1); here the whole reply comes before more. */
+        for (ssize_t got = 0; got < n; got += r) { /* a pipe keeps no boundaries: in pieces */
             r = read(up[0], buf + got, (size_t)(n - got));
             if (r == -1)
                 err(IPCLAB_EXIT_FAIL, "parent: read");

@@ -41,7 +41,7 @@ int main(int argc, char *argv[])
     ipclab_stderr_by_line();                   /* parent and child share stderr: whole lines */
     ipclab_std_fds();                          /* 0, 1 and 2 open, so the pipe is not one of them */
     long count = greeting_options(argc, argv, usage, NULL);
-    ipclab_ignore_sigxfsz();                   /* stdout past ulimit -f: EFBIG, not a silent death */
+    ipclab_ignore_sigxfsz();                   /* stdout past ulimit -f: EFBIG, not death */
     /* Fix: the original left this commented out: a write to a pipe nobody reads killed it. */
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
         err(IPCLAB_EXIT_FAIL, "signal");
@@ -50,10 +50,9 @@ int main(int argc, char *argv[])
     if (pipe(pipefd) == -1)
         err(IPCLAB_EXIT_FAIL, "pipe");
 
-    /* Fix: the original wrote "hello" every second, forever.  -n: COUNT writes before fork(),
-     * while nobody reads: 100 short lines fit in a pipe (64 KiB), so no write() blocks. */
+    /* Fix: the original wrote "hello" each second for ever; -n writes COUNT, before fork(). */
     long total = 0;
-    for (long i = 1; i <= count; i++) {
+    for (long i = 1; i <= count; i++) {        /* 892 bytes at most: no write() blocks */
         char msg[32];
         int len = snprintf(msg, sizeof msg, "hello %ld\n", i);
         if (write(pipefd[1], msg, (size_t)len) == -1)
@@ -64,14 +63,15 @@ int main(int argc, char *argv[])
         warnx("parent: wrote %ld messages, %ld bytes, in %ld write() calls", count, total, count);
 
     pid_t pid = fork();
+    /* Fix: the original let -1 fall past both branches. */
     if (pid == -1)
-        err(IPCLAB_EXIT_FAIL, "fork");         /* Fix: the original let -1 fall past both branches */
+        err(IPCLAB_EXIT_FAIL, "fork");
 
     char buf[IPCLAB_CHUNK];                    /* 4096 bytes: PIPE_BUF */
     ssize_t n = 0;
-    if (pid == 0) {                            /* the child reads */
+    if (pid == 0) {
         /* Fix: the original left this commented out: its own write end kept EOF away. */
-        close(pipefd[1]);
+        close(pipefd[1]);                      /* the child reads */
         size_t bytes = 0;
         long reads = 0;
         for (;;) {
@@ -92,8 +92,8 @@ int main(int argc, char *argv[])
         _exit(IPCLAB_EXIT_OK);
     }
 
-    /* The parent writes.  Fix: it closes the read end, so a child gone means EPIPE. */
-    close(pipefd[0]);
+    /* Fix: the original kept the read end: with its child gone, write() would block for ever. */
+    close(pipefd[0]);                          /* the parent writes */
     warnx("parent %ld writes, child %ld reads", (long)getpid(), (long)pid);
     while (count == 0) {
         n = read(STDIN_FILENO, buf, sizeof buf);
