@@ -12,8 +12,7 @@
  * and reads sv[0], the child reads and writes sv[1]  5 each says "no more data" (shutdown, or
  * an empty datagram)  6 the parent waits for the child.
  *
- * Run it (one terminal: both sides are this one program; -n 3 sends three greetings before
- * the child exists, so they all wait in the socket):
+ * Run it (one terminal: both sides are this one program):
  *     ./socketpair/socketpair_duplex -n 3       # child: 24 bytes in 1 read() call
  *     ./socketpair/socketpair_duplex -d -n 3    # child: 24 bytes in 3 read() calls
  *     printf 'hello\nworld\n' | ./socketpair/socketpair_duplex
@@ -24,13 +23,11 @@
  *     socketpair_duplex: child: end of data: 12 bytes in 1 read() call(s)
  *
  * Mirrors seed 002, socketpair.  Build alone: cc -o socketpair_duplex socketpair_duplex.c
- * (Linux 5.3 or later: pidfd_open.)
  */
-#define _GNU_SOURCE /* syscall(): pidfd_open, Linux */
+#define _POSIX_C_SOURCE 200809L
 
 #include <ctype.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 
 #include "../pipe/pipe.h" /* the options, as pipe_duplex's */
 
@@ -43,12 +40,11 @@ static const char usage[] =
     "            before the child exists\n"
     "  -h        show this help\n";
 
-/* Wait until fd has something for read() (data, an end), or the process whose pidfd is given
- * has ended with nothing left queued: false.  A datagram socket reports no hang-up, so the
- * process at the other end is watched too; its pidfd is readable once it has ended. */
-static bool wait_readable(int fd, int pidfd)
+/* poll() fd and the peer check (-1 on a stream: skipped): true once fd has something for read(),
+ * data or an end; false once the other process has ended with nothing left queued. */
+static bool wait_readable(int fd, int check)
 {
-    struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+    struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = check, .events = POLLIN } };
 
     if (poll(pfd, 2, -1) == -1)
         err(IPCLAB_EXIT_FAIL, "poll");
@@ -78,9 +74,10 @@ int main(int argc, char *argv[])
             err(IPCLAB_EXIT_FAIL, "parent: send");
     }
 
-    int parent = (int)syscall(SYS_pidfd_open, getpid(), 0); /* the child watches it */
-    if (parent == -1)
-        err(IPCLAB_EXIT_FAIL, "pidfd_open");
+    /* -d: a datagram socket shows no hang-up; a stream pair carrying nothing is the peer check */
+    int check[2] = { -1, -1 };                 /* on a stream, sv's own end of file does */
+    if (dgram && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, check) == -1)
+        err(IPCLAB_EXIT_FAIL, "socketpair");
     pid_t pid = fork();
     /* Fix: the original never checked fork(). */
     if (pid == -1)
@@ -90,10 +87,12 @@ int main(int argc, char *argv[])
     ssize_t n = 0, r = 0;
     if (pid == 0) {                            /* the child reads and writes sv[1] */
         close(sv[0]);
+        if (dgram)
+            close(check[0]);
         size_t bytes = 0;
         long reads = 0;
         for (;;) {
-            if (!wait_readable(sv[1], parent))
+            if (!wait_readable(sv[1], check[1]))
                 errx(IPCLAB_EXIT_FAIL, "child: the parent went away");
             /* Fix: the original ignored read()'s count and printed with %s, trusting a NUL. */
             n = read(sv[1], buf, sizeof buf);
@@ -111,14 +110,15 @@ int main(int argc, char *argv[])
         warnx("child: end of data: %zu bytes in %ld read() call(s)", bytes, reads);
         if ((dgram ? send(sv[1], "", 0, 0) : shutdown(sv[1], SHUT_WR)) == -1)
             err(IPCLAB_EXIT_FAIL, "child: send end of data");
+        close(sv[1]);
+        if (dgram)
+            close(check[1]);
         _exit(IPCLAB_EXIT_OK);
     }
 
     close(sv[1]);                              /* the parent reads and writes sv[0] */
-    close(parent);
-    int child = (int)syscall(SYS_pidfd_open, pid, 0); /* readable once the child has ended */
-    if (child == -1)
-        err(IPCLAB_EXIT_FAIL, "pidfd_open");
+    if (dgram)
+        close(check[1]);
     warnx("parent %ld (sv[0]) talks to child %ld (sv[1]) over a %s socketpair", (long)getpid(),
           (long)pid, dgram ? "datagram" : "stream");
     while (count == 0) {                       /* stdin, one chunk at a time */
@@ -133,7 +133,7 @@ int main(int argc, char *argv[])
         }
         /* As in pipe_duplex, the whole reply before more; on a stream it may come in pieces. */
         ssize_t got = 0;
-        while (got < n && wait_readable(sv[0], child)) {
+        while (got < n && wait_readable(sv[0], check[0])) {
             r = read(sv[0], buf + got, (size_t)(n - got));
             if (r == -1 && errno != ECONNRESET) /* ECONNRESET: it died with data unread */
                 err(IPCLAB_EXIT_FAIL, "parent: read");
@@ -154,7 +154,7 @@ int main(int argc, char *argv[])
      * open for the replies.  A datagram socket has none, so the end is an empty datagram. */
     if (n == 0 && (dgram ? send(sv[0], "", 0, 0) : shutdown(sv[0], SHUT_WR)) == -1)
         err(IPCLAB_EXIT_FAIL, "parent: send end of data");
-    while (n == 0 && wait_readable(sv[0], child)) { /* what is left to come: -n's replies */
+    while (n == 0 && wait_readable(sv[0], check[0])) { /* what is left to come: -n's replies */
         r = read(sv[0], buf, sizeof buf);
         if (r == -1 && errno != ECONNRESET)
             err(IPCLAB_EXIT_FAIL, "parent: read");
@@ -165,6 +165,8 @@ int main(int argc, char *argv[])
                 err(IPCLAB_EXIT_FAIL, "parent: write stdout");
     }
     close(sv[0]);
+    if (dgram)
+        close(check[0]);
 
     /* Fix: the original never waited: its child stayed a zombie, and how it ended unknown. */
     int wstatus;

@@ -102,7 +102,7 @@ parent_killed() {
     parent_killed
 }
 
-@test "socketpair_duplex: -d: the parent killed -> the child ends within 2 s and says so (a pidfd: no end of file on datagrams)" {
+@test "socketpair_duplex: -d: the parent killed -> the child ends within 2 s and says so (a peer check: no end of file on datagrams)" {
     parent_killed -d
     run cat "$LOG/p.err"
     assert_line --partial 'child: the parent went away'
