@@ -84,7 +84,7 @@ int main(int argc, char *argv[])
         err(IPCLAB_EXIT_FAIL, "fork");
 
     char buf[IPCLAB_CHUNK];
-    ssize_t n = 0, r = 0;
+    ssize_t n = 0;
     if (pid == 0) {                            /* the child reads and writes sv[1] */
         close(sv[0]);
         if (dgram)
@@ -134,7 +134,7 @@ int main(int argc, char *argv[])
         /* As in pipe_duplex, the whole reply before more; on a stream it may come in pieces. */
         ssize_t got = 0;
         while (got < n && wait_readable(sv[0], check[0])) {
-            r = read(sv[0], buf + got, (size_t)(n - got));
+            ssize_t r = read(sv[0], buf + got, (size_t)(n - got));
             if (r == -1 && errno != ECONNRESET) /* ECONNRESET: it died with data unread */
                 err(IPCLAB_EXIT_FAIL, "parent: read");
             if (r <= 0)
@@ -155,7 +155,7 @@ int main(int argc, char *argv[])
     if (n == 0 && (dgram ? send(sv[0], "", 0, 0) : shutdown(sv[0], SHUT_WR)) == -1)
         err(IPCLAB_EXIT_FAIL, "parent: send end of data");
     while (n == 0 && wait_readable(sv[0], check[0])) { /* what is left to come: -n's replies */
-        r = read(sv[0], buf, sizeof buf);
+        ssize_t r = read(sv[0], buf, sizeof buf);
         if (r == -1 && errno != ECONNRESET)
             err(IPCLAB_EXIT_FAIL, "parent: read");
         if (r <= 0)
