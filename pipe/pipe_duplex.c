@@ -84,7 +84,9 @@ int main(int argc, char *argv[])
                 err(IPCLAB_EXIT_FAIL, "child: the parent stopped reading (write)");
         }
         warnx("child: end of data: %zu bytes in %ld read() call(s)", bytes, reads);
-        _exit(IPCLAB_EXIT_OK);                 /* closes "up": end of file for the parent */
+        close(down[0]);
+        close(up[1]);                          /* end of file for the parent */
+        _exit(IPCLAB_EXIT_OK);
     }
 
     close(down[0]);                            /* the parent writes down, reads up */

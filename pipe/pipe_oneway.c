@@ -89,6 +89,7 @@ int main(int argc, char *argv[])
                     err(IPCLAB_EXIT_FAIL, "child: write stdout");
         }
         warnx("child: end of data: %zu bytes in %ld read() call(s)", bytes, reads);
+        close(pipefd[0]);
         _exit(IPCLAB_EXIT_OK);
     }
 
@@ -98,9 +99,9 @@ int main(int argc, char *argv[])
     while (count == 0) {
         n = read(STDIN_FILENO, buf, sizeof buf);
         if (n == -1)
-            warn("parent: read stdin");
-        if (n <= 0)
-            break;                             /* end of stdin, or n == -1: a failure */
+            err(IPCLAB_EXIT_FAIL, "parent: read stdin");
+        if (n == 0)
+            break;                             /* end of stdin */
         n = write(pipefd[1], buf, (size_t)n);  /* n <= PIPE_BUF: all n bytes go in, or none */
         if (n == -1) {
             warn("parent: the child stopped reading (write)"); /* EPIPE */
