@@ -78,7 +78,7 @@ int main(int argc, char *argv[])
             n = read(pipefd[0], buf, sizeof buf);
             if (n == -1)
                 err(IPCLAB_EXIT_FAIL, "child: read");
-            /* Fix: the original read on forever; 0 is end of file: every write end is closed. */
+            /* Fix: the original read on for ever; 0 is end of file: every write end is closed. */
             if (n == 0)
                 break;
             reads++;
