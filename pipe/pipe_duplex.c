@@ -6,6 +6,10 @@
  * is a tiny echo service: it upper-cases what comes down and sends it back up; the parent
  * prints the replies.
  *
+ * The steps: 1 two pipes  2 fork  3 each process closes the two ends it does not use  4 the
+ * parent writes down and reads up, the child reads down and writes up  5 the parent closes
+ * "down" (the child's end of file), reads "up" to its end, and waits for the child.
+ *
  * Run it (one terminal: both sides are this one program):
  *     printf 'hello\nworld\n' | ./pipe/pipe_duplex      # each chunk of stdin goes down, back up
  *     ./pipe/pipe_duplex -n 3                            # the original's demo, finite
@@ -20,7 +24,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "../common/ipclab.h"
+#include <ctype.h>
+
+#include "pipe.h"
 
 static const char usage[] =
     "usage: pipe_duplex [-n COUNT]\n"
@@ -30,145 +36,108 @@ static const char usage[] =
     "            before the child exists, so it reads them in one go\n"
     "  -h        show this help\n";
 
-#define MAX_GREETINGS 100
-
-/* Copy what arrives on fd to stdout until end of file.  Returns 0 or -1. */
-static int print_until_eof(int fd)
-{
-    char buf[IPCLAB_CHUNK];
-    ssize_t n;
-
-    while ((n = ipclab_read(fd, buf, sizeof buf)) != 0) {
-        if (n == -1) {
-            warn("parent: read");
-            return -1;
-        }
-        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
-            warn("parent: write stdout");
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/*
- * Parent, default mode: send stdin a chunk at a time and wait for that chunk's reply before
- * reading more.  Fix: the original wrote and read in a fixed rhythm held together by sleep(1).
- * In lockstep at most one chunk (4096 bytes, far below a pipe's capacity) is in flight each
- * way, so parent and child can never both block writing into full pipes: that deadlock is what
- * an unbounded "write everything, then read the replies" would risk.  The reply may come back
- * in pieces (a pipe keeps no boundaries), so the parent reads until it has all of it.
- */
-static int converse(int down, int up)
-{
-    char buf[IPCLAB_CHUNK];
-    ssize_t n;
-
-    while ((n = ipclab_read(STDIN_FILENO, buf, sizeof buf)) != 0) {
-        if (n == -1) {
-            warn("parent: read stdin");
-            return IPCLAB_EXIT_FAIL;
-        }
-        if (ipclab_write_all(down, buf, (size_t)n) == -1) {
-            warn("parent: the child stopped reading (write)");
-            return IPCLAB_EXIT_FAIL;
-        }
-        ssize_t got = ipclab_read_full(up, buf, (size_t)n);
-        if (got != n) {
-            if (got == -1)
-                warn("parent: read");
-            else
-                warnx("parent: the child went away before it answered");
-            return IPCLAB_EXIT_FAIL;
-        }
-        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
-            warn("parent: write stdout");
-            return IPCLAB_EXIT_FAIL;
-        }
-    }
-    return IPCLAB_EXIT_OK;
-}
-
-/* Child: upper-case whatever comes down and send it back up, until end of file. */
-static int serve(int down, int up)
-{
-    char buf[IPCLAB_CHUNK];
-    size_t total = 0;
-    long reads = 0;
-    ssize_t n;
-
-    /* Fix: the original ignored read()'s result and printed a 30-byte buffer with %s. */
-    while ((n = ipclab_read(down, buf, sizeof buf)) != 0) {
-        if (n == -1) {
-            warn("child: read");
-            return IPCLAB_EXIT_FAIL;
-        }
-        reads++;
-        total += (size_t)n;
-        ipclab_upcase(buf, (size_t)n);
-        if (ipclab_write_all(up, buf, (size_t)n) == -1) {
-            warn("child: the parent stopped reading (write)");
-            return IPCLAB_EXIT_FAIL;
-        }
-    }
-    warnx("child: end of data: %zu bytes in %ld read() call(s)", total, reads);
-    return IPCLAB_EXIT_OK;
-}
-
 int main(int argc, char *argv[])
 {
-    long count = 0; /* 0: send stdin */
-    int opt;
+    ipclab_stderr_by_line();                   /* parent and child share stderr: whole lines */
+    ipclab_std_fds();                          /* 0, 1 and 2 open, so no pipe is one of them */
+    long count = greeting_options(argc, argv, usage, NULL);
+    ipclab_ignore_sigxfsz();                   /* stdout past ulimit -f: EFBIG, not death */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)   /* a pipe nobody reads: EPIPE, not death */
+        err(IPCLAB_EXIT_FAIL, "signal");
 
-    ipclab_stderr_by_line();
-    ipclab_std_fds();
-    while ((opt = getopt(argc, argv, ":hn:")) != -1) {
-        switch (opt) {
-        case 'n':
-            if (!ipclab_parse_long(optarg, 1, MAX_GREETINGS, &count))
-                ipclab_usage_error(usage, "-n wants a count from 1 to %d, not '%s'",
-                                   MAX_GREETINGS, optarg);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return IPCLAB_EXIT_OK;
-        default:
-            ipclab_bad_option(usage, opt, argv);
-        }
-    }
-    if (optind < argc)
-        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-
-    ipclab_ignore_sigpipe();
-    ipclab_ignore_sigxfsz();
-
-    int pipefd1[2], pipefd2[2]; /* 1: parent -> child ("down"); 2: child -> parent ("up") */
-    if (pipe(pipefd1) == -1 || pipe(pipefd2) == -1)
+    int down[2], up[2];                        /* [0]: read end, [1]: write end */
+    if (pipe(down) == -1 || pipe(up) == -1)
         err(IPCLAB_EXIT_FAIL, "pipe");
+
     /* The original's endless hello/world loop, made finite: see pipe_oneway.c. */
-    if (count > 0 && ipclab_send_greetings(pipefd1[1], count) == -1)
-        err(IPCLAB_EXIT_FAIL, "parent: write");
+    for (long i = 1; i <= count; i++) {
+        char msg[32];
+        int len = snprintf(msg, sizeof msg, "hello %ld\n", i);
+        if (write(down[1], msg, (size_t)len) == -1)
+            err(IPCLAB_EXIT_FAIL, "parent: write");
+    }
 
     pid_t pid = fork();
+    /* Fix: the original let -1 fall past both branches. */
     if (pid == -1)
-        err(IPCLAB_EXIT_FAIL, "fork"); /* Fix: the original let -1 fall past both branches */
-    if (pid == 0) {
-        close(pipefd1[1]);
-        close(pipefd2[0]);
-        int status = serve(pipefd1[0], pipefd2[1]);
-        close(pipefd1[0]);
-        close(pipefd2[1]); /* end of file for the parent */
-        _exit(status);
+        err(IPCLAB_EXIT_FAIL, "fork");
+
+    char buf[IPCLAB_CHUNK];                    /* 4096 bytes: PIPE_BUF */
+    ssize_t n = 0, r = 0;
+    if (pid == 0) {                            /* the child reads down, writes up */
+        close(down[1]);
+        close(up[0]);
+        size_t bytes = 0;
+        long reads = 0;
+        for (;;) {
+            /* Fix: the original ignored read()'s count and printed 30 bytes with %s. */
+            n = read(down[0], buf, sizeof buf);
+            if (n == -1)
+                err(IPCLAB_EXIT_FAIL, "child: read");
+            if (n == 0)
+                break;                         /* end of file: the parent closed "down" */
+            reads++;
+            bytes += (size_t)n;
+            for (ssize_t i = 0; i < n; i++)
+                buf[i] = (char)toupper((unsigned char)buf[i]); /* the C locale: a-z only */
+            if (write(up[1], buf, (size_t)n) == -1) /* n <= PIPE_BUF: all of it, or none */
+                err(IPCLAB_EXIT_FAIL, "child: the parent stopped reading (write)");
+        }
+        warnx("child: end of data: %zu bytes in %ld read() call(s)", bytes, reads);
+        close(down[0]);
+        close(up[1]);                          /* end of file for the parent */
+        _exit(IPCLAB_EXIT_OK);
     }
 
-    close(pipefd1[0]);
-    close(pipefd2[1]);
+    close(down[0]);                            /* the parent writes down, reads up */
+    close(up[1]);
     warnx("parent %ld talks to child %ld over two pipes", (long)getpid(), (long)pid);
-    int status = count > 0 ? IPCLAB_EXIT_OK : converse(pipefd1[1], pipefd2[0]);
-    close(pipefd1[1]); /* end of file for the child, which then closes its end of "up" */
-    if (status == IPCLAB_EXIT_OK && print_until_eof(pipefd2[0]) == -1)
-        status = IPCLAB_EXIT_FAIL;
-    close(pipefd2[0]);
-    /* Reap the child (the original never did): no zombie, and its failure is ours. */
-    return ipclab_wait_child(pid, status);
+    while (count == 0) {                       /* stdin, one chunk at a time */
+        n = read(STDIN_FILENO, buf, sizeof buf);
+        if (n == -1)
+            err(IPCLAB_EXIT_FAIL, "parent: read stdin");
+        if (n == 0)
+            break;
+        if (write(down[1], buf, (size_t)n) == -1) {
+            warn("parent: the child stopped reading (write)"); /* EPIPE */
+            break;
+        }
+        /* Fix: the original kept time with sleep(1); here the whole reply comes before more. */
+        for (ssize_t got = 0; got < n; got += r) { /* a pipe keeps no boundaries: in pieces */
+            r = read(up[0], buf + got, (size_t)(n - got));
+            if (r == -1)
+                err(IPCLAB_EXIT_FAIL, "parent: read");
+            if (r == 0)
+                break;
+        }
+        if (r == 0) {
+            warnx("parent: the child went away before it answered");
+            break;
+        }
+        for (ssize_t off = 0, w; off < n; off += w) /* stdout may take part: loop */
+            if ((w = write(STDOUT_FILENO, buf + off, (size_t)(n - off))) == -1)
+                err(IPCLAB_EXIT_FAIL, "parent: write stdout");
+    }
+    close(down[1]);                            /* end of file for the child */
+
+    while (n == 0) {                           /* what is left to come up: -n's replies */
+        r = read(up[0], buf, sizeof buf);
+        if (r == -1)
+            err(IPCLAB_EXIT_FAIL, "parent: read");
+        if (r == 0)
+            break;                             /* the child has closed "up" */
+        for (ssize_t off = 0, w; off < r; off += w)
+            if ((w = write(STDOUT_FILENO, buf + off, (size_t)(r - off))) == -1)
+                err(IPCLAB_EXIT_FAIL, "parent: write stdout");
+    }
+    close(up[0]);
+
+    /* Fix: the original never waited: its child stayed a zombie, and how it ended unknown. */
+    int wstatus;
+    if (waitpid(pid, &wstatus, 0) == -1)
+        err(IPCLAB_EXIT_FAIL, "waitpid");
+    if (WIFSIGNALED(wstatus))
+        warnx("parent: child %ld was killed by signal %d (%s)", (long)pid, WTERMSIG(wstatus),
+              strsignal(WTERMSIG(wstatus)));
+    return n != 0 || wstatus != 0 ? IPCLAB_EXIT_FAIL : IPCLAB_EXIT_OK;
 }

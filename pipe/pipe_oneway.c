@@ -7,6 +7,9 @@
  * read() returns 0, end of file -- provided every other copy of the write end is closed too,
  * the child's own included.
  *
+ * The steps: 1 pipe  2 fork  3 each process closes the end it does not use  4 the parent
+ * writes, the child reads until end of file  5 the parent closes its end and waits for the child.
+ *
  * Run it (one terminal: both sides are this one program):
  *     printf 'hello\nworld\n' | ./pipe/pipe_oneway     # stdin -> pipe -> stdout
  *     ./pipe/pipe_oneway -n 3                           # the original's demo, finite
@@ -23,7 +26,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "../common/ipclab.h"
+#include "pipe.h"
 
 static const char usage[] =
     "usage: pipe_oneway [-n COUNT]\n"
@@ -33,123 +36,86 @@ static const char usage[] =
     "            exists, so it reads them in one go\n"
     "  -h        show this help\n";
 
-#define MAX_GREETINGS 100
-
-/* Parent, default mode: copy stdin into the pipe.  Returns the exit status. */
-static int send_stdin(int fd)
-{
-    char buf[IPCLAB_CHUNK];
-    ssize_t n;
-
-    while ((n = ipclab_read(STDIN_FILENO, buf, sizeof buf)) != 0) {
-        if (n == -1) {
-            warn("parent: read stdin");
-            return IPCLAB_EXIT_FAIL;
-        }
-        /* Fix: the original ignored write()'s result; a partial write lost the rest. */
-        if (ipclab_write_all(fd, buf, (size_t)n) == -1) {
-            /* Fix: SIGPIPE is ignored, so a vanished child is reported, not a silent death. */
-            warn("parent: the child stopped reading (write)");
-            return IPCLAB_EXIT_FAIL;
-        }
-    }
-    return IPCLAB_EXIT_OK;
-}
-
-/* Child: print everything the pipe brings until end of file.  Returns the exit status. */
-static int child_read(int fd)
-{
-    char buf[IPCLAB_CHUNK];
-    size_t total = 0;
-    long reads = 0;
-    ssize_t n;
-
-    /*
-     * Fix: the original read into a 30-byte buffer, zeroed it, and printed it with %s: a read
-     * that filled all 30 bytes had no terminator, and NUL bytes cut the output short.  The
-     * bytes go to stdout exactly as they came, as many as read() says it returned.
-     */
-    while ((n = ipclab_read(fd, buf, sizeof buf)) != 0) {
-        if (n == -1) {
-            warn("child: read");
-            return IPCLAB_EXIT_FAIL;
-        }
-        reads++;
-        total += (size_t)n;
-        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
-            warn("child: write stdout");
-            return IPCLAB_EXIT_FAIL;
-        }
-    }
-    /* Fix: the original looped forever; read() returning 0 is the end of the data. */
-    warnx("child: end of data: %zu bytes in %ld read() call(s)", total, reads);
-    return IPCLAB_EXIT_OK;
-}
-
 int main(int argc, char *argv[])
 {
-    long count = 0; /* 0: send stdin */
-    int opt;
+    ipclab_stderr_by_line();                   /* parent and child share stderr: whole lines */
+    ipclab_std_fds();                          /* 0, 1 and 2 open, so the pipe is not one of them */
+    long count = greeting_options(argc, argv, usage, NULL);
+    ipclab_ignore_sigxfsz();                   /* stdout past ulimit -f: EFBIG, not death */
+    /* Fix: the original left this commented out: a write to a pipe nobody reads killed it. */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        err(IPCLAB_EXIT_FAIL, "signal");
 
-    ipclab_stderr_by_line();
-    ipclab_std_fds();
-    while ((opt = getopt(argc, argv, ":hn:")) != -1) {
-        switch (opt) {
-        case 'n':
-            if (!ipclab_parse_long(optarg, 1, MAX_GREETINGS, &count))
-                ipclab_usage_error(usage, "-n wants a count from 1 to %d, not '%s'",
-                                   MAX_GREETINGS, optarg);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return IPCLAB_EXIT_OK;
-        default:
-            ipclab_bad_option(usage, opt, argv);
-        }
-    }
-    if (optind < argc)
-        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-
-    ipclab_ignore_sigpipe();
-    ipclab_ignore_sigxfsz();
-
-    int pipefd[2]; /* [0]: read end, [1]: write end */
+    int pipefd[2];                             /* [0]: read end, [1]: write end */
     if (pipe(pipefd) == -1)
         err(IPCLAB_EXIT_FAIL, "pipe");
-    if (count > 0) {
-        /*
-         * Fix: the original wrote "hello" every second forever and never looked at write()'s
-         * result.  Here COUNT greetings are written before fork(), while nobody reads, so the
-         * child finds them all waiting in the pipe.  At most 100 short lines: far below a
-         * pipe's capacity (at least 4096 bytes, 65536 by default), so no write can block.
-         */
-        long total = ipclab_send_greetings(pipefd[1], count);
-        if (total == -1)
+
+    /* Fix: the original wrote "hello" each second for ever; -n writes COUNT, before fork(). */
+    long total = 0;
+    for (long i = 1; i <= count; i++) {        /* 892 bytes at most: no write() blocks */
+        char msg[32];
+        int len = snprintf(msg, sizeof msg, "hello %ld\n", i);
+        if (write(pipefd[1], msg, (size_t)len) == -1)
             err(IPCLAB_EXIT_FAIL, "parent: write");
-        warnx("parent: wrote %ld messages, %ld bytes, in %ld write() calls", count, total, count);
+        total += len;
     }
+    if (count > 0)
+        warnx("parent: wrote %ld messages, %ld bytes, in %ld write() calls", count, total, count);
 
     pid_t pid = fork();
+    /* Fix: the original let -1 fall past both branches. */
     if (pid == -1)
-        err(IPCLAB_EXIT_FAIL, "fork"); /* Fix: the original let -1 fall past both branches */
+        err(IPCLAB_EXIT_FAIL, "fork");
+
+    char buf[IPCLAB_CHUNK];                    /* 4096 bytes: PIPE_BUF */
+    ssize_t n = 0;
     if (pid == 0) {
-        /*
-         * Fix: the original left the child's copy of the write end open (the close was
-         * commented out).  A pipe reports end of file only when every write end is closed,
-         * so its child could never see EOF.
-         */
-        close(pipefd[1]);
-        int status = child_read(pipefd[0]);
+        /* Fix: the original left this commented out: its own write end kept EOF away. */
+        close(pipefd[1]);                      /* the child reads */
+        size_t bytes = 0;
+        long reads = 0;
+        for (;;) {
+            n = read(pipefd[0], buf, sizeof buf);
+            if (n == -1)
+                err(IPCLAB_EXIT_FAIL, "child: read");
+            /* Fix: the original read on for ever; 0 is end of file: every write end is closed. */
+            if (n == 0)
+                break;
+            reads++;
+            bytes += (size_t)n;
+            /* Fix: the original printed a 30-byte buffer with %s: n bytes, NULs too, go out. */
+            for (ssize_t off = 0, w; off < n; off += w) /* stdout may take part: loop */
+                if ((w = write(STDOUT_FILENO, buf + off, (size_t)(n - off))) == -1)
+                    err(IPCLAB_EXIT_FAIL, "child: write stdout");
+        }
+        warnx("child: end of data: %zu bytes in %ld read() call(s)", bytes, reads);
         close(pipefd[0]);
-        _exit(status);
+        _exit(IPCLAB_EXIT_OK);
     }
 
-    /* Fix: the parent closes the read end it does not use, so if the child dies, the
-     * parent's write() fails with EPIPE instead of filling the pipe and blocking forever. */
-    close(pipefd[0]);
+    /* Fix: the original kept the read end: with its child gone, write() would block for ever. */
+    close(pipefd[0]);                          /* the parent writes */
     warnx("parent %ld writes, child %ld reads", (long)getpid(), (long)pid);
-    int status = count > 0 ? IPCLAB_EXIT_OK : send_stdin(pipefd[1]);
-    close(pipefd[1]); /* end of file for the child */
-    /* Fix: the original never called wait(). */
-    return ipclab_wait_child(pid, status);
+    while (count == 0) {
+        n = read(STDIN_FILENO, buf, sizeof buf);
+        if (n == -1)
+            err(IPCLAB_EXIT_FAIL, "parent: read stdin");
+        if (n == 0)
+            break;                             /* end of stdin */
+        n = write(pipefd[1], buf, (size_t)n);  /* n <= PIPE_BUF: all n bytes go in, or none */
+        if (n == -1) {
+            warn("parent: the child stopped reading (write)"); /* EPIPE */
+            break;
+        }
+    }
+    close(pipefd[1]);                          /* end of file for the child */
+
+    /* Fix: the original never waited: its child stayed a zombie, and how it ended unknown. */
+    int wstatus;
+    if (waitpid(pid, &wstatus, 0) == -1)
+        err(IPCLAB_EXIT_FAIL, "waitpid");
+    if (WIFSIGNALED(wstatus))
+        warnx("parent: child %ld was killed by signal %d (%s)", (long)pid, WTERMSIG(wstatus),
+              strsignal(WTERMSIG(wstatus)));
+    return n == -1 || wstatus != 0 ? IPCLAB_EXIT_FAIL : IPCLAB_EXIT_OK;
 }

@@ -41,6 +41,15 @@ teardown() {
     done
 }
 
+@test "socketpair_duplex: answers as socat - EXEC:'tr a-z A-Z' does (socat's socketpair to tr), on 1 MiB of random binary" {
+    command -v socat >/dev/null || fail "socat is not installed (scripts/bootstrap.sh installs it)"
+    random_file "$LOG/in.bin" 1048576
+    LC_ALL=C timeout 10 socat - EXEC:'tr a-z A-Z' <"$LOG/in.bin" >"$LOG/socat.bin"
+    timeout 10 "$SP" <"$LOG/in.bin" >"$LOG/out.bin" 2>"$LOG/err.txt"
+    assert_equal "$(cksum <"$LOG/out.bin")" "$(cksum <"$LOG/socat.bin")"
+    assert_equal "$(stat -c %s "$LOG/out.bin")" 1048576
+}
+
 @test "socketpair_duplex: each process holds one end and uses it both ways (seed: 'sv[0] reads, sv[1] writes')" {
     start_fed p "$SP"
     printf 'both ways\n' >&5
@@ -93,8 +102,10 @@ parent_killed() {
     parent_killed
 }
 
-@test "socketpair_duplex: -d: the parent killed -> the child ends within 2 s (PR_SET_PDEATHSIG: no end of file on datagrams)" {
+@test "socketpair_duplex: -d: the parent killed -> the child ends within 2 s and says so (a peer check: no end of file on datagrams)" {
     parent_killed -d
+    run cat "$LOG/p.err"
+    assert_line --partial 'child: the parent went away'
 }
 
 @test "socketpair_duplex: -d: the parent failing mid-transfer (its stdout gone) still ends the child: no hang" {
