@@ -3,7 +3,7 @@
  * options, and the guards (README.md, "Hardening").  mkfifo(3), open(2), read, write and
  * unlink(2) are in the programs.  Include it after #define _GNU_SOURCE.
  *
- *   fifo_options()
+ *   fifo_options(), fifo_chat_side()
  *   guard_fifo_is_ours(), guard_opened_fifo_is_ours(), guard_fifo_still_ours()
  *   guard_one_a_one_b() (fifo_chat)
  */
@@ -16,11 +16,27 @@
 
 /* Status lines by line, descriptors 0-2 open, then -h and -p PATH (into path, size bytes).
  * Returns the index in argv of the first operand. */
-static inline int fifo_options(int argc, char *argv[], const char *usage, char *path, size_t size)
+static inline int fifo_options(int argc, char *argv[], const char *usage, char *path,
+                               size_t size)
 {
     ipclab_stderr_by_line();
     ipclab_std_fds();
     return ipclab_options_p(argc, argv, usage, ipclab_path_arg, path, size);
+}
+
+/* fifo_chat's options and its one operand, the side: returns 'a' or 'b', or exits 2. */
+static inline char fifo_chat_side(int argc, char *argv[], const char *usage, char *prefix,
+                                  size_t size)
+{
+    int side = fifo_options(argc, argv, usage, prefix, size);
+
+    if (side == argc)
+        ipclab_usage_error(usage, "say which side you are: a or b");
+    if (side < argc - 1)
+        ipclab_usage_error(usage, "one side only: a or b");
+    if (strcmp(argv[side], "a") != 0 && strcmp(argv[side], "b") != 0)
+        ipclab_usage_error(usage, "the side is a or b, not '%s'", argv[side]);
+    return argv[side][0];
 }
 
 /* The name is a FIFO of ours that nobody else may open (lstat: a symbolic link is not
