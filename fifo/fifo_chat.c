@@ -31,7 +31,7 @@ static const char usage[] =
     "             README.md)\n"
     "  -h         show this help\n";
 
-static char a2b[PATH_MAX], b2a[PATH_MAX];
+static char prefix[PATH_MAX], a2b[PATH_MAX], b2a[PATH_MAX]; /* a2b: what a sends to b */
 
 /* 5. Remove both names (the other side may have already).  lstat, geteuid and unlink only:
  * async-signal-safe (signal-safety(7)), so the signal handler calls this too. */
@@ -66,7 +66,6 @@ static void print_peer(char peer, const char *buf, size_t n)
 
 int main(int argc, char *argv[])
 {
-    char prefix[PATH_MAX] = "";
     char me = fifo_chat_side(argc, argv, usage, prefix, sizeof prefix); /* 'a' or 'b' */
     /* Fix: the original used ./fifo1 and ./fifo2 in whatever directory it started in. */
     if (prefix[0] == '\0')
@@ -74,6 +73,7 @@ int main(int argc, char *argv[])
     if (snprintf(a2b, sizeof a2b, "%s.a2b", prefix) >= (int)sizeof a2b ||
         snprintf(b2a, sizeof b2a, "%s.b2a", prefix) >= (int)sizeof b2a)
         ipclab_usage_error(usage, "-p: the prefix is too long");
+    /* Fix: the original's handler, in the parent only, called remove() and exit(): unsafe. */
     ipclab_catch_signals();                  /* and SIGPIPE ignored: write() fails with EPIPE */
     ipclab_cleanup_on_signal(remove_fifos);  /* Ctrl-C: remove both FIFOs, then die of it */
     atexit(remove_fifos);                    /* err() and return remove them too */
@@ -94,6 +94,7 @@ int main(int argc, char *argv[])
     /* 2. Both open a2b first, so the two blocking open() calls pair up: a writes a2b, b reads
      * it; then b2a the other way round. */
     char peer = me == 'a' ? 'b' : 'a';
+    /* Fix: the original was two programs, demo1 and demo2, that differed in this order. */
     warnx("ready (pid %ld): you are %c; waiting for %c on %s", (long)getpid(), me, peer, a2b);
     int first = open(a2b, (me == 'a' ? O_WRONLY : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
     if (first == -1)
@@ -107,7 +108,8 @@ int main(int argc, char *argv[])
     warnx("%c is here; type lines to send them, Ctrl-D to leave", peer);
 
     /* 3. One process watches the keyboard and the incoming FIFO, and the outgoing one for
-     * POLLERR: the peer has closed its reading end. */
+     * POLLERR: the peer has closed its reading end.
+     * Fix: the original forked a typist and a printer, and Ctrl-C left the printer behind. */
     struct pollfd fds[3] = { { .fd = STDIN_FILENO, .events = POLLIN },
                              { .fd = in, .events = POLLIN }, { .fd = out } };
     char buf[PIPE_BUF]; /* a write of at most PIPE_BUF bytes to a pipe is whole (pipe(7)) */

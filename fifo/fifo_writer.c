@@ -77,8 +77,7 @@ int main(int argc, char *argv[])
             err(1, "poll");
         if (fds[1].revents != 0)
             errx(1, "the reader closed %s after %lld bytes", fifoname, total);
-        /* Fix: the original's scanf("%s") into 100 bytes overflowed, split lines at spaces,
-         * and looped forever at end of input.  read() takes any bytes; 0 is the end. */
+        /* Fix: scanf("%s") overflowed its 100 bytes, split lines, and looped at end of input. */
         ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
         if (n == -1)
             err(1, "read stdin");
