@@ -152,6 +152,7 @@ transfer_1mib() {
     assert_run_dir_empty
     # cat first: it makes the FIFO and waits in open() for the reader
     mkfifo -m 600 "$IPCLAB_DIR/fifo"
+    # shellcheck disable=SC2016 # the inner shell's $1
     start_side cat "$LOG/in.bin" sh -c 'exec cat >"$1"' sh "$IPCLAB_DIR/fifo"
     start_side reader2 /dev/null "$R"
     assert_exit cat 0 5
@@ -461,6 +462,7 @@ refused_side() {
     start_side a "$LOG/a.in" "$C" a
     exec 5>"$LOG/a.in"
     wait_ready a
+    # shellcheck disable=SC2016 # the inner shell's $1
     start_side b "$LOG/b.in" sh -c 'cat "$1.a2b" & exec cat >"$1.b2a"' sh "$IPCLAB_DIR/chat"
     exec 6>"$LOG/b.in"
     wait_line a 'b is here'
