@@ -31,7 +31,7 @@ static const char usage[] =
     "             README.md)\n"
     "  -h         show this help\n";
 
-static char prefix[PATH_MAX], a2b[PATH_MAX], b2a[PATH_MAX]; /* a2b: what a sends to b */
+static char chatname[PATH_MAX], a2b[PATH_MAX], b2a[PATH_MAX]; /* PREFIX, PREFIX.a2b ... */
 
 /* 5. Remove both names (the other side may have already).  lstat, geteuid and unlink only:
  * async-signal-safe (signal-safety(7)), so the signal handler calls this too. */
@@ -66,12 +66,12 @@ static void print_peer(char peer, const char *buf, size_t n)
 
 int main(int argc, char *argv[])
 {
-    char me = fifo_chat_side(argc, argv, usage, prefix, sizeof prefix); /* 'a' or 'b' */
+    char me = fifo_chat_side(argc, argv, usage, chatname, sizeof chatname); /* 'a' or 'b' */
     /* Fix: the original used ./fifo1 and ./fifo2 in whatever directory it started in. */
-    if (prefix[0] == '\0')
-        ipclab_run_path(prefix, sizeof prefix, "chat");
-    if (snprintf(a2b, sizeof a2b, "%s.a2b", prefix) >= (int)sizeof a2b ||
-        snprintf(b2a, sizeof b2a, "%s.b2a", prefix) >= (int)sizeof b2a)
+    if (chatname[0] == '\0')
+        ipclab_run_path(chatname, sizeof chatname, "chat");
+    if (snprintf(a2b, sizeof a2b, "%s.a2b", chatname) >= (int)sizeof a2b ||
+        snprintf(b2a, sizeof b2a, "%s.b2a", chatname) >= (int)sizeof b2a)
         ipclab_usage_error(usage, "-p: the prefix is too long");
     /* Fix: the original's handler, in the parent only, called remove() and exit(): unsafe. */
     ipclab_catch_signals();                  /* and SIGPIPE ignored: write() fails with EPIPE */
@@ -89,7 +89,7 @@ int main(int argc, char *argv[])
     int lock = open(me == 'a' ? b2a : a2b, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     if (lock == -1)
         err(1, "open %s", me == 'a' ? b2a : a2b);
-    guard_one_a_one_b(lock, me, prefix);     /* a second a would take part of b's lines */
+    guard_one_a_one_b(lock, me, chatname);   /* a second a would take part of b's lines */
 
     /* 2. Both open a2b first, so the two blocking open() calls pair up: a writes a2b, b reads
      * it; then b2a the other way round. */
