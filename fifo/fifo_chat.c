@@ -94,8 +94,8 @@ int main(int argc, char *argv[])
     /* 2. Both open a2b first, so the two blocking open() calls pair up: a writes a2b, b reads
      * it; then b2a the other way round. */
     char peer = me == 'a' ? 'b' : 'a';
-    /* Fix: the original was two programs, demo1 and demo2, that differed in this order. */
     warnx("ready (pid %ld): you are %c; waiting for %c on %s", (long)getpid(), me, peer, a2b);
+    /* Fix: the original was two programs, demo1 and demo2, that differed in this order. */
     int first = open(a2b, (me == 'a' ? O_WRONLY : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
     if (first == -1)
         err(1, "open %s", a2b);
@@ -108,8 +108,8 @@ int main(int argc, char *argv[])
     warnx("%c is here; type lines to send them, Ctrl-D to leave", peer);
 
     /* 3. One process watches the keyboard and the incoming FIFO, and the outgoing one for
-     * POLLERR: the peer has closed its reading end.
-     * Fix: the original forked a typist and a printer, and Ctrl-C left the printer behind. */
+     * POLLERR: the peer has closed its reading end. */
+    /* Fix: the original forked a typist and a printer, and Ctrl-C left the printer behind. */
     struct pollfd fds[3] = { { .fd = STDIN_FILENO, .events = POLLIN },
                              { .fd = in, .events = POLLIN }, { .fd = out } };
     char buf[PIPE_BUF]; /* a write of at most PIPE_BUF bytes to a pipe is whole (pipe(7)) */
