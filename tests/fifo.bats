@@ -139,6 +139,47 @@ transfer_1mib() {
     assert_run_dir_empty
 }
 
+# The FIFO is the interface: cat, which knows nothing of ours, takes either side.  A foreign
+# side that starts first makes the FIFO itself, mode 0600, as fifo/README.md says.
+@test "fifo: cat as the writer (cat >FIFO), after fifo_reader or before it: the reader prints it all, ends 0" {
+    random_file "$LOG/in.bin" 262144
+    start_side reader /dev/null "$R"
+    wait_ready reader
+    timeout 5 cat "$LOG/in.bin" >"$IPCLAB_DIR/fifo"
+    assert_exit reader 0 5
+    cmp "$LOG/in.bin" "$LOG/reader.out"
+    grep -q 'the writer closed .*: 262144 bytes received$' "$LOG/reader.err"
+    assert_run_dir_empty
+    # cat first: it makes the FIFO and waits in open() for the reader
+    mkfifo -m 600 "$IPCLAB_DIR/fifo"
+    # shellcheck disable=SC2016 # the inner shell's $1
+    start_side cat "$LOG/in.bin" sh -c 'exec cat >"$1"' sh "$IPCLAB_DIR/fifo"
+    start_side reader2 /dev/null "$R"
+    assert_exit cat 0 5
+    assert_exit reader2 0 5
+    cmp "$LOG/in.bin" "$LOG/reader2.out"
+    assert_run_dir_empty
+}
+
+@test "fifo: cat as the reader (cat FIFO), after fifo_writer or before it: cat gets it all, the writer ends 0" {
+    random_file "$LOG/in.bin" 262144
+    start_side writer "$LOG/in.bin" "$W"
+    wait_ready writer
+    timeout 5 cat "$IPCLAB_DIR/fifo" >"$LOG/cat.out"
+    assert_exit writer 0 5
+    cmp "$LOG/in.bin" "$LOG/cat.out"
+    grep -q 'end of input: sent 262144 bytes$' "$LOG/writer.err"
+    assert_run_dir_empty
+    # cat first: it makes the FIFO and waits in open() for the writer
+    mkfifo -m 600 "$IPCLAB_DIR/fifo"
+    start_side cat2 /dev/null cat "$IPCLAB_DIR/fifo"
+    start_side writer2 "$LOG/in.bin" "$W"
+    assert_exit writer2 0 5
+    assert_exit cat2 0 5
+    cmp "$LOG/in.bin" "$LOG/cat2.out"
+    assert_run_dir_empty
+}
+
 @test "fifo: SIGTERM to a reader waiting for a writer removes the FIFO and ends it by SIGTERM" {
     start_side reader /dev/null "$R"
     wait_ready reader
@@ -152,13 +193,11 @@ transfer_1mib() {
 }
 
 @test "fifo: a SIGTERM that lands just before open() blocks is not lost (gdb puts it there)" {
-    # The window between "no signal yet" and the blocking open() is a few instructions wide,
-    # too narrow to hit from outside.  gdb stops the reader at a breakpoint on open() -- after
-    # that check, before the call -- and resumes it with SIGTERM, so the handler runs exactly
-    # there.  The handler returns to open(), where the breakpoint stops the reader once more:
-    # gdb deletes it and lets open() run with the signal already recorded.  Without the ticks
-    # of creat_open_fifo() (SIGALRM every 0.2 s, each ending open() with EINTR) open() blocks
-    # anyway, and the reader waits for a writer forever with its FIFO in place.
+    # A signal that lands just before open() blocks is too narrow a window to hit from outside.
+    # gdb stops the reader at a breakpoint on open() and resumes it with SIGTERM, so the handler
+    # runs exactly there.  Ours removes the FIFO and dies of the signal on the spot.  A handler
+    # that only recorded the signal would return into open(), which would then block anyway
+    # (gdb deletes the breakpoint and continues): the reader would wait for a writer forever.
     start_side gdb /dev/null env "$NO_LSAN" gdb -q -batch -ex 'set breakpoint pending on' \
         -ex 'handle SIGTERM nostop noprint pass' -ex 'break open' -ex run -ex 'signal SIGTERM' \
         -ex delete -ex continue "$R"
@@ -416,4 +455,24 @@ refused_side() {
     wait_exit b 2
     assert_equal "$SIDE_STATUS" 0
     assert_equal "$(cat "$LOG/a.out")" 'hi a' # a's stdout is a file: no mark
+}
+
+@test "fifo_chat: cat takes b's side (cat PREFIX.a2b, cat >PREFIX.b2a): lines cross both ways, b's end of input ends a" {
+    mkfifo "$LOG/a.in" "$LOG/b.in"
+    start_side a "$LOG/a.in" "$C" a
+    exec 5>"$LOG/a.in"
+    wait_ready a
+    # shellcheck disable=SC2016 # the inner shell's $1
+    start_side b "$LOG/b.in" sh -c 'cat "$1.a2b" & exec cat >"$1.b2a"' sh "$IPCLAB_DIR/chat"
+    exec 6>"$LOG/b.in"
+    wait_line a 'b is here'
+    printf 'hello, cat\n' >&5
+    wait_output b '^hello, cat$'
+    printf 'hello, a\n' >&6
+    wait_output a '^hello, a$'
+    exec 6>&- # b's end of input: its cat closes b2a, a's end of file
+    assert_exit a 0 5
+    grep -q 'b has left the chat' "$LOG/a.err"
+    assert_exit b 0 5
+    assert_run_dir_empty
 }
