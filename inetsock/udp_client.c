@@ -1,18 +1,16 @@
 /*
- * udp_client - send stdin to udp_server as datagrams, print the replies: unix_dgram_client's
- * twin.
+ * udp_client - unix_dgram_client's twin: send stdin to udp_server as datagrams, print replies.
  *
  * Each read() of stdin (a line from a terminal, at most 4096 bytes from a file) becomes one
  * datagram.  To be answered, the client needs an address of its own; over UDP the kernel gives
  * it one -- a free port -- when it connect()s to the server, which also makes the server the
  * default destination and the only sender it accepts datagrams from.  It sends one datagram,
- * waits for its reply, then sends the next; at end of input it sends an empty datagram and
- * waits for the server's empty answer.
+ * waits for its reply, then sends the next; at end of input, an empty datagram, answered by an
+ * empty one.
  *
- * UDP may lose a datagram or its reply, and nobody is told: a client waiting for a reply would
- * wait forever.  So it waits at most -w MS for each, then gives up and says so; it resends
- * nothing (the README says why).  When nothing is bound to the server's port, the kernel
- * answers with an ICMP "port unreachable", which a connected UDP socket reports as ECONNREFUSED.
+ * UDP may lose a datagram or its reply, and nobody is told: so the client waits at most -w MS
+ * for each reply (SO_RCVTIMEO), then gives up and says so; it resends nothing.  To a port
+ * nobody has bound, the kernel answers with an ICMP "port unreachable": ECONNREFUSED.
  *
  * The steps: 1 getaddrinfo  2 socket  3 connect (the kernel binds us to a free port)
  *            4 send  5 recv the reply  (no file to remove: the port goes with us)
@@ -81,6 +79,10 @@ int main(int argc, char *argv[])
     freeaddrinfo(list);
     if (fd == -1)
         return IPCLAB_EXIT_FAIL;
+    /* recv() waits at most -w MS: UDP may lose a datagram or its reply, and nobody is told. */
+    struct timeval limit = { .tv_sec = wait_ms / 1000, .tv_usec = wait_ms % 1000 * 1000 };
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) == -1)
+        err(IPCLAB_EXIT_FAIL, "setsockopt SO_RCVTIMEO");
     ipclab_local_addr(fd, self, sizeof self);
     warnx("bound to %s; server %s", self, server);
 
@@ -96,26 +98,24 @@ int main(int argc, char *argv[])
             err(IPCLAB_EXIT_FAIL, "send");
         }
 
-        /* 5. Its reply.  UDP may lose the datagram or the reply: wait at most -w MS. */
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        ssize_t got = -1;
-        while (got == -1) {
-            int ready = poll(&p, 1, (int)wait_ms);
-            if (ready == -1)
-                err(IPCLAB_EXIT_FAIL, "poll");
-            if (ready == 0)
-                errx(IPCLAB_EXIT_FAIL, "no reply from %s within %ld ms: the datagram or its "
-                     "reply was lost (UDP resends nothing), or the server is not reading",
-                     server, wait_ms);
-            /* MSG_DONTWAIT: poll() also wakes for a datagram with a bad checksum, dropped
-             * here (select(2), BUGS); MSG_TRUNC: its real length */
-            got = recv(fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
-            if (got == -1 && errno == ECONNREFUSED)
-                errx(IPCLAB_EXIT_FAIL, "no server at %s (an ICMP port unreachable came back); "
-                     "start it with ./inetsock/udp_server", server);
-            if (got == -1 && errno != EAGAIN)
-                err(IPCLAB_EXIT_FAIL, "recv");
+        /* 5. Its reply, or EAGAIN after -w MS.  (A server may answer no empty datagram, the
+         * end, as socat.)  MSG_TRUNC: its real length. */
+        ssize_t got;
+        while ((got = recv(fd, buf, sizeof buf, MSG_TRUNC)) == -1 && errno == EINTR)
+            continue; /* SIGSTOP, SIGCONT: a recv() with a timeout returns EINTR (signal(7)) */
+        if (got == -1 && errno == EAGAIN && n == 0) {
+            warnx("our empty datagram, the end, got no answer in %ld ms (socat answers none)",
+                  wait_ms);
+            break;
         }
+        if (got == -1 && errno == EAGAIN)
+            errx(IPCLAB_EXIT_FAIL, "no reply from %s within %ld ms: the datagram or its reply was "
+                 "lost (UDP resends nothing), or the server is not reading", server, wait_ms);
+        if (got == -1 && errno == ECONNREFUSED)
+            errx(IPCLAB_EXIT_FAIL, "no server at %s (an ICMP port unreachable came back); start "
+                 "it with ./inetsock/udp_server", server);
+        if (got == -1)
+            err(IPCLAB_EXIT_FAIL, "recv");
         guard_reply_is_whole(n, got);
         if (write(STDOUT_FILENO, buf, (size_t)got) != got) /* short only when stdout is full */
             err(IPCLAB_EXIT_FAIL, "write stdout");

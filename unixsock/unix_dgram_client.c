@@ -98,13 +98,18 @@ int main(int argc, char *argv[])
             err(IPCLAB_EXIT_FAIL, "send");
         }
 
-        /* 5. Its reply.  Nothing says that the server died: every 200 ms, a peer check. */
+        /* 5. Its reply.  Nothing says that the server died: every 200 ms, a peer check.  The
+         * end's answer: 1 s at most (a server may answer no empty datagram, as socat). */
         struct pollfd p = { .fd = fd, .events = POLLIN };
         int ready;
-        while ((ready = poll(&p, 1, 200)) == 0)
+        while ((ready = poll(&p, 1, n > 0 ? 200 : 1000)) == 0 && n > 0)
             guard_server_answers(&sa);
         if (ready == -1)
             err(IPCLAB_EXIT_FAIL, "poll");
+        if (ready == 0) {
+            warnx("our empty datagram, the end, got no answer in 1 s (socat answers none)");
+            break;
+        }
         ssize_t got = recv(fd, buf, sizeof buf, MSG_TRUNC); /* MSG_TRUNC: its real length */
         if (got == -1)
             err(IPCLAB_EXIT_FAIL, "recv");
