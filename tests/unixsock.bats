@@ -601,6 +601,18 @@ print('done', file=sys.stderr)" "$IPCLAB_DIR/unix_dgram"
     rm "$IPCLAB_DIR/unix_dgram" # what SIGKILL left of the server
 }
 
+@test "unix_dgram: a path too long for sun_path is an error that says so, for server and client (seed: strncpy() cut it)" {
+    local long
+    long=$LOG/$(printf 's%.0s' {1..120})
+    run --separate-stderr timeout 5 "$U/unix_dgram_server" -p "$long"
+    assert_failure 1
+    [[ $stderr == *"a UNIX socket's path holds at most 107"* ]] || fail "$stderr"
+    run --separate-stderr timeout 5 "$U/unix_dgram_client" -p "$long" </dev/null
+    assert_failure 1
+    [[ $stderr == *"a UNIX socket's path holds at most 107"* ]] || fail "$stderr"
+    assert_run_dir_empty # the client's own socket, bound before, removed
+}
+
 @test "unix_dgram: no server -> the client says how to start one, exit 1, and leaves no socket" {
     run --separate-stderr timeout 5 "$U/unix_dgram_client" </dev/null
     assert_failure 1
@@ -618,7 +630,7 @@ print('done', file=sys.stderr)" "$IPCLAB_DIR/unix_dgram"
 # Standard tools take a side of the datagram pair: the socket is the interface (README, "A
 # foreign peer").
 
-@test "unix_dgram: socat takes the client's side: UNIX-SENDTO with bind= is answered, its silence taken as its end; without bind= it is printed, not answered" {
+@test "unix_dgram: socat and nc -uU take the client's side: UNIX-SENDTO with bind= is answered, its silence taken as its end; without bind= it is printed, not answered" {
     start_side server /dev/null "$U/unix_dgram_server" -i 1
     wait_ready server
     run --separate-stderr timeout 5 socat - "UNIX-SENDTO:$IPCLAB_DIR/unix_dgram,bind=$IPCLAB_DIR/socat" \
@@ -634,7 +646,12 @@ print('done', file=sys.stderr)" "$IPCLAB_DIR/unix_dgram"
     assert_success
     assert_output ''
     wait_line server 'a datagram from an unbound socket: no address to reply to'
-    assert_equal "$(cat "$LOG/server.out")" $'from socat\nunbound'
+    # nc binds a socket file of its own in a directory it makes (and removes) under /tmp
+    run --separate-stderr timeout 5 nc -uU -W 1 "$IPCLAB_DIR/unix_dgram" < <(printf 'from nc\n')
+    assert_success
+    assert_output 'FROM NC'
+    wait_line server 'no datagram from /tmp/nc-[^/]*/recv.sock for 1 s, taken as its end .*: 8 bytes in 1 datagram'
+    assert_equal "$(cat "$LOG/server.out")" $'from socat\nunbound\nfrom nc'
 }
 
 @test "unix_dgram: socat takes the server's side (UNIX-RECVFROM, fork): each line answered; the empty datagram at the end, unanswered, is said and costs nothing" {
