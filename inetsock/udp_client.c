@@ -102,7 +102,7 @@ int main(int argc, char *argv[])
          * end, as socat.)  MSG_TRUNC: its real length. */
         ssize_t got;
         while ((got = recv(fd, buf, sizeof buf, MSG_TRUNC)) == -1 && errno == EINTR)
-            continue; /* SIGSTOP, SIGCONT: a recv() with a timeout returns EINTR (signal(7)) */
+            ; /* after SIGSTOP and SIGCONT, a recv() with a timeout returns EINTR (signal(7)) */
         if (got == -1 && errno == EAGAIN && n == 0) {
             warnx("our empty datagram, the end, got no answer in %ld ms (socat answers none)",
                   wait_ms);

@@ -71,7 +71,7 @@ static inline void dgram_options(int argc, char *argv[], const char *usage, cons
 static inline void dgram_own_path(char *buf, size_t size)
 {
     static const char prefix[] = "unix_dgram_client.";
-    char dir[PATH_MAX], path[PATH_MAX];
+    char dir[PATH_MAX], file[PATH_MAX];
     struct dirent *e;
     struct stat st;
     struct sockaddr_un sa;
@@ -80,16 +80,16 @@ static inline void dgram_own_path(char *buf, size_t size)
     DIR *d = opendir(dir);
     while (d != NULL && (e = readdir(d)) != NULL) {
         if (strncmp(e->d_name, prefix, sizeof prefix - 1) != 0 ||
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
-            lstat(path, &st) == -1 || !S_ISSOCK(st.st_mode) || ipclab_sun(&sa, path) == -1)
+            snprintf(file, sizeof file, "%s/%s", dir, e->d_name) >= (int)sizeof file ||
+            lstat(file, &st) == -1 || !S_ISSOCK(st.st_mode) || ipclab_sun(&sa, file) == -1)
             continue;
-        if (ipclab_sun_answers(&sa, SOCK_DGRAM) == 0 && unlink(path) == 0)
-            warnx("removed %s: a client that was killed left it", path);
+        if (ipclab_sun_answers(&sa, SOCK_DGRAM) == 0 && unlink(file) == 0)
+            warnx("removed %s: a client that was killed left it", file);
     }
     if (d != NULL)
         closedir(d);
-    snprintf(path, sizeof path, "%s%ld", prefix, (long)getpid());
-    ipclab_run_path(buf, size, path);
+    snprintf(file, sizeof file, "%s%ld", prefix, (long)getpid());
+    ipclab_run_path(buf, size, file);
 }
 
 /* ---------------------------------------------------------------- the guards */

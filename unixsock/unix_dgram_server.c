@@ -39,13 +39,13 @@ static const char usage[] =
     "              (1 to 86400, default 30)\n"
     "  -h          show this help\n";
 
-static char path[PATH_MAX]; /* the socket file */
+static char sock_path[PATH_MAX]; /* the socket file */
 
 /* At exit, and in the handler of SIGINT, SIGTERM and SIGHUP: async-signal-safe calls only. */
 static void remove_socket(void)
 {
-    if (guard_still_our_socket(path)) /* not one bound there since ours was removed by hand */
-        unlink(path);
+    if (guard_still_our_socket(sock_path)) /* not one bound there since ours was removed */
+        unlink(sock_path);
 }
 
 int main(int argc, char *argv[])
@@ -53,7 +53,7 @@ int main(int argc, char *argv[])
     static char buf[DGRAM_MAX];
     static struct ipclab_tallies tallies = { .idle = 30 }; /* each client's counts; -i */
 
-    dgram_options(argc, argv, usage, NULL, path, sizeof path, &tallies.idle, NULL);
+    dgram_options(argc, argv, usage, NULL, sock_path, sizeof sock_path, &tallies.idle, NULL);
 
     /* 1. A datagram socket: no listen(), no accept(); anyone may send to it. */
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -63,19 +63,20 @@ int main(int argc, char *argv[])
     /* 2. Its address: a sockaddr_un, zeroed, with the family and the path. */
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     /* Fix: the seed's strncpy() cut a long path short, silently. */
-    guard_sun_path_fits(path);
-    strcpy(sa.sun_path, path);
+    guard_sun_path_fits(sock_path);
+    strcpy(sa.sun_path, sock_path);
     guard_socket_path_free(&sa); /* a live server's refused, a killed one's removed */
 
     /* 3. bind() makes the socket file: mode 0600, only we may send to it. */
     umask(0177);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1)
-        err(IPCLAB_EXIT_FAIL, "bind %s", path);
-    ipclab_socket_made(path);
+        err(IPCLAB_EXIT_FAIL, "bind %s", sock_path);
+    ipclab_socket_made(sock_path);
     atexit(remove_socket);
     /* Fix: the seed's loop never ended, so its close() and unlink() were never reached. */
     ipclab_cleanup_on_signal(remove_socket); /* Ctrl-C: remove it, then die of SIGINT */
-    warnx("ready (pid %ld): receiving on %s; datagrams of up to 4096 bytes", (long)getpid(), path);
+    warnx("ready (pid %ld): receiving on %s; datagrams of up to 4096 bytes", (long)getpid(),
+          sock_path);
 
     for (;;) {
         /* poll() wakes for a datagram, or when a silent client's count is due to end */
