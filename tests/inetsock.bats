@@ -756,6 +756,69 @@ print('done', file=sys.stderr)" "${PORT[server$f]}"
     done
 }
 
+# Standard tools take a side of the UDP pair: the socket is the interface (README, "A foreign
+# peer").
+
+@test "udp: nc -u takes the client's side: a line answered upper-cased, its silence taken as its end" {
+    local host f
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        serve "server$f" udp_server "$host" -i 1
+        # -W 1: nc leaves once one datagram has come back
+        run --separate-stderr timeout 5 nc -u -W 1 "$host" "${PORT[server$f]}" < <(printf 'from nc\n')
+        assert_success
+        assert_output 'FROM NC'
+    done
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        wait_line "server$f" ' for 1 s, taken as its end '
+        run cat "$LOG/server$f.err"
+        assert_line --regexp "^udp_server: no datagram from $host port [0-9]+ for 1 s, taken as its end \\(no empty one yet; a later datagram starts a new count\\): 8 bytes in 1 datagram\\(s\\)\$"
+        assert_equal "$(cat "$LOG/server$f.out")" 'from nc'
+    done
+}
+
+# echo_udp NAME HOST [end]: side NAME, a python UDP echo server on HOST (recvfrom, then sendto
+# the sender, upper-cased) that says its port; with "end", it answers no empty datagram, as
+# socat's UDP-RECVFROM with fork does not.
+echo_udp() {
+    py "$2" "
+s = socket.socket(family, socket.SOCK_DGRAM)
+s.bind((host, 0))
+print(s.getsockname()[1], file=sys.stderr, flush=True)
+while True:
+    data, sender = s.recvfrom(4096)
+    if data or sys.argv[2] != 'end':
+        s.sendto(data.upper(), sender)
+    if not data:
+        break" "${3:-all}"
+    start_side "$1" /dev/null "${PY[@]}"
+    wait_line "$1" '^[0-9]+$'
+}
+
+@test "udp: a python echo server takes the server's side: every datagram answered; one that answers no empty datagram costs udp_client a line, not a failure" {
+    local host f
+    random_file "$LOG/in.bin" 20000
+    for host in "${HOSTS[@]}"; do
+        f=$(side_of "$host")
+        echo_udp "py$f" "$host"
+        start_side "client$f" "$LOG/in.bin" "$I/udp_client" -H "$host" -P "$(head -n 1 "$LOG/py$f.err")"
+        assert_exit "client$f" 0
+        cmp <(LC_ALL=C tr a-z A-Z <"$LOG/in.bin") "$LOG/client$f.out"
+        run cat "$LOG/client$f.err"
+        assert_line 'udp_client: end of input: 20000 bytes in 5 datagram(s), each answered'
+        assert_exit "py$f" 0
+        echo_udp "mute$f" "$host" end
+        start_side "late$f" "$LOG/in.bin" "$I/udp_client" -H "$host" -P "$(head -n 1 "$LOG/mute$f.err")" -w 300
+        assert_exit "late$f" 0
+        cmp <(LC_ALL=C tr a-z A-Z <"$LOG/in.bin") "$LOG/late$f.out"
+        run cat "$LOG/late$f.err"
+        assert_line 'udp_client: our empty datagram, the end, got no answer in 300 ms (socat answers none)'
+        assert_line 'udp_client: end of input: 20000 bytes in 5 datagram(s), each answered'
+        assert_exit "mute$f" 0
+    done
+}
+
 # ---------------------------------------------------------------- both
 
 @test "inetsock: an unknown host -> every program gives the resolver's reason, exit 1" {
@@ -785,7 +848,7 @@ code() {
     # the other does not get fails here, and the README explains what the diffs contain.
     local pair changed
     declare -A limit=([unix_stream_server:tcp_server]=105 [unix_stream_client:tcp_client]=64
-        [unix_dgram_server:udp_server]=118 [unix_dgram_client:udp_client]=180)
+        [unix_dgram_server:udp_server]=87 [unix_dgram_client:udp_client]=110)
     for pair in "${!limit[@]}"; do
         changed=$(diff <(code "$ROOT/unixsock/${pair%:*}.c") <(code "$ROOT/inetsock/${pair#*:}.c") |
             grep -c '^[<>]')

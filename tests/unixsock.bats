@@ -628,6 +628,18 @@ print('done', file=sys.stderr)" "$IPCLAB_DIR/unix_dgram"
     rm "$IPCLAB_DIR/unix_dgram" # what SIGKILL left of the server
 }
 
+@test "unix_dgram: a path too long for sun_path is an error that says so, for server and client (seed: strncpy() cut it)" {
+    local long
+    long=$LOG/$(printf 's%.0s' {1..120})
+    run --separate-stderr timeout 5 "$U/unix_dgram_server" -p "$long"
+    assert_failure 1
+    [[ $stderr == *"a UNIX socket's path holds at most 107"* ]] || fail "$stderr"
+    run --separate-stderr timeout 5 "$U/unix_dgram_client" -p "$long" </dev/null
+    assert_failure 1
+    [[ $stderr == *"a UNIX socket's path holds at most 107"* ]] || fail "$stderr"
+    assert_run_dir_empty # the client's own socket, bound before, removed
+}
+
 @test "unix_dgram: no server -> the client says how to start one, exit 1, and leaves no socket" {
     run --separate-stderr timeout 5 "$U/unix_dgram_client" </dev/null
     assert_failure 1
@@ -640,6 +652,74 @@ print('done', file=sys.stderr)" "$IPCLAB_DIR/unix_dgram"
     kill -TERM "${PID[server]}"
     assert_exit server $((128 + 15)) 2
     [[ ! -e $IPCLAB_DIR/unix_dgram ]]
+}
+
+# Standard tools take a side of the datagram pair: the socket is the interface (README, "A
+# foreign peer").
+
+@test "unix_dgram: socat and nc -uU take the client's side: UNIX-SENDTO with bind= is answered, its silence taken as its end; without bind= it is printed, not answered" {
+    start_side server /dev/null "$U/unix_dgram_server" -i 1
+    wait_ready server
+    run --separate-stderr timeout 5 socat - "UNIX-SENDTO:$IPCLAB_DIR/unix_dgram,bind=$IPCLAB_DIR/socat" \
+        < <(printf 'from socat\n')
+    assert_success
+    assert_output 'FROM SOCAT'
+    [[ ! -e $IPCLAB_DIR/socat ]] # socat removes the address it bound
+    wait_line server "no datagram from $IPCLAB_DIR/socat for 1 s, taken as its end"
+    run cat "$LOG/server.err"
+    assert_line "unix_dgram_server: no datagram from $IPCLAB_DIR/socat for 1 s, taken as its end (no empty one yet; a later datagram starts a new count): 11 bytes in 1 datagram(s)"
+    # no bind=: socat's socket has no address, so the server has nowhere to send the reply
+    run --separate-stderr timeout 5 socat - "UNIX-SENDTO:$IPCLAB_DIR/unix_dgram" < <(printf 'unbound\n')
+    assert_success
+    assert_output ''
+    wait_line server 'a datagram from an unbound socket: no address to reply to'
+    # nc binds a socket file of its own in a directory it makes (and removes) under /tmp
+    run --separate-stderr timeout 5 nc -uU -W 1 "$IPCLAB_DIR/unix_dgram" < <(printf 'from nc\n')
+    assert_success
+    assert_output 'FROM NC'
+    wait_line server 'no datagram from /tmp/nc-[^/]*/recv.sock for 1 s, taken as its end .*: 8 bytes in 1 datagram'
+    assert_equal "$(cat "$LOG/server.out")" $'from socat\nunbound\nfrom nc'
+}
+
+@test "unix_dgram: socat takes the server's side (UNIX-RECVFROM, fork): each line answered; the empty datagram at the end, unanswered, is said and costs nothing" {
+    start_side server /dev/null socat "UNIX-RECVFROM:$IPCLAB_DIR/unix_dgram,fork" SYSTEM:'tr a-z A-Z'
+    wait_until 5 test -S "$IPCLAB_DIR/unix_dgram" # bound: datagrams can come
+    start_fed client "$U/unix_dgram_client"
+    printf 'one\n' >&5
+    wait_output client '^ONE$'
+    printf 'two\n' >&5
+    wait_output client '^TWO$'
+    exec 5>&-
+    assert_exit client 0 5
+    run cat "$LOG/client.err"
+    assert_line 'unix_dgram_client: our empty datagram, the end, got no answer in 1 s (socat answers none)'
+    assert_line 'unix_dgram_client: end of input: 8 bytes in 2 datagram(s), each answered'
+    kill -TERM -- "-$(pgid_of server)"
+    wait_exit server
+}
+
+@test "unix_dgram: a python echo server (recvfrom, sendto to the sender) takes the server's side: every datagram answered, the empty end too" {
+    start_side server /dev/null "$PYTHON" -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("python: ready (pid %d)" % os.getpid(), file=sys.stderr, flush=True)
+try:
+    data = None
+    while data != b"":
+        data, sender = s.recvfrom(4096)
+        s.sendto(data.upper(), sender)
+finally:
+    os.unlink(sys.argv[1])' "$IPCLAB_DIR/unix_dgram"
+    wait_ready server
+    random_file "$LOG/in.bin" 20000
+    start_side client "$LOG/in.bin" "$U/unix_dgram_client"
+    assert_exit client 0
+    cmp <(LC_ALL=C tr a-z A-Z <"$LOG/in.bin") "$LOG/client.out"
+    run cat "$LOG/client.err"
+    assert_line 'unix_dgram_client: end of input: 20000 bytes in 5 datagram(s), each answered'
+    refute_line --partial 'no answer'
+    assert_exit server 0
 }
 
 # ---------------------------------------------------------------- relay

@@ -6,8 +6,11 @@
  * directory, removed when it leaves), then connect()s to the server: the default destination,
  * and the only sender it takes datagrams from.  It sends a datagram, waits for its reply, sends
  * the next; at end of input, an empty datagram, answered by an empty one.  A datagram socket
- * gets no end of file when the server dies, so while it waits the client looks, five times a
- * second, whether a server still answers at the path.
+ * gets no end of file when the server dies, so while it waits the client looks, every 200 ms,
+ * whether a server still answers at the path.
+ *
+ * The steps: 1 socket  2 bind an address of our own  3 connect to the server's
+ *            4 send  5 recv the reply  6 at exit or Ctrl-C: unlink our socket file
  *
  * Run it in two terminals (the server first):
  *     terminal 1:  ./unixsock/unix_dgram_server
@@ -21,12 +24,9 @@
  * Mirrors seed 002, Domain UDP (客户端样例).  Build alone:
  *     cc -o unix_dgram_client unix_dgram_client.c
  */
-#define _GNU_SOURCE /* ppoll (ipclab_poll_timed): Linux */
+#define _GNU_SOURCE /* program_invocation_short_name, SO_PEERCRED: Linux */
 
-#include "../common/ipclab.h"
-#include "../common/sockets.h"
-
-#include <dirent.h>
+#include "dgram.h"
 
 static const char usage[] =
     "usage: unix_dgram_client [-p PATH]\n"
@@ -37,189 +37,91 @@ static const char usage[] =
     "           README.md)\n"
     "  -h       show this help\n";
 
-#define DGRAM_MAX 4096
+static char self[PATH_MAX]; /* our own socket file: the server's replies come to it */
 
-/* Wait for the reply to what we sent, and print it.  Returns its length, or -1. */
-static ssize_t await_reply(int fd, const char *server)
+/* At exit, and in the handler of SIGINT, SIGTERM and SIGHUP: async-signal-safe calls only. */
+static void remove_socket(void)
 {
-    static char buf[DGRAM_MAX];
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    struct sockaddr_un sa;
-
-    for (;;) {
-        int ready = ipclab_poll_timed(&p, 1, 200); /* -1, EINTR: a termination signal */
-        if (ready == -1) {
-            if (errno != EINTR)
-                warn("poll");
-            return -1;
-        }
-        if (ready == 0) { /* no reply yet: does a server still answer at the path? */
-            if (ipclab_sun(&sa, server) == -1 || ipclab_sun_answers(&sa, SOCK_DGRAM) != 1) {
-                warnx("the server at %s has gone; no reply will come", server);
-                return -1;
-            }
-            continue;
-        }
-        ssize_t n = recv(fd, buf, sizeof buf, MSG_TRUNC);
-        if (n == -1) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
-            warn("recv");
-            return -1;
-        }
-        if (n > DGRAM_MAX) {
-            warnx("a reply of %zd bytes came, more than %d: cut short (MSG_TRUNC)", n,
-                  DGRAM_MAX);
-            return -1;
-        }
-        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
-            if (errno != EINTR)
-                warn("write stdout");
-            return -1;
-        }
-        return n;
-    }
+    if (guard_still_our_socket(self)) /* not one bound there since ours was removed by hand */
+        unlink(self);
 }
 
-/* Send stdin, datagram by datagram, each answered before the next; then the empty end. */
-static int talk(int fd, const char *server)
+int main(int argc, char *argv[])
 {
     static char buf[DGRAM_MAX];
+    char server[PATH_MAX] = "";
     long long total = 0, count = 0;
 
+    dgram_options(argc, argv, usage, NULL, server, sizeof server, NULL, NULL);
+    dgram_own_path(self, sizeof self); /* and remove those killed clients left */
+
+    /* 1. A datagram socket. */
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        err(IPCLAB_EXIT_FAIL, "socket");
+
+    /* 2. An address of our own for the server to reply to: bind() makes it, mode 0600. */
+    struct sockaddr_un me = { .sun_family = AF_UNIX };
+    guard_sun_path_fits(self);
+    strcpy(me.sun_path, self);
+    guard_socket_path_free(&me); /* nothing live there; a stale socket removed */
+    umask(0177);
+    /* Fix: the seed's client bound no address, so the server had nowhere to send a reply. */
+    if (bind(fd, (struct sockaddr *)&me, sizeof me) == -1)
+        err(IPCLAB_EXIT_FAIL, "bind %s", self);
+    ipclab_socket_made(self);
+    atexit(remove_socket);
+    ipclab_cleanup_on_signal(remove_socket); /* Ctrl-C: remove it, then die of SIGINT */
+
+    /* 3. connect(): the server is the default destination, and the only sender we take
+     * datagrams from.  Nothing is sent. */
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    guard_sun_path_fits(server);
+    strcpy(sa.sun_path, server);
+    guard_server_is_ours(server); /* another user's server would read all we send */
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
+        if (errno == ENOENT || errno == ECONNREFUSED)
+            errx(IPCLAB_EXIT_FAIL, "no server at %s; start it with ./unixsock/unix_dgram_server",
+                 server);
+        err(IPCLAB_EXIT_FAIL, "connect %s", server);
+    }
+    warnx("bound to %s; server %s", self, server);
+
     for (;;) {
-        ssize_t n = ipclab_read(STDIN_FILENO, buf, sizeof buf);
-        if (n == -1) {
-            if (errno != EINTR)
-                warn("read stdin");
-            return -1;
-        }
-        /* A datagram goes whole or not at all.  ECONNREFUSED: the server's path is unbound. */
+        /* 4. Each read() of stdin is one datagram; at end of input, an empty one. */
+        ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+        if (n == -1)
+            err(IPCLAB_EXIT_FAIL, "read stdin");
         if (send(fd, buf, (size_t)n, 0) == -1) {
-            if (errno == ECONNREFUSED)
-                warnx("the server at %s has gone", server);
-            else if (errno != EINTR)
-                warn("send");
-            return -1;
+            if (errno == ECONNREFUSED) /* nobody has the path bound any more */
+                errx(IPCLAB_EXIT_FAIL, "the server at %s has gone", server);
+            err(IPCLAB_EXIT_FAIL, "send");
         }
-        ssize_t got = await_reply(fd, server);
+
+        /* 5. Its reply.  Nothing says that the server died: every 200 ms, a peer check.  The
+         * end's answer: 1 s at most (a server may answer no empty datagram, as socat). */
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int ready;
+        while ((ready = poll(&p, 1, n > 0 ? 200 : 1000)) == 0 && n > 0)
+            guard_server_answers(&sa);
+        if (ready == -1)
+            err(IPCLAB_EXIT_FAIL, "poll");
+        if (ready == 0) {
+            warnx("our empty datagram, the end, got no answer in 1 s (socat answers none)");
+            break;
+        }
+        ssize_t got = recv(fd, buf, sizeof buf, MSG_TRUNC); /* MSG_TRUNC: its real length */
         if (got == -1)
-            return -1;
-        if (got != n) {
-            warnx("sent %zd bytes, the reply has %zd", n, got);
-            return -1;
-        }
+            err(IPCLAB_EXIT_FAIL, "recv");
+        guard_reply_is_whole(n, got);
+        if (write(STDOUT_FILENO, buf, (size_t)got) != got) /* short only when stdout is full */
+            err(IPCLAB_EXIT_FAIL, "write stdout");
         if (n == 0)
             break;
         total += n;
         count++;
     }
     warnx("end of input: %lld bytes in %lld datagram(s), each answered", total, count);
-    return 0;
-}
-
-/* Remove the sockets that killed clients left (kill -9 gives no chance to clean up): a socket
- * nobody answers on is stale (ipclab_sun_answers); a live client's answers, and stays. */
-static void remove_stale_clients(void)
-{
-    static const char prefix[] = "unix_dgram_client.";
-    char dir[PATH_MAX];
-    struct dirent *e;
-
-    ipclab_run_dir(dir, sizeof dir);
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        char path[PATH_MAX];
-        struct sockaddr_un sa;
-        struct stat st;
-        if (strncmp(e->d_name, prefix, sizeof prefix - 1) != 0 ||
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
-            lstat(path, &st) == -1 || !S_ISSOCK(st.st_mode) || ipclab_sun(&sa, path) == -1)
-            continue;
-        if (ipclab_sun_answers(&sa, SOCK_DGRAM) == 0 && unlink(path) == 0)
-            warnx("removed %s: a client that was killed left it", path);
-    }
-    closedir(d);
-}
-
-/* Is the server at path one of ours?  Told -p /tmp/..., a client may find another user's server
- * there, which would read all it sends.  A datagram socket has no peer credentials, so the
- * socket file tells: its owner made it with bind().  (Someone who could rename files in that
- * directory could swap it after we look: name a directory only you can write to.) */
-static bool server_is_ours(const char *path)
-{
-    struct stat st;
-
-    if (lstat(path, &st) == -1)
-        warn("%s", path);
-    else if (st.st_uid != geteuid())
-        warnx("the server on %s is uid %ld's, not yours (uid %ld); refusing to send it your "
-              "input", path, (long)st.st_uid, (long)geteuid());
-    else
-        return true;
-    return false;
-}
-
-/* A socket bound to self, our own address for the server to answer (0600), then connect()ed
- * to the server; blocking: a send() waits for room.  Returns it, or -1 after a message. */
-static int cli_conn(const char *self, const char *server)
-{
-    struct sockaddr_un me, sa;
-
-    if (ipclab_sun(&me, self) == -1 || ipclab_socket_path_free(&me, SOCK_DGRAM) == -1 ||
-        ipclab_sun(&sa, server) == -1)
-        return -1;
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd == -1) {
-        warn("socket");
-        return -1;
-    }
-    mode_t old = umask(0177); /* our address, a socket file, is 0600 like the server's */
-    int rc = bind(fd, (struct sockaddr *)&me, sizeof me);
-    umask(old);
-    if (rc == -1) {
-        warn("bind %s", self);
-        close(fd);
-        return -1;
-    }
-    ipclab_socket_made(self); /* the file removed at the end: this one, no other */
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
-        if (errno == ENOENT || errno == ECONNREFUSED)
-            warnx("no server at %s; start it with ./unixsock/unix_dgram_server", server);
-        else
-            warn("connect %s", server);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-int main(int argc, char *argv[])
-{
-    char server[PATH_MAX] = "", self[PATH_MAX], name[64];
-
-    ipclab_stderr_by_line();
-    ipclab_std_fds();
-    if (ipclab_options_p(argc, argv, usage, ipclab_path_arg, server, sizeof server) < argc)
-        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    if (server[0] == '\0')
-        ipclab_run_path(server, sizeof server, "unix_dgram");
-
-    ipclab_catch_signals();
-    /* Fix: the original client bound no address, so the server had nowhere to send a reply. */
-    remove_stale_clients();
-    snprintf(name, sizeof name, "unix_dgram_client.%ld", (long)getpid());
-    ipclab_run_path(self, sizeof self, name);
-    int status = IPCLAB_EXIT_FAIL, fd = cli_conn(self, server);
-    if (fd != -1 && server_is_ours(server)) {
-        warnx("bound to %s; server %s", self, server);
-        status = talk(fd, server) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
-    }
-    if (fd != -1)
-        close(fd);
-    ipclab_remove_socket(self);
-    ipclab_die_of_signal();
-    return status;
+    close(fd);
+    return IPCLAB_EXIT_OK; /* 6. atexit: remove_socket() */
 }

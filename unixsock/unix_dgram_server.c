@@ -1,12 +1,15 @@
 /*
  * unix_dgram_server - an upper-casing echo server on a UNIX-domain datagram socket.
  *
- * A datagram socket keeps message boundaries: each sendto() is one datagram, and each recvfrom()
- * returns exactly one, whole -- or, if the buffer is too small, cut short (MSG_TRUNC).  There
- * are no connections: every datagram carries its sender's address, and the server replies to
- * that address.  So a client that wants replies must bind an address of its own.  UNIX-domain
- * datagrams, unlike UDP, are never lost or reordered.  Nor does anything say that a client has
- * gone: its end is an empty datagram, or -- for clients that send none (socat) -- silence.
+ * A datagram socket keeps message boundaries: each sendto() is one datagram, and each
+ * recvfrom() returns exactly one, whole.  There are no connections: every datagram carries its
+ * sender's address, and the server replies to that address, so a client that wants replies
+ * binds an address of its own.  UNIX-domain datagrams, unlike UDP, are never lost or
+ * reordered.  Nor does anything say that a client has gone: its end is an empty datagram, or
+ * -- for clients that send none (socat) -- silence.
+ *
+ * The steps: 1 socket  2 the address, by hand  3 bind (the socket file appears)
+ *            4 recvfrom  5 sendto the sender  6 at exit or Ctrl-C: unlink the socket file
  *
  * Run it in two terminals (the server first):
  *     terminal 1:  ./unixsock/unix_dgram_server
@@ -21,10 +24,9 @@
  * Mirrors seed 002, Domain UDP (服务端样例).  Build alone:
  *     cc -o unix_dgram_server unix_dgram_server.c
  */
-#define _GNU_SOURCE /* ppoll (ipclab_poll): Linux */
+#define _GNU_SOURCE /* program_invocation_short_name, SO_PEERCRED: Linux */
 
-#include "../common/ipclab.h"
-#include "../common/sockets.h"
+#include "dgram.h"
 
 static const char usage[] =
     "usage: unix_dgram_server [-p PATH] [-i SECONDS]\n"
@@ -37,129 +39,75 @@ static const char usage[] =
     "              (1 to 86400, default 30)\n"
     "  -h          show this help\n";
 
-/* The largest datagram taken: the documented limit of the pair. */
-#define DGRAM_MAX 4096
+static char sock_path[PATH_MAX]; /* the socket file */
 
-/* A datagram socket bound to path; close-on-exec, and non-blocking (poll() waits).  No
- * listen(), no accept(): datagrams come from anyone who sends to the path.  Returns the socket,
- * or -1 after a message. */
-static int serv_bind(const char *path)
+/* At exit, and in the handler of SIGINT, SIGTERM and SIGHUP: async-signal-safe calls only. */
+static void remove_socket(void)
 {
-    struct sockaddr_un sa;
-
-    /* a live server's path is refused, a stale socket of ours removed */
-    if (ipclab_sun(&sa, path) == -1 || ipclab_socket_path_free(&sa, SOCK_DGRAM) == -1)
-        return -1;
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd == -1) {
-        warn("socket");
-        return -1;
-    }
-    mode_t old = umask(0177); /* bind() makes the socket file: 0600, only we may send to it */
-    int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-    umask(old);
-    if (rc == -1) {
-        warn("bind %s", path);
-        close(fd);
-        return -1;
-    }
-    ipclab_socket_made(path); /* the file removed at the end: this one, no other */
-    return fd;
-}
-
-/*
- * Handle one datagram.  Fix: the original printed the buffer as a C string that recvfrom()
- * had not terminated; it cut longer datagrams to 1024 bytes without a word (MSG_TRUNC
- * unchecked); and, its clients being unbound, it could never answer.
- */
-static void handle(int fd, char *buf, ssize_t n, const struct sockaddr_un *from, socklen_t len,
-                   struct ipclab_tallies *tallies)
-{
-    char who[IPCLAB_SUN_STR_MAX];
-    /* Fix: sun_path was taken for a C string, but a sender bound to a path of the full 108
-     * bytes sends no NUL: the name ran on into the stack.  Only len says where it ends.  And
-     * an abstract address (sun_path[0] == '\0') was called "an unbound socket" and never
-     * answered, though a reply can be sent to it. */
-    bool bound = ipclab_sun_str(from, len, who, sizeof who);
-
-    if (n > DGRAM_MAX) {
-        warnx("dropped a datagram of %zd bytes from %s: more than the %d this server takes "
-              "(it arrived cut short: MSG_TRUNC)", n, who, DGRAM_MAX);
-        return;
-    }
-    if (n > 0 && ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1 && errno != EINTR)
-        warn("write stdout");
-    /* Fix: a client that never sent the empty datagram (socat) kept its tally for ever, and
-     * after 64 of them nobody was counted, without a word. */
-    if (!bound) {
-        warnx("a datagram from an unbound socket: no address to reply to");
-        return;
-    }
-    ipclab_tally(tallies, who, (size_t)n);
-    ipclab_upcase(buf, (size_t)n);
-    /* MSG_DONTWAIT: a client that does not read must not block the server; its reply is
-     * dropped, and it is told so here. */
-    if (sendto(fd, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)from, len) == -1)
-        warn("reply to %s dropped", who);
-}
-
-/* Receive until a termination signal; a tally ends after idle seconds of silence. */
-static void serve(int fd, long idle)
-{
-    static char buf[DGRAM_MAX];
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    static struct ipclab_tallies tallies;
-
-    tallies.idle = idle;
-    for (;;) {
-        int ready = ipclab_poll_timed(&p, 1, ipclab_tallies_expire(&tallies));
-        if (ready == -1) {
-            if (errno != EINTR)
-                warn("poll");
-            return;
-        }
-        if (ready == 0)
-            continue; /* a tally to end */
-        struct sockaddr_un from;
-        socklen_t len = sizeof from;
-        memset(&from, 0, sizeof from);
-        /* MSG_TRUNC: return the datagram's real length even when it did not fit. */
-        ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_TRUNC, (struct sockaddr *)&from, &len);
-        if (n == -1) {
-            if (errno != EINTR && errno != EAGAIN)
-                warn("recvfrom");
-            continue;
-        }
-        /* Fix: the length returned can be more than the room given: for a sender bound to a
-         * path of the full 108 bytes, the kernel counts a NUL after it (111), and sendto()
-         * refuses that length (EINVAL).  What was cut off is that NUL alone. */
-        if (len > sizeof from)
-            len = sizeof from;
-        handle(fd, buf, n, &from, len, &tallies);
-    }
+    if (guard_still_our_socket(sock_path)) /* not one bound there since ours was removed */
+        unlink(sock_path);
 }
 
 int main(int argc, char *argv[])
 {
-    char path[PATH_MAX] = "";
-    long idle = 30; /* -i */
+    static char buf[DGRAM_MAX];
+    static struct ipclab_tallies tallies = { .idle = 30 }; /* each client's counts; -i */
 
-    ipclab_stderr_by_line();
-    ipclab_std_fds();
-    if (ipclab_options_dgram(argc, argv, usage, NULL, path, sizeof path, &idle) < argc)
-        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    if (path[0] == '\0')
-        ipclab_run_path(path, sizeof path, "unix_dgram");
+    dgram_options(argc, argv, usage, NULL, sock_path, sizeof sock_path, &tallies.idle, NULL);
 
-    ipclab_catch_signals();
-    int fd = serv_bind(path);
+    /* 1. A datagram socket: no listen(), no accept(); anyone may send to it. */
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd == -1)
-        return IPCLAB_EXIT_FAIL;
-    ipclab_ready("receiving on %s; datagrams of up to %d bytes", path, DGRAM_MAX);
-    /* Fix: the original looped forever, so its close() and unlink() were never reached. */
-    serve(fd, idle);
-    close(fd);
-    ipclab_remove_socket(path);
-    ipclab_die_of_signal();
-    return IPCLAB_EXIT_FAIL; /* only a signal or a failed poll() ends the loop */
+        err(IPCLAB_EXIT_FAIL, "socket");
+
+    /* 2. Its address: a sockaddr_un, zeroed, with the family and the path. */
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    /* Fix: the seed's strncpy() cut a long path short, silently. */
+    guard_sun_path_fits(sock_path);
+    strcpy(sa.sun_path, sock_path);
+    guard_socket_path_free(&sa); /* a live server's refused, a killed one's removed */
+
+    /* 3. bind() makes the socket file: mode 0600, only we may send to it. */
+    umask(0177);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1)
+        err(IPCLAB_EXIT_FAIL, "bind %s", sock_path);
+    ipclab_socket_made(sock_path);
+    atexit(remove_socket);
+    /* Fix: the seed's loop never ended, so its close() and unlink() were never reached. */
+    ipclab_cleanup_on_signal(remove_socket); /* Ctrl-C: remove it, then die of SIGINT */
+    warnx("ready (pid %ld): receiving on %s; datagrams of up to 4096 bytes", (long)getpid(),
+          sock_path);
+
+    for (;;) {
+        /* poll() wakes for a datagram, or when a silent client's count is due to end */
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int ready = poll(&p, 1, (int)ipclab_tallies_expire(&tallies));
+        if (ready == -1)
+            err(IPCLAB_EXIT_FAIL, "poll");
+        if (ready == 0)
+            continue;
+
+        /* 4. One datagram, and its sender's address. */
+        struct sockaddr_un from;
+        socklen_t len = sizeof from;
+        /* Fix: the seed's recvfrom() cut a long datagram silently; MSG_TRUNC gives its length. */
+        ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_TRUNC, (struct sockaddr *)&from, &len);
+        if (n == -1)
+            err(IPCLAB_EXIT_FAIL, "recvfrom");
+        if (guard_datagram_too_long(n, (struct sockaddr *)&from, len)) /* never half printed */
+            continue;
+        /* Fix: the seed printed buf as a C string, but recvfrom() adds no NUL. */
+        if (write(STDOUT_FILENO, buf, (size_t)n) != n) /* short only when stdout is full */
+            warn("write stdout");
+        const char *who = guard_sender_name(&from, &len); /* by len: a full sun_path has no NUL */
+        if (who == NULL) /* an unbound sender, as the seed's client: no address to reply to */
+            continue;
+        ipclab_tally(&tallies, who, (size_t)n); /* an empty datagram: the client's end */
+
+        /* 5. The reply, upper-cased, to the address the datagram came from.  MSG_DONTWAIT:
+         * a client that reads nothing cannot block us; its reply is dropped, saying so. */
+        ipclab_upcase(buf, (size_t)n);
+        if (sendto(fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&from, len) == -1)
+            warn("reply to %s dropped", who);
+    }
 }
