@@ -31,12 +31,12 @@ static const char usage[] =
 
 enum { NO_FD = -1 }; /* take_fd(): no descriptor taken */
 
-static char path[PATH_MAX];
+static char socket_path[PATH_MAX];
 
 static void remove_socket(void) /* lstat, unlink: async-signal-safe */
 {
-    if (guard_still_our_socket(path)) /* not one another receiver bound there since */
-        unlink(path);
+    if (guard_still_our_socket(socket_path)) /* not one another receiver bound there since */
+        unlink(socket_path);
 }
 
 /* How many descriptors the SCM_RIGHTS message cmsg holds: as many as its cmsg_len says, but
@@ -52,11 +52,11 @@ static size_t passed_count(const struct msghdr *msg, struct cmsghdr *cmsg)
 
 /* Inspect what came with the byte recvmsg() read (fuzz/fd_cmsg.c hands it any control buffer).
  * Returns the one descriptor passed, or NO_FD after a message, every descriptor that came
- * closed.  Fix: CMSG_FIRSTHDR() is NULL when no control message came, and one may be of
- * another level, type or count: all are checked, and MSG_CTRUNC, before CMSG_DATA() is read. */
+ * closed.  Level, type, count and MSG_CTRUNC are all checked before CMSG_DATA() is read. */
 static int take_fd(struct msghdr *msg)
 {
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(msg);
+    /* Fix: CMSG_FIRSTHDR() is NULL when no control message came: looked at first. */
     bool rights = cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET &&
                   cmsg->cmsg_type == SCM_RIGHTS;
     size_t count = rights ? passed_count(msg, cmsg) : 0;
@@ -81,9 +81,9 @@ static int take_fd(struct msghdr *msg)
 
 int main(int argc, char *argv[])
 {
-    fdpass_begin(argc, argv, usage, path, NULL); /* options; Ctrl-C ends it at once */
-    if (path[0] == '\0')
-        ipclab_run_path(path, sizeof path, "fdpass");
+    fdpass_begin(argc, argv, usage, socket_path, NULL); /* options; Ctrl-C ends it at once */
+    if (socket_path[0] == '\0')
+        ipclab_run_path(socket_path, sizeof socket_path, "fdpass");
     guard_stdout_writable();               /* closed: the file would go into our socket */
     fdpass_cleanup_at_exit(remove_socket); /* at exit and on SIGINT, SIGTERM, SIGHUP */
 
@@ -92,23 +92,25 @@ int main(int argc, char *argv[])
     if (listenfd == -1)
         err(IPCLAB_EXIT_FAIL, "socket");
     struct sockaddr_un sa = { .sun_family = AF_UNIX }; /* the rest zeroed */
-    guard_path_fits_sun_path(path); /* Fix: a long path is an error, never cut short */
-    strcpy(sa.sun_path, path);
+    guard_path_fits_sun_path(socket_path); /* 107 bytes at most, and the NUL */
+    /* Fix: a path too long for sun_path is refused above, never cut short as strncpy() did. */
+    strcpy(sa.sun_path, socket_path);
     /* 2. bind() makes the socket file, mode 0600; one a killed receiver left is unlinked. */
     guard_path_free_or_stale(&sa); /* a live receiver's, another user's, not a socket */
-    if (unlink(path) == 0)
-        warnx("removed the stale socket %s (its server is gone)", path);
+    if (unlink(socket_path) == 0)
+        warnx("removed the stale socket %s (its server is gone)", socket_path);
     umask(0177); /* the file bind() makes is 0600: no other uid can connect */
     if (bind(listenfd, (struct sockaddr *)&sa, sizeof sa) == -1)
-        err(IPCLAB_EXIT_FAIL, "bind %s", path);
-    ipclab_socket_made(path); /* remove_socket() unlinks this file, no other */
+        err(IPCLAB_EXIT_FAIL, "bind %s", socket_path);
+    ipclab_socket_made(socket_path); /* remove_socket() unlinks this file, no other */
     /* 3. listen(): from now on senders can connect. */
     if (listen(listenfd, SOMAXCONN) == -1)
-        err(IPCLAB_EXIT_FAIL, "listen %s", path);
-    warnx("ready (pid %ld): waiting for fd_sender on %s", (long)getpid(), path);
+        err(IPCLAB_EXIT_FAIL, "listen %s", socket_path);
+    warnx("ready (pid %ld): waiting for fd_sender on %s", (long)getpid(), socket_path);
 
     /* The message recvmsg() fills: one data byte, and room for one descriptor. */
-    char byte; /* Fix: recvmsg() writes the data byte there: a real buffer, never "" */
+    /* Fix: recvmsg() writes the data byte here: a real buffer, never a string literal. */
+    char byte;
     struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
     /* Fix: aligned for the struct cmsghdr inside, which a plain char array may not be. */
     alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
@@ -125,9 +127,9 @@ int main(int argc, char *argv[])
             err(IPCLAB_EXIT_FAIL, "getsockopt SO_PEERCRED");
         guard_sender_is_us(&cred); /* another uid's descriptor could read what they can */
         if (!guard_silent_while_another_waits(conn, listenfd, (long)cred.pid)) {
-            /* 5. recvmsg(): the byte, and the descriptor in the control message.
-             * Fix: MSG_CMSG_CLOEXEC, or any program we run would inherit the descriptor. */
+            /* 5. recvmsg(): the byte, and the descriptor in the control message. */
             msg.msg_controllen = sizeof control;
+            /* Fix: MSG_CMSG_CLOEXEC, or any program we run would inherit the descriptor. */
             ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
             if (n == -1)
                 err(IPCLAB_EXIT_FAIL, "recvmsg");
@@ -151,7 +153,8 @@ int main(int argc, char *argv[])
               "0: the sender read none of it" : "unknown (not a seekable file)");
     char buf[IPCLAB_CHUNK];
     long long total = 0;
-    for (ssize_t got; (got = read(fd, buf, sizeof buf)) != 0; total += got) { /* Fix: to EOF */
+    /* Fix: read() to the end of the file, not once (the seed printed 1024 bytes at most). */
+    for (ssize_t got; (got = read(fd, buf, sizeof buf)) != 0; total += got) {
         if (got == -1)
             err(IPCLAB_EXIT_FAIL, "read the received descriptor");
         if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)got) == -1)
@@ -163,8 +166,8 @@ int main(int argc, char *argv[])
     else
         warnx("printed %lld bytes, to the end", total);
 
-    /* 7. One byte back, 'D': done.  Fix: the end of the connection alone says nothing (a
-     * receiver that failed, or was killed, closes it too). */
+    /* 7. One byte back, 'D': done.  (The end of the connection alone would not say it: a
+     * receiver that fails, or is killed, closes it too.) */
     if (send(conn, "D", 1, MSG_NOSIGNAL) == -1)
         warn("could not tell the peer that the file is printed");
     /* 8. Close; exit unlinks the socket file (remove_socket). */

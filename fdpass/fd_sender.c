@@ -21,7 +21,7 @@
  * Mirrors seed 002, 传送文件描述符 (发送进程).  Build alone:
  *     cc -o fd_sender fd_sender.c
  */
-#define _GNU_SOURCE /* SO_PEERCRED (guard_receiver_is_ours): Linux */
+#define _GNU_SOURCE /* SO_PEERCRED (guard_receiver_is_ours), the handler that cleans up: Linux */
 
 #include "fdpass.h" /* ../common/sockets.h and ipclab.h, options and guards */
 
@@ -50,7 +50,8 @@ int main(int argc, char *argv[])
     if (sock == -1)
         err(IPCLAB_EXIT_FAIL, "socket");
     struct sockaddr_un sa = { .sun_family = AF_UNIX }; /* the rest zeroed */
-    guard_path_fits_sun_path(path); /* Fix: a long path is an error, never cut short */
+    guard_path_fits_sun_path(path); /* 107 bytes at most, and the NUL */
+    /* Fix: a path too long for sun_path is refused above, never cut short as strncpy() did. */
     strcpy(sa.sun_path, path);
     int rc = connect(sock, (struct sockaddr *)&sa, sizeof sa);
     if (rc == -1 && (errno == ENOENT || errno == ECONNREFUSED))
@@ -90,8 +91,8 @@ int main(int argc, char *argv[])
     if (sendmsg(sock, &msg, MSG_NOSIGNAL) == -1)
         err(IPCLAB_EXIT_FAIL, errno == EPIPE ? "the receiver has gone" : "sendmsg");
 
-    /* 5. Wait for the receiver's end message, 'D': the whole file printed.  Fix: the end of
-     * the connection is not "done": a receiver that failed or was killed closes it too. */
+    /* 5. Wait for the receiver's end message, 'D': the whole file printed.  The end of the
+     * connection is not "done": a receiver that failed or was killed closes it too. */
     ssize_t n = read(sock, &byte, 1);
     if (n == -1 && errno != ECONNRESET)
         err(IPCLAB_EXIT_FAIL, "read");

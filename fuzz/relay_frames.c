@@ -34,8 +34,8 @@
 #define REPEAT 512
 
 static int client_end[PLAYERS]; /* the client's own end of each connection (slot i + 1) */
-static char got[PLAYERS][RELAY_FRAME_MAX]; /* what it received: the rest of a frame, at most */
-static size_t got_len[PLAYERS];
+static char received[PLAYERS][RELAY_FRAME_MAX]; /* what it received: the rest of a frame, at most */
+static size_t received_len[PLAYERS];
 
 static void connect_player(int i)
 {
@@ -46,7 +46,7 @@ static void connect_player(int i)
     clients[i + 1] = (struct relay_client){ .connected = true, .pid = 1000 + i };
     connected++;
     client_end[i] = sv[1];
-    got_len[i] = 0;
+    received_len[i] = 0;
 }
 
 /* The client reads what the server sent it: whole, well-formed frames only; the start of one
@@ -57,16 +57,17 @@ static void drain(int i)
     const char *why;
     ssize_t n;
 
-    while ((n = read(client_end[i], got[i] + got_len[i], sizeof got[i] - got_len[i])) > 0) {
+    while ((n = read(client_end[i], received[i] + received_len[i],
+                     sizeof received[i] - received_len[i])) > 0) {
         size_t at = 0;
-        got_len[i] += (size_t)n;
-        while ((n = relay_decode(got[i] + at, got_len[i] - at, &f, &why)) > 0)
+        received_len[i] += (size_t)n;
+        while ((n = relay_decode(received[i] + at, received_len[i] - at, &f, &why)) > 0)
             at += (size_t)n;
         CHECK(n == 0);
-        memmove(got[i], got[i] + at, got_len[i] - at);
-        got_len[i] -= at;
+        memmove(received[i], received[i] + at, received_len[i] - at);
+        received_len[i] -= at;
     }
-    CHECK(!clients[i + 1].connected || got_len[i] == 0);
+    CHECK(!clients[i + 1].connected || received_len[i] == 0);
 }
 
 /* A frame that decodes comes back the same when encoded. */
@@ -122,8 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         data += 2;
         size -= 2;
         struct relay_client *c = &clients[who + 1];
-        if (!c->connected) { /* dropped: what it got, then the same player connects again */
-            got_len[who] = 0; /* a frame cut short by the drop is allowed */
+        if (!c->connected) { /* dropped: what it received, then the same player connects again */
+            received_len[who] = 0; /* a frame cut short by the drop is allowed */
             close(client_end[who]);
             connect_player(who);
         }

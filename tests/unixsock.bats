@@ -831,7 +831,7 @@ while s.recv(4096): pass
 # with printf, as a client of your own would.
 frame() {
     printf '%s' "$1"
-    printf "\\$(printf '%03o' "${#2}")\\$(printf '%03o' $((${#3} >> 8)))\\$(printf '%03o' $((${#3} & 255)))"
+    printf '%b' "$(printf '\\0%03o\\0%03o\\0%03o' "${#2}" $((${#3} >> 8)) $((${#3} & 255)))"
     printf '%s%s' "$2" "$3"
 }
 

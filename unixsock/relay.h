@@ -169,7 +169,8 @@ static inline void relay_take(struct relay_client *table, int i, relay_send_fn *
         else if (hello && !named)
             snprintf(msg, sizeof msg, "the name %s is taken", f.name);
         else if (f.type != RELAY_SEND || !named)
-            snprintf(msg, sizeof msg, named ? "unexpected frame" : "the first frame must be a hello");
+            snprintf(msg, sizeof msg, "%s",
+                     named ? "unexpected frame" : "the first frame must be a hello");
         else
             snprintf(msg, sizeof msg, "no client named %s", f.name);
         send_frame(i, RELAY_ERROR, "", msg, strlen(msg));

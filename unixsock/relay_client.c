@@ -17,7 +17,7 @@
  * Mirrors seed 003 (ClientA and ClientB, now one program with a name).  Build alone:
  *     cc -o relay_client relay_client.c
  */
-#define _GNU_SOURCE /* SO_PEERCRED (guard_server_is_ours): Linux */
+#define _GNU_SOURCE /* SO_PEERCRED (guard_server_is_ours), the handler that cleans up: Linux */
 
 #include "relay.h" /* the frames; ../common/sockets.h and ipclab.h, options and guards */
 
@@ -42,7 +42,8 @@ int main(int argc, char *argv[])
     if (sock == -1)
         err(IPCLAB_EXIT_FAIL, "socket");
     struct sockaddr_un sa = { .sun_family = AF_UNIX }; /* the rest zeroed */
-    guard_path_fits_sun_path(path); /* Fix: a long path is an error, never cut short */
+    guard_path_fits_sun_path(path); /* 107 bytes at most, and the NUL */
+    /* Fix: a path too long for sun_path is refused above, never cut short as strncpy() did. */
     strcpy(sa.sun_path, path);
     int rc = connect(sock, (struct sockaddr *)&sa, sizeof sa);
     if (rc == -1 && (errno == ENOENT || errno == ECONNREFUSED))

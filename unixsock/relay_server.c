@@ -34,12 +34,12 @@ static const char usage[] =
 static struct pollfd fds[1 + RELAY_CLIENTS];
 static struct relay_client clients[1 + RELAY_CLIENTS];
 static int connected; /* slots taken */
-static char path[PATH_MAX];
+static char socket_path[PATH_MAX];
 
 static void remove_socket(void) /* lstat, unlink: async-signal-safe */
 {
-    if (guard_still_our_socket(path)) /* not one another server bound there since */
-        unlink(path);
+    if (guard_still_our_socket(socket_path)) /* not one another server bound there since */
+        unlink(socket_path);
 }
 
 /* Close the connection of client i, saying why (why NULL: nothing to say). */
@@ -69,9 +69,9 @@ static void send_frame(int i, char type, const char *name, const char *body, siz
 
 int main(int argc, char *argv[])
 {
-    relay_begin(argc, argv, usage, path, false); /* options; Ctrl-C ends it at once */
-    if (path[0] == '\0')
-        ipclab_run_path(path, sizeof path, "relay");
+    relay_begin(argc, argv, usage, socket_path, false); /* options; Ctrl-C ends it at once */
+    if (socket_path[0] == '\0')
+        ipclab_run_path(socket_path, sizeof socket_path, "relay");
     relay_cleanup_at_exit(remove_socket); /* at exit and on SIGINT, SIGTERM, SIGHUP */
 
     /* 1. A stream socket, non-blocking: poll() says when a client waits, accept() never
@@ -80,25 +80,26 @@ int main(int argc, char *argv[])
     if (listenfd == -1)
         err(IPCLAB_EXIT_FAIL, "socket");
     struct sockaddr_un sa = { .sun_family = AF_UNIX }; /* the rest zeroed */
-    guard_path_fits_sun_path(path); /* Fix: a long path is an error, never cut short */
-    strcpy(sa.sun_path, path);
+    guard_path_fits_sun_path(socket_path); /* 107 bytes at most, and the NUL */
+    /* Fix: a path too long for sun_path is refused above, never cut short as strncpy() did. */
+    strcpy(sa.sun_path, socket_path);
     /* 2. bind() makes the socket file, mode 0600; one a killed server left is unlinked. */
     guard_path_free_or_stale(&sa); /* a live server's, another user's, not a socket */
-    if (unlink(path) == 0)
-        warnx("removed the stale socket %s (its server is gone)", path);
+    if (unlink(socket_path) == 0)
+        warnx("removed the stale socket %s (its server is gone)", socket_path);
     umask(0177); /* the file bind() makes is 0600: only we may connect */
     if (bind(listenfd, (struct sockaddr *)&sa, sizeof sa) == -1)
-        err(IPCLAB_EXIT_FAIL, "bind %s", path);
-    ipclab_socket_made(path); /* remove_socket() unlinks this file, no other */
+        err(IPCLAB_EXIT_FAIL, "bind %s", socket_path);
+    ipclab_socket_made(socket_path); /* remove_socket() unlinks this file, no other */
     /* 3. listen(): from now on clients can connect. */
     if (listen(listenfd, SOMAXCONN) == -1)
-        err(IPCLAB_EXIT_FAIL, "listen %s", path);
-    warnx("ready (pid %ld): relaying on %s; up to %d clients", (long)getpid(), path,
+        err(IPCLAB_EXIT_FAIL, "listen %s", socket_path);
+    warnx("ready (pid %ld): relaying on %s; up to %d clients", (long)getpid(), socket_path,
           RELAY_CLIENTS);
 
     for (int i = 0; i <= RELAY_CLIENTS; i++)
         fds[i] = (struct pollfd){ .fd = -1, .events = POLLIN };
-    /* Fix: poll() refuses more entries than the process may have descriptors (EINVAL, with
+    /* poll() refuses more entries than the process may have descriptors (EINVAL, with
      * ulimit -n 64 or less): only the slots up to the last one taken are watched. */
     nfds_t nfds = 1;
     int most = RELAY_CLIENTS; /* lowered to what ulimit -n allows, once it is hit */
@@ -139,11 +140,10 @@ int main(int argc, char *argv[])
             if (n > 0) {
                 c->in_len += (size_t)n;
                 relay_take(clients, i, send_frame, drop);
-            /* 7. Fix: 0 is end of file, the client gone.  Left in the poll set, its socket would
-             * be readable for ever, 0 bytes each time: a busy loop.  Gone is gone, at once.
-             * Fix: a connection that ends before its first byte is no client (another
-             * relay_server asking whether this one is live, say): closed without a word. */
             } else if (n == 0 || errno != EAGAIN) {
+                /* 7. Gone: close().  A connection that ends before its first byte is no client
+                 * (another relay_server asking whether this one is live): not a word of it. */
+                /* Fix: end of file drops the client at once; left in the set, it spins poll(). */
                 drop(i, c->name[0] == '\0' && c->in_len == 0 ? NULL
                         : n == 0 ? "left" : "went away (connection reset)");
             }
