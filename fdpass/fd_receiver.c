@@ -2,10 +2,12 @@
  * fd_receiver - receive an open file descriptor over a UNIX-domain socket, and read on from it.
  *
  * A descriptor passed with sendmsg(2) and SCM_RIGHTS (unix(7), cmsg(3)) arrives as a new
- * descriptor that refers to the *same* "open file description" as the sender's: the kernel
- * object that holds the file's offset (two open()s of one file make two).  Here the sender
- * reads the first part of a file, passes the descriptor, and the receiver reads on from where
- * the sender stopped, without being told where that is; then it sends one byte back: "done".
+ * descriptor for the *same* open file description as the sender's: the kernel object that
+ * holds the file's offset (two open()s of one file make two).  The sender reads the first part
+ * of a file and passes the descriptor; we read on from where it stopped, without being told
+ * where that is, then send one byte back: 'D', done.
+ * The steps: 1 socket  2 bind  3 listen  4 accept, SO_PEERCRED  5 recvmsg  6 read to the end
+ *   7 send 'D'  8 close; the socket file is unlinked at exit.
  *
  * Run it in two terminals, the receiver first (the sender connects to it):
  *     terminal 1:  ./fdpass/fd_receiver
@@ -16,10 +18,9 @@
  * Mirrors seed 002, 传送文件描述符 (接收进程).  Build alone:
  *     cc -o fd_receiver fd_receiver.c
  */
-#define _GNU_SOURCE /* SO_PEERCRED and struct ucred, MSG_CMSG_CLOEXEC, accept4, ppoll: Linux */
+#define _GNU_SOURCE /* SO_PEERCRED and struct ucred, MSG_CMSG_CLOEXEC, accept4: Linux */
 
-#include "../common/ipclab.h"
-#include "../common/sockets.h"
+#include "fdpass.h" /* ../common/sockets.h and ipclab.h, options and guards */
 
 static const char usage[] =
     "usage: fd_receiver [-p PATH]\n"
@@ -28,13 +29,15 @@ static const char usage[] =
     "  -p PATH  the socket (default: fdpass in the run directory, see the top README.md)\n"
     "  -h       show this help\n";
 
-/* What recv_fd() found, when it found no descriptor. */
-enum { NO_FD = -1, NOTHING_SENT = -2 };
+enum { NO_FD = -1 }; /* take_fd(): no descriptor taken */
 
-/* The byte we send back once the whole file is printed (fd_sender.c waits for it), and how long
- * a connection may stay silent before it gives way to the next one. */
-#define DONE_BYTE 'D'
-#define SILENT_MS 5000
+static char socket_path[PATH_MAX];
+
+static void remove_socket(void) /* lstat, unlink: async-signal-safe */
+{
+    if (guard_still_our_socket(socket_path)) /* not one another receiver bound there since */
+        unlink(socket_path);
+}
 
 /* How many descriptors the SCM_RIGHTS message cmsg holds: as many as its cmsg_len says, but
  * never more than lie inside msg's control buffer (fuzz/fd_cmsg.c checks it). */
@@ -49,37 +52,23 @@ static size_t passed_count(const struct msghdr *msg, struct cmsghdr *cmsg)
 
 /* Inspect what came with the byte recvmsg() read (fuzz/fd_cmsg.c hands it any control buffer).
  * Returns the one descriptor passed, or NO_FD after a message, every descriptor that came
- * closed.  Fix: CMSG_FIRSTHDR() is NULL when no control message came, and one may be of
- * another level, type or count: all are checked, and MSG_CTRUNC, before CMSG_DATA() is read. */
+ * closed.  Level, type, count and MSG_CTRUNC are all checked before CMSG_DATA() is read. */
 static int take_fd(struct msghdr *msg)
 {
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(msg);
+    /* Fix: CMSG_FIRSTHDR() is NULL when no control message came: looked at first. */
     bool rights = cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET &&
                   cmsg->cmsg_type == SCM_RIGHTS;
     size_t count = rights ? passed_count(msg, cmsg) : 0;
     int fd;
-    long full = (msg->msg_flags & MSG_CTRUNC) ? ipclab_descriptors_full() : 0;
 
-    if (full > 0 && count == 0) {
-        /* Fix: MSG_CTRUNC was taken for too many descriptors; it also means no room for one. */
-        warnx("a descriptor came, but this process has none free to receive it: all %ld that "
-              "ulimit -n allows are open (EMFILE, MSG_CTRUNC); the kernel dropped the passed "
-              "descriptor (the sender's stays open)", full);
-    } else if (full > 0) {
-        /* those received took the last free descriptors; the kernel dropped the rest */
-        warnx("%zu descriptor(s) came, and more that this process had none free for: all %ld "
-              "that ulimit -n allows are open (EMFILE, MSG_CTRUNC); the kernel dropped those "
-              "(the sender's stay open): refusing them all", count, full);
-    } else if (msg->msg_flags & MSG_CTRUNC) {
-        /* The kernel closed the descriptors that did not fit; we close those that did. */
-        warnx("more descriptors came than the control buffer holds (MSG_CTRUNC): refusing "
-              "them all");
-    } else if (!rights) {
+    if (msg->msg_flags & MSG_CTRUNC) /* some did not fit: the buffer, or ulimit -n */
+        guard_descriptor_table_full(count); /* says which */
+    else if (!rights)
         warnx("a byte came, but no descriptor with it");
-    } else if (cmsg->cmsg_len != CMSG_LEN(sizeof(int)) || count != 1) {
-        /* CMSG_SPACE(sizeof(int)) rounds up: on 64-bit Linux there is room for two. */
+    else if (cmsg->cmsg_len != CMSG_LEN(sizeof(int)) || count != 1) /* room for two: 64-bit */
         warnx("%zu descriptors came where one was expected: refusing them all", count);
-    } else {
+    else {
         memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
         return fd;
     }
@@ -90,185 +79,100 @@ static int take_fd(struct msghdr *msg)
     return NO_FD;
 }
 
-/* Receive one descriptor passed with SCM_RIGHTS.  Returns it; NOTHING_SENT if the peer closed
- * the connection without a byte (a server's "is anyone there?" probe); NO_FD after a message. */
-static int recv_fd(int sock)
+int main(int argc, char *argv[])
 {
-    char byte; /* Fix: recvmsg() writes the data byte there: a real buffer, never "" */
+    fdpass_begin(argc, argv, usage, socket_path, NULL); /* options; Ctrl-C ends it at once */
+    if (socket_path[0] == '\0')
+        ipclab_run_path(socket_path, sizeof socket_path, "fdpass");
+    guard_stdout_writable();               /* closed: the file would go into our socket */
+    fdpass_cleanup_at_exit(remove_socket); /* at exit and on SIGINT, SIGTERM, SIGHUP */
+
+    /* 1. A stream socket, and its address: AF_UNIX and a path, in a zeroed sockaddr_un. */
+    int listenfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listenfd == -1)
+        err(IPCLAB_EXIT_FAIL, "socket");
+    struct sockaddr_un sa = { .sun_family = AF_UNIX }; /* the rest zeroed */
+    guard_path_fits_sun_path(socket_path); /* 107 bytes at most, and the NUL */
+    /* Fix: a path too long for sun_path is refused above, never cut short as strncpy() did. */
+    strcpy(sa.sun_path, socket_path);
+    /* 2. bind() makes the socket file, mode 0600; one a killed receiver left is unlinked. */
+    guard_path_free_or_stale(&sa); /* a live receiver's, another user's, not a socket */
+    if (unlink(socket_path) == 0)
+        warnx("removed the stale socket %s (its server is gone)", socket_path);
+    umask(0177); /* the file bind() makes is 0600: no other uid can connect */
+    if (bind(listenfd, (struct sockaddr *)&sa, sizeof sa) == -1)
+        err(IPCLAB_EXIT_FAIL, "bind %s", socket_path);
+    ipclab_socket_made(socket_path); /* remove_socket() unlinks this file, no other */
+    /* 3. listen(): from now on senders can connect. */
+    if (listen(listenfd, SOMAXCONN) == -1)
+        err(IPCLAB_EXIT_FAIL, "listen %s", socket_path);
+    warnx("ready (pid %ld): waiting for fd_sender on %s", (long)getpid(), socket_path);
+
+    /* The message recvmsg() fills: one data byte, and room for one descriptor. */
+    /* Fix: recvmsg() writes the data byte here: a real buffer, never a string literal. */
+    char byte;
     struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union { /* Fix: a char array may not be aligned for the struct cmsghdr inside: a union is */
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                          .msg_controllen = sizeof control.buf };
-    ssize_t n;
-
-    /* Fix: MSG_CMSG_CLOEXEC, or any program we run would inherit the descriptor. */
-    do
-        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    while (n == -1 && errno == EINTR && !ipclab_signal);
-    if (n == -1)
-        return ipclab_fail("recvmsg"); /* NO_FD */
-    return n == 0 ? NOTHING_SENT : take_fd(&msg);
-}
-
-/* Wait until conn has something to read (a byte, with the descriptor we hope, or its end).  A
- * blocking recvmsg() would wait for ever on a silent connection, and every sender behind it;
- * but a sender may be slow, so conn is dropped only once silent SILENT_MS while another waits.
- * Returns 1 when conn is readable, 0 to drop it, -1 after a termination signal or a message. */
-static int wait_first_byte(int conn, int listenfd, long pid)
-{
-    struct pollfd p[2] = { { .fd = conn, .events = POLLIN }, { .fd = listenfd, .events = POLLIN } };
-    int n = ipclab_poll_timed(p, 1, SILENT_MS);
-
-    if (n == 0) {
-        warnx("pid %ld has sent nothing for %d s: dropped as soon as another sender comes", pid,
-              SILENT_MS / 1000);
-        n = ipclab_poll(p, 2);
+    /* Fix: aligned for the struct cmsghdr inside, which a plain char array may not be. */
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control };
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    int conn;
+    for (;;) {
+        /* 4. accept() a sender; the kernel recorded its pid and uid at connect(). */
+        conn = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC);
+        if (conn == -1)
+            err(IPCLAB_EXIT_FAIL, "accept");
+        if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+            err(IPCLAB_EXIT_FAIL, "getsockopt SO_PEERCRED");
+        guard_sender_is_us(&cred); /* another uid's descriptor could read what they can */
+        if (!guard_silent_while_another_waits(conn, listenfd, (long)cred.pid)) {
+            /* 5. recvmsg(): the byte, and the descriptor in the control message. */
+            msg.msg_controllen = sizeof control;
+            /* Fix: MSG_CMSG_CLOEXEC, or any program we run would inherit the descriptor. */
+            ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+            if (n == -1)
+                err(IPCLAB_EXIT_FAIL, "recvmsg");
+            if (n == 1)
+                break;
+        }
+        close(conn); /* silent, or closed without a byte: another receiver's probe, say */
     }
-    if (n == -1)
-        return ipclab_fail("poll");
-    if (p[0].revents != 0)
-        return 1;
-    warnx("dropping pid %ld, silent for %d s and more: another sender waits", pid,
-          SILENT_MS / 1000);
-    return 0;
-}
+    int fd = take_fd(&msg);
+    if (fd == NO_FD)
+        return IPCLAB_EXIT_FAIL;
+    warnx("peer pid %ld (uid %ld) passed a descriptor", (long)cred.pid, (long)cred.uid);
 
-/* Print fd from its current offset to the end, read after read; then tell the sender on conn
- * so, with one byte.  Fix: the end of the connection alone says nothing: a receiver that failed
- * or was killed mid-file closes it too.  Returns 0 once the file is printed, or -1. */
-static int print_rest(int fd, int conn)
-{
-    char buf[IPCLAB_CHUNK];
+    /* 6. Read from the offset the sender left to the end: the lesson's proof. */
     off_t start = lseek(fd, 0, SEEK_CUR);
-    long long total = 0;
-    ssize_t n = 1; /* not yet at the end */
-
-    if (start == 0)
-        warnx("received descriptor %d; its offset is 0: the sender read none of it", fd);
-    else if (start != -1)
+    if (start > 0)
         warnx("received descriptor %d; its offset is already %lld: the sender's reads moved it",
               fd, (long long)start);
     else
-        warnx("received descriptor %d (not a seekable file: no offset to show)", fd);
-    /* Fix: reading /dev/zero into a stdout that never blocks (/dev/null), no call fails with
-     * EINTR: a SIGTERM would go unseen.  The flag is looked at between chunks. */
-    while (!ipclab_signal && (n = ipclab_read(fd, buf, sizeof buf)) > 0) {
-        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)n) == -1)
-            return ipclab_fail("write stdout");
-        total += n;
+        warnx("received descriptor %d; its offset is %s", fd, start == 0 ?
+              "0: the sender read none of it" : "unknown (not a seekable file)");
+    char buf[IPCLAB_CHUNK];
+    long long total = 0;
+    /* Fix: read() to the end of the file, not once (the seed printed 1024 bytes at most). */
+    for (ssize_t got; (got = read(fd, buf, sizeof buf)) != 0; total += got) {
+        if (got == -1)
+            err(IPCLAB_EXIT_FAIL, "read the received descriptor");
+        if (ipclab_write_all(STDOUT_FILENO, buf, (size_t)got) == -1)
+            err(IPCLAB_EXIT_FAIL, "write stdout");
     }
-    if (n == -1)
-        return ipclab_fail("read the received descriptor");
-    if (n > 0) /* a termination signal came */
-        return -1;
     if (start != -1)
         warnx("printed %lld bytes, from offset %lld to the end of the file", total,
               (long long)start);
     else
         warnx("printed %lld bytes, to the end", total);
 
-    char byte = DONE_BYTE;
-    do
-        n = send(conn, &byte, 1, MSG_NOSIGNAL);
-    while (n == -1 && errno == EINTR && !ipclab_signal);
-    if (n == -1 && errno != EINTR) /* the sender gone: a note, our work is done */
+    /* 7. One byte back, 'D': done.  (The end of the connection alone would not say it: a
+     * receiver that fails, or is killed, closes it too.) */
+    if (send(conn, "D", 1, MSG_NOSIGNAL) == -1)
         warn("could not tell the peer that the file is printed");
-    return 0;
-}
-
-/* Accept a connection on listenfd, waiting in ppoll() (which a termination signal ends).  The
- * peer's pid and uid, recorded by the kernel at connect(), go in *cred.  Returns it, or -1
- * after a signal or a message: another uid's connection is refused. */
-static int accept_sender(int listenfd, struct ucred *cred)
-{
-    struct pollfd p = { .fd = listenfd, .events = POLLIN };
-    int conn;
-
-    /* EAGAIN: nobody yet; ECONNABORTED: a client gave up before we took it.  Wait, and again. */
-    while ((conn = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
-            warn("accept");
-            return -1;
-        }
-        if (ipclab_poll(&p, 1) == -1)
-            return ipclab_fail("poll");
-    }
-    if (ipclab_peer_cred(conn, cred) == 0) {
-        if (cred->uid == geteuid())
-            return conn;
-        /* A descriptor from another user would let us read whatever they can: only our own. */
-        warnx("pid %ld connected; refusing a descriptor from uid %ld: only uid %ld's are taken",
-              (long)cred->pid, (long)cred->uid, (long)geteuid());
-    }
+    /* 8. Close; exit unlinks the socket file (remove_socket). */
+    close(fd);
     close(conn);
-    return -1;
-}
-
-int main(int argc, char *argv[])
-{
-    char path[PATH_MAX] = "";
-
-    ipclab_stderr_by_line();
-    ipclab_std_fds();
-    if (ipclab_options_p(argc, argv, usage, ipclab_path_arg, path, sizeof path) < argc)
-        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    if (path[0] == '\0')
-        ipclab_run_path(path, sizeof path, "fdpass");
-
-    /* Fix: with stdout closed (>&-), the socket would take descriptor 1 (the lowest free) and
-     * the file go into it.  ipclab_std_fds() put a read-only /dev/null there: refuse now. */
-    int out = fcntl(STDOUT_FILENO, F_GETFL);
-    if (out == -1 || (out & O_ACCMODE) == O_RDONLY) {
-        errno = EBADF;
-        err(IPCLAB_EXIT_FAIL, "stdout (nowhere to print the file)");
-    }
-    ipclab_catch_signals();
-
-    /* Where senders connect: a stale socket of ours is removed, anything else refused. */
-    struct sockaddr_un sa;
-    if (ipclab_sun(&sa, path) == -1 || ipclab_socket_path_free(&sa, SOCK_STREAM) == -1)
-        return IPCLAB_EXIT_FAIL;
-    /* Non-blocking, so that accept_sender() waits in ppoll(), where a signal is never lost. */
-    int listenfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (listenfd == -1)
-        err(IPCLAB_EXIT_FAIL, "socket");
-    mode_t old = umask(0177); /* the file bind() creates is 0600: no other uid can connect */
-    int rc = bind(listenfd, (struct sockaddr *)&sa, sizeof sa);
-    umask(old);
-    if (rc == -1)
-        err(IPCLAB_EXIT_FAIL, "bind %s", path);
-    ipclab_socket_made(path); /* the file removed at the end: this one, no other */
-    if (listen(listenfd, SOMAXCONN) == -1) {
-        warn("listen %s", path);
-        unlink(path);
-        return IPCLAB_EXIT_FAIL;
-    }
-    ipclab_ready("waiting for fd_sender on %s", path);
-
-    int status = IPCLAB_EXIT_FAIL;
-    for (bool again = true; again;) {
-        struct ucred cred;
-        int conn = accept_sender(listenfd, &cred);
-        if (conn == -1)
-            break;
-        int ready = wait_first_byte(conn, listenfd, (long)cred.pid);
-        int fd = ready == 1 ? recv_fd(conn) : NO_FD;
-        /* Connected and left without a word (another fd_receiver asking whether this one is
-         * alive, say), or silent while another waits: on to the next. */
-        again = ready == 0 || fd == NOTHING_SENT;
-        if (fd >= 0) {
-            warnx("peer pid %ld (uid %ld) passed a descriptor", (long)cred.pid, (long)cred.uid);
-            if (print_rest(fd, conn) == 0)
-                status = IPCLAB_EXIT_OK;
-            close(fd);
-        }
-        close(conn); /* with no DONE_BYTE before it: the sender's cue that we failed */
-    }
     close(listenfd);
-    ipclab_remove_socket(path);
-    ipclab_die_of_signal();
-    return status;
+    return IPCLAB_EXIT_OK;
 }

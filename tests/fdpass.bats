@@ -423,3 +423,46 @@ for fd in fds:
     wait_exit attacker
     refute [ -s "$LOG/attacker.out" ]
 }
+
+# py_receiver NAME END: python's socket.recv_fds as the receiver, on the default path: it prints
+# the file from the offset it got, then sends END back ('D', or nothing at all if END is '').
+py_receiver() {
+    start_side "$1" /dev/null "$PYTHON" -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+print("py_receiver: ready (pid %d)" % os.getpid(), file=sys.stderr, flush=True)
+c, _ = s.accept()
+os.unlink(sys.argv[1])
+msg, fds, flags, addr = socket.recv_fds(c, 1, 1)
+with open(fds[0], "rb") as f:
+    sys.stdout.buffer.write(f.read())
+sys.stdout.flush()
+c.sendall(sys.argv[2].encode())
+' "$IPCLAB_DIR/fdpass" "$2"
+    wait_ready "$1"
+}
+
+@test "fdpass: python's socket.recv_fds takes the receiver's side: it reads on from the sender's offset; its 'D' is the sender's 'done', and without one the sender says so" {
+    printf 'first part|and the rest\n' >"$LOG/f.txt"
+    py_receiver py D
+    start_side sender /dev/null "$F/fd_sender" -n 11 "$LOG/f.txt"
+    assert_exit sender 0
+    assert_exit py 0
+    assert_equal "$(cat "$LOG/sender.out")" 'first part|'
+    assert_equal "$(cat "$LOG/py.out")" 'and the rest'
+    run cat "$LOG/sender.err"
+    assert_line --partial "passing descriptor 3 (offset 11) to the receiver"
+    assert_line --partial "my descriptor's offset is now 24, the end of the file"
+    # A receiver that knows nothing of the end message: the file is read all the same; the
+    # sender cannot tell done from killed, says so, and still shows where its offset stands.
+    py_receiver py2 ''
+    start_side sender2 /dev/null "$F/fd_sender" -n 11 "$LOG/f.txt"
+    assert_exit py2 0
+    assert_exit sender2 1
+    assert_equal "$(cat "$LOG/py2.out")" 'and the rest'
+    run cat "$LOG/sender2.err"
+    assert_line --partial "the receiver went away before it was done (no 'D' came)"
+    assert_line --partial "my descriptor's offset is now 24"
+}

@@ -46,6 +46,7 @@ old_take_fd() {
     mkdir -p "$tree/fuzz" "$tree/fdpass" "$tree/common"
     cp "$ROOT/fuzz/fd_cmsg.c" "$ROOT/fuzz/harness.h" "$tree/fuzz/"
     cp "$ROOT"/common/*.h "$tree/common/"
+    cp "$ROOT"/fdpass/*.h "$tree/fdpass/"
     sed 's|^    return (len < room ? len : room) / sizeof(int);|    (void)room; return len / sizeof(int);|' \
         "$ROOT/fdpass/fd_receiver.c" >"$tree/fdpass/fd_receiver.c"
     ! cmp -s "$ROOT/fdpass/fd_receiver.c" "$tree/fdpass/fd_receiver.c" ||

@@ -933,6 +933,46 @@ while s.recv(4096): pass
     done
 }
 
+# frame TYPE NAME BODY: one relay frame as unixsock/README.md lays it out -- byte 0 the type,
+# byte 1 the name's length, bytes 2-3 the body's length (big-endian), the name, the body -- made
+# with printf, as a client of your own would.
+frame() {
+    printf '%s' "$1"
+    printf '%b' "$(printf '\\0%03o\\0%03o\\0%03o' "${#2}" $((${#3} >> 8)) $((${#3} & 255)))"
+    printf '%s%s' "$2" "$3"
+}
+
+# size_is FILE BYTES: FILE holds BYTES bytes.
+size_is() {
+    [[ $(stat -c %s "$1") == "$2" ]]
+}
+
+@test "relay: nc -U and socat take a client's side: frames written with printf, the relay's read back byte for byte" {
+    start_relay
+    join alice
+    # carol is nc: her hello, a message for alice, then end of input (-N: a shutdown, as Ctrl-D)
+    { frame H carol ''; frame S alice 'hi from nc'; } >"$LOG/carol.frames"
+    timeout 5 nc -N -U "$IPCLAB_DIR/relay" <"$LOG/carol.frames" >"$LOG/carol.got"
+    wait_output alice '^carol: hi from nc$'
+    cmp "$LOG/carol.got" <(frame W '' '') # the welcome, then the server's close
+    wait_line server 'carol \(pid [0-9]+\) left'
+    # dave is socat, and stays: alice writes to him
+    mkfifo "$LOG/dave.in"
+    start_side dave "$LOG/dave.in" socat - "UNIX-CONNECT:$IPCLAB_DIR/relay"
+    exec 6>"$LOG/dave.in"
+    frame H dave '' >&6
+    wait_line server 'dave \(pid [0-9]+\) joined'
+    say alice 'dave hello socat'
+    { frame W '' ''; frame D alice 'hello socat'; } >"$LOG/dave.want"
+    ipclab_poll 5 size_is "$LOG/dave.out" "$(stat -c %s "$LOG/dave.want")" ||
+        fail "socat got $(od -c "$LOG/dave.out")"
+    cmp "$LOG/dave.out" "$LOG/dave.want"
+    exec 6>&- 5>&-
+    assert_exit dave 0
+    assert_exit alice 0
+    wait_line server 'dave \(pid [0-9]+\) left'
+}
+
 @test "relay: no server -> the client says how to start one; SIGTERM removes the server's socket" {
     run --separate-stderr timeout 5 "$U/relay_client" alice </dev/null
     assert_failure 1

@@ -1,6 +1,8 @@
 /*
- * relay.h - the frame format relay_server and relay_client speak, and its limits.  Include it
- * after ../common/sockets.h.
+ * relay.h - the frame format relay_server and relay_client speak, and its limits; then what
+ * the two do besides the lesson: their options, and the guards (each one line in the program;
+ * the reasons in unixsock/README.md, "Hardening: the relay's guards").  No socket the lesson is
+ * about is made here.
  *
  * A stream socket carries bytes, not messages, so the relay puts each message in a frame whose
  * header says how long it is:
@@ -17,6 +19,9 @@
  */
 #ifndef RELAY_H
 #define RELAY_H
+
+#include "../common/ipclab.h"
+#include "../common/sockets.h"
 
 #define RELAY_NAME_MAX 32
 #define RELAY_BODY_MAX 1024
@@ -103,6 +108,257 @@ static inline ssize_t relay_decode(const char *buf, size_t len, struct relay_fra
     f->body = name + name_len;
     f->body_len = body_len;
     return (ssize_t)(RELAY_HEADER + name_len + body_len);
+}
+
+/* ---------------------------------------------------------------- the server's rules
+ *
+ * What relay_server does with the bytes each client sends, the sockets apart: those stay in
+ * relay_server.c, which hands relay_take() its own two functions -- one sends a frame to a
+ * client, one disconnects a client.  (fuzz/relay_frames.c drives relay_take() with them.)
+ */
+#define RELAY_CLIENTS 64
+
+/* What the server knows of the client in a slot (1 to RELAY_CLIENTS). */
+struct relay_client {
+    bool connected;
+    pid_t pid;                     /* SO_PEERCRED's */
+    char name[RELAY_NAME_MAX + 1]; /* "" until its hello */
+    char in[RELAY_FRAME_MAX];      /* bytes received, not yet a whole frame */
+    size_t in_len;
+};
+
+typedef void relay_send_fn(int to, char type, const char *name, const char *body, size_t len);
+typedef void relay_drop_fn(int i, const char *why);
+
+/*
+ * Answer every whole frame among the bytes client i of table has sent, and keep what is left of
+ * an incomplete one: a stream has no message boundaries, so one read() may bring half a frame,
+ * or three.  The rules: a hello names its sender (a name taken: refused); a send goes on to the
+ * client it names, as a delivery from the sender (nobody of that name: an error back, and the
+ * sender stays); anything else -- a frame before the hello, a second hello, a malformed frame
+ * -- is refused, and disconnects its sender, and only it.  A refusal is an error frame.
+ */
+static inline void relay_take(struct relay_client *table, int i, relay_send_fn *send_frame,
+                              relay_drop_fn *drop)
+{
+    struct relay_client *c = &table[i];
+    struct relay_frame f;
+    const char *why = "";
+    char msg[RELAY_NAME_MAX + 64], said[sizeof msg + 16];
+    size_t used = 0;
+    ssize_t len;
+
+    while (c->connected && (len = relay_decode(c->in + used, c->in_len - used, &f, &why)) != 0) {
+        int to = 0;
+        for (int j = 1; len > 0 && j <= RELAY_CLIENTS; j++)
+            to = table[j].connected && strcmp(table[j].name, f.name) == 0 ? j : to;
+        bool named = c->name[0] != '\0', hello = len > 0 && f.type == RELAY_HELLO;
+        used += len > 0 ? (size_t)len : 0;
+        if (hello && !named && to == 0) {
+            memcpy(c->name, f.name, sizeof c->name);
+            warnx("%s (pid %ld) joined", c->name, (long)c->pid);
+            send_frame(i, RELAY_WELCOME, "", "", 0);
+            continue;
+        }
+        if (len > 0 && f.type == RELAY_SEND && named && to != 0) {
+            send_frame(to, RELAY_DELIVER, c->name, f.body, f.body_len);
+            continue;
+        }
+        if (len == -1)
+            snprintf(msg, sizeof msg, "malformed frame (%s): disconnected", why);
+        else if (hello && !named)
+            snprintf(msg, sizeof msg, "the name %s is taken", f.name);
+        else if (f.type != RELAY_SEND || !named)
+            snprintf(msg, sizeof msg, "%s",
+                     named ? "unexpected frame" : "the first frame must be a hello");
+        else
+            snprintf(msg, sizeof msg, "no client named %s", f.name);
+        send_frame(i, RELAY_ERROR, "", msg, strlen(msg));
+        snprintf(said, sizeof said, "is refused: %s", msg);
+        if (c->connected && (len == -1 || f.type != RELAY_SEND || !named))
+            drop(i, said);
+    }
+    memmove(c->in, c->in + used, c->in_len - used);
+    c->in_len -= used;
+}
+
+/* ---------------------------------------------------------------- the client's lines
+ *
+ * What relay_client types and prints: a line "NAME message" becomes a send frame to NAME; a
+ * delivery is printed "SENDER: message", an error "server: message" on stderr.
+ */
+
+/* The longest line relay_client takes: a name, a space, a body, the newline. */
+#define RELAY_LINE_MAX (RELAY_NAME_MAX + 1 + RELAY_BODY_MAX + 1)
+
+/*
+ * The next line typed, among buf[0..*len) (RELAY_LINE_MAX bytes), as a send frame in frame; at
+ * end of input (eof) a last line without its newline too.  Returns the frame's length; 0 when
+ * no whole line is left (the rest kept in buf); -1 for a line not sent, after saying why.  A
+ * line longer than any message is dropped whole (*skipping until its newline), never sent in
+ * parts.
+ */
+static inline ssize_t relay_take_line(char *buf, size_t *len, bool *skipping, bool eof,
+                                      char *frame)
+{
+    char *nl = memchr(buf, '\n', *len);
+    size_t line = nl != NULL ? (size_t)(nl - buf) : *len;
+
+    if (nl == NULL && *len == RELAY_LINE_MAX) { /* longer than any message: drop it */
+        if (!*skipping)
+            warnx("a line longer than %d bytes: not sent", RELAY_LINE_MAX);
+        *skipping = true;
+        *len = 0;
+        return -1;
+    }
+    if (nl == NULL && (!eof || *len == 0))
+        return 0;
+    bool skip = *skipping;
+    char *space = memchr(buf, ' ', line);
+    size_t name_len = space != NULL ? (size_t)(space - buf) : line;
+    ssize_t n = -1;
+    *skipping = false;
+    if (skip || line == 0)
+        n = -1; /* the end of a line too long, or an empty line: nothing to send */
+    else if (space == NULL || !relay_name_ok(buf, name_len))
+        warnx("type \"NAME message\": a name (1 to %d ASCII letters, digits, - or _), a space, "
+              "then the message", RELAY_NAME_MAX);
+    else if (line - name_len - 1 > RELAY_BODY_MAX)
+        warnx("a message holds at most %d bytes; this one has %zu: not sent", RELAY_BODY_MAX,
+              line - name_len - 1);
+    else {
+        buf[name_len] = '\0';
+        n = (ssize_t)relay_encode(frame, RELAY_SEND, buf, space + 1, line - name_len - 1);
+    }
+    size_t rest = *len - line - (nl != NULL);
+    memmove(buf, buf + *len - rest, rest);
+    *len = rest;
+    return n;
+}
+
+/* Print every whole frame the server sent, among buf[0..*len), and keep the rest: a delivery on
+ * stdout, "SENDER: BODY" (BODY may hold any byte), an error on stderr, "server: BODY"; the
+ * welcome sets *welcomed.  A malformed frame, or stdout gone, ends the program (exit 1). */
+static inline void relay_print_frames(char *buf, size_t *len, bool *welcomed)
+{
+    struct relay_frame f;
+    const char *why;
+    size_t used = 0;
+    ssize_t n;
+
+    while ((n = relay_decode(buf + used, *len - used, &f, &why)) != 0) {
+        if (n == -1)
+            errx(IPCLAB_EXIT_FAIL, "the server sent a malformed frame (%s)", why);
+        used += (size_t)n;
+        char line[RELAY_NAME_MAX + 2 + RELAY_BODY_MAX + 1];
+        size_t head = (size_t)snprintf(line, sizeof line, "%s: ", f.name);
+        memcpy(line + head, f.body, f.body_len);
+        line[head + f.body_len] = '\n';
+        if (f.type == RELAY_WELCOME)
+            *welcomed = true;
+        else if (f.type == RELAY_ERROR)
+            warnx("server: %.*s", (int)f.body_len, f.body);
+        else if (f.type == RELAY_DELIVER &&
+                 ipclab_write_all(STDOUT_FILENO, line, head + f.body_len + 1) == -1)
+            err(IPCLAB_EXIT_FAIL, "write stdout");
+    }
+    memmove(buf, buf + used, *len - used);
+    *len -= used;
+}
+
+/* ---------------------------------------------------------------- options, cleanup, guards */
+
+/*
+ * Plumbing first: stderr by line, descriptors 0-2 open, the options -- -p PATH into path
+ * (PATH_MAX bytes); for relay_client (client true) one NAME operand, checked and returned --
+ * and the termination signals: from then on one ends the program at once, its cleanup done.
+ */
+static inline const char *relay_begin(int argc, char *argv[], const char *usage, char *path,
+                                      bool client)
+{
+    ipclab_stderr_by_line();
+    ipclab_std_fds();
+    int first = ipclab_options_p(argc, argv, usage, ipclab_path_arg, path, PATH_MAX);
+    if (!client && first < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[first]);
+    if (client && argc - first != 1)
+        ipclab_usage_error(usage, "give one name: who you are");
+    if (client && !relay_name_ok(argv[first], strlen(argv[first])))
+        ipclab_usage_error(usage, "a name is 1 to %d ASCII letters, digits, - or _, not '%s'",
+                           RELAY_NAME_MAX, argv[first]);
+    ipclab_catch_signals();
+    ipclab_cleanup_on_signal(NULL);
+    return argv[first];
+}
+
+/* From now on clean() runs at every exit: by a termination signal (then it dies of it) and by
+ * exit() or err().  clean() makes async-signal-safe calls only (signal-safety(7)). */
+static inline void relay_cleanup_at_exit(void (*clean)(void))
+{
+    if (atexit(clean) != 0)
+        errx(IPCLAB_EXIT_FAIL, "atexit");
+    ipclab_cleanup_on_signal(clean);
+}
+
+/* Fix: a path too long for sun_path is an error that says so, never cut short. */
+static inline void guard_path_fits_sun_path(const char *path)
+{
+    size_t room = sizeof(((struct sockaddr_un *)0)->sun_path);
+
+    if (strlen(path) >= room)
+        errx(IPCLAB_EXIT_FAIL, "socket path %s is %zu bytes long; a UNIX socket's path holds at "
+             "most %zu (name a shorter one with -p)", path, strlen(path), room - 1);
+}
+
+/* Before bind(): nothing at the path, or a socket of ours nobody answers on (a killed
+ * server's, for the caller to unlink).  A live server's socket, another user's, or any other
+ * file: refused, left alone (exit 1). */
+static inline void guard_path_free_or_stale(const struct sockaddr_un *sa)
+{
+    const char *path = sa->sun_path;
+    struct stat st;
+
+    if (lstat(path, &st) == -1)
+        return;
+    if (!S_ISSOCK(st.st_mode))
+        errx(IPCLAB_EXIT_FAIL, "%s exists and is not a socket; refusing to use it (remove it, or "
+             "name another path with -p)", path);
+    if (st.st_uid != geteuid())
+        errx(IPCLAB_EXIT_FAIL, "%s is a socket of uid %ld's, not yours (uid %ld); refusing to use "
+             "or remove it (name another path with -p)", path, (long)st.st_uid, (long)geteuid());
+    int answers = ipclab_sun_answers(sa, SOCK_STREAM);
+    if (answers == 1)
+        errx(IPCLAB_EXIT_FAIL, "%s is already in use by a running server; refusing to take it "
+             "over", path);
+    if (answers == -1)
+        err(IPCLAB_EXIT_FAIL, "%s: cannot tell whether a server is there", path);
+}
+
+/* At exit: is path still the socket file our bind() made (ipclab_socket_made)?  Not a socket
+ * another server bound there since ours was removed.  lstat only: async-signal-safe. */
+static inline bool guard_still_our_socket(const char *path)
+{
+    const struct stat *ours = &ipclab_socket_file;
+    struct stat st;
+
+    return ours->st_ino != 0 && lstat(path, &st) == 0 && st.st_ino == ours->st_ino &&
+           st.st_dev == ours->st_dev && st.st_ctim.tv_sec == ours->st_ctim.tv_sec &&
+           st.st_ctim.tv_nsec == ours->st_ctim.tv_nsec;
+}
+
+/* relay_server: is there a descriptor for one more client (ulimit -n)?  See
+ * ipclab_accept_room(): without one, accept() fails with EMFILE and poll() wakes for ever. */
+static inline bool guard_room_to_accept(int listenfd, int connected, int *most)
+{
+    return ipclab_accept_room(listenfd, connected, most);
+}
+
+/* relay_client: whoever listens on the path reads what we type; only a server of our own uid
+ * (SO_PEERCRED, recorded by the kernel at its listen()).  Exit 1 otherwise. */
+static inline void guard_server_is_ours(int sock, const char *path)
+{
+    if (!ipclab_server_is_ours(sock, path, "relay", "chat through it"))
+        exit(IPCLAB_EXIT_FAIL);
 }
 
 #endif /* RELAY_H */

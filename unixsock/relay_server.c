@@ -3,9 +3,13 @@
  *
  * Clients connect to the server's UNIX stream socket, say their name, then send each other
  * messages by name through it: the server is the switchboard.  One slow or silent client must
- * never hold up the others, so every socket is non-blocking, and each client has a buffer for
- * what it sent that is not yet a whole frame, and a queue of what waits to be sent to it.
- * The frame format is in relay.h.
+ * never hold up the others, so every socket is non-blocking: each client has a buffer for what
+ * it sent that is not yet a whole frame, and what the server sends it waits in its socket's
+ * buffer in the kernel.  The frames, and the rules by which the server answers them, are in
+ * relay.h; the sockets are all here.
+ * The steps: 1 socket  2 bind  3 listen  4 poll: the listening socket and every client
+ *   5 accept, SO_PEERCRED  6 read a client's bytes; each whole frame is answered: send()
+ *   7 close a client that leaves.  A signal ends the server: the socket file is unlinked.
  *
  * Run it in three terminals: ./unixsock/relay_server first, then ./unixsock/relay_client alice
  * and ./unixsock/relay_client bob.  Alice types "bob hello there"; bob sees "alice: hello
@@ -14,11 +18,9 @@
  * Mirrors seed 003 (the select() server that relays between clients A and B).  Build alone:
  *     cc -o relay_server relay_server.c
  */
-#define _GNU_SOURCE /* SO_PEERCRED and struct ucred, accept4, ppoll: Linux */
+#define _GNU_SOURCE /* SO_PEERCRED and struct ucred, accept4: Linux */
 
-#include "../common/ipclab.h"
-#include "../common/sockets.h"
-#include "relay.h"
+#include "relay.h" /* the frames; ../common/sockets.h and ipclab.h, options and guards */
 
 static const char usage[] =
     "usage: relay_server [-p PATH]\n"
@@ -27,265 +29,124 @@ static const char usage[] =
     "  -p PATH  the socket (default: relay in the run directory, see the top README.md)\n"
     "  -h       show this help\n";
 
-#define MAX_CLIENTS 64
-/* What may wait for one client before the server gives up on it: 64 frames of the largest
- * size.  Memory stays bounded however slowly a client reads. */
-#define OUT_MAX (64 * RELAY_FRAME_MAX)
+/* The poll() set is the table of clients: fds[0] the listening socket, fds[i] the connection of
+ * the client in slot i (-1: a free slot, which poll() skips), clients[i] what we know of it. */
+static struct pollfd fds[1 + RELAY_CLIENTS];
+static struct relay_client clients[1 + RELAY_CLIENTS];
+static int connected; /* slots taken */
+static char socket_path[PATH_MAX];
 
-struct client {
-    int fd;                        /* -1: a free slot */
-    pid_t pid;
-    char name[RELAY_NAME_MAX + 1]; /* "" until its hello */
-    char in[RELAY_FRAME_MAX];      /* bytes received, not yet a whole frame */
-    size_t in_len;
-    char out[OUT_MAX];             /* frames waiting to be sent to it */
-    size_t out_len;
-};
+static void remove_socket(void) /* lstat, unlink: async-signal-safe */
+{
+    if (guard_still_our_socket(socket_path)) /* not one another server bound there since */
+        unlink(socket_path);
+}
 
-static struct client clients[MAX_CLIENTS];
-
-/* Close c's connection, saying why (why NULL: nothing to say). */
-static void drop(struct client *c, const char *why)
+/* Close the connection of client i, saying why (why NULL: nothing to say). */
+static void drop(int i, const char *why)
 {
     if (why != NULL)
-        warnx("%s (pid %ld) %s", c->name[0] != '\0' ? c->name : "a client", (long)c->pid, why);
-    close(c->fd);
-    c->fd = -1;
+        warnx("%s (pid %ld) %s", clients[i].name[0] != '\0' ? clients[i].name : "a client",
+              (long)clients[i].pid, why);
+    close(fds[i].fd);
+    fds[i].fd = -1;
+    clients[i].connected = false;
+    connected--;
 }
 
-/* Queue a frame for c.  Returns 0, or -1 if c's queue is full: it is not reading. */
-static int queue(struct client *c, char type, const char *name, const char *body, size_t len)
+/* Send client i one frame, without waiting (MSG_DONTWAIT): what it has not read yet waits in
+ * its socket's buffer in the kernel.  A buffer too full for the whole frame: i is not reading,
+ * and is disconnected, so that memory stays bounded and nobody waits for it. */
+static void send_frame(int i, char type, const char *name, const char *body, size_t len)
 {
-    if (c->out_len + RELAY_HEADER + strlen(name) + len > OUT_MAX)
-        return -1;
-    c->out_len += relay_encode(c->out + c->out_len, type, name, body, len);
-    return 0;
-}
-
-/* Tell c what went wrong with an error frame.  fatal: disconnect it too, after one last try,
- * without waiting, to send what is queued.  A client whose queue cannot take even the error is
- * not reading: it is disconnected as well. */
-static void refuse(struct client *c, const char *msg, bool fatal)
-{
-    bool queued = queue(c, RELAY_ERROR, "", msg, strlen(msg)) == 0;
-
-    if (fatal) {
-        char why[RELAY_FRAME_MAX + 32];
-        if (queued)
-            send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        snprintf(why, sizeof why, "is refused: %s", msg);
-        drop(c, why);
-    } else if (!queued) {
-        drop(c, "is not reading: disconnected");
-    }
-}
-
-static struct client *find(const char *name)
-{
-    for (int i = 0; i < MAX_CLIENTS; i++)
-        if (clients[i].fd != -1 && strcmp(clients[i].name, name) == 0)
-            return &clients[i];
-    return NULL;
-}
-
-/* One whole frame from c: a hello names it, a send is queued for its addressee. */
-static void handle(struct client *c, const struct relay_frame *f)
-{
-    char msg[128];
-    struct client *other = find(f->name);
-
-    if (f->type == RELAY_HELLO && c->name[0] == '\0' && other == NULL) {
-        memcpy(c->name, f->name, sizeof c->name);
-        warnx("%s (pid %ld) joined", c->name, (long)c->pid);
-        if (queue(c, RELAY_WELCOME, "", "", 0) == -1)
-            drop(c, "is not reading: disconnected");
-    } else if (f->type == RELAY_HELLO && c->name[0] == '\0') {
-        snprintf(msg, sizeof msg, "the name %s is taken", f->name);
-        refuse(c, msg, true);
-    } else if (f->type != RELAY_SEND || c->name[0] == '\0') {
-        refuse(c, c->name[0] == '\0' ? "the first frame must be a hello" : "unexpected frame",
-               true);
-    } else if (other == NULL) {
-        snprintf(msg, sizeof msg, "no client named %s", f->name);
-        refuse(c, msg, false);
-    } else if (queue(other, RELAY_DELIVER, c->name, f->body, f->body_len) == -1) {
-        drop(other, "is not reading its messages: disconnected");
-    }
-}
-
-/* Handle every whole frame among the bytes c has sent (c->in), and keep what is left of an
- * incomplete one for later: a stream has no message boundaries, so one read() may bring half a
- * frame, or three.  A malformed frame disconnects c.  (fuzz/relay_frames.c calls this.) */
-static void take_frames(struct client *c)
-{
-    struct relay_frame f;
-    const char *why;
-    size_t used = 0;
-    ssize_t len;
-
-    while ((len = relay_decode(c->in + used, c->in_len - used, &f, &why)) > 0) {
-        used += (size_t)len;
-        handle(c, &f);
-        if (c->fd == -1)
-            return;
-    }
-    if (len == -1) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "malformed frame (%s): disconnected", why);
-        refuse(c, msg, true);
-        return;
-    }
-    memmove(c->in, c->in + used, c->in_len - used);
-    c->in_len -= used;
-}
-
-/* c is readable: gather bytes, handle every whole frame. */
-static void receive(struct client *c)
-{
-    ssize_t n = read(c->fd, c->in + c->in_len, sizeof c->in - c->in_len);
-
-    if (n == -1 && (errno == EINTR || errno == EAGAIN))
-        return;
-    /* Fix: 0 is end of file, the client gone.  Left in the poll set, its socket would be
-     * readable for ever, 0 bytes each time: a busy loop.  Gone is gone, at once. */
-    if (n <= 0) {
-        /* Fix: a connection that ends before its first byte is no client: another
-         * relay_server asking whether this one is live (ipclab_socket_path_free), say. */
-        if (c->name[0] == '\0' && c->in_len == 0)
-            drop(c, NULL);
-        else
-            drop(c, n == 0 ? "left" : "went away (connection reset)");
-        return;
-    }
-    c->in_len += (size_t)n;
-    take_frames(c);
-}
-
-/* c is writable: send what waits for it, as much as its socket takes now. */
-static void flush(struct client *c)
-{
-    ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
-
-    if (n == -1) {
-        if (errno != EINTR && errno != EAGAIN)
-            drop(c, "went away");
-        return;
-    }
-    memmove(c->out, c->out + n, c->out_len - (size_t)n);
-    c->out_len -= (size_t)n;
-}
-
-/* A client waits in the listen queue: accept it into the free slot c, non-blocking like every
- * socket here (no read or write may wait on one client), and note its pid (SO_PEERCRED). */
-static void add_client(int listenfd, struct client *c)
-{
-    struct ucred cred;
-    int fd = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-    if (fd == -1) {
-        if (errno != EAGAIN && errno != ECONNABORTED) /* those: the client gave up first */
-            warn("accept");
-        return;
-    }
-    if (ipclab_peer_cred(fd, &cred) == -1) {
-        close(fd);
-        return;
-    }
-    c->fd = fd;
-    c->pid = cred.pid;
-    c->name[0] = '\0';
-    c->in_len = c->out_len = 0;
-}
-
-/* Relay until a termination signal: one poll() over the listening socket and every client. */
-static void serve(int listenfd)
-{
-    struct pollfd fds[MAX_CLIENTS + 1];
-    int most = MAX_CLIENTS; /* lowered to what ulimit -n allows, once it is hit */
-
-    for (int i = 0; i < MAX_CLIENTS; i++)
-        clients[i].fd = -1;
-    for (;;) {
-        struct client *free_slot = NULL;
-        int connected = 0, used = 0; /* used: the slots up to the last one taken */
-        for (int i = 0; i < MAX_CLIENTS; i++) {
-            struct client *c = &clients[i];
-            fds[i + 1] = (struct pollfd){ .fd = c->fd,
-                                          .events = (short)(POLLIN | (c->out_len ? POLLOUT : 0)) };
-            if (c->fd == -1 && free_slot == NULL)
-                free_slot = c;
-            if (c->fd != -1) {
-                connected++;
-                used = i + 1;
-            }
-        }
-        /* A new client only when there is a slot for it (a negative fd: not watched). */
-        fds[0] = (struct pollfd){ .fd = free_slot && connected < most ? listenfd : -1,
-                                  .events = POLLIN };
-        /* Fix: poll() refuses more entries than the process may have descriptors (EINVAL,
-         * with ulimit -n 64 or less): only the slots up to the last one taken are watched. */
-        if (ipclab_poll(fds, (nfds_t)used + 1) == -1) {
-            ipclab_fail("poll");
-            return;
-        }
-        /* Fix: accept() with no descriptor left (EMFILE) spins the loop: ipclab_accept_room()
-         * looks for one first, and lowers most while there is none. */
-        if ((fds[0].revents & POLLIN) && ipclab_accept_room(listenfd, connected, &most))
-            add_client(listenfd, free_slot);
-        if (most == 0)
-            return; /* nobody could ever be served */
-        for (int i = 0; i < MAX_CLIENTS; i++) {
-            struct client *c = &clients[i];
-            short ev = fds[i + 1].revents;
-            if (c->fd == -1 || fds[i + 1].fd != c->fd)
-                continue;
-            if (ev & POLLOUT)
-                flush(c);
-            if (c->fd != -1 && (ev & (POLLIN | POLLHUP | POLLERR)))
-                receive(c);
-        }
-    }
+    char frame[RELAY_FRAME_MAX];
+    size_t n = relay_encode(frame, type, name, body, len);
+    ssize_t sent = send(fds[i].fd, frame, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent != (ssize_t)n)
+        drop(i, sent == -1 && errno != EAGAIN ? "went away"
+                                              : "is not reading its messages: disconnected");
 }
 
 int main(int argc, char *argv[])
 {
-    char path[PATH_MAX] = "";
+    relay_begin(argc, argv, usage, socket_path, false); /* options; Ctrl-C ends it at once */
+    if (socket_path[0] == '\0')
+        ipclab_run_path(socket_path, sizeof socket_path, "relay");
+    relay_cleanup_at_exit(remove_socket); /* at exit and on SIGINT, SIGTERM, SIGHUP */
 
-    ipclab_stderr_by_line();
-    ipclab_std_fds();
-    if (ipclab_options_p(argc, argv, usage, ipclab_path_arg, path, sizeof path) < argc)
-        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    if (path[0] == '\0')
-        ipclab_run_path(path, sizeof path, "relay");
-    ipclab_catch_signals();
-
-    /* Where clients connect: a stale socket of ours is removed, anything else refused. */
-    struct sockaddr_un sa;
-    if (ipclab_sun(&sa, path) == -1 || ipclab_socket_path_free(&sa, SOCK_STREAM) == -1)
-        return IPCLAB_EXIT_FAIL;
-    /* Non-blocking: poll() says when a client waits, and accept() never blocks the loop. */
+    /* 1. A stream socket, non-blocking: poll() says when a client waits, accept() never
+     * blocks the loop.  Its address: AF_UNIX and a path, in a zeroed sockaddr_un. */
     int listenfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (listenfd == -1)
         err(IPCLAB_EXIT_FAIL, "socket");
-    mode_t old = umask(0177); /* bind() makes the socket file: 0600, only we may connect */
-    int rc = bind(listenfd, (struct sockaddr *)&sa, sizeof sa);
-    umask(old);
-    if (rc == -1)
-        err(IPCLAB_EXIT_FAIL, "bind %s", path);
-    ipclab_socket_made(path); /* the file removed at the end: this one, no other */
-    if (listen(listenfd, SOMAXCONN) == -1) {
-        warn("listen %s", path);
-        unlink(path);
-        return IPCLAB_EXIT_FAIL;
-    }
-    ipclab_ready("relaying on %s; up to %d clients", path, MAX_CLIENTS);
-    serve(listenfd);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX }; /* the rest zeroed */
+    guard_path_fits_sun_path(socket_path); /* 107 bytes at most, and the NUL */
+    /* Fix: a path too long for sun_path is refused above, never cut short as strncpy() did. */
+    strcpy(sa.sun_path, socket_path);
+    /* 2. bind() makes the socket file, mode 0600; one a killed server left is unlinked. */
+    guard_path_free_or_stale(&sa); /* a live server's, another user's, not a socket */
+    if (unlink(socket_path) == 0)
+        warnx("removed the stale socket %s (its server is gone)", socket_path);
+    umask(0177); /* the file bind() makes is 0600: only we may connect */
+    if (bind(listenfd, (struct sockaddr *)&sa, sizeof sa) == -1)
+        err(IPCLAB_EXIT_FAIL, "bind %s", socket_path);
+    ipclab_socket_made(socket_path); /* remove_socket() unlinks this file, no other */
+    /* 3. listen(): from now on clients can connect. */
+    if (listen(listenfd, SOMAXCONN) == -1)
+        err(IPCLAB_EXIT_FAIL, "listen %s", socket_path);
+    warnx("ready (pid %ld): relaying on %s; up to %d clients", (long)getpid(), socket_path,
+          RELAY_CLIENTS);
 
-    for (int i = 0; i < MAX_CLIENTS; i++)
-        if (clients[i].fd != -1)
-            close(clients[i].fd);
-    close(listenfd);
-    ipclab_remove_socket(path);
-    ipclab_die_of_signal();
-    return IPCLAB_EXIT_FAIL; /* a signal, a failed poll() or no descriptor left ends it */
+    for (int i = 0; i <= RELAY_CLIENTS; i++)
+        fds[i] = (struct pollfd){ .fd = -1, .events = POLLIN };
+    /* poll() refuses more entries than the process may have descriptors (EINVAL, with
+     * ulimit -n 64 or less): only the slots up to the last one taken are watched. */
+    nfds_t nfds = 1;
+    int most = RELAY_CLIENTS; /* lowered to what ulimit -n allows, once it is hit */
+    for (;;) {
+        /* 4. poll(): the listening socket (while a slot is free) and every client. */
+        fds[0].fd = connected < most ? listenfd : -1;
+        if (poll(fds, nfds, -1) == -1)
+            err(IPCLAB_EXIT_FAIL, "poll");
+        /* 5. accept() a client into the first free slot, non-blocking like every socket here;
+         * the kernel recorded its pid at connect() (SO_PEERCRED). */
+        int fd = -1, i = 1;
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        if ((fds[0].revents & POLLIN) && guard_room_to_accept(listenfd, connected, &most)) {
+            fd = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (fd == -1 && errno != EAGAIN && errno != ECONNABORTED) /* those: it gave up */
+                warn("accept");
+        }
+        if (fd != -1 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+            err(IPCLAB_EXIT_FAIL, "getsockopt SO_PEERCRED");
+        if (fd != -1) {
+            while (fds[i].fd != -1)
+                i++;
+            fds[i].fd = fd;
+            clients[i] = (struct relay_client){ .connected = true, .pid = cred.pid };
+            nfds = (nfds_t)i + 1 > nfds ? (nfds_t)i + 1 : nfds;
+            connected++;
+        }
+        if (most == 0)
+            exit(IPCLAB_EXIT_FAIL); /* no descriptor for even one client */
+
+        /* 6. Each client with bytes: read() them; relay_take() answers every whole frame. */
+        for (i = 1; i < (int)nfds; i++) {
+            struct relay_client *c = &clients[i];
+            if (fds[i].fd == -1 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t n = read(fds[i].fd, c->in + c->in_len, sizeof c->in - c->in_len);
+            if (n > 0) {
+                c->in_len += (size_t)n;
+                relay_take(clients, i, send_frame, drop);
+            } else if (n == 0 || errno != EAGAIN) {
+                /* 7. Gone: close().  A connection that ends before its first byte is no client
+                 * (another relay_server asking whether this one is live): not a word of it. */
+                /* Fix: end of file drops the client at once; left in the set, it spins poll(). */
+                drop(i, c->name[0] == '\0' && c->in_len == 0 ? NULL
+                        : n == 0 ? "left" : "went away (connection reset)");
+            }
+        }
+    }
 }

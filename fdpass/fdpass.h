@@ -1,0 +1,169 @@
+/*
+ * fdpass.h - what fd_sender and fd_receiver do besides the lesson: their options, and the
+ * guards (each one line in the program; the reasons in fdpass/README.md, "Hardening").
+ * No socket the lesson is about is made here.
+ */
+#ifndef FDPASS_H
+#define FDPASS_H
+
+#include "../common/ipclab.h"
+#include "../common/sockets.h"
+#include <stdalign.h>
+
+/*
+ * Plumbing first: stderr by line, descriptors 0-2 open, the options -- -p PATH into path (PATH_MAX
+ * bytes); with count (fd_sender), -n COUNT into *count and one FILE operand, returned -- and the
+ * termination signals: from then on one ends the program at once, its cleanup done (ipclab.h).
+ */
+static inline const char *fdpass_begin(int argc, char *argv[], const char *usage, char *path,
+                                       long *count)
+{
+    int opt;
+
+    ipclab_stderr_by_line();
+    ipclab_std_fds();
+    while ((opt = getopt(argc, argv, count != NULL ? ":hp:n:" : ":hp:")) != -1) {
+        if (opt == 'p') {
+            ipclab_path_arg(path, PATH_MAX, optarg, usage);
+        } else if (opt == 'n') {
+            if (!ipclab_parse_long(optarg, 0, 1048576, count))
+                ipclab_usage_error(usage, "-n wants a count of bytes from 0 to 1048576, not '%s'",
+                                   optarg);
+        } else if (opt == 'h') {
+            fputs(usage, stdout);
+            exit(IPCLAB_EXIT_OK);
+        } else {
+            ipclab_bad_option(usage, opt, argv);
+        }
+    }
+    if (count == NULL && optind < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (count != NULL && argc - optind != 1)
+        ipclab_usage_error(usage, argc == optind ? "name the file to pass" : "one file only");
+    ipclab_catch_signals();
+    ipclab_cleanup_on_signal(NULL);
+    return argv[optind];
+}
+
+/* From now on clean() runs at every exit: by a termination signal (then it dies of it) and by
+ * exit() or err().  clean() makes async-signal-safe calls only (signal-safety(7)). */
+static inline void fdpass_cleanup_at_exit(void (*clean)(void))
+{
+    if (atexit(clean) != 0)
+        errx(IPCLAB_EXIT_FAIL, "atexit");
+    ipclab_cleanup_on_signal(clean);
+}
+
+/* Fix: a path too long for sun_path is an error that says so, never cut short. */
+static inline void guard_path_fits_sun_path(const char *path)
+{
+    size_t room = sizeof(((struct sockaddr_un *)0)->sun_path);
+
+    if (strlen(path) >= room)
+        errx(IPCLAB_EXIT_FAIL, "socket path %s is %zu bytes long; a UNIX socket's path holds at "
+             "most %zu (name a shorter one with -p)", path, strlen(path), room - 1);
+}
+
+/* Before bind(): nothing at the path, or a socket of ours nobody answers on (a killed
+ * receiver's, for the caller to unlink).  A live receiver's socket, another user's, or any
+ * other file: refused, left alone (exit 1). */
+static inline void guard_path_free_or_stale(const struct sockaddr_un *sa)
+{
+    const char *path = sa->sun_path;
+    struct stat st;
+
+    if (lstat(path, &st) == -1)
+        return;
+    if (!S_ISSOCK(st.st_mode))
+        errx(IPCLAB_EXIT_FAIL, "%s exists and is not a socket; refusing to use it (remove it, or "
+             "name another path with -p)", path);
+    if (st.st_uid != geteuid())
+        errx(IPCLAB_EXIT_FAIL, "%s is a socket of uid %ld's, not yours (uid %ld); refusing to use "
+             "or remove it (name another path with -p)", path, (long)st.st_uid, (long)geteuid());
+    int answers = ipclab_sun_answers(sa, SOCK_STREAM);
+    if (answers == 1)
+        errx(IPCLAB_EXIT_FAIL, "%s is already in use by a running server; refusing to take it "
+             "over", path);
+    if (answers == -1)
+        err(IPCLAB_EXIT_FAIL, "%s: cannot tell whether a server is there", path);
+}
+
+/* At exit: is path still the socket file our bind() made (ipclab_socket_made)?  Not a socket
+ * another receiver bound there since ours was removed.  lstat only: async-signal-safe. */
+static inline bool guard_still_our_socket(const char *path)
+{
+    const struct stat *ours = &ipclab_socket_file;
+    struct stat st;
+
+    return ours->st_ino != 0 && lstat(path, &st) == 0 && st.st_ino == ours->st_ino &&
+           st.st_dev == ours->st_dev && st.st_ctim.tv_sec == ours->st_ctim.tv_sec &&
+           st.st_ctim.tv_nsec == ours->st_ctim.tv_nsec;
+}
+
+/* fd_sender: the receiver gets our open file with our rights to it; only one of our own uid
+ * (SO_PEERCRED, recorded by the kernel at its listen()).  Exit 1 otherwise. */
+static inline void guard_receiver_is_ours(int sock, const char *path)
+{
+    if (!ipclab_server_is_ours(sock, path, "receiver", "pass it a descriptor"))
+        exit(IPCLAB_EXIT_FAIL);
+}
+
+/* fd_receiver: a descriptor from another user would let us read what they can: only our own
+ * uid's.  Exit 1 otherwise. */
+static inline void guard_sender_is_us(const struct ucred *cred)
+{
+    if (cred->uid != geteuid())
+        errx(IPCLAB_EXIT_FAIL, "pid %ld connected; refusing a descriptor from uid %ld: only uid "
+             "%ld's are taken", (long)cred->pid, (long)cred->uid, (long)geteuid());
+}
+
+/* fd_receiver: true if conn should be dropped: silent for 5 s while another sender waits on
+ * listenfd.  A slow sender alone is kept: only a second one makes it give way. */
+static inline bool guard_silent_while_another_waits(int conn, int listenfd, long pid)
+{
+    struct pollfd p[2] = { { .fd = conn, .events = POLLIN }, { .fd = listenfd, .events = POLLIN } };
+
+    if (poll(p, 1, 5000) != 0)
+        return false;
+    warnx("pid %ld has sent nothing for 5 s: dropped as soon as another sender comes", pid);
+    if (poll(p, 2, -1) == -1)
+        err(IPCLAB_EXIT_FAIL, "poll");
+    if (p[0].revents != 0)
+        return false;
+    warnx("dropping pid %ld, silent for 5 s and more: another sender waits", pid);
+    return true;
+}
+
+/* fd_receiver, after MSG_CTRUNC: descriptors were dropped, count of them received.  Too many
+ * for the control buffer, or none free in this process (ulimit -n, RLIMIT_NOFILE): the kernel
+ * drops what it cannot install and sets MSG_CTRUNC too (unix(7)).  Says which. */
+static inline void guard_descriptor_table_full(size_t count)
+{
+    long full = ipclab_descriptors_full();
+
+    if (full > 0 && count == 0)
+        warnx("a descriptor came, but this process has none free to receive it: all %ld that "
+              "ulimit -n allows are open (EMFILE, MSG_CTRUNC); the kernel dropped the passed "
+              "descriptor (the sender's stays open)", full);
+    else if (full > 0)
+        warnx("%zu descriptor(s) came, and more that this process had none free for: all %ld "
+              "that ulimit -n allows are open (EMFILE, MSG_CTRUNC); the kernel dropped those "
+              "(the sender's stay open): refusing them all", count, full);
+    else
+        warnx("more descriptors came than the control buffer holds (MSG_CTRUNC): refusing "
+              "them all");
+}
+
+/* fd_receiver: with stdout closed (>&-), the socket would take descriptor 1 and the file go
+ * into it.  ipclab_std_fds() put a read-only /dev/null there: refuse it. */
+static inline void guard_stdout_writable(void)
+{
+    int out = fcntl(STDOUT_FILENO, F_GETFL);
+
+    if (out == -1 || (out & O_ACCMODE) == O_RDONLY) {
+        errno = EBADF;
+        err(IPCLAB_EXIT_FAIL, "stdout (nowhere to print the file)");
+    }
+}
+
+#endif /* FDPASS_H */
