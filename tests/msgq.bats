@@ -209,6 +209,7 @@ refused_queue() {
 # The start of a perl side (core IPC::SysV and IPC::Msg): the queue of the key file $ARGV[0], as
 # msgq/README.md tells any program to find it -- ftok(PATH, 'a'), then msgget() with IPC_CREAT,
 # mode 0600 -- in $q.  It holds no record lock on the key file, and knows no other convention.
+# shellcheck disable=SC2016 # perl's variables, not the shell's
 PERL_QUEUE='use strict; use warnings; use IPC::SysV qw(ftok IPC_CREAT); use IPC::Msg; $| = 1;
 my $q = IPC::Msg->new(ftok($ARGV[0], "a"), IPC_CREAT | 0600) or die "msgget: $!\n";
 '
@@ -217,6 +218,7 @@ my $q = IPC::Msg->new(ftok($ARGV[0], "a"), IPC_CREAT | 0600) or die "msgget: $!\
     start_side recv /dev/null "$M/msgq_recv"
     wait_ready recv
     # each pause outlasts the receiver's look at its sender (a SIGALRM every 200 ms)
+    # shellcheck disable=SC2016 # perl's variables, not the shell's
     start_side perl /dev/null perl -e "$PERL_QUEUE"'
 for my $line ("one\n", "two\n") {
     $q->snd(1, $line) or die "msgsnd: $!\n";
@@ -235,6 +237,7 @@ $q->snd(1, "") or die "msgsnd: $!\n"; # the end' "$IPCLAB_DIR/msgq"
     random_file "$LOG/in.bin" 100000
     start_fed send "$M/msgq_send"
     wait_ready send
+    # shellcheck disable=SC2016 # perl's variables, not the shell's
     start_side perl /dev/null perl -e "$PERL_QUEUE"'
 binmode STDOUT;
 while (1) {
@@ -256,6 +259,7 @@ unlink $ARGV[0] or die "unlink: $!\n"; # the key file' "$IPCLAB_DIR/msgq"
 @test "msgq: a perl sender SIGKILLed mid-stream and left a zombie by its parent: msgq_recv says it vanished within 2 s (kill(pid, 0) calls a zombie alive; a pidfd does not)" {
     start_side recv /dev/null "$M/msgq_recv"
     wait_ready recv
+    # shellcheck disable=SC2016 # perl's variables, not the shell's
     start_side perl /dev/null perl -e "$PERL_QUEUE"'
 my $child = fork() // die "fork: $!\n";
 if ($child == 0) {
@@ -534,25 +538,25 @@ queue_exists() {
     awk -v id="$1" '$2 == id { found = 1 } END { exit !found }' /proc/sysvipc/msg
 }
 
-@test "msgq: a receiver leaving after Ctrl-C waits for the door held by another; its ticks do not end that wait" {
+@test "msgq: a receiver leaving after Ctrl-C waits for the lock on byte 0 of the key file, held by another; a SIGALRM every 200 ms does not end that wait" {
     start_side recv /dev/null "$M/msgq_recv"
     wait_ready recv
     local id
     id=$(sed -n 's/.*: ready (pid [0-9]*): queue \([0-9]*\) .*/\1/p' "$LOG/recv.err")
-    # Someone at the door (a joining peer holds it so): a write lock on byte 0 of the key file.
+    # A joining peer holds a write lock on byte 0 of the key file.
     start_fed holder "$PYTHON" -c '
 import fcntl, os, sys
 fd = os.open(sys.argv[1], os.O_RDWR)
 fcntl.lockf(fd, fcntl.LOCK_EX, 1, 0)
-print("holder: holding the door", file=sys.stderr, flush=True)
+print("holder: holding byte 0", file=sys.stderr, flush=True)
 sys.stdin.read()
 ' "$IPCLAB_DIR/msgq"
-    wait_line holder 'holding the door'
+    wait_line holder 'holding byte 0'
     kill -INT "${PID[recv]}"
     wait_blocked_in "${PID[recv]}" 'lock|fcntl'
-    # Each tick (every 0.2 s) wakes the receiver from its wait: one more voluntary context
+    # Each SIGALRM (every 0.2 s) wakes the receiver from its wait: one more voluntary context
     # switch.  After three, it must still wait, the queue still there (it used to take the
-    # first tick for the end of its wait, and remove the queue without the door).
+    # first SIGALRM for the end of its wait, and remove the queue without the lock).
     local woken
     woken=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/${PID[recv]}/status")
     wait_until 5 woken_since "${PID[recv]}" $((woken + 3))
@@ -760,6 +764,7 @@ queued() {
     start_fed one "$M/msgq_chat" 1 2
     wait_ready one
     mkfifo "$LOG/perl.in"
+    # shellcheck disable=SC2016 # perl's variables, not the shell's
     start_side perl "$LOG/perl.in" perl -e "$PERL_QUEUE"'
 defined $q->rcv(my $line, 1024, 2) or die "msgrcv: $!\n"; # side 1 sends as type 2
 print $line;
