@@ -48,8 +48,8 @@ static inline bool msgq_alive(pid_t pid)
     int fd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (fd == -1)
         return errno == ENOSYS ? kill(pid, 0) == 0 || errno == EPERM : errno != ESRCH;
-    struct pollfd ended = { .fd = fd, .events = POLLIN };
-    int n = poll(&ended, 1, 0);
+    struct pollfd pfd = { .fd = fd, .events = POLLIN }; /* readable: it has ended */
+    int n = poll(&pfd, 1, 0);
     close(fd);
     return n != 1;
 }
@@ -191,11 +191,11 @@ static inline void guard_still_fits(int msqid, const struct msqid_ds *ds, ssize_
 /* A kernel limit from /proc/sys/kernel (msgmax, msgmnb), or fallback if it cannot be read. */
 static inline long msgq_kernel_limit(const char *name, long fallback)
 {
-    char path[64];
+    char file[64];
     long value;
 
-    snprintf(path, sizeof path, "/proc/sys/kernel/%s", name);
-    FILE *f = fopen(path, "r");
+    snprintf(file, sizeof file, "/proc/sys/kernel/%s", name);
+    FILE *f = fopen(file, "r");
     if (f == NULL)
         return fallback;
     if (fscanf(f, "%ld", &value) != 1 || value <= 0)

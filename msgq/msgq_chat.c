@@ -36,7 +36,7 @@ static int keyfd = -1, msqid = -1, how = -1; /* how: the child's end, -1 while i
 static long me, peer;
 static pid_t child = -1;
 static bool joined, made;
-static struct msgq_msg msg;
+static struct msgq_msg message; /* the parent's to send, the child's to print */
 
 /* Has the child ended?  Then how says how (it is reaped once). */
 static bool child_ended(void)
@@ -89,9 +89,9 @@ static int receive(pid_t parent)
     ipclab_start_ticks(); /* a timer is not inherited across fork() */
     for (;;) {
         /* 4. msgrcv(2): only the messages of type me. */
-        ssize_t n = msgrcv(msqid, &msg, sizeof msg.mtext, me, flags);
+        ssize_t n = msgrcv(msqid, &message, sizeof message.mtext, me, flags);
         if (n > 0 && (ipclab_write_all(STDOUT_FILENO, mark, (size_t)len) == -1 ||
-                      ipclab_write_all(STDOUT_FILENO, msg.mtext, (size_t)n) == -1))
+                      ipclab_write_all(STDOUT_FILENO, message.mtext, (size_t)n) == -1))
             return PEER_LOST; /* a signal (looked at before each write), or stdout gone */
         if (n > 0)
             continue;
@@ -154,10 +154,10 @@ int main(int argc, char *argv[])
         err(IPCLAB_EXIT_FAIL, "fork");
     if (child == 0)
         _exit(receive(parent));
-    msg.mtype = peer;
+    message.mtype = peer;
     while (!ipclab_signal && !child_ended()) { /* every pass: a file never makes read() wait */
         /* 4. read(2) a line (or a chunk of a file); msgsnd(2) it as a message of type peer. */
-        ssize_t n = read(STDIN_FILENO, msg.mtext, MSG_SIZE);
+        ssize_t n = read(STDIN_FILENO, message.mtext, MSG_SIZE);
         if (n == -1 && errno == EINTR)
             continue; /* a SIGALRM every 200 ms: has the child ended? */
         if (n == -1)
@@ -166,7 +166,7 @@ int main(int argc, char *argv[])
             warnx("you have left the chat; telling %ld", peer);
             break;
         }
-        while (msgsnd(msqid, &msg, (size_t)n, 0) == -1 && !ipclab_signal && !child_ended())
+        while (msgsnd(msqid, &message, (size_t)n, 0) == -1 && !ipclab_signal && !child_ended())
             if (errno != EINTR) /* EINTR: a SIGALRM while the queue is full */
                 msgq_failed("msgsnd", "the queue has been removed");
     }
