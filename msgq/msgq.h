@@ -136,6 +136,16 @@ static inline void guard_type_free(int keyfd, long me, const char *path)
         err(IPCLAB_EXIT_FAIL, "lock %s", path);
 }
 
+/* Is the chat side of type me leaving?  It holds a write lock on byte me of the key file while
+ * it chats, and a read lock (still held: nobody takes its type or removes the queue) while it
+ * leaves, so that its child tells the empty message that stops it from the peer's goodbye. */
+static inline bool msgq_side_leaving(int keyfd, long me)
+{
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = me, .l_len = 1 };
+
+    return fcntl(keyfd, F_GETLK, &fl) == 0 && fl.l_type == F_RDLCK;
+}
+
 /*
  * Messages in the chat's queue with nobody in the chat -- no record lock held on the key file,
  * and their last sender (msg_lspid) ended -- are a killed chat's last words: say so and return

@@ -49,9 +49,9 @@ static bool child_ended(void)
 }
 
 /* atexit, in the parent (the child ends with _exit()).  Leaving first: an empty message says
- * goodbye; our lock on byte ME goes, and another empty message stops our child once it has
- * printed what came before (a signal: at once).  Then, if no lock is held (looked at under
- * byte 0's), nobody is left: remove the queue and the key file. */
+ * goodbye; our lock on byte ME becomes a read lock, and another empty message stops our child
+ * once it has printed what came before (a signal, or 1 s waiting: SIGTERM).  Then, if no lock
+ * is held (looked at under byte 0's), nobody is left: remove the queue and the key file. */
 static void leave(void)
 {
     static struct msgq_msg bye; /* no text */
@@ -60,12 +60,12 @@ static void leave(void)
         bye.mtype = peer;
         if (msgsnd(msqid, &bye, 0, IPC_NOWAIT) == -1 && !msgque_gone(errno))
             warn("msgsnd goodbye");
-        ipclab_lock(keyfd, me, F_UNLCK, false);
+        ipclab_lock(keyfd, me, F_RDLCK, false); /* msgq_side_leaving() */
         bye.mtype = me;
         if (ipclab_signal || msgsnd(msqid, &bye, 0, IPC_NOWAIT) == -1)
             kill(child, SIGTERM);
-        while (waitpid(child, NULL, 0) == -1 && errno == EINTR)
-            if (ipclab_signal)
+        for (int looks = 0; waitpid(child, NULL, 0) == -1 && errno == EINTR; looks++)
+            if (ipclab_signal || looks == 5) /* a signal, or 1 s of a stdout that takes none */
                 kill(child, SIGTERM);
     }
     if (joined && child != 0 && ipclab_door_to_leave(keyfd, 0) == 0 &&
@@ -95,7 +95,7 @@ static int receive(pid_t parent)
             return PEER_LOST; /* a signal (looked at before each write), or stdout gone */
         if (n > 0)
             continue;
-        if (n == 0 && ipclab_lock_holder(keyfd, me) != 0) /* our parent holds it: not leaving */
+        if (n == 0 && !msgq_side_leaving(keyfd, me)) /* not our parent's stop */
             warnx("%ld has left the chat", peer);
         if (n == 0)
             return PEER_LEFT;
