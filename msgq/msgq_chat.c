@@ -74,6 +74,8 @@ static void leave(void)
             warn("msgctl IPC_RMID");
         ipclab_key_file_remove(path, keyfd);
     }
+    if (keyfd != -1)
+        close(keyfd); /* our record locks go with it */
     ipclab_die_of_signal();
 }
 
@@ -152,8 +154,11 @@ int main(int argc, char *argv[])
     child = fork();
     if (child == -1)
         err(IPCLAB_EXIT_FAIL, "fork");
-    if (child == 0)
-        _exit(receive(parent));
+    if (child == 0) {
+        int status = receive(parent);
+        close(keyfd); /* record locks are per process: this drops none of the parent's */
+        _exit(status);
+    }
     message.mtype = peer;
     while (!ipclab_signal && !child_ended()) { /* every pass: a file never makes read() wait */
         /* 4. read(2) a line (or a chunk of a file); msgsnd(2) it as a message of type peer. */

@@ -66,6 +66,8 @@ static void leave(void)
             ipclab_key_file_remove(path, keyfd);
         }
     }
+    if (keyfd != -1)
+        close(keyfd); /* our record locks go with it */
     ipclab_die_of_signal();
 }
 

@@ -41,6 +41,8 @@ static void leave(void)
             warn("msgctl IPC_RMID");
         ipclab_key_file_remove(path, keyfd);
     }
+    if (keyfd != -1)
+        close(keyfd); /* our record locks go with it */
     ipclab_die_of_signal();
 }
 
