@@ -204,6 +204,82 @@ refused_queue() {
     rm "$IPCLAB_DIR/msgq"
 }
 
+# ---------------------------------------------------------------- another program on a side
+
+# The start of a perl side (core IPC::SysV and IPC::Msg): the queue of the key file $ARGV[0], as
+# msgq/README.md tells any program to find it -- ftok(PATH, 'a'), then msgget() with IPC_CREAT,
+# mode 0600 -- in $q.  It holds no record lock on the key file, and knows no other convention.
+# shellcheck disable=SC2016 # perl's variables, not the shell's
+PERL_QUEUE='use strict; use warnings; use IPC::SysV qw(ftok IPC_CREAT); use IPC::Msg; $| = 1;
+my $q = IPC::Msg->new(ftok($ARGV[0], "a"), IPC_CREAT | 0600) or die "msgget: $!\n";
+'
+
+@test "msgq: perl's IPC::Msg as the sender, 0.5 s between its messages: msgq_recv prints them all and ends at its empty message (was: 'vanished' after the first, the queue removed under it)" {
+    start_side recv /dev/null "$M/msgq_recv"
+    wait_ready recv
+    # each pause outlasts the receiver's look at its sender (a SIGALRM every 200 ms)
+    # shellcheck disable=SC2016 # perl's variables, not the shell's
+    start_side perl /dev/null perl -e "$PERL_QUEUE"'
+for my $line ("one\n", "two\n") {
+    $q->snd(1, $line) or die "msgsnd: $!\n";
+    select(undef, undef, undef, 0.5);
+}
+$q->snd(1, "") or die "msgsnd: $!\n"; # the end' "$IPCLAB_DIR/msgq"
+    assert_exit perl 0
+    assert_exit recv 0
+    assert_equal "$(cat "$LOG/recv.out")" $'one\ntwo'
+    run cat "$LOG/recv.err"
+    assert_line --partial 'end message: 8 bytes in 2 message(s)'
+    refute_line --partial 'vanished'
+}
+
+@test "msgq: perl's IPC::Msg as the receiver of msgq_send: 100 kB of binary arrive whole, then the empty end message; it removes the queue, and msgq_send ends 0" {
+    random_file "$LOG/in.bin" 100000
+    start_fed send "$M/msgq_send"
+    wait_ready send
+    # shellcheck disable=SC2016 # perl's variables, not the shell's
+    start_side perl /dev/null perl -e "$PERL_QUEUE"'
+binmode STDOUT;
+while (1) {
+    defined $q->rcv(my $text, 65536, 1) or die "msgrcv: $!\n";
+    last if length $text == 0; # the end
+    print $text;
+}
+$q->remove or die "msgctl IPC_RMID: $!\n";
+unlink $ARGV[0] or die "unlink: $!\n"; # the key file' "$IPCLAB_DIR/msgq"
+    cat "$LOG/in.bin" >&5
+    exec 5>&-
+    assert_exit perl 0
+    assert_exit send 0
+    assert_equal "$(sha256sum <"$LOG/perl.out")" "$(sha256sum <"$LOG/in.bin")"
+    run cat "$LOG/send.err"
+    refute_line --partial 'gone'
+}
+
+@test "msgq: a perl sender SIGKILLed mid-stream and left a zombie by its parent: msgq_recv says it vanished within 2 s (kill(pid, 0) calls a zombie alive; a pidfd does not)" {
+    start_side recv /dev/null "$M/msgq_recv"
+    wait_ready recv
+    # shellcheck disable=SC2016 # perl's variables, not the shell's
+    start_side perl /dev/null perl -e "$PERL_QUEUE"'
+my $child = fork() // die "fork: $!\n";
+if ($child == 0) {
+    $q->snd(1, "first part\n") or die "msgsnd: $!\n";
+    sleep 60;
+    exit 0;
+}
+print STDERR "child $child\n";
+sleep 60; # never reaps it' "$IPCLAB_DIR/msgq"
+    wait_output recv '^first part$'
+    wait_line perl '^child [0-9]+$'
+    local child
+    child=$(sed -n 's/^child //p' "$LOG/perl.err")
+    kill -KILL "$child"
+    wait_until 5 state_is "$child" Z
+    assert_exit recv 1 2
+    run cat "$LOG/recv.err"
+    assert_line --partial 'the sender vanished before its end message (killed?): 11 bytes in 1 message(s)'
+}
+
 # kill_mid KIND VICTIM SIGNAL: start a transfer that stays in progress, kill VICTIM (send or recv)
 # with SIGNAL; the survivor must say so and end within 2 s.  Sets SURVIVOR.
 kill_mid() {
@@ -462,25 +538,25 @@ queue_exists() {
     awk -v id="$1" '$2 == id { found = 1 } END { exit !found }' /proc/sysvipc/msg
 }
 
-@test "msgq: a receiver leaving after Ctrl-C waits for the door held by another; its ticks do not end that wait" {
+@test "msgq: a receiver leaving after Ctrl-C waits for the lock on byte 0 of the key file, held by another; a SIGALRM every 200 ms does not end that wait" {
     start_side recv /dev/null "$M/msgq_recv"
     wait_ready recv
     local id
     id=$(sed -n 's/.*: ready (pid [0-9]*): queue \([0-9]*\) .*/\1/p' "$LOG/recv.err")
-    # Someone at the door (a joining peer holds it so): a write lock on byte 0 of the key file.
+    # A joining peer holds a write lock on byte 0 of the key file.
     start_fed holder "$PYTHON" -c '
 import fcntl, os, sys
 fd = os.open(sys.argv[1], os.O_RDWR)
 fcntl.lockf(fd, fcntl.LOCK_EX, 1, 0)
-print("holder: holding the door", file=sys.stderr, flush=True)
+print("holder: holding byte 0", file=sys.stderr, flush=True)
 sys.stdin.read()
 ' "$IPCLAB_DIR/msgq"
-    wait_line holder 'holding the door'
+    wait_line holder 'holding byte 0'
     kill -INT "${PID[recv]}"
     wait_blocked_in "${PID[recv]}" 'lock|fcntl'
-    # Each tick (every 0.2 s) wakes the receiver from its wait: one more voluntary context
+    # Each SIGALRM (every 0.2 s) wakes the receiver from its wait: one more voluntary context
     # switch.  After three, it must still wait, the queue still there (it used to take the
-    # first tick for the end of its wait, and remove the queue without the door).
+    # first SIGALRM for the end of its wait, and remove the queue without the lock).
     local woken
     woken=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/${PID[recv]}/status")
     wait_until 5 woken_since "${PID[recv]}" $((woken + 3))
@@ -738,6 +814,30 @@ queued() {
     assert_equal "$(cat "$LOG/two.out")" ''
     run cat "$LOG/two.err"
     assert_line 'msgq_chat: dropping 1 message(s) left in the queue by a chat that was killed'
+}
+
+@test "msgq_chat: perl's IPC::Msg as side 2: each reads the other's line, msgq_chat sees it there and then its empty goodbye" {
+    start_fed one "$M/msgq_chat" 1 2
+    wait_ready one
+    mkfifo "$LOG/perl.in"
+    # shellcheck disable=SC2016 # perl's variables, not the shell's
+    start_side perl "$LOG/perl.in" perl -e "$PERL_QUEUE"'
+defined $q->rcv(my $line, 1024, 2) or die "msgrcv: $!\n"; # side 1 sends as type 2
+print $line;
+$q->snd(1, "hi one, perl here\n") or die "msgsnd: $!\n";
+<STDIN>; # until the test says
+$q->snd(1, "") or die "msgsnd: $!\n"; # goodbye' "$IPCLAB_DIR/msgq_chat"
+    exec 6>"$LOG/perl.in"
+    printf 'hello perl\n' >&5
+    wait_output perl '^hello perl$'
+    wait_output one '^hi one, perl here$'
+    wait_line one '^msgq_chat: 2 \(pid [0-9]+\) is here$' # seen as the queue's last sender
+    printf '\n' >&6
+    assert_exit perl 0
+    assert_exit one 0
+    run cat "$LOG/one.err"
+    assert_line 'msgq_chat: 2 has left the chat'
+    exec 5>&- 6>&-
 }
 
 @test "msgq_chat: a type already in use is refused" {
