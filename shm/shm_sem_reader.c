@@ -85,12 +85,11 @@ int main(int argc, char *argv[])
 {
     shm_sem_options(argc, argv, usage, path, "writer");
     atexit(leave);
-    /* 1. One key for the set and the segment; byte 0 of the key file is ours while we join. */
+    /* 1. One key for the set and the segment; byte 0 of the key file is locked while we join. */
     keyfd = shm_sem_join(path, SHM_SEM_READER_LOCK, "shm_sem_reader");
     key_t key = ftok(path, SHM_SEM_PROJ);
     if (key == (key_t)-1)
         err(IPCLAB_EXIT_FAIL, "ftok %s", path);
-    ipclab_lock(keyfd, SHM_SEM_JOIN, F_UNLCK, false);
     bool made = get_set(key); /* 2. The set */
     struct shmid_ds ds;
     for (;;) { /* 3. The segment: one a killed pair left (nobody attached) goes first */
@@ -103,6 +102,7 @@ int main(int argc, char *argv[])
         if (shmctl(shmid, IPC_RMID, NULL) == 0) /* we made the set: nobody else is here */
             warnx("segment %d was left by a pair that was killed: removed", shmid);
     }
+    ipclab_lock(keyfd, SHM_SEM_JOIN, F_UNLCK, false); /* joined: the others may come now */
     struct shm_sem_area *area = shmat(shmid, NULL, 0);
     if (area == (void *)-1) /* Fix: shmat() fails with (void *)-1, not NULL */
         err(IPCLAB_EXIT_FAIL, "shmat");

@@ -60,11 +60,11 @@ proc_child() {
     # Whoever calls semget() first makes the set; the other may find it before it is
     # initialised, and must then wait for sem_otime.  After each round: both exited 0, the
     # bytes are intact, the run directory is empty and the set and segment the two sides named
-    # are gone (the machine's others are not this test's business).  (The key
-    # file's door lets one side join at a time, so the two reach semget() a wake-up apart: on
-    # two CPUs the finder hardly ever comes between its maker's semget() and semop(); on one,
-    # now and then, when the maker is preempted there: 5 rounds in 1000 on the machine this
-    # was written on.  The test after this one makes that case happen every time.)
+    # are gone (the machine's others are not this test's business).  (Each side holds the
+    # lock on byte 0 of the key file from its first look at the key until it has the set and
+    # the segment, so our two never find a set half made: the one that comes second finds it
+    # initialised.  A side that takes no lock can come between semget() and semop(): the test
+    # after this one makes that case happen every time.)
     random_file "$LOG/in.bin" 200000
     # shellcheck disable=SC2016 # python, not shell
     run "$PYTHON" -c '
