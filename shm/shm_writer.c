@@ -32,7 +32,7 @@ static char path[PATH_MAX], fifo[PATH_MAX];
 static int keyfd = -1, shmid = -1; /* what leave() removes */
 
 /* create_or_get_shm(), the seed's name: the key file, its key, the segment (0600 if made). */
-static void create_or_get_shm(void)
+static int create_or_get_shm(void)
 {
     bool made;
     int fd = ipclab_key_file_open(path, &made);
@@ -49,9 +49,9 @@ static void create_or_get_shm(void)
     if (shmctl(id, IPC_STAT, &ds) == -1) /* made or found: whose is it? */
         err(IPCLAB_EXIT_FAIL, "shmctl IPC_STAT %d", id);
     guard_segment_is_ours(id, path, &ds); /* not another user's, not open to others */
-    shmid = id;
     keyfd = fd;
     ipclab_lock(fd, 0, F_UNLCK, false);
+    return id;
 }
 
 /* atexit(): every way out, err() and a termination signal included. */
@@ -91,7 +91,7 @@ int main(int argc, char *argv[])
     guard_pid_is_the_reader(reader, n, fd, fifo); /* whole, > 0, and it holds the FIFO */
 
     /* 2. The segment, and our view of it: shmat().  Fix: it fails with (void *)-1, not NULL. */
-    create_or_get_shm();
+    shmid = create_or_get_shm();
     struct shm_area *area = shmat(shmid, NULL, 0);
     if (area == (void *)-1)
         err(IPCLAB_EXIT_FAIL, "shmat");
