@@ -103,14 +103,14 @@ static bool shm_sem_key_made; /* the key file is one we made */
  * (byte lock): one side of each role at a time.  Returns its descriptor, or exits 1. */
 static inline int shm_sem_join(const char *path, off_t lock, const char *name)
 {
-    int keyfd = ipclab_key_file_open(path, &shm_sem_key_made);
-    if (keyfd == -1)
+    int fd = ipclab_key_file_open(path, &shm_sem_key_made);
+    if (fd == -1)
         exit(IPCLAB_EXIT_FAIL);
-    pid_t other = ipclab_lock_holder(keyfd, lock);
-    if (other != 0 || ipclab_lock(keyfd, lock, F_WRLCK, false) == -1)
+    pid_t other = ipclab_lock_holder(fd, lock);
+    if (other != 0 || ipclab_lock(fd, lock, F_WRLCK, false) == -1)
         errx(IPCLAB_EXIT_FAIL, "another %s (pid %ld) is already using %s", name, (long)other,
              path);
-    return keyfd;
+    return fd;
 }
 
 /*

@@ -395,6 +395,7 @@ print $s->id, "\n";' "$key" "$2")
 # lock on the key file, and it dawdles, holding its turn 0.5 s on its first buffer, longer than
 # the 0.2 s after which our side looks at its peer.  (A struct sembuf is three shorts, the
 # segment's length a native long.)
+# shellcheck disable=SC2016 # perl's variables, not the shell's
 PERL_READER='
 use IPC::SysV qw(ftok);
 my $key = ftok($ARGV[0], "s") // die "ftok: $!\n";
@@ -412,6 +413,7 @@ for (my $n = 0;; $n++) {
     semop($sem, pack("s!3", 0, 1, 0)) or die "semop: $!\n";   # give the writer its turn
     last if $len == 0;
 }'
+# shellcheck disable=SC2016 # perl's variables, not the shell's
 PERL_WRITER='
 use IPC::SysV qw(ftok);
 my $key = ftok($ARGV[0], "s") // die "ftok: $!\n";
