@@ -126,11 +126,13 @@ static inline void guard_fifo_still_ours(int fd, const char *path)
         exit(IPCLAB_EXIT_FAIL);
 }
 
-/* Remove the FIFO if it is one of ours closed to others (lstat, geteuid, unlink: safe anywhere). */
-static inline void shm_remove_fifo(const char *path)
+/* Close the FIFO (fd; -1: not open) and remove it if it is one of ours closed to others. */
+static inline void shm_remove_fifo(const char *path, int fd)
 {
     struct stat st;
 
+    if (fd != -1)
+        close(fd);
     if (lstat(path, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid == geteuid() &&
         (st.st_mode & 077) == 0 && unlink(path) == -1 && errno != ENOENT)
         warn("cannot remove %s", path);

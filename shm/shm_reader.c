@@ -31,16 +31,16 @@ static const char usage[] =
     "  -h       show this help\n";
 
 static char path[PATH_MAX], fifo[PATH_MAX];
-static int keyfd = -1, shmid = -1; /* what leave() removes */
+static int keyfd = -1, shmid = -1, fd = -1; /* what leave() removes, or closes */
 
 /* create_or_get_shm(), the seed's name: the key file, its key, the segment (0600 if made). */
 static int create_or_get_shm(void)
 {
     bool made;
-    int fd = ipclab_key_file_open(path, &made);
-    if (fd == -1)
+    int file = ipclab_key_file_open(path, &made);
+    if (file == -1)
         exit(IPCLAB_EXIT_FAIL);
-    keyfd = made ? fd : -1; /* a key file we made goes as we leave, whatever happens */
+    keyfd = made ? file : -1; /* a key file we made goes as we leave, whatever happens */
     key_t key = ftok(path, SHM_PROJ); /* the same file and id: the writer's key */
     if (key == (key_t)-1)
         err(IPCLAB_EXIT_FAIL, "ftok %s", path);
@@ -51,8 +51,8 @@ static int create_or_get_shm(void)
     if (shmctl(id, IPC_STAT, &ds) == -1) /* made or found: whose is it? */
         err(IPCLAB_EXIT_FAIL, "shmctl IPC_STAT %d", id);
     guard_segment_is_ours(id, path, &ds); /* not another user's, not open to others */
-    keyfd = fd;
-    ipclab_lock(fd, 0, F_UNLCK, false);
+    keyfd = file;
+    ipclab_lock(file, 0, F_UNLCK, false);
     return id;
 }
 
@@ -62,7 +62,7 @@ static void leave(void)
 {
     if (shmid != -1 && shmctl(shmid, IPC_RMID, NULL) == -1 && errno != EIDRM && errno != EINVAL)
         warn("shmctl IPC_RMID");
-    shm_remove_fifo(fifo);
+    shm_remove_fifo(fifo, fd);
     shm_remove_key_file(path, keyfd);
     ipclab_die_of_signal();
 }
@@ -85,7 +85,6 @@ int main(int argc, char *argv[])
         err(IPCLAB_EXIT_FAIL, "mkfifo %s", fifo);
     guard_fifo_is_ours(fifo); /* not a file, a link, another user's */
     ipclab_ready("segment %d attached; waiting for shm_writer on %s", shmid, fifo);
-    int fd;
     while ((fd = open(fifo, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 && errno == EINTR)
         shm_exit_if_gone(-1, "writer", &waitmask); /* the SIGALRM: open() again */
     if (fd == -1)

@@ -189,6 +189,15 @@ static inline bool shm_sem_last_out(int keyfd, off_t lock, const char *path, boo
     return true;
 }
 
+/* Left: close the key file (its locks go with it); then, if a termination signal was caught,
+ * die of it. */
+static inline void shm_sem_left(int keyfd)
+{
+    if (keyfd != -1)
+        close(keyfd);
+    ipclab_die_of_signal();
+}
+
 /* ---------------------------------------------------------------- guards (README: hardening) */
 
 /* The set or segment (kind) id of our key, whose IPC_STAT gave perm: made by us, owned by us,

@@ -78,7 +78,7 @@ static void leave(void) /* atexit(): every way out; the last one out removes wha
         semctl(semid, 0, IPC_RMID); /* at once: a waiter gets EIDRM (-1: none, or gone) */
         shmctl(shmid, IPC_RMID, NULL); /* freed once all have detached */
     }
-    ipclab_die_of_signal();
+    shm_sem_left(keyfd);
 }
 
 int main(int argc, char *argv[])
