@@ -74,13 +74,14 @@ int main(int argc, char *argv[])
     shm_catch(SHM_NOTE, &waitmask); /* SIGUSR1 stays blocked but in sigsuspend() */
     atexit(leave);
 
-    /* 1. The segment, attached before the writer can know our PID.  Fix: (void *)-1, not NULL. */
+    /* 1. The segment, attached before the writer can know our PID. */
     shmid = create_or_get_shm();
     struct shm_area *area = shmat(shmid, NULL, 0);
+    /* Fix: shmat() fails with (void *)-1, not NULL. */
     if (area == (void *)-1)
         err(IPCLAB_EXIT_FAIL, "shmat");
 
-    /* 2. snd_self_PID(): our PID through the FIFO.  Fix: last, once attached, SIGUSR1 blocked. */
+    /* 2. snd_self_PID(): our PID through the FIFO, last: once attached, SIGUSR1 blocked. */
     if (mkfifo(fifo, 0600) == -1 && errno != EEXIST)
         err(IPCLAB_EXIT_FAIL, "mkfifo %s", fifo);
     guard_fifo_is_ours(fifo); /* not a file, a link, another user's */
@@ -91,6 +92,7 @@ int main(int argc, char *argv[])
         shm_die(fifo);
     guard_fifo_still_ours(fd, fifo);
     pid_t self = getpid();
+    /* Fix: the PID goes after shmat() and the blocking of SIGUSR1, not before. */
     if (write(fd, &self, sizeof self) != (ssize_t)sizeof self) /* one write: never split */
         shm_die(fifo);
 

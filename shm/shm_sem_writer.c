@@ -31,7 +31,7 @@ static bool get_set(key_t key)
     struct semid_ds ds;
     union semun arg = { .buf = &ds };
     while ((semid = semget(key, SEM_COUNT, IPC_CREAT | IPC_EXCL | 0600)) == -1) {
-        int id = semget(key, 0, 0); /* EEXIST: find it */
+        int id = errno == EEXIST ? semget(key, 0, 0) : -1; /* EEXIST: find it */
         if (id == -1 && errno == ENOENT)
             continue; /* removed meanwhile: make it */
         if (id == -1 || semctl(id, 0, IPC_STAT, arg) == -1)

@@ -89,9 +89,10 @@ int main(int argc, char *argv[])
         shm_die(fifo);
     guard_pid_is_the_reader(reader, n, fd, fifo); /* whole, > 0, and it holds the FIFO */
 
-    /* 2. The segment, and our view of it: shmat().  Fix: it fails with (void *)-1, not NULL. */
+    /* 2. The segment, and our view of it: shmat() maps its pages into ours. */
     shmid = create_or_get_shm();
     struct shm_area *area = shmat(shmid, NULL, 0);
+    /* Fix: shmat() fails with (void *)-1, not NULL. */
     if (area == (void *)-1)
         err(IPCLAB_EXIT_FAIL, "shmat");
     /* 3. The reader attached before it sent its PID: once we are too, mark it for removal. */
@@ -100,7 +101,7 @@ int main(int argc, char *argv[])
     warnx("reader pid %ld checked; segment %d attached and marked for removal", (long)reader,
           shmid);
 
-    /* 4. Fix: wait for the reader's SIGUSR2 before touching the segment (sleep() is no sync). */
+    /* 4. A segment-full of stdin at a time, with its length; 0 bytes end it. */
     long long total = 0, count = 0;
     area->writer_pid = getpid();
     for (;; count++) {
@@ -111,7 +112,7 @@ int main(int argc, char *argv[])
         area->len = n;
         if (kill(reader, SHM_NOTE) == -1) /* "a buffer is ready" */
             err(IPCLAB_EXIT_FAIL, "kill %ld (the reader)", (long)reader);
-        /* Fix: sigsuspend(), not pause(): it unblocks SIGUSR2 and waits, in one step. */
+        /* Fix: wait for SIGUSR2 (sleep() is no sync) in sigsuspend(), which pause() would lose. */
         while (!shm_signalled)
             if (sigsuspend(&waitmask) == -1)
                 shm_exit_if_gone(fd, "reader", &waitmask);
