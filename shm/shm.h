@@ -1,6 +1,6 @@
 /*
  * shm.h - what shm_writer and shm_reader share: the options, the segment's layout, the two
- * signals, the wait for one, and the guards (the FIFO, the reader's PID, the segment found).
+ * signals, the look at the peer, and the guards (the FIFO, the reader's PID, the segment found).
  * The lesson's calls (ftok, shmget, shmat, shmdt, shmctl, mkfifo, open, kill, sigsuspend) are
  * in the two programs.  Include it after ../common/sysv.h.
  */
