@@ -1,8 +1,8 @@
 /*
- * shm.h - what shm_writer and shm_reader share: the segment's layout, the notification
- * signals, the check of a segment found, and the FIFO that carries the reader's PID and then
- * serves as the lifeline.  The shared memory calls themselves are in the two programs.
- * Include it after ../common/sysv.h.
+ * shm.h - what shm_writer and shm_reader share: the options, the segment's layout, the two
+ * signals, the look at the peer, and the guards (the FIFO, the reader's PID, the segment found).
+ * The lesson's calls (ftok, shmget, shmat, shmdt, shmctl, mkfifo, open, kill, sigsuspend) are
+ * in the two programs.  Include it after ../common/sysv.h.
  */
 #ifndef SHM_H
 #define SHM_H
@@ -12,18 +12,14 @@
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
-/* The seed's SHM_SIZE: the whole segment, length field included. */
+/* The seed's SHM_SIZE: the whole segment, header included; ftok(3)'s project id. */
 #define SHM_SIZE 4096
 #define SHM_PROJ 'b'
 
-/*
- * The segment.  A length field says how many bytes of data are valid, so any bytes pass (a
- * string copied in and printed with %s would stop at the first NUL), and an input of any size
- * goes through one segment-full at a time.  A length of 0 marks the end.
- */
+/* The segment: the writer's pid, then how many bytes of data are valid (0: the end). */
 struct shm_area {
-    long writer_pid; /* the writer, for the reader's acknowledgements */
-    long len;        /* bytes valid in data; 0: end of data */
+    long writer_pid; /* whom the reader answers */
+    long len;        /* any bytes pass, NULs included */
     char data[SHM_SIZE - 2 * sizeof(long)];
 };
 
@@ -31,8 +27,22 @@ struct shm_area {
 #define SHM_NOTE SIGUSR1
 #define SHM_ACK SIGUSR2
 
-/* Set by the handler of SHM_NOTE (reader) or SHM_ACK (writer). */
-static volatile sig_atomic_t shm_signalled;
+/* -p PATH (the key file; the FIFO is PATH.fifo), then stderr by line and 0-2 open. */
+static inline void shm_options(int argc, char *argv[], const char *usage, char *path,
+                               char *fifo)
+{
+    ipclab_stderr_by_line();
+    ipclab_std_fds();
+    path[0] = '\0';
+    if (ipclab_options_p(argc, argv, usage, ipclab_path_arg, path, PATH_MAX) < argc)
+        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (path[0] == '\0')
+        ipclab_run_path(path, PATH_MAX, "shm");
+    if (snprintf(fifo, PATH_MAX, "%s.fifo", path) >= PATH_MAX)
+        ipclab_usage_error(usage, "-p: the path is too long");
+}
+
+static volatile sig_atomic_t shm_signalled; /* SHM_NOTE (reader) or SHM_ACK (writer) came */
 
 static inline void shm_on_signal(int signo)
 {
@@ -41,47 +51,106 @@ static inline void shm_on_signal(int signo)
 }
 
 /*
- * Catch signo (flag only) and block it; put in *waitmask the mask to wait with, in which it is
- * unblocked.  Blocked, a signal that comes early stays pending instead of being lost: it is
- * delivered inside the next sigsuspend(*waitmask), which unblocks it and waits in one atomic
- * step.  Fix: pause() instead would lose a signal that came just before it: handled and
- * forgotten, and the side sleeps forever.
+ * Catch SIGINT, SIGTERM and SIGHUP (the handler notes the signal), ask for a SIGALRM every
+ * 200 ms (each ends a blocked call with EINTR, to look at the peer), and catch signo, blocked
+ * until the sigsuspend(*waitmask) that waits for it: one sent early stays pending, not lost.
  */
 static inline void shm_catch(int signo, sigset_t *waitmask)
 {
     struct sigaction sa = { .sa_handler = shm_on_signal };
     sigset_t block;
 
+    ipclab_catch_signals();
+    ipclab_start_ticks();
     sigemptyset(&sa.sa_mask);
     sigemptyset(&block);
     sigaddset(&block, signo);
-    /* Fix: sigaction(), not signal(): with System V's semantics the handler is reset after one
-     * delivery, and the second signal kills the process. */
+    /* Fix: sigaction(), not signal(): System V's signal() resets the handler after one. */
     if (sigaction(signo, &sa, NULL) == -1 || sigprocmask(SIG_BLOCK, &block, waitmask) == -1)
         err(IPCLAB_EXIT_FAIL, "sigaction");
     sigdelset(waitmask, signo);
 }
 
-/*
- * Has the peer gone?  Each side keeps its end of the FIFO that carried the reader's PID open
- * all along, so when one dies the kernel closes its end, and the other sees it: POLLHUP on the
- * writer's read end, POLLERR on the reader's write end.  Says so when it has.
- */
-static inline bool shm_peer_gone(int lifeline, const char *peer)
+/* A call failed: say so (unless a termination signal ended it) and exit 1. */
+static inline _Noreturn void shm_die(const char *what)
 {
-    struct pollfd p = { .fd = lifeline, .events = 0 };
-
-    if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0) {
-        warnx("the %s has gone (its end of the FIFO closed)", peer);
-        return true;
-    }
-    return false;
+    if (errno != EINTR || !ipclab_signal)
+        warn("%s", what);
+    exit(IPCLAB_EXIT_FAIL);
 }
 
-/* Does process pid hold the FIFO open on fd?  Each side asks it of the pid it is about to signal
- * (the writer of the reader's, the reader of the writer's).  Linux: every descriptor of a process
- * is a link in /proc/PID/fd, and stat(2) follows it to the file itself.  Returns 1 if it does,
- * 0 if not, -1 if we cannot look (after a message: at ulimit -n, opendir() fails with EMFILE). */
+/*
+ * A blocked call was interrupted: exit 1 if by a termination signal, or if the peer has gone
+ * -- its end of the FIFO closed: POLLHUP on the writer's read end, POLLERR on the reader's
+ * write end -- unless its answer is already pending (a peer may answer and then exit).
+ */
+static inline void shm_exit_if_gone(int fifo_fd, const char *peer, const sigset_t *waitmask)
+{
+    struct pollfd p = { .fd = fifo_fd, .events = 0 };
+    sigset_t pending;
+
+    if (ipclab_signal)
+        exit(IPCLAB_EXIT_FAIL);
+    if (shm_signalled || sigpending(&pending) == -1 ||
+        (sigismember(&pending, SHM_NOTE) && !sigismember(waitmask, SHM_NOTE)) ||
+        (sigismember(&pending, SHM_ACK) && !sigismember(waitmask, SHM_ACK)))
+        return;
+    if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0)
+        errx(IPCLAB_EXIT_FAIL, "the %s has gone (its end of the FIFO closed)", peer);
+}
+
+/* ---------------------------------------------------------------- guards (README: hardening) */
+
+/* What is at path must be a FIFO of ours, closed to others: never a file, a link, another's. */
+static inline void guard_fifo_is_ours(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == -1)
+        err(IPCLAB_EXIT_FAIL, "%s", path);
+    if (!S_ISFIFO(st.st_mode))
+        errx(IPCLAB_EXIT_FAIL, "%s exists and is not a FIFO; refusing to use it (remove it, or "
+             "name another path with -p)", path);
+    if (!ipclab_trusted(path, st.st_uid, st.st_mode))
+        exit(IPCLAB_EXIT_FAIL);
+}
+
+/* The FIFO opened on fd is still such a FIFO (the name may have been replaced meanwhile). */
+static inline void guard_fifo_still_ours(int fd, const char *path)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode))
+        errx(IPCLAB_EXIT_FAIL, "%s is no longer a FIFO", path);
+    if (!ipclab_trusted(path, st.st_uid, st.st_mode))
+        exit(IPCLAB_EXIT_FAIL);
+}
+
+/* Close the FIFO (fd; -1: not open) and remove it if it is one of ours closed to others. */
+static inline void shm_remove_fifo(const char *path, int fd)
+{
+    struct stat st;
+
+    if (fd != -1)
+        close(fd);
+    if (lstat(path, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid == geteuid() &&
+        (st.st_mode & 077) == 0 && unlink(path) == -1 && errno != ENOENT)
+        warn("cannot remove %s", path);
+}
+
+/* Leaving: at the write lock on byte 0 of the key file, remove it (if it still is the key file
+ * open on keyfd; -1: none), and close it. */
+static inline void shm_remove_key_file(const char *path, int keyfd)
+{
+    if (keyfd == -1)
+        return;
+    if (ipclab_door_to_leave(keyfd, 0) == 0)
+        ipclab_key_file_remove(path, keyfd);
+    close(keyfd);
+}
+
+/* Does process pid hold open the FIFO we have open on fd?  Every descriptor of a process is a
+ * link in /proc/PID/fd (Linux).  1 if it does, 0 if not, -1 if we cannot look (said). */
 static inline int shm_holds_fifo(pid_t pid, int fd)
 {
     char dir[64], link[PATH_MAX];
@@ -107,134 +176,62 @@ static inline int shm_holds_fifo(pid_t pid, int fd)
     return found ? 1 : 0;
 }
 
-/* Is the signal we wait for pending, blocked until sigsuspend()?  A peer may signal and then
- * exit: its answer counts before its closed end of the FIFO does. */
-static inline bool shm_answer_pending(const sigset_t *waitmask)
+/*
+ * The PID read (n bytes of it) from the FIFO on fd: a whole pid_t, positive, and a process that
+ * holds the FIFO open, or exit 1.  Fix: kill(0, ...) would signal our own process group,
+ * kill(-1, ...) every process we own, and any other pid a bystander.
+ */
+static inline void guard_pid_is_the_reader(pid_t pid, ssize_t n, int fd, const char *fifo)
 {
-    sigset_t pending;
-
-    if (sigpending(&pending) == -1)
-        return false;
-    return (sigismember(&pending, SHM_NOTE) && !sigismember(waitmask, SHM_NOTE)) ||
-           (sigismember(&pending, SHM_ACK) && !sigismember(waitmask, SHM_ACK));
+    if (n != (ssize_t)sizeof pid)
+        errx(IPCLAB_EXIT_FAIL, "%s closed after %zd of the %zu bytes of a PID: the reader has "
+             "gone", fifo, n, sizeof pid);
+    if (pid <= 0)
+        errx(IPCLAB_EXIT_FAIL, "refusing the PID %ld from %s: kill() of it would signal %s",
+             (long)pid, fifo, pid == -1 ? "every process we may signal"
+                              : pid == 0 ? "our whole process group" : "a whole process group");
+    int holds = shm_holds_fifo(pid, fd);
+    if (holds == 0)
+        errx(IPCLAB_EXIT_FAIL, "refusing the PID %ld from %s: no process of ours with the FIFO "
+             "open has it", (long)pid, fifo);
+    if (holds != 1)
+        exit(IPCLAB_EXIT_FAIL);
 }
 
 /*
- * Wait until signo's handler has run (shm_signalled), a termination signal came, or the peer
- * is gone.  Blocked outside this wait, the signal cannot slip past.  Every tick (common/peers.h)
- * looks at the lifeline (shm_peer_gone).  Returns 0 when the signal came, -1 otherwise (after a
- * message if the peer is gone).
+ * What the segment says, read once: a length that fits room, and a writer pid that holds the
+ * FIFO on fd (looked up once per pid: *checked).  Fix: whoever can write the segment chooses
+ * the pid, and so the process our SIGUSR2 would kill.
  */
-static inline int shm_wait(const sigset_t *waitmask, int lifeline, const char *peer)
+static inline void guard_segment_names_the_writer(long len, pid_t writer, size_t room, int fd,
+                                                  pid_t *checked)
 {
-    while (!shm_signalled) {
-        if (ipclab_signal)
-            return -1;
-        if (ipclab_tick && !shm_answer_pending(waitmask)) {
-            ipclab_tick = 0;
-            if (shm_peer_gone(lifeline, peer))
-                return -1;
-        }
-        sigsuspend(waitmask);
-    }
-    shm_signalled = 0;
-    return 0;
+    if (len < 0 || (size_t)len > room || writer <= 0)
+        errx(IPCLAB_EXIT_FAIL, "the segment holds nonsense (length %ld, writer %ld): not our "
+             "writer?", len, (long)writer);
+    if (writer == *checked)
+        return;
+    int holds = shm_holds_fifo(writer, fd);
+    if (holds == 0)
+        errx(IPCLAB_EXIT_FAIL, "refusing to signal the PID %ld the segment names as the "
+             "writer's: no process of ours with the FIFO open has it", (long)writer);
+    if (holds != 1)
+        exit(IPCLAB_EXIT_FAIL);
+    *checked = writer;
 }
 
 /*
- * Is the segment shmid (key from path), whose IPC_STAT is *ds, ours to use?  Fix: a segment
- * is found by its key alone, and another user who makes one first on our key reads what we
- * write and names the pid the reader signals (writer_pid) -- root's shmget() grants a segment
- * of any mode.  So its creator (cuid) and owner (uid; IPC_SET can hand the uid to anyone, not
- * the cuid) must both be us, and its mode must give others nothing (ipclab_trusted).  Says why
- * not; the segment refused is left as it is.
+ * The segment shmid (key from path), whose IPC_STAT is *ds: ours to use?  Its creator (cuid)
+ * and owner must be us and its mode closed to others, or exit 1, the segment left as it is.
+ * Fix: root's shmget() grants a segment of any mode; another user may make one on our key.
  */
-static inline bool shm_trusted(int shmid, const char *path, const struct shmid_ds *ds)
+static inline void guard_segment_is_ours(int shmid, const char *path, const struct shmid_ds *ds)
 {
     char what[PATH_MAX + 64];
 
     snprintf(what, sizeof what, "segment %d (key from %s)", shmid, path);
-    return ipclab_sysv_trusted(what, &ds->shm_perm);
-}
-
-/* ---------------------------------------------------------------- the FIFO lifeline */
-
-/*
- * Make sure path is a FIFO: create it (mode 0600) or accept the one already there if it is
- * ours and closed to others (ipclab_trusted).  Anything else at that path (a regular file, a
- * directory, a symlink, another user's FIFO) is refused, never opened.  Returns 0, or -1 after
- * a message.
- */
-static inline int shm_make_fifo(const char *path)
-{
-    struct stat st;
-
-    if (mkfifo(path, 0600) == -1 && errno != EEXIST) {
-        warn("mkfifo %s", path);
-        return -1;
-    }
-    if (lstat(path, &st) == -1) {
-        warn("%s", path);
-        return -1;
-    }
-    if (!S_ISFIFO(st.st_mode)) {
-        warnx("%s exists and is not a FIFO; refusing to use it (remove it, or name another "
-              "path with -p)", path);
-        return -1;
-    }
-    return ipclab_trusted(path, st.st_uid, st.st_mode) ? 0 : -1;
-}
-
-/*
- * Open the FIFO made by shm_make_fifo, waiting for the peer (a termination signal ends the
- * wait; one that lands just before open() blocks is seen at the next tick, as in
- * fifo/fifo_reader.c), and check that what was opened is still a FIFO of ours (the name may
- * have been replaced meanwhile).  Returns the descriptor (close-on-exec), or -1: errno EINTR
- * when a signal ended the wait, otherwise after a message.
- */
-static inline int shm_open_fifo(const char *path, int open_mode)
-{
-    int fd;
-    ipclab_start_ticks();
-    while ((fd = open(path, open_mode | O_NOFOLLOW | O_CLOEXEC)) == -1 && errno == EINTR &&
-           !ipclab_signal)
-        ; /* a tick: open again */
-    ipclab_stop_ticks();
-    if (fd == -1) {
-        if (errno != EINTR)
-            warn("open %s", path);
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
-        warnx("%s is no longer a FIFO", path);
-        close(fd);
-        return -1;
-    }
-    if (!ipclab_trusted(path, st.st_uid, st.st_mode)) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/*
- * Leaving: remove the FIFO if it is one of ours closed to others, as shm_make_fifo makes them
- * (never a file, nor a FIFO someone else put there); then, under the door, the key file if it
- * is still the key file open on keyfd (-1: none), and close keyfd.  Either may be gone.
- */
-static inline void shm_remove_files(const char *fifo, const char *path, int keyfd)
-{
-    struct stat st;
-
-    if (lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid == geteuid() &&
-        (st.st_mode & 077) == 0 && unlink(fifo) == -1 && errno != ENOENT)
-        warn("cannot remove %s", fifo);
-    if (keyfd != -1) {
-        if (ipclab_door_to_leave(keyfd, 0) == 0)
-            ipclab_key_file_remove(path, keyfd);
-        close(keyfd);
-    }
+    if (!ipclab_sysv_trusted(what, &ds->shm_perm))
+        exit(IPCLAB_EXIT_FAIL);
 }
 
 #endif /* SHM_H */

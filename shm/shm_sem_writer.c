@@ -1,319 +1,130 @@
 /*
  * shm_sem_writer - send stdin to shm_sem_reader through a System V segment and two semaphores.
- *
- * shm_writer's segment, with shm_writer's signals replaced by a System V semaphore set: two
- * semaphores, the writer's turn and the reader's turn.  In order: ftok() makes one key from a
- * file both sides name; semget() gets the set of that key (creating it if the reader has not),
- * semctl(SETALL) initialises a new one, and semctl(IPC_STAT) shows whether one found has been
- * initialised yet (sem_otime); shmget() and shmat() get and attach the segment.  Then, one
- * segment-full at a time: wait for our turn (semtimedop: -1 on the writer's semaphore), copy
- * stdin in with its length, give the turn to the reader (semop: +1 on the reader's).  A length
- * of 0 ends it; shmdt(), semctl(IPC_RMID) and shmctl(IPC_RMID) undo the rest.  No PID crosses
- * over and no signal is sent: a semaphore remembers a turn given before anyone waits for it.
- *
- * Run it in two terminals, either one first:
- *     terminal 1:  ./shm/shm_sem_reader
- *     terminal 2:  ./shm/shm_sem_writer
- * What you should see in terminal 2 (pids, ids and paths vary), then type lines, then Ctrl-D:
+ * The steps: 1 ftok: one key  2 semget: a set of two semaphores, the writer's turn and the
+ * reader's, made and initialised (semctl SETALL, a semop) or found (semctl IPC_STAT)  3 shmget,
+ * shmat: the segment  4 each turn: semtimedop -1 on ours, stdin into the segment with its
+ * length, semop +1 on the reader's; 0 bytes end  5 shmdt, IPC_RMID.  No PID, no signal.
+ * Run it in two terminals, either first:  1: ./shm/shm_sem_reader   2: ./shm/shm_sem_writer
+ * Terminal 2 says (pids, ids and paths vary), then takes lines until Ctrl-D:
  *     shm_sem_writer: ready (pid 4242): set 3 (found) and segment 9 (key from
  *       /tmp/ipclab-1000/shm_sem); up to 65528 bytes a turn
  *     hello semaphores
  *     shm_sem_writer: end of input: 17 bytes in 1 buffer(s); the reader took the end
- * `ipcs -s -m` in a third terminal shows the set (nsems 2) and the segment while they run.
- *
- * Beyond the seeds: seed 004 names 信号量 (semaphores) and shows none.  Build alone:
- *     cc -o shm_sem_writer shm_sem_writer.c
+ * Beyond the seeds: seed 004 names 信号量 (semaphores), shows none.  cc shm_sem_writer.c
  */
-#define _GNU_SOURCE /* semtimedop(2) is Linux's (and ppoll, in ipclab_poll_timed) */
-
-#include "../common/ipclab.h"
-#include "../common/peers.h"
-#include "../common/sysv.h"
-#include "shm_sem.h"
+#define _GNU_SOURCE /* semtimedop(2) and pidfd_open(2) are Linux's */
+#include "shm_sem.h" /* and ../common/: ipclab.h, peers.h, sysv.h */
 
 static const char usage[] =
     "usage: shm_sem_writer [-p PATH]\n"
-    "  Send stdin to shm_sem_reader through a System V shared memory segment, one segment-full\n"
-    "  at a time; a set of two System V semaphores says whose turn it is.  An empty buffer\n"
-    "  marks the end.\n"
-    "  -p PATH  the key file: ftok(3) makes the key of the set and of the segment from it\n"
-    "           (default: shm_sem in the run directory, see the top README.md)\n"
+    "  Send stdin to shm_sem_reader through a System V segment, in turns two semaphores give.\n"
+    "  -p PATH  the key file ftok(3) makes the key from (default: shm_sem in the run directory)\n"
     "  -h       show this help\n";
 
-/* semget(2) without IPC_CREAT: the set of key if there is one, and whose it is (IPC_STAT, into
- * *ds).  Returns its id; -1 if there is none; -2 after a message (not ours, or an error). */
-static int find_set(key_t key, const char *path, struct semid_ds *ds)
-{
-    char what[PATH_MAX + 64];
-    union semun arg = { .buf = ds };
-    int semid = semget(key, 0, 0);
-    if (semid == -1 && errno == ENOENT)
-        return -1;
-    if (semid == -1) {
-        shm_sem_get_failed("semget", "semaphore set", path);
-        return -2;
-    }
-    shm_sem_name(what, sizeof what, "set", semid, path);
-    if (semctl(semid, 0, IPC_STAT, arg) == -1) {
-        warn("semctl IPC_STAT %s", what);
-        return -2;
-    }
-    return ipclab_sysv_trusted(what, &ds->sem_perm) ? semid : -2;
-}
+static char path[PATH_MAX];
+static int keyfd = -1, semid = -1, shmid = -1; /* what leave() removes */
 
-/* shmget(2): the segment of key, made (mode 0600, zeroed by the kernel) if flags say
- * IPC_CREAT, and whose it is (IPC_STAT).  Returns its id; -1 if there is none; -2 after a
- * message. */
-static int find_segment(key_t key, const char *path, size_t size, int flags)
-{
-    char what[PATH_MAX + 64];
-    struct shmid_ds ds;
-    int shmid = shmget(key, size, flags);
-    if (shmid == -1 && errno == ENOENT)
-        return -1;
-    if (shmid == -1) {
-        shm_sem_get_failed("shmget", "segment", path);
-        return -2;
-    }
-    shm_sem_name(what, sizeof what, "segment", shmid, path);
-    if (shmctl(shmid, IPC_STAT, &ds) == -1) {
-        warn("shmctl IPC_STAT %s", what);
-        return -2;
-    }
-    return ipclab_sysv_trusted(what, &ds.shm_perm) ? shmid : -2;
-}
-
-/*
- * Join: the key file (door held), the writer's role lock, the key.  If nobody else holds a lock
- * on the key file, a set or segment of our key was left by a pair that was killed: its values
- * mean nothing now, so it is removed (ours only) before the door is let go.  Returns the key
- * file's descriptor, or -1 after a message.
- */
-static int join(const char *path, key_t *key)
-{
-    bool made;
-    int keyfd = ipclab_key_file_open(path, &made);
-    if (keyfd == -1)
-        return -1;
-    pid_t other = ipclab_lock_holder(keyfd, SHM_SEM_WRITER_LOCK);
-    bool ok = other == 0 && ipclab_lock(keyfd, SHM_SEM_WRITER_LOCK, F_WRLCK, false) == 0;
-    if (!ok)
-        warnx("another shm_sem_writer (pid %ld) is already using %s", (long)other, path);
-    /* ftok(3): the same file and project id give both sides the same key. */
-    if (ok && (*key = ftok(path, SHM_SEM_PROJ)) == (key_t)-1) {
-        warn("ftok %s", path);
-        ok = false;
-    }
-    if (ok && ipclab_lock_holder(keyfd, -1) == 0) {
-        struct semid_ds ds;
-        int semid = find_set(*key, path, &ds), shmid = find_segment(*key, path, 0, 0);
-        ok = semid != -2 && shmid != -2; /* refused: leave it as it is */
-        if (ok && semid >= 0 && semctl(semid, 0, IPC_RMID) == 0)
-            warnx("set %d was left by a pair that was killed: removed", semid);
-        if (ok && shmid >= 0 && shmctl(shmid, IPC_RMID, NULL) == 0)
-            warnx("segment %d was left by a pair that was killed: removed", shmid);
-    }
-    if (ok) {
-        ipclab_lock(keyfd, SHM_SEM_DOOR, F_UNLCK, false);
-        return keyfd;
-    }
-    if (made)
-        ipclab_key_file_remove(path, keyfd); /* ours, door held; one we found is not */
-    close(keyfd);
-    return -1;
-}
-
-/*
- * The set of key: made (mode 0600) and initialised if missing, else found and checked, and not
- * used before its maker has initialised it.  *made says which.  Returns its id, or -1.
- *
- * The initialisation race.  semget() makes a set whose values are undefined until a second call,
- * semctl(SETALL), sets them, and both sides may start at the same instant.  IPC_EXCL makes
- * exactly one of them the maker; the other's semget() fails with EEXIST, and it may then find
- * the set between its maker's two calls.  The naive finder (TLPI's svsem_bad_init.c) uses it at
- * once: on undefined values, and whatever semop it made first, SETALL then overwrites.  Fix:
- * the maker, after SETALL, makes one semop(); the kernel records its time in sem_otime, 0 until
- * a first semop.  The finder waits until IPC_STAT shows sem_otime != 0.
- */
-static int get_set(key_t key, const char *path, int keyfd, bool *made)
+/* The set of key, made (IPC_EXCL: by one side only) and initialised, or found.  Fix: its values
+ * are undefined until SETALL: a set found is used once its maker's semop() set sem_otime. */
+static bool get_set(key_t key)
 {
     struct semid_ds ds;
-    int semid;
-    bool said = false;
-
+    union semun arg = { .buf = &ds };
     while ((semid = semget(key, SEM_COUNT, IPC_CREAT | IPC_EXCL | 0600)) == -1) {
-        if (errno != EEXIST)
-            return shm_sem_get_failed("semget", "semaphore set", path);
-        if ((semid = find_set(key, path, &ds)) == -2)
-            return -1;
-        if (semid >= 0 && ds.sem_otime != 0) { /* found, and initialised */
-            *made = false;
-            return semid;
+        int id = errno == EEXIST ? semget(key, 0, 0) : -1; /* EEXIST: find it */
+        if (id == -1 && errno == ENOENT)
+            continue; /* removed meanwhile: make it */
+        if (id == -1 || semctl(id, 0, IPC_STAT, arg) == -1)
+            shm_sem_die(id, "semget, semctl IPC_STAT");
+        guard_object_is_ours("set", id, path, &ds.sem_perm); /* not another user's */
+        const char *why = shm_sem_found(&ds, semctl(id, SEM_WRITER, GETPID),
+                                        semctl(id, SEM_READER, GETPID), keyfd, id);
+        if (why == NULL) {
+            semid = id;
+            return false; /* found: initialised, and its last user is alive */
         }
-        if (semid >= 0 && !said)
-            warnx("set %d: found before its maker initialised it; waiting", semid);
-        said = said || semid >= 0;
-        /* The maker is the peer (a set found with nobody here was removed when we joined). */
-        if (semid >= 0 && ipclab_lock_holder(keyfd, SHM_SEM_READER_LOCK) == 0) {
-            warnx("set %d: its maker went before initialising it; removing it", semid);
-            semctl(semid, 0, IPC_RMID);
-        }
-        /* A millisecond, then semget() again: made anew, found initialised, or waited for. */
-        if (ipclab_poll_timed(NULL, 0, 1) == -1 && ipclab_signal)
-            return -1;
+        if (*why != '\0' && semctl(id, 0, IPC_RMID) == 0)
+            warnx("set %d%s", id, why);
     }
-    /* Ours: both 0, then the first turn, the writer's, given by the semop that marks it. */
     unsigned short zeros[SEM_COUNT] = { 0, 0 };
-    union semun arg = { .array = zeros };
-    struct sembuf first = { SEM_WRITER, +1, 0 };
-    if (semctl(semid, 0, SETALL, arg) == -1 || semop(semid, &first, 1) == -1) {
-        warn("initialising set %d", semid);
-        semctl(semid, 0, IPC_RMID);
-        return -1;
-    }
-    *made = true;
-    return semid;
+    struct sembuf first = { SEM_WRITER, +1, 0 }; /* the writer's turn; sets sem_otime */
+    arg.array = zeros;
+    if (semctl(semid, 0, SETALL, arg) == -1 || semop(semid, &first, 1) == -1)
+        err(IPCLAB_EXIT_FAIL, "initialising set %d", semid);
+    return true;
 }
 
-/* Has the reader gone?  It has been here if the reader's semaphore holds less than the turns
- * we gave it (posted): it took some.  Returns 1 if it has gone, 0 if it is here or awaited, -1
- * after a message (the set is gone). */
-static int reader_gone(int semid, int keyfd, long posted, bool *seen)
+static bool reader_gone(void) /* the last to operate on its semaphore: the reader, once here */
 {
-    int left = semctl(semid, SEM_READER, GETVAL);
-    if (left == -1)
-        return shm_sem_failed(semid, "semctl GETVAL");
-    return shm_sem_peer_gone(keyfd, SHM_SEM_READER_LOCK, left < posted, seen);
+    return shm_sem_peer_gone(semid, semctl(semid, SEM_READER, GETPID));
 }
 
-/* Wait for our turn: semtimedop() takes 1 from the writer's semaphore, waiting while it is 0,
- * SHM_SEM_WAIT_MS at a time; each time the wait runs out, look at the reader.  Returns 0 with
- * the turn, or -1 (after a message if the reader has gone). */
-static int take_turn(int semid, int keyfd, long posted, bool *seen)
+static void take_turn(void) /* SHM_SEM_WAIT_MS at a time; then a look at the reader */
 {
     struct sembuf take = { SEM_WRITER, -1, 0 };
-    const struct timespec wait = { 0, SHM_SEM_WAIT_MS * 1000000L };
-
-    while (semtimedop(semid, &take, 1, &wait) == -1) {
-        if (errno != EAGAIN && errno != EINTR)
-            return shm_sem_failed(semid, "semtimedop");
-        if (ipclab_signal)
-            return -1;
-        int gone = reader_gone(semid, keyfd, posted, seen);
-        if (gone == -1)
-            return -1;
-        if (gone) {
-            take.sem_flg = IPC_NOWAIT; /* a turn it gave before it went still counts */
-            if (semop(semid, &take, 1) == 0)
-                return 0;
-            warnx("the reader has gone (or was killed) before the end");
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Wait until stdin has something (a terminal may keep us waiting), looking at the reader every
- * SHM_SEM_WAIT_MS.  Returns 0, or -1. */
-static int wait_input(int semid, int keyfd, long posted, bool *seen)
-{
-    struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
-
-    for (;;) {
-        int n = ipclab_poll_timed(&in, 1, SHM_SEM_WAIT_MS);
-        if (n == 1)
-            return 0;
-        if (n == -1)
-            return ipclab_fail("poll");
-        int gone = reader_gone(semid, keyfd, posted, seen);
-        if (gone == 1)
-            warnx("the reader has gone (or was killed) before the end");
-        if (gone != 0)
-            return -1;
+    while (semtimedop(semid, &take, 1, &shm_sem_wait) == -1) {
+        if ((errno != EAGAIN && errno != EINTR) || take.sem_flg == IPC_NOWAIT)
+            shm_sem_die(semid, "semtimedop");
+        if (reader_gone())
+            take.sem_flg = IPC_NOWAIT; /* one more try: a turn it gave before it went counts */
     }
 }
 
-/* Send stdin a segment-full a turn, then the empty buffer, and take the turn the reader gives
- * back for it: then it has the end.  Returns 0, or -1. */
-static int send_stdin(int semid, struct shm_sem_area *area, int keyfd)
+static void leave(void) /* atexit(): every way out; the last one out removes what we used */
 {
-    struct sembuf give = { SEM_READER, +1, 0 };
-    long long total = 0;
-    long posted = 0; /* turns given to the reader */
-    bool seen = false;
-
-    for (ssize_t n = 1;; posted++) {
-        if (take_turn(semid, keyfd, posted, &seen) == -1)
-            return -1;
-        seen = seen || posted > 0; /* that turn came from a reader */
-        if (n == 0)
-            break;
-        if (wait_input(semid, keyfd, posted, &seen) == -1)
-            return -1;
-        if ((n = ipclab_read(STDIN_FILENO, area->data, sizeof area->data)) == -1)
-            return ipclab_fail("read stdin");
-        area->len = n;
-        if (semop(semid, &give, 1) == -1) /* the segment is the reader's now */
-            return shm_sem_failed(semid, "semop");
-        total += n;
+    if (shm_sem_last_out(keyfd, SHM_SEM_WRITER_LOCK, path, semid != -1)) {
+        semctl(semid, 0, IPC_RMID); /* at once: a waiter gets EIDRM (-1: none, or gone) */
+        shmctl(shmid, IPC_RMID, NULL); /* freed once all have detached */
     }
-    warnx("end of input: %lld bytes in %ld buffer(s); the reader took the end", total,
-          posted - 1);
-    return 0;
-}
-
-/*
- * Leave.  Our part is over: the role lock goes first, and shmdt() detaches the segment.  Then,
- * at the door, the last one out (nobody else holds a lock on the key file) removes the set
- * (semctl IPC_RMID: at once, and a waiter gets EIDRM), the segment (shmctl IPC_RMID: freed at
- * the last detach) and the key file.
- */
-static void leave(const char *path, int keyfd, int semid, int shmid, void *area)
-{
-    ipclab_lock(keyfd, SHM_SEM_WRITER_LOCK, F_UNLCK, false);
-    if (area != NULL && shmdt(area) == -1)
-        warn("shmdt");
-    if (ipclab_door_to_leave(keyfd, SHM_SEM_DOOR) == 0 && ipclab_lock_holder(keyfd, -1) == 0) {
-        if (semid >= 0 && semctl(semid, 0, IPC_RMID) == -1 && errno != EINVAL && errno != EIDRM)
-            warn("semctl IPC_RMID");
-        if (shmid >= 0 && shmctl(shmid, IPC_RMID, NULL) == -1 && errno != EINVAL &&
-            errno != EIDRM)
-            warn("shmctl IPC_RMID");
-        ipclab_key_file_remove(path, keyfd);
-    }
-    close(keyfd);
+    shm_sem_left(keyfd);
 }
 
 int main(int argc, char *argv[])
 {
-    char path[PATH_MAX] = "";
-
-    ipclab_stderr_by_line();
-    ipclab_std_fds();
-    if (ipclab_options_p(argc, argv, usage, ipclab_path_arg, path, sizeof path) < argc)
-        ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    if (path[0] == '\0')
-        ipclab_run_path(path, sizeof path, "shm_sem");
-    ipclab_catch_signals(); /* the handlers only record the signal; main cleans up */
-
-    key_t key;
-    bool made = false;
-    int status = IPCLAB_EXIT_FAIL, keyfd = join(path, &key), semid = -1, shmid = -1;
-    struct shm_sem_area *area = NULL;
-    if (keyfd != -1 && (semid = get_set(key, path, keyfd, &made)) != -1)
-        shmid = find_segment(key, path, sizeof *area, IPC_CREAT | 0600);
-    /* Attach: the segment's pages are ours too now.  Fix: shmat() fails with (void *)-1. */
-    if (shmid >= 0 && (area = shmat(shmid, NULL, 0)) == (void *)-1) {
-        warn("shmat");
-        area = NULL;
+    shm_sem_options(argc, argv, usage, path, "reader");
+    atexit(leave);
+    /* 1. One key for the set and the segment; byte 0 of the key file is locked while we join. */
+    keyfd = shm_sem_join(path, SHM_SEM_WRITER_LOCK, "shm_sem_writer");
+    key_t key = ftok(path, SHM_SEM_PROJ);
+    if (key == (key_t)-1)
+        err(IPCLAB_EXIT_FAIL, "ftok %s", path);
+    bool made = get_set(key); /* 2. The set */
+    struct shmid_ds ds;
+    for (;;) { /* 3. The segment: one a killed pair left (nobody attached) goes first */
+        shmid = shmget(key, sizeof(struct shm_sem_area), IPC_CREAT | 0600);
+        if (shmid == -1 || shmctl(shmid, IPC_STAT, &ds) == -1)
+            err(IPCLAB_EXIT_FAIL, "shmget (key from %s)", path);
+        guard_segment_is_ours(&shmid, path, &ds); /* not another user's */
+        if (!made || ds.shm_nattch > 0 || ds.shm_cpid == getpid())
+            break;
+        if (shmctl(shmid, IPC_RMID, NULL) == 0) /* we made the set: nobody else is here */
+            warnx("segment %d was left by a pair that was killed: removed", shmid);
     }
-    if (area != NULL) {
-        ipclab_ready("set %d (%s) and segment %d (key from %s); up to %zu bytes a turn", semid,
-                     made ? "made" : "found", shmid, path, sizeof area->data);
-        status = send_stdin(semid, area, keyfd) == 0 ? IPCLAB_EXIT_OK : IPCLAB_EXIT_FAIL;
+    ipclab_lock(keyfd, SHM_SEM_JOIN, F_UNLCK, false); /* joined: the others may come now */
+    struct shm_sem_area *area = shmat(shmid, NULL, 0);
+    if (area == (void *)-1) /* Fix: shmat() fails with (void *)-1, not NULL */
+        err(IPCLAB_EXIT_FAIL, "shmat");
+    ipclab_ready("set %d (%s) and segment %d (key from %s); up to %zu bytes a turn", semid,
+                 made ? "made" : "found", shmid, path, sizeof area->data);
+    /* 4. Our turn: fill the segment, then give the reader its turn; 0 bytes mark the end. */
+    struct sembuf give = { SEM_READER, +1, 0 };
+    long long total = 0, count = 0;
+    for (;; count++) {
+        take_turn();
+        shm_sem_wait_input(reader_gone); /* a terminal may keep us waiting */
+        ssize_t n = read(STDIN_FILENO, area->data, sizeof area->data);
+        if (n == -1)
+            err(IPCLAB_EXIT_FAIL, "read stdin");
+        area->len = n;
+        if (semop(semid, &give, 1) == -1) /* the segment is the reader's now */
+            shm_sem_die(semid, "semop");
+        if (n == 0)
+            break;
+        total += n;
     }
-    if (keyfd != -1)
-        leave(path, keyfd, semid, shmid, area);
-    ipclab_die_of_signal();
-    return status;
+    take_turn(); /* the turn the reader gives back for the end: it has it */
+    warnx("end of input: %lld bytes in %lld buffer(s); the reader took the end", total, count);
+    if (shmdt(area) == -1) /* 5. Detach; leave() removes the set, the segment, the key file */
+        err(IPCLAB_EXIT_FAIL, "shmdt");
+    return IPCLAB_EXIT_OK;
 }

@@ -317,6 +317,45 @@ sleep 30;' "$IPCLAB_DIR/shm.fifo" "$key" "$pid"
     kill_side writer KILL
 }
 
+@test "shm: perl takes the reader's side of shm_writer as shm/README.md says (key file, segment, PID through the FIFO, SIGUSR1 and SIGUSR2), and dawdles 0.5 s on a buffer" {
+    random_file "$LOG/in.bin" 10000 # three buffers
+    start_side writer "$LOG/in.bin" "$S/shm_writer"
+    wait_ready writer
+    # shellcheck disable=SC2016 # perl's variables, not the shell's
+    start_side reader /dev/null perl -e '
+use IPC::SysV qw(ftok IPC_CREAT);
+use POSIX ();
+my $path = $ARGV[0];
+my $got = 0;
+$SIG{USR1} = sub { $got = 1 };
+my $old = POSIX::SigSet->new;
+POSIX::sigprocmask(POSIX::SIG_BLOCK(), POSIX::SigSet->new(POSIX::SIGUSR1()), $old) or die "sigprocmask: $!\n";
+umask 077;
+open(my $k, ">", $path) or die "$path: $!\n";                  # the key file, marked
+print $k "ipclab key file\n" and close $k or die "$path: $!\n";
+my $id = shmget(ftok($path, "b"), 4096, IPC_CREAT | 0600) // die "shmget: $!\n";
+open(my $fifo, ">", "$path.fifo") or die "$path.fifo: $!\n";
+syswrite($fifo, pack("l", $$)) == 4 or die "write: $!\n";   # a pid_t, in one write
+binmode STDOUT;
+for (my $n = 0;; $n++) {
+    POSIX::sigsuspend($old) until $got;
+    $got = 0;
+    shmread($id, my $head, 0, 16) or die "shmread: $!\n";
+    my ($writer, $len) = unpack("l! l!", $head);
+    my $data = "";
+    $len == 0 or shmread($id, $data, 16, $len) or die "shmread: $!\n";
+    print $data;
+    select(undef, undef, undef, 0.5) if $n == 0;
+    kill("USR2", $writer) or die "kill: $!\n";
+    last if $len == 0;
+}' "$IPCLAB_DIR/shm"
+    assert_exit reader 0
+    assert_exit writer 0
+    cmp "$LOG/in.bin" "$LOG/reader.out"
+    run cat "$LOG/writer.err"
+    assert_line --partial 'end of input: 10000 bytes in 3 buffer(s), each acknowledged'
+}
+
 # kill_mid KIND VICTIM SIGNAL: a transfer in progress; SIGNAL to VICTIM (writer or reader); the
 # survivor must say so and end with status 1 within 2 s.  Sets SURVIVOR.
 kill_mid() {

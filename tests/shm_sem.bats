@@ -60,11 +60,11 @@ proc_child() {
     # Whoever calls semget() first makes the set; the other may find it before it is
     # initialised, and must then wait for sem_otime.  After each round: both exited 0, the
     # bytes are intact, the run directory is empty and the set and segment the two sides named
-    # are gone (the machine's others are not this test's business).  (The key
-    # file's door lets one side join at a time, so the two reach semget() a wake-up apart: on
-    # two CPUs the finder hardly ever comes between its maker's semget() and semop(); on one,
-    # now and then, when the maker is preempted there: 5 rounds in 1000 on the machine this
-    # was written on.  The test after this one makes that case happen every time.)
+    # are gone (the machine's others are not this test's business).  (Each side holds the
+    # lock on byte 0 of the key file from its first look at the key until it has the set and
+    # the segment, so our two never find a set half made: the one that comes second finds it
+    # initialised.  A side that takes no lock can come between semget() and semop(): the test
+    # after this one makes that case happen every time.)
     random_file "$LOG/in.bin" 200000
     # shellcheck disable=SC2016 # python, not shell
     run "$PYTHON" -c '
@@ -388,4 +388,69 @@ print $s->id, "\n";' "$key" "$2")
         ipcrm -s "$SET"
     done
     rm "$IPCLAB_DIR/shm_sem"
+}
+
+# A foreign side, written from the man pages alone (perl's core IPC::SysV: ftok, semget, semop,
+# shmget, shmread, shmwrite), as shm/README.md's "Stand in for either side" says: it holds no
+# lock on the key file, and it dawdles, holding its turn 0.5 s on its first buffer, longer than
+# the 0.2 s after which our side looks at its peer.  (A struct sembuf is three shorts, the
+# segment's length a native long.)
+# shellcheck disable=SC2016 # perl's variables, not the shell's
+PERL_READER='
+use IPC::SysV qw(ftok);
+my $key = ftok($ARGV[0], "s") // die "ftok: $!\n";
+my $sem = semget($key, 0, 0) // die "semget: $!\n";
+my $shm = shmget($key, 0, 0) // die "shmget: $!\n";
+binmode STDOUT;
+for (my $n = 0;; $n++) {
+    semop($sem, pack("s!3", 1, -1, 0)) or die "semop: $!\n";  # take the reader turn
+    shmread($shm, my $len, 0, 8) or die "shmread: $!\n";
+    $len = unpack("l!", $len);
+    my $data = "";
+    $len == 0 or shmread($shm, $data, 8, $len) or die "shmread: $!\n";
+    print $data;
+    select(undef, undef, undef, 0.5) if $n == 0;
+    semop($sem, pack("s!3", 0, 1, 0)) or die "semop: $!\n";   # give the writer its turn
+    last if $len == 0;
+}'
+# shellcheck disable=SC2016 # perl's variables, not the shell's
+PERL_WRITER='
+use IPC::SysV qw(ftok);
+my $key = ftok($ARGV[0], "s") // die "ftok: $!\n";
+my $sem = semget($key, 0, 0) // die "semget: $!\n";
+my $shm = shmget($key, 0, 0) // die "shmget: $!\n";
+binmode STDIN;
+for (my $n = 0;; $n++) {
+    my $got = sysread(STDIN, my $data, 65528) // die "read: $!\n";
+    semop($sem, pack("s!3", 0, -1, 0)) or die "semop: $!\n";  # take the writer turn
+    shmwrite($shm, pack("l!", $got) . $data, 0, 8 + $got) or die "shmwrite: $!\n";
+    select(undef, undef, undef, 0.5) if $n == 0;
+    semop($sem, pack("s!3", 1, 1, 0)) or die "semop: $!\n";   # give the reader its turn
+    last if $got == 0;
+}
+# The reader answers the end with the turn; leaving last, it may have removed the set already.
+semop($sem, pack("s!3", 0, -1, 0)) or $!{EIDRM} or $!{EINVAL} or die "semop: $!\n";'
+
+@test "shm_sem: perl's IPC::SysV takes the reader's side; holding its turn 0.5 s, it is waited for, not taken for gone (was: cut off for holding no lock on the key file)" {
+    random_file "$LOG/in.bin" 200000 # four turns
+    start_side writer "$LOG/in.bin" "$S/shm_sem_writer"
+    wait_ready writer
+    start_side reader /dev/null perl -e "$PERL_READER" "$IPCLAB_DIR/shm_sem"
+    assert_exit reader 0
+    assert_exit writer 0
+    cmp "$LOG/in.bin" "$LOG/reader.out"
+    run cat "$LOG/writer.err"
+    assert_line --partial 'end of input: 200000 bytes in 4 buffer(s); the reader took the end'
+}
+
+@test "shm_sem: perl's IPC::SysV takes the writer's side; holding its turn 0.5 s, it is waited for, not taken for gone (was: 'the writer has gone')" {
+    random_file "$LOG/in.bin" 200000
+    start_side reader /dev/null "$S/shm_sem_reader"
+    wait_ready reader
+    start_side writer "$LOG/in.bin" perl -e "$PERL_WRITER" "$IPCLAB_DIR/shm_sem"
+    assert_exit reader 0
+    assert_exit writer 0
+    cmp "$LOG/in.bin" "$LOG/reader.out"
+    run cat "$LOG/reader.err"
+    assert_line --partial 'end of data: 200000 bytes in 4 buffer(s)'
 }
