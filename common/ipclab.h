@@ -1,26 +1,18 @@
 /*
- * ipclab.h - the plumbing every ipclab program would otherwise write again.
+ * ipclab.h - the plumbing every ipclab program would otherwise write again: none of the calls
+ * a program is there to teach (tests/lesson.bats keeps it so).  Header-only, static inline:
+ * each program builds alone with `cc -o /tmp/x fifo/fifo_reader.c`.
  *
- * Plumbing only: none of the calls a program is there to teach (pipe, mkfifo, msgget, shmat,
- * mq_open, shm_open, socket, bind, listen, accept, connect, getaddrinfo ...) is made here or in
- * the other common/ headers; each program makes its own, where a student reading it finds them
- * (tests/lesson.bats keeps it so).  Header-only: every function is static inline, so each
- * program still builds on its own with `cc -o /tmp/x fifo/fifo_reader.c` and no library.  The
- * including file chooses its feature-test macro before any #include (ipclab_poll() needs
- * _GNU_SOURCE: ppoll).
- *
- *   I/O         ipclab_write_all(), ipclab_write_counted(), ipclab_read(), ipclab_read_full():
- *               across partial transfers and EINTR; ipclab_upcase(), ipclab_send_greetings()
- *   processes   ipclab_wait_child()
+ *   I/O         ipclab_write_all(), ipclab_read_full(), ipclab_upcase()
  *   arguments   ipclab_parse_long(), ipclab_usage_error(), ipclab_bad_option(),
  *               ipclab_options_p() with ipclab_path_arg() or ipclab_posix_name_arg()
  *   status      ipclab_stderr_by_line(), ipclab_std_fds() (call both first), ipclab_ready()
  *   run dir     ipclab_run_path(), ipclab_trusted()
  *   signals     ipclab_catch_signals(), ipclab_cleanup_on_signal(), ipclab_signal,
- *               ipclab_die_of_signal(), ipclab_poll(), ipclab_poll_timed(); ipclab_fail()
+ *               ipclab_die_of_signal()
  *
- * Beside it: peers.h (who is there: record locks, ticks, deadlines), sysv.h (the key file of a
- * System V object, and the check of one found) and sockets.h (socket addresses and the servers' guards).
+ * Beside it: peers.h (record locks, a SIGALRM every 200 ms, deadlines), sysv.h (key files)
+ * and sockets.h (socket addresses, the servers' checks).
  */
 #ifndef IPCLAB_H
 #define IPCLAB_H
@@ -46,38 +38,23 @@
 /* Exit statuses of the command-line contract (README.md, "The command-line contract"). */
 enum { IPCLAB_EXIT_OK = 0, IPCLAB_EXIT_FAIL = 1, IPCLAB_EXIT_USAGE = 2 };
 
-/* One chunk of the toolkit's interactive streams (the pipe, socketpair and echo programs):
- * PIPE_BUF bytes, so a pipe write of one chunk is atomic, and a line typed crosses whole. */
+/* One chunk of the interactive streams: PIPE_BUF bytes, so a pipe write of one is atomic. */
 #define IPCLAB_CHUNK 4096
 
-/* One chunk of the streams a whole file goes through (fifo_writer and fifo_reader, the UNIX and
- * TCP stream clients and servers): 128 KiB, as cat(1) reads, twice a pipe's default capacity
- * (pipe(7)), so that a read() empties a full pipe and every call moves as much as the kernel
- * can hand over at once.  With 4 KiB the FIFO pair made thirty-two times the calls, and moved
- * a third of what `cat` moves through the same FIFO; the echo pairs moved 2.5 times less. */
+/* One chunk of the streams a whole file goes through (the FIFO and stream socket pairs):
+ * 128 KiB, as cat(1) reads, twice a pipe's default capacity (pipe(7)). */
 #define IPCLAB_STREAM_CHUNK 131072
 
-/*
- * The termination signal caught (see ipclab_catch_signals), 0 if none.
- *
- * This and ipclab_tick below are defined here, not declared static: every ipclab program is
- * one .c file.  Were they static, a second .c file that included this header would get
- * copies of its own, and never see a signal the first file's handler recorded.  As they are,
- * such a program fails to link ("multiple definition of ipclab_signal"): split a program into
- * several files only after moving these definitions into one of them and leaving extern
- * declarations here.
- */
+/* The termination signal caught (see ipclab_catch_signals), 0 if none.  Defined, not static:
+ * a second .c file including this header fails to link rather than miss the signal. */
 volatile sig_atomic_t ipclab_signal;
 
 /* ---------------------------------------------------------------- I/O */
 
 /*
- * Write all len bytes.  write(2) may write fewer bytes than asked (a pipe or socket that is
- * nearly full, a signal), so loop until everything is out.  ipclab_signal is looked at before
- * every write(), not only after an EINTR: a signal that comes once part is written makes
- * write() return that part, not fail, and a loop whose calls never block never sees an EINTR
- * at all.  Returns 0, or -1 with errno set (EINTR: a termination signal was caught; EPIPE: the
- * reader has gone); *written is the bytes write() took, either way.
+ * Write all len bytes: write(2) may take fewer.  ipclab_signal is looked at before every
+ * write(), not only after an EINTR (a write that never blocks never fails with one).  Returns
+ * 0, or -1 with errno set (EINTR: a termination signal); *written: what write() took.
  */
 static inline int ipclab_write_counted(int fd, const void *buf, size_t len, size_t *written)
 {
@@ -107,11 +84,7 @@ static inline int ipclab_write_all(int fd, const void *buf, size_t len)
     return ipclab_write_counted(fd, buf, len, &written);
 }
 
-/*
- * read(2), with ipclab_signal looked at before every call, as ipclab_write_all does (so a loop
- * that reads a file or /dev/zero, which never blocks, still ends on Ctrl-C).  Returns what
- * read() returns: bytes read, 0 at end of file, -1 with errno set (EINTR: a termination signal).
- */
+/* read(2), with ipclab_signal looked at before every call, as ipclab_write_all() does. */
 static inline ssize_t ipclab_read(int fd, void *buf, size_t len)
 {
     for (;;) {
@@ -125,11 +98,8 @@ static inline ssize_t ipclab_read(int fd, void *buf, size_t len)
     }
 }
 
-/*
- * Read until len bytes have arrived or EOF comes.  A stream (pipe, FIFO, stream socket) keeps
- * no message boundaries: one read(2) may return any part of what the peer wrote.  Returns the
- * number of bytes read (less than len only at EOF), or -1 with errno set.
- */
+/* Read until len bytes have arrived or end of file: a stream keeps no message boundaries.
+ * Returns the bytes read (fewer than len only at end of file), or -1 with errno set. */
 static inline ssize_t ipclab_read_full(int fd, void *buf, size_t len)
 {
     char *p = buf;
@@ -152,48 +122,6 @@ static inline void ipclab_upcase(char *buf, size_t len)
     for (size_t i = 0; i < len; i++)
         if (buf[i] >= 'a' && buf[i] <= 'z')
             buf[i] = (char)(buf[i] - 'a' + 'A');
-}
-
-/*
- * The seeds' demo loop, made finite: COUNT writes of "hello N\n", one write() each.  Returns the
- * number of bytes written, or -1 with errno set.
- */
-static inline long ipclab_send_greetings(int fd, long count)
-{
-    long total = 0;
-
-    for (long i = 1; i <= count; i++) {
-        char msg[32];
-        int len = snprintf(msg, sizeof msg, "hello %ld\n", i);
-        if (ipclab_write_all(fd, msg, (size_t)len) == -1)
-            return -1;
-        total += len;
-    }
-    return total;
-}
-
-/* ---------------------------------------------------------------- processes */
-
-/*
- * Reap child pid and say how it ended if it did not end well.  Returns status (the caller's own
- * verdict) if the child exited 0, else IPCLAB_EXIT_FAIL.  The seeds never waited for their
- * children: a parent must, or the child stays a zombie and its failure goes unseen.
- */
-static inline int ipclab_wait_child(pid_t pid, int status)
-{
-    int wstatus;
-
-    while (waitpid(pid, &wstatus, 0) == -1)
-        if (errno != EINTR)
-            err(IPCLAB_EXIT_FAIL, "waitpid");
-    if (WIFSIGNALED(wstatus)) {
-        warnx("parent: child %ld was killed by signal %d (%s)", (long)pid, WTERMSIG(wstatus),
-              strsignal(WTERMSIG(wstatus)));
-        return IPCLAB_EXIT_FAIL;
-    }
-    if (WEXITSTATUS(wstatus) != 0)
-        return IPCLAB_EXIT_FAIL;
-    return status;
 }
 
 /* ---------------------------------------------------------------- arguments */
@@ -227,14 +155,8 @@ static inline _Noreturn void ipclab_usage_error(const char *usage, const char *f
 }
 
 /*
- * getopt(3) returned '?' (unknown option) or ':' (missing argument; the option string must
- * start with ':').  getopt's own message would name the program by its whole argv[0]; err(3)
- * and this one use the short name, like every other message.
- *
- * getopt knows only one-letter options, so "--help" reaches it as the letters '-', 'h', 'e' ...
- * of one argument: the first, '-', is unknown (optopt), and optind still points at the argument,
- * which getopt leaves only once it has read all its letters.  "--help" is taken as -h, the habit
- * of every GNU user; any other "--word" is named whole.
+ * getopt(3) returned '?' (unknown option) or ':' (missing argument; the option string starts
+ * with ':').  "--help" reaches getopt as the letters of one argument: it is taken as -h.
  */
 /* cppcheck-suppress constParameter ; main's char *argv[] would not convert to const char *const[] in C */
 static inline _Noreturn void ipclab_bad_option(const char *usage, int opt, char *const argv[])
@@ -261,10 +183,7 @@ static inline void ipclab_path_arg(char *buf, size_t size, const char *arg, cons
     memcpy(buf, arg, strlen(arg) + 1);
 }
 
-/*
- * -p /NAME for a POSIX queue, shared memory object or semaphore: a slash, then 1 to NAME_MAX
- * bytes with no other slash (mq_overview(7), shm_overview(7)).  buf holds NAME_MAX + 2 bytes.
- */
+/* -p /NAME for a POSIX object: a slash, then 1 to NAME_MAX bytes with no other slash. */
 static inline void ipclab_posix_name_arg(char *buf, size_t size, const char *arg,
                                          const char *usage)
 {
@@ -276,12 +195,8 @@ static inline void ipclab_posix_name_arg(char *buf, size_t size, const char *arg
     memcpy(buf, arg, len + 1);
 }
 
-/*
- * The options of a program whose one option is -p: -h prints the usage on stdout and exits 0;
- * -p ARG goes to take() -- ipclab_path_arg for a path, ipclab_posix_name_arg for a /NAME --
- * which checks it and copies it into buf; anything else is a usage error (exit 2).  Returns
- * the index in argv of the first operand (argc if there is none).
- */
+/* The options of a program whose one option is -p (take: ipclab_path_arg or
+ * ipclab_posix_name_arg); -h prints the usage.  Returns the index of the first operand. */
 static inline int ipclab_options_p(int argc, char *argv[], const char *usage,
                                    void (*take)(char *, size_t, const char *, const char *),
                                    char *buf, size_t size)
@@ -309,27 +224,16 @@ static inline void ipclab_posix_name(char *buf, size_t size, const char *what)
 
 /* ---------------------------------------------------------------- status */
 
-/*
- * Call first in main().  err(3) and warn(3) write the program name, the message and the newline
- * in separate calls; on an unbuffered stderr each is its own write(2), so when a parent and its
- * child (or the two sides of a demo) share one stderr, a line of one can be cut in two by the
- * other.  Line-buffered, each status line leaves in one write(2) as soon as it is complete, so
- * the ready line is still out at once.  (Every message ends with a newline, so nothing is left
- * in the buffer when a process forks or calls _exit.)
- */
+/* Call first in main(): each status line leaves in one write(2), so that the lines of a parent
+ * and its child sharing a stderr never cut each other. */
 static inline void ipclab_stderr_by_line(void)
 {
     setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
 }
 
-/*
- * Make sure descriptors 0, 1 and 2 are open before anything else is: call it first.  A program
- * started with one of them closed (`prog >&-`) would otherwise be given that number by its first
- * open(), shm_open() or socket() -- the lowest free one -- and then print into its own FIFO,
- * shared memory object or socket.  A closed one is taken by /dev/null opened the wrong way for
- * it (stdin write-only, stdout and stderr read-only), so that using it still fails with EBADF,
- * as it would have closed.
- */
+/* Call first in main(): a closed descriptor 0, 1 or 2 becomes /dev/null opened the wrong way
+ * (using it still fails), so that the program's first open(), shm_open() or socket() never
+ * takes its number and the program never prints into its own FIFO or socket. */
 static inline void ipclab_std_fds(void)
 {
     for (int fd = 0; fd <= 2; fd++) {
@@ -358,11 +262,8 @@ static inline void ipclab_ready(const char *fmt, ...)
 
 /* ---------------------------------------------------------------- run directory */
 
-/*
- * Refuse (exit 1) a run directory whose name has a ".." component, or whose path passes
- * through a symbolic link owned by neither root nor us: another user could point that link,
- * and so our run directory, anywhere.  The last component is left to the caller.
- */
+/* Refuse (exit 1) a run directory with a ".." component, or whose path passes through a
+ * symbolic link owned by neither root nor us.  The last component is the caller's. */
 static inline void ipclab_guard_path_has_no_foreign_link(const char *dir)
 {
     char prefix[PATH_MAX];
@@ -386,13 +287,8 @@ static inline void ipclab_guard_path_has_no_foreign_link(const char *dir)
     }
 }
 
-/*
- * Put the run directory's name in buf: $IPCLAB_DIR, else $XDG_RUNTIME_DIR/ipclab, else
- * /tmp/ipclab-<uid>.  Create it mode 0700 if it is missing.  Refuse (exit 1) if it is not a
- * directory of ours that nobody else can enter, or if its name passes through another user's
- * symbolic link: in a shared /tmp another user could otherwise plant a symlink or a FIFO of
- * their own where our rendezvous names go.
- */
+/* The run directory in buf: $IPCLAB_DIR, else $XDG_RUNTIME_DIR/ipclab, else /tmp/ipclab-<uid>;
+ * made 0700 if missing.  Refused (exit 1) unless a directory of ours nobody else can enter. */
 static inline void ipclab_run_dir(char *buf, size_t size)
 {
     const char *env;
@@ -428,15 +324,8 @@ static inline void ipclab_run_dir(char *buf, size_t size)
              "refusing to use it (chmod 700 %s)", buf, (unsigned)(st.st_mode & 0777), buf);
 }
 
-/*
- * Trust in what we find.  An object this program did not create -- a key file, a System V
- * queue or segment, a POSIX queue or shared memory object -- may have been made first by
- * another user, to read what we send or to feed us what we receive.  Before using one, a
- * program checks who owns it (fstat(2) of its descriptor, or IPC_STAT's ipc_perm: then both
- * uid and cuid, since a creator can hand the uid to someone else) and that nobody else may use
- * it.  Returns true if owner is us and mode gives group and others nothing; otherwise says why
- * ("WHAT belongs to uid N, not to you") and returns false.
- */
+/* An object we did not create may have been made first by another user: true if owner is us
+ * and mode gives others nothing; otherwise says why and returns false. */
 static inline bool ipclab_trusted(const char *what, uid_t owner, mode_t mode)
 {
     if (owner != geteuid()) {
@@ -466,27 +355,12 @@ static inline void ipclab_run_path(char *buf, size_t size, const char *name)
 /* ---------------------------------------------------------------- signals */
 
 /*
- * Termination signals (SIGINT, SIGTERM, SIGHUP) are caught so that a program can remove what
- * it created; it must still end within 0.5 s, whatever it is doing.  Two ways, as the cleanup
- * allows:
- *
- * - Async-signal-safe calls only (unlink, close, lstat, geteuid: signal-safety(7)), as the
- *   removal of a socket file is: after ipclab_cleanup_on_signal(), the handler does the cleanup
- *   itself, says so and dies of the signal, wherever the program is -- in poll(), or in a
- *   write() to a stdout that nobody reads.
- * - Otherwise (msgctl, shm_unlink, a wait for a lock), the handler records the signal in
- *   ipclab_signal and nothing else.  Installed without SA_RESTART, it makes a blocked call fail
- *   with EINTR; but a call that does not block (a read of /dev/zero, a write to /dev/null, a
- *   msgrcv with messages waiting) never fails, so every pass of a loop looks at ipclab_signal
- *   (ipclab_read and ipclab_write_all do, before each call), not only an EINTR.  Out of the
- *   loop, main cleans up and dies of the same signal (ipclab_die_of_signal), so its parent, a
- *   shell, sees "killed by SIGINT" as it would without the handler.
- *
- * One blocking call needs more: open(2) on a FIFO, which waits for the peer.  A signal that
- * lands after the program last looked at ipclab_signal but before open() blocks is recorded
- * and then ignored while open() waits.  No call opens a file with signals atomically unblocked
- * (as ppoll and pselect wait), so the FIFO programs run the ticks (peers.h) while they open: a
- * tick ends the wait with EINTR, and the program looks at ipclab_signal again.
+ * Termination signals (SIGINT, SIGTERM, SIGHUP) are caught so that a program removes what it
+ * made and still ends within 0.5 s (README.md, "Decisions"):
+ * - cleanup of async-signal-safe calls only (unlink, close, lstat: signal-safety(7)): after
+ *   ipclab_cleanup_on_signal(), the handler does it and dies of the signal;
+ * - otherwise (msgctl, shm_unlink) the handler records the signal in ipclab_signal, every pass
+ *   of a loop looks at it, and main cleans up and dies of it (ipclab_die_of_signal).
  */
 static void (*volatile ipclab_cleanup)(void); /* the handler's cleanup, once it does it */
 static const char *ipclab_name = "";          /* the program's name, for the handler */
@@ -597,12 +471,8 @@ static inline void ipclab_die_of_signal(void)
 }
 
 #if defined(_GNU_SOURCE)
-/*
- * From now on, a termination signal makes the handler call clean() -- async-signal-safe calls
- * only -- say "<program>: SIGINT: cleaned up, leaving" and die of the signal at once; clean
- * may be NULL, nothing to remove.  Call it once what clean() removes exists (a signal caught
- * before is acted on here and now), after ipclab_catch_signals().
- */
+/* From now on a termination signal makes the handler call clean() (async-signal-safe calls
+ * only; NULL: nothing to remove), say so and die of it.  After ipclab_catch_signals(). */
 static inline void ipclab_nothing_to_clean(void)
 {
 }
@@ -616,56 +486,5 @@ static inline void ipclab_cleanup_on_signal(void (*clean)(void))
         ipclab_on_signal(ipclab_signal);
 }
 #endif
-
-#if defined(_GNU_SOURCE)
-/*
- * poll(2) without a lost wake-up.  Checking ipclab_signal and then calling poll() leaves a gap:
- * a signal that arrives in between is recorded, and poll() then waits on regardless.  So the
- * termination signals are blocked while we look, and ppoll() unblocks them atomically for the
- * wait itself.  ms is the longest wait in milliseconds, < 0 for no limit.  Returns what ppoll
- * returns (0: the time ran out); -1 with errno EINTR once a signal was caught.  (ppoll is in
- * POSIX.1-2024; glibc declares it only under _GNU_SOURCE.)
- */
-static inline int ipclab_poll_timed(struct pollfd *fds, nfds_t nfds, long ms)
-{
-    const struct timespec limit = { ms / 1000, ms % 1000 * 1000000L };
-    sigset_t term, old, during;
-
-    ipclab_term_sigset(&term);
-    sigprocmask(SIG_BLOCK, &term, &old);
-    int rc;
-    if (ipclab_signal) {
-        errno = EINTR;
-        rc = -1;
-    } else {
-        during = old;
-        for (size_t i = 0; i < sizeof ipclab_term_signals / sizeof ipclab_term_signals[0]; i++)
-            sigdelset(&during, ipclab_term_signals[i]);
-        rc = ppoll(fds, nfds, ms < 0 ? NULL : &limit, &during);
-    }
-    int saved = errno;
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    errno = saved;
-    return rc;
-}
-
-/* ipclab_poll_timed() with no time limit. */
-static inline int ipclab_poll(struct pollfd *fds, nfds_t nfds)
-{
-    return ipclab_poll_timed(fds, nfds, -1);
-}
-#endif
-
-/*
- * A call failed: say so (warn(3): "what: strerror"), unless a termination signal interrupted it
- * -- the program is leaving, and ipclab_die_of_signal() says why.  Returns -1, so that a
- * function can end with `return ipclab_fail("poll");`.
- */
-static inline int ipclab_fail(const char *what)
-{
-    if (errno != EINTR)
-        warn("%s", what);
-    return -1;
-}
 
 #endif /* IPCLAB_H */

@@ -1,10 +1,7 @@
 /*
- * sysv.h - what the System V programs share besides their mechanism: the key file (the file
- * ftok(3) makes the key of, where the role locks of peers.h live, marked so that a program never
- * takes, or removes, a file of the user's) and the check of a queue or segment found rather
- * than made.  Plumbing only, like ipclab.h.
- *
- *   ipclab_key_file_open(), ipclab_key_file_remove(), IPCLAB_KEY_MARK, ipclab_sysv_trusted()
+ * sysv.h - the key file of the System V programs (the file ftok(3) makes the key of, marked so
+ * that a program never takes or removes a file of the user's) and the check of an object
+ * found.  Plumbing only, like ipclab.h.
  */
 #ifndef IPCLAB_SYSV_H
 #define IPCLAB_SYSV_H
@@ -12,12 +9,8 @@
 #include "peers.h"
 #include <sys/ipc.h>
 
-/*
- * What every key file holds, and nothing else.  A program given -p PATH removes its key file
- * when it leaves -- and PATH may name a file that is no key file at all: the user's notes,
- * or, run as root, /etc/passwd.  The mark tells the two apart: a program uses a file it finds
- * only if it holds exactly this line, and removes only such a file.
- */
+/* What every key file holds, and nothing else: -p PATH may name the user's notes, or, as root,
+ * /etc/passwd; a file is used, and removed, only if it holds exactly this line. */
 #define IPCLAB_KEY_MARK "ipclab key file\n"
 
 /* Does the file open on fd hold exactly IPCLAB_KEY_MARK? */
@@ -29,13 +22,9 @@ static inline bool ipclab_key_file_marked(int fd)
     return n == (ssize_t)sizeof buf - 1 && memcmp(buf, IPCLAB_KEY_MARK, sizeof buf - 1) == 0;
 }
 
-/*
- * Make the key file path, mark and all, unless something is there already.  It is written
- * under a name of its own (mkstemp(3): mode 0600, a name nobody else has), then link(2)ed to
- * path, which fails with EEXIST if path exists: so the file at path holds the mark from the
- * moment anyone can open it, and what was there before is never touched.  Returns 1 with the
- * new file's inode in *made if we made it, 0 if something was there, -1 after a message.
- */
+/* Make the key file path, mark and all, unless something is there: written under a name of
+ * its own (mkstemp), then link(2)ed to path, so it holds the mark from the moment anyone can
+ * open it.  Returns 1 (its inode in *made), 0 if something was there, -1 after a message. */
 static inline int ipclab_key_file_make(const char *path, struct stat *made)
 {
     char tmp[PATH_MAX];
@@ -90,19 +79,11 @@ static inline bool ipclab_key_file_ok(int fd, const char *path)
 }
 
 /*
- * Open the key file path -- the file ftok(3) makes a System V key of, and where the role locks
- * live -- creating it (mode 0600, marked: see IPCLAB_KEY_MARK) if it is missing, and hold its
- * door: the write lock on byte 0.  A program holds the door only while it joins (creates or
- * opens the IPC object, takes its role lock) or while it removes the object and the file, so
- * that one program's removal never interleaves with another's creation; release it with
- * ipclab_lock(fd, 0, F_UNLCK, false).  If the file was removed while we waited at the door,
- * the one we hold is no longer the one at path, and we start again.  Fix: the programs opened
- * whatever was at path, O_CREAT and all, and removed it when they left: -p ~/notes lost the
- * notes.  A file found rather than made is used only if ipclab_key_file_ok() says it is a key
- * file, and only a key file is ever removed.  *made says whether this
- * call made the file (so that a program that gives up at once removes only a file of its
- * own).  Returns the descriptor (close-on-exec), or -1: errno EINTR when a termination signal
- * ended the wait, otherwise after a message.
+ * Open the key file path, making it (mode 0600, marked) if it is missing, and hold the write
+ * lock on its byte 0: held only while a program joins or removes, so that one's removal never
+ * interleaves with another's creation (release: ipclab_lock(fd, 0, F_UNLCK, false)).  A file
+ * found is used only if ipclab_key_file_ok().  *made: this call made it.  Returns the
+ * descriptor, or -1: errno EINTR on a termination signal, otherwise after a message.
  */
 static inline int ipclab_key_file_open(const char *path, bool *made)
 {
@@ -155,11 +136,8 @@ static inline int ipclab_key_file_open(const char *path, bool *made)
     }
 }
 
-/*
- * Remove the key file path if it is still the file open on fd, and still a key file (call it
- * holding the door).  Whoever leaves last removes it, whether it made the file or found it: the
- * mark, checked when it was opened and again here, says it is a key file.
- */
+/* Remove the key file path if it is still the file open on fd and still a key file (call it
+ * holding byte 0).  Whoever leaves last removes it. */
 static inline void ipclab_key_file_remove(const char *path, int fd)
 {
     struct stat st, now;

@@ -10,6 +10,28 @@
 #include "../common/sockets.h"
 #include <stdalign.h>
 
+/* ---------------------------------------------------------------- plumbing only these programs use */
+
+/*
+ * Are all the descriptors this process may have (ulimit -n, RLIMIT_NOFILE) open?  Then no
+ * descriptor passed to it can be received: the kernel drops it and sets MSG_CTRUNC, as it does
+ * for descriptors beyond the control buffer (unix(7)).  One is dup'ed and closed again to tell.
+ * Returns the limit if every descriptor is taken, 0 if one is free.
+ */
+static inline long ipclab_descriptors_full(void)
+{
+    int spare = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+    struct rlimit rl;
+
+    if (spare != -1)
+        close(spare);
+    if (spare != -1 || errno != EMFILE)
+        return 0;
+    return getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long)rl.rlim_cur
+                                                                               : 1;
+}
+
+
 /*
  * Plumbing first: stderr by line, descriptors 0-2 open, the options -- -p PATH into path (PATH_MAX
  * bytes); with count (fd_sender), -n COUNT into *count and one FILE operand, returned -- and the

@@ -19,6 +19,36 @@
 #include "../common/ipclab.h"
 #include "../common/sockets.h"
 
+/* ---------------------------------------------------------------- plumbing only these programs use */
+
+/*
+ * The options of an inetsock program that has no others: -H HOST (*host then points into
+ * argv), -P PORT (see ipclab_port_arg; min_port 0 for a server, 1 for a client), -h; anything
+ * else is a usage error (exit 2).  Returns the index in argv of the first operand.
+ */
+static inline int ipclab_options_inet(int argc, char *argv[], const char *usage,
+                                      const char **host, char *port, size_t size, long min_port)
+{
+    int opt;
+
+    while ((opt = getopt(argc, argv, ":hH:P:")) != -1) {
+        if (opt == 'H') {
+            *host = optarg;
+        } else if (opt == 'P') {
+            ipclab_port_arg(port, size, optarg, min_port, usage);
+        } else if (opt == 'h') {
+            fputs(usage, stdout);
+            exit(IPCLAB_EXIT_OK);
+        } else {
+            ipclab_bad_option(usage, opt, argv);
+        }
+    }
+    if ((*host)[0] == '\0')
+        ipclab_usage_error(usage, "-H wants a host name or address");
+    return optind;
+}
+
+
 /* ---------------------------------------------------------------- the start */
 
 /*
