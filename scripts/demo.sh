@@ -58,8 +58,8 @@ if (( valgrind )) && ! command -v valgrind >/dev/null; then
 fi
 
 # The system calls that carry each mechanism, for --trace.  Every side also shows its signals
-# (shm's notifications are signals), except SIGALRM: the queue and shm programs' five-a-second
-# tick, which looks at the peer's lock.
+# (shm's notifications are signals), except SIGALRM: the SIGALRM every 200 ms of the queue and
+# shm programs, which makes them look at their peer.
 # shellcheck disable=SC2054 # the commas are strace's, inside each element
 declare -A TRACE_CALLS=(
     [pipe]=pipe,pipe2,clone,clone3,close,read,write,wait4

@@ -25,10 +25,10 @@
 /* The mark that begins every file of ours: a file without it is never written, or removed. */
 #define MMAP_MARK "ipclab mmap v1\n" /* 15 bytes and a NUL: the 16 of mark[] */
 
-/* Bytes of the file locked (common/peers.h): the door, taken while a writer makes or replaces
- * the file (readers take it shared, to find the file whole), and the writer's role, held while
- * it writes -- the kernel drops it when the writer ends, kill -9 included. */
-enum { MMAP_DOOR = 0, MMAP_WRITER = 1 };
+/* The bytes of the file record-locked (common/peers.h): byte 0 while a writer makes or replaces
+ * the file (readers take it shared, to find the file whole); byte 1 while a writer writes --
+ * the kernel drops it when the writer ends, kill -9 included. */
+enum { MMAP_MAKING = 0, MMAP_WRITER = 1 };
 
 /* The state: the writer's way to say that it is done, since a file has no end of file to wait
  * for (its size is fixed, and reading it never blocks). */
@@ -49,8 +49,8 @@ struct mmap_head {
 _Static_assert(sizeof(struct mmap_head) == 32, "the data begin at byte 32 (0x20)");
 
 /*
- * Before its door is touched: is the file open on fd a regular file of ours, closed to others?
- * (Its owner could hold the door for ever; whoever else may open it could write what we print.)
+ * Before its lock is touched: is the file open on fd a regular file of ours, closed to others?
+ * (Its owner could hold byte 0 for ever; whoever else may open it could write what we print.)
  */
 static inline bool mmap_found_ok(int fd, const char *path)
 {
@@ -172,9 +172,9 @@ static inline bool mmap_file_made(int fd, const char *path, struct stat *st)
 {
     if (!mmap_found_ok(fd, path))
         exit(IPCLAB_EXIT_FAIL);
-    if (ipclab_lock(fd, MMAP_DOOR, F_RDLCK, true) == -1 || fstat(fd, st) == -1)
+    if (ipclab_lock(fd, MMAP_MAKING, F_RDLCK, true) == -1 || fstat(fd, st) == -1)
         err(IPCLAB_EXIT_FAIL, "lock %s", path);
-    ipclab_lock(fd, MMAP_DOOR, F_UNLCK, false);
+    ipclab_lock(fd, MMAP_MAKING, F_UNLCK, false);
     if (st->st_nlink == 0 || st->st_size == 0) {
         close(fd);
         return false;
@@ -212,7 +212,7 @@ static inline void guard_remove_earlier_file(const char *path)
         err(IPCLAB_EXIT_FAIL, "%s", path);
     if (!mmap_found_ok(fd, path))
         exit(IPCLAB_EXIT_FAIL);
-    if (ipclab_lock(fd, MMAP_DOOR, F_WRLCK, true) == -1 || fstat(fd, &st) == -1)
+    if (ipclab_lock(fd, MMAP_MAKING, F_WRLCK, true) == -1 || fstat(fd, &st) == -1)
         err(IPCLAB_EXIT_FAIL, "lock %s", path);
     pid_t other = st.st_nlink == 0 ? 0 : ipclab_lock_holder(fd, MMAP_WRITER);
     if (other != 0)

@@ -59,7 +59,7 @@ int main(int argc, char *argv[])
     }
     atexit(remove_unfinished);
     ipclab_cleanup_on_signal(remove_unfinished); /* Ctrl-C: remove it if half made, die */
-    ipclab_lock(fd, MMAP_DOOR, F_WRLCK, true);   /* readers wait until it is whole */
+    ipclab_lock(fd, MMAP_MAKING, F_WRLCK, true);   /* readers wait until it is whole */
 
     /* 2. Its size, once: a mapping cannot grow its file. */
     size_t mapped = sizeof(struct mmap_head) + (size_t)size;
@@ -74,7 +74,7 @@ int main(int argc, char *argv[])
     memcpy(head->mark, MMAP_MARK, sizeof head->mark);
     whole = 1;
     ipclab_lock(fd, MMAP_WRITER, F_WRLCK, false); /* held while we write; gone when we are */
-    ipclab_lock(fd, MMAP_DOOR, F_UNLCK, false);
+    ipclab_lock(fd, MMAP_MAKING, F_UNLCK, false);
     mmap_catch_sigbus(path, head); /* the file truncated under us: said, not a silent death */
     ipclab_ready("%s made and mapped: %ld bytes for data", path, size);
 
