@@ -34,7 +34,9 @@ static int record_close(int fd)
 }
 
 /* The program itself, its close() recording instead of closing, its main() out of the way
- * (ipclab.h, which harness.h included, keeps the real close()). */
+ * (the headers, included first, keep the real close(): fdpass.h's check of a full descriptor
+ * table dup()s and closes one of its own). */
+#include "../fdpass/fdpass.h"
 #define close record_close
 #define main fd_receiver_main
 #include "../fdpass/fd_receiver.c"
