@@ -112,8 +112,8 @@ static inline bool guard_results_out(void)
  * counter still for 1 s means the others wait for a lock the dead one took with it (the POSIX
  * semaphore): they are stopped with SIGTERM, as on a termination signal of ours.  Returns 0,
  * or -1 if one failed or the run stalled. */
-static inline int counter_reap(pid_t *pids, int left, volatile long *count,
-                               volatile long *done)
+static inline int counter_reap(pid_t *pids, int left, const volatile long *count,
+                               const volatile long *done)
 {
     const struct timespec step = { 0, 200000000 };
     int status, rc = 0, quiet = 0;

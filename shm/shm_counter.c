@@ -69,7 +69,6 @@ union semun {
 static void make_lock(struct shared *s, const char *name)
 {
     pthread_mutexattr_t attr;
-    int rc;
 
     if (lock_kind == LOCK_SYSV) {
         /* IPC_PRIVATE: a new set no key leads to; the children inherit its id.  Set to 1
@@ -88,6 +87,7 @@ static void make_lock(struct shared *s, const char *name)
             warn("sem_unlink %s", name);
     }
     if (lock_kind == LOCK_MUTEX) { /* shared between processes; robust: outlives its owner */
+        int rc;
         if ((rc = pthread_mutexattr_init(&attr)) == 0 &&
             (rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED)) == 0 &&
             (rc = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST)) == 0)

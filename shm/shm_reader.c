@@ -31,7 +31,7 @@ static const char usage[] =
     "  -h       show this help\n";
 
 static char path[PATH_MAX], fifo[PATH_MAX];
-static int keyfd = -1, shmid = -1, fd = -1; /* what leave() removes, or closes */
+static int keyfd = -1, shmid = -1, fifofd = -1; /* what leave() removes, or closes */
 
 /* create_or_get_shm(), the seed's name: the key file, its key, the segment (0600 if made). */
 static int create_or_get_shm(void)
@@ -62,7 +62,7 @@ static void leave(void)
 {
     if (shmid != -1 && shmctl(shmid, IPC_RMID, NULL) == -1 && errno != EIDRM && errno != EINVAL)
         warn("shmctl IPC_RMID");
-    shm_remove_fifo(fifo, fd);
+    shm_remove_fifo(fifo, fifofd);
     shm_remove_key_file(path, keyfd);
     ipclab_die_of_signal();
 }
@@ -86,14 +86,14 @@ int main(int argc, char *argv[])
         err(IPCLAB_EXIT_FAIL, "mkfifo %s", fifo);
     guard_fifo_is_ours(fifo); /* not a file, a link, another user's */
     ipclab_ready("segment %d attached; waiting for shm_writer on %s", shmid, fifo);
-    while ((fd = open(fifo, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 && errno == EINTR)
+    while ((fifofd = open(fifo, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 && errno == EINTR)
         shm_exit_if_gone(-1, "writer", &waitmask); /* the SIGALRM: open() again */
-    if (fd == -1)
+    if (fifofd == -1)
         shm_die(fifo);
-    guard_fifo_still_ours(fd, fifo);
+    guard_fifo_still_ours(fifofd, fifo);
     pid_t self = getpid();
     /* Fix: the PID goes after shmat() and the blocking of SIGUSR1, not before. */
-    if (write(fd, &self, sizeof self) != (ssize_t)sizeof self) /* one write: never split */
+    if (write(fifofd, &self, sizeof self) != (ssize_t)sizeof self) /* one write: never split */
         shm_die(fifo);
 
     /* 3. Fix: nobody clears the segment (a bzero() would race the writer's next copy). */
@@ -102,10 +102,10 @@ int main(int argc, char *argv[])
         /* Fix: sigsuspend(), not pause(): a SIGUSR1 sent before we wait is not lost. */
         while (!shm_signalled)
             if (sigsuspend(&waitmask) == -1)
-                shm_exit_if_gone(fd, "writer", &waitmask); /* the SIGALRM: still there? */
+                shm_exit_if_gone(fifofd, "writer", &waitmask); /* the SIGALRM: still there? */
         shm_signalled = 0;
         long len = area->len;
-        guard_segment_names_the_writer(len, (pid_t)area->writer_pid, sizeof area->data, fd,
+        guard_segment_names_the_writer(len, (pid_t)area->writer_pid, sizeof area->data, fifofd,
                                        &writer); /* a length that fits; a pid with the FIFO */
         if (ipclab_write_all(STDOUT_FILENO, area->data, (size_t)len) == -1)
             shm_die("write stdout");

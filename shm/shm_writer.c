@@ -29,7 +29,7 @@ static const char usage[] =
     "  -h       show this help\n";
 
 static char path[PATH_MAX], fifo[PATH_MAX];
-static int keyfd = -1, shmid = -1, fd = -1; /* what leave() removes, or closes */
+static int keyfd = -1, shmid = -1, fifofd = -1; /* what leave() removes, or closes */
 
 /* create_or_get_shm(), the seed's name: the key file, its key, the segment (0600 if made). */
 static int create_or_get_shm(void)
@@ -59,7 +59,7 @@ static void leave(void)
 {
     if (shmid != -1 && shmctl(shmid, IPC_RMID, NULL) == -1 && errno != EIDRM && errno != EINVAL)
         warn("shmctl IPC_RMID");
-    shm_remove_fifo(fifo, fd);
+    shm_remove_fifo(fifo, fifofd);
     shm_remove_key_file(path, keyfd);
     ipclab_die_of_signal();
 }
@@ -76,18 +76,18 @@ int main(int argc, char *argv[])
         err(IPCLAB_EXIT_FAIL, "mkfifo %s", fifo);
     guard_fifo_is_ours(fifo); /* not a file, a link, another user's */
     ipclab_ready("waiting for shm_reader on %s", fifo);
-    while ((fd = open(fifo, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 && errno == EINTR)
+    while ((fifofd = open(fifo, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 && errno == EINTR)
         shm_exit_if_gone(-1, "reader", &waitmask); /* the SIGALRM: open() again */
-    if (fd == -1)
+    if (fifofd == -1)
         shm_die(fifo);
-    guard_fifo_still_ours(fd, fifo);
+    guard_fifo_still_ours(fifofd, fifo);
     pid_t reader;
     ssize_t n;
-    while ((n = read(fd, &reader, sizeof reader)) == -1 && errno == EINTR)
+    while ((n = read(fifofd, &reader, sizeof reader)) == -1 && errno == EINTR)
         shm_exit_if_gone(-1, "reader", &waitmask);
     if (n == -1)
         shm_die(fifo);
-    guard_pid_is_the_reader(reader, n, fd, fifo); /* whole, > 0, and it holds the FIFO */
+    guard_pid_is_the_reader(reader, n, fifofd, fifo); /* whole, > 0, and it holds the FIFO */
 
     /* 2. The segment, and our view of it: shmat() maps its pages into ours. */
     shmid = create_or_get_shm();
@@ -106,7 +106,7 @@ int main(int argc, char *argv[])
     area->writer_pid = getpid();
     for (;; count++) {
         while ((n = read(STDIN_FILENO, area->data, sizeof area->data)) == -1 && errno == EINTR)
-            shm_exit_if_gone(fd, "reader", &waitmask); /* the SIGALRM: is it still there? */
+            shm_exit_if_gone(fifofd, "reader", &waitmask); /* the SIGALRM: is it still there? */
         if (n == -1)
             err(IPCLAB_EXIT_FAIL, "read stdin");
         area->len = n;
@@ -115,7 +115,7 @@ int main(int argc, char *argv[])
         /* Fix: wait for SIGUSR2 (sleep() is no sync) in sigsuspend(), which pause() would lose. */
         while (!shm_signalled)
             if (sigsuspend(&waitmask) == -1)
-                shm_exit_if_gone(fd, "reader", &waitmask);
+                shm_exit_if_gone(fifofd, "reader", &waitmask);
         shm_signalled = 0;
         if (n == 0)
             break;

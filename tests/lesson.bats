@@ -7,6 +7,7 @@
 # What counts as a call: NAME followed by "(" in the program's C code, with its comments and
 # its string literals removed -- a call named in a comment or a message does not teach it.
 
+# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
 load test_helper
 bats_require_minimum_version 1.5.0
 
