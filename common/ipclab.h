@@ -1,18 +1,8 @@
 /*
- * ipclab.h - the plumbing every ipclab program would otherwise write again: none of the calls
- * a program is there to teach (tests/lesson.bats keeps it so).  Header-only, static inline:
- * each program builds alone with `cc -o /tmp/x fifo/fifo_reader.c`.
- *
- *   I/O         ipclab_write_all(), ipclab_read_full(), ipclab_upcase()
- *   arguments   ipclab_parse_long(), ipclab_usage_error(), ipclab_bad_option(),
- *               ipclab_options_p() with ipclab_path_arg() or ipclab_posix_name_arg()
- *   status      ipclab_stderr_by_line(), ipclab_std_fds() (call both first), ipclab_ready()
- *   run dir     ipclab_run_path(), ipclab_trusted()
- *   signals     ipclab_catch_signals(), ipclab_cleanup_on_signal(), ipclab_signal,
- *               ipclab_die_of_signal()
- *
- * Beside it: peers.h (record locks, a SIGALRM every 200 ms, deadlines), sysv.h (key files)
- * and sockets.h (socket addresses, the servers' checks).
+ * ipclab.h - the plumbing every ipclab program would otherwise write again, none of the calls
+ * it teaches (tests/lesson.bats).  Static inline: each program builds alone with cc.  I/O,
+ * arguments, status lines, the run directory and signals; beside it peers.h (record locks, a
+ * SIGALRM every 200 ms), sysv.h (key files), sockets.h (socket plumbing and guards).
  */
 #ifndef IPCLAB_H
 #define IPCLAB_H
@@ -51,11 +41,8 @@ volatile sig_atomic_t ipclab_signal;
 
 /* ---------------------------------------------------------------- I/O */
 
-/*
- * Write all len bytes: write(2) may take fewer.  ipclab_signal is looked at before every
- * write(), not only after an EINTR (a write that never blocks never fails with one).  Returns
- * 0, or -1 with errno set (EINTR: a termination signal); *written: what write() took.
- */
+/* Write all len bytes (write(2) may take fewer), ipclab_signal looked at before each call.
+ * Returns 0, or -1 with errno (EINTR: a termination signal); *written: what write() took. */
 static inline int ipclab_write_counted(int fd, const void *buf, size_t len, size_t *written)
 {
     const char *p = buf;
@@ -154,10 +141,7 @@ static inline _Noreturn void ipclab_usage_error(const char *usage, const char *f
     exit(IPCLAB_EXIT_USAGE);
 }
 
-/*
- * getopt(3) returned '?' (unknown option) or ':' (missing argument; the option string starts
- * with ':').  "--help" reaches getopt as the letters of one argument: it is taken as -h.
- */
+/* getopt(3) returned '?' or ':' (the option string starts with ':'); "--help" is -h. */
 /* cppcheck-suppress constParameter ; main's char *argv[] would not convert to const char *const[] in C */
 static inline _Noreturn void ipclab_bad_option(const char *usage, int opt, char *const argv[])
 {
@@ -355,12 +339,10 @@ static inline void ipclab_run_path(char *buf, size_t size, const char *name)
 /* ---------------------------------------------------------------- signals */
 
 /*
- * Termination signals (SIGINT, SIGTERM, SIGHUP) are caught so that a program removes what it
- * made and still ends within 0.5 s (README.md, "Decisions"):
- * - cleanup of async-signal-safe calls only (unlink, close, lstat: signal-safety(7)): after
- *   ipclab_cleanup_on_signal(), the handler does it and dies of the signal;
- * - otherwise (msgctl, shm_unlink) the handler records the signal in ipclab_signal, every pass
- *   of a loop looks at it, and main cleans up and dies of it (ipclab_die_of_signal).
+ * SIGINT, SIGTERM and SIGHUP are caught so that a program removes what it made and still ends
+ * within 0.5 s: after ipclab_cleanup_on_signal() the handler does an async-signal-safe cleanup
+ * and dies of the signal; otherwise it records the signal in ipclab_signal, every loop looks at
+ * it, and main cleans up and dies of it (ipclab_die_of_signal).  README.md, "Decisions".
  */
 static void (*volatile ipclab_cleanup)(void); /* the handler's cleanup, once it does it */
 static const char *ipclab_name = "";          /* the program's name, for the handler */

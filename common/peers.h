@@ -1,8 +1,5 @@
-/*
- * peers.h - is the other side still there?  Record locks on a file both sides open, a SIGALRM
- * every 200 ms that ends a blocked call so that a program can look, and the deadlines of the
- * timed calls.  Plumbing only, like ipclab.h (included first).
- */
+/* peers.h - is the other side still there?  Record locks, a SIGALRM every 200 ms that ends a
+ * blocked call, the timed calls' deadlines.  Plumbing only, like ipclab.h (included first). */
 #ifndef IPCLAB_PEERS_H
 #define IPCLAB_PEERS_H
 
@@ -72,11 +69,9 @@ static inline struct timespec ipclab_deadline(long ms)
 }
 
 #if defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE)
-/*
- * msgrcv(), msgsnd() and sem_wait() have no timeout and no descriptor to poll: a SIGALRM every
- * 200 ms (setitimer) makes the blocked call fail with EINTR (signal(7)), and the program looks
- * at its peer and at ipclab_signal, then waits again.  Not inherited by a child of fork().
- */
+/* msgrcv(), msgsnd() and sem_wait() have no timeout: a SIGALRM every 200 ms makes them fail
+ * with EINTR (signal(7)), and the program looks at its peer and at ipclab_signal.  Not
+ * inherited by a child of fork(). */
 #define IPCLAB_TICK_MS 200
 
 volatile sig_atomic_t ipclab_tick; /* not static: see ipclab_signal */

@@ -1,9 +1,6 @@
-/*
- * sockets.h - socket plumbing the mechanisms share: a port option, whether a server answers on
- * a path (ipclab_sun_answers(): a probe, the one socket made here), whose server it is, the
- * socket file a bind() made, Internet addresses printed, the room to accept().  Needs
- * _GNU_SOURCE (SO_PEERCRED); ipclab.h included first.
- */
+/* sockets.h - socket plumbing the mechanisms share: a port option, whether a server answers on
+ * a path (a probe), whose server it is, Internet addresses, the UNIX servers' guards.  Needs
+ * _GNU_SOURCE (SO_PEERCRED); ipclab.h included first. */
 #ifndef IPCLAB_SOCKETS_H
 #define IPCLAB_SOCKETS_H
 
@@ -13,10 +10,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-/* ---------------------------------------------------------------- a port given as an option */
-
-/* -P PORT: a decimal number from min to 65535 (min 0 for a server: any free port; 1 for a
- * client), kept as the string getaddrinfo(3) wants; or a usage error.  buf holds 6 bytes. */
+/* -P PORT: min to 65535 (0 for a server: any free port), as the string getaddrinfo(3) wants. */
 static inline void ipclab_port_arg(char *buf, size_t size, const char *arg, long min,
                                    const char *usage)
 {
@@ -28,7 +22,6 @@ static inline void ipclab_port_arg(char *buf, size_t size, const char *arg, long
                            " (0, any free port, is for a server)" : "");
     snprintf(buf, size, "%ld", port);
 }
-
 
 /* ---------------------------------------------------------------- UNIX-domain sockets */
 
@@ -102,8 +95,7 @@ static inline void ipclab_addr_str(const struct sockaddr *sa, socklen_t len, cha
         snprintf(buf, size, "%s port %s", host, port);
 }
 
-/* Put the local address of socket fd in buf, as ipclab_addr_str() does: for a client, the port
- * the kernel gave it at connect().  Exits (status 1) if getsockname(2) fails. */
+/* The local address of socket fd, as ipclab_addr_str() writes it (a client's port). */
 static inline void ipclab_local_addr(int fd, char *buf, size_t size)
 {
     struct sockaddr_storage ss;
@@ -114,15 +106,9 @@ static inline void ipclab_local_addr(int fd, char *buf, size_t size)
     ipclab_addr_str((struct sockaddr *)&ss, len, buf, size);
 }
 
-/* ---------------------------------------------------------------- the servers' guards */
-
-
-/*
- * Is there room to accept(2) one more client?  At ulimit -n, accept() fails with EMFILE and
- * leaves the connection queued: a poll() loop on the listening socket would wake for ever.  So
- * a descriptor is dup'ed and closed first; with none free, *most drops to connected (said once)
- * and the loop stops watching listenfd until a client leaves.  (*most == 0: nobody ever.)
- */
+/* Room to accept(2) one more client?  At ulimit -n accept() fails (EMFILE) and leaves the
+ * client queued: a descriptor is dup'ed and closed first; with none free, *most drops to
+ * connected (said once) and the loop stops watching listenfd until a client leaves. */
 static inline bool ipclab_accept_room(int listenfd, int connected, int *most)
 {
     int spare = fcntl(listenfd, F_DUPFD_CLOEXEC, 0);
@@ -135,6 +121,52 @@ static inline bool ipclab_accept_room(int listenfd, int connected, int *most)
     warnx("no descriptor left for another client (ulimit -n): %d at a time from now on; the "
           "others wait in the listen queue until one leaves", connected);
     return false;
+}
+
+/* ---------------------------------------------------------------- the UNIX servers' guards */
+
+/* Fix: a path too long for sun_path is an error that says so, never cut short (exit 1). */
+static inline void guard_sun_path_fits(const char *path)
+{
+    struct sockaddr_un sa;
+
+    if (strlen(path) >= sizeof sa.sun_path)
+        errx(IPCLAB_EXIT_FAIL, "socket path %s is %zu bytes long; a UNIX socket's path holds at "
+             "most %zu (name a shorter one with -p)", path, strlen(path), sizeof sa.sun_path - 1);
+}
+
+/* Before a stream server's bind(): nothing there, or a socket of ours nobody answers on (the
+ * caller unlinks it).  A live server's, another user's, or not a socket: exit 1. */
+static inline void guard_path_free_or_stale(const struct sockaddr_un *sa)
+{
+    const char *path = sa->sun_path;
+    struct stat st;
+
+    if (lstat(path, &st) == -1)
+        return;
+    if (!S_ISSOCK(st.st_mode))
+        errx(IPCLAB_EXIT_FAIL, "%s exists and is not a socket; refusing to use it (remove it, or "
+             "name another path with -p)", path);
+    if (st.st_uid != geteuid())
+        errx(IPCLAB_EXIT_FAIL, "%s is a socket of uid %ld's, not yours (uid %ld); refusing to use "
+             "or remove it (name another path with -p)", path, (long)st.st_uid, (long)geteuid());
+    int answers = ipclab_sun_answers(sa, SOCK_STREAM);
+    if (answers == 1)
+        errx(IPCLAB_EXIT_FAIL, "%s is already in use by a running server; refusing to take it "
+             "over", path);
+    if (answers == -1)
+        err(IPCLAB_EXIT_FAIL, "%s: cannot tell whether a server is there", path);
+}
+
+/* At exit: is path still the socket our bind() made?  lstat only: async-signal-safe. */
+static inline bool guard_still_our_socket(const char *path)
+{
+    const struct stat *ours = &ipclab_socket_file;
+    struct stat st;
+
+    return ours->st_ino != 0 && lstat(path, &st) == 0 && st.st_ino == ours->st_ino &&
+           st.st_dev == ours->st_dev && st.st_ctim.tv_sec == ours->st_ctim.tv_sec &&
+           st.st_ctim.tv_nsec == ours->st_ctim.tv_nsec;
 }
 
 #endif /* IPCLAB_SOCKETS_H */

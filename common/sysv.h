@@ -1,8 +1,5 @@
-/*
- * sysv.h - the key file of the System V programs (the file ftok(3) makes the key of, marked so
- * that a program never takes or removes a file of the user's) and the check of an object
- * found.  Plumbing only, like ipclab.h.
- */
+/* sysv.h - the System V programs' key file (ftok(3) makes the key of it; marked, so that a
+ * file of the user's is never taken or removed) and the check of an object found. */
 #ifndef IPCLAB_SYSV_H
 #define IPCLAB_SYSV_H
 
@@ -53,11 +50,8 @@ static inline int ipclab_key_file_make(const char *path, struct stat *made)
     return -1;
 }
 
-/*
- * Is fd, opened on path, a key file we may use: a regular file of ours, closed to others
- * (ipclab_trusted), that holds the mark?  If not, says why: nothing is written to it, and
- * nothing removed.
- */
+/* Is fd, opened on path, a key file we may use: ours, closed to others, holding the mark?  If
+ * not, says why: nothing is written to it, nothing removed. */
 static inline bool ipclab_key_file_ok(int fd, const char *path)
 {
     struct stat st;
@@ -78,13 +72,9 @@ static inline bool ipclab_key_file_ok(int fd, const char *path)
     return true;
 }
 
-/*
- * Open the key file path, making it (mode 0600, marked) if it is missing, and hold the write
- * lock on its byte 0: held only while a program joins or removes, so that one's removal never
- * interleaves with another's creation (release: ipclab_lock(fd, 0, F_UNLCK, false)).  A file
- * found is used only if ipclab_key_file_ok().  *made: this call made it.  Returns the
- * descriptor, or -1: errno EINTR on a termination signal, otherwise after a message.
- */
+/* Open the key file path, made (0600, marked) if missing, holding the write lock on byte 0
+ * (only while joining or removing; release: ipclab_lock(fd, 0, F_UNLCK, false)).  *made: we
+ * made it.  Returns the descriptor, or -1: EINTR on a termination signal, else said. */
 static inline int ipclab_key_file_open(const char *path, bool *made)
 {
     for (;;) {
@@ -148,11 +138,8 @@ static inline void ipclab_key_file_remove(const char *path, int fd)
         warn("cannot remove %s", path);
 }
 
-/*
- * ipclab_trusted() (ipclab.h) for a System V queue, segment or semaphore set, from the ipc_perm
- * its IPC_STAT gave: its creator (cuid) must be us as well -- IPC_SET hands the owner (uid) to anyone, never the
- * creator.  what names it in the message ("queue 7 (key from PATH)").
- */
+/* ipclab_trusted() for a System V object, from its IPC_STAT ipc_perm: its creator (cuid) must
+ * be us too (IPC_SET hands the uid to anyone, never the cuid).  what names it. */
 static inline bool ipclab_sysv_trusted(const char *what, const struct ipc_perm *perm)
 {
     if (perm->cuid != geteuid()) {

@@ -76,52 +76,6 @@ static inline void fdpass_cleanup_at_exit(void (*clean)(void))
     ipclab_cleanup_on_signal(clean);
 }
 
-/* Fix: a path too long for sun_path is an error that says so, never cut short. */
-static inline void guard_path_fits_sun_path(const char *path)
-{
-    size_t room = sizeof(((struct sockaddr_un *)0)->sun_path);
-
-    if (strlen(path) >= room)
-        errx(IPCLAB_EXIT_FAIL, "socket path %s is %zu bytes long; a UNIX socket's path holds at "
-             "most %zu (name a shorter one with -p)", path, strlen(path), room - 1);
-}
-
-/* Before bind(): nothing at the path, or a socket of ours nobody answers on (a killed
- * receiver's, for the caller to unlink).  A live receiver's socket, another user's, or any
- * other file: refused, left alone (exit 1). */
-static inline void guard_path_free_or_stale(const struct sockaddr_un *sa)
-{
-    const char *path = sa->sun_path;
-    struct stat st;
-
-    if (lstat(path, &st) == -1)
-        return;
-    if (!S_ISSOCK(st.st_mode))
-        errx(IPCLAB_EXIT_FAIL, "%s exists and is not a socket; refusing to use it (remove it, or "
-             "name another path with -p)", path);
-    if (st.st_uid != geteuid())
-        errx(IPCLAB_EXIT_FAIL, "%s is a socket of uid %ld's, not yours (uid %ld); refusing to use "
-             "or remove it (name another path with -p)", path, (long)st.st_uid, (long)geteuid());
-    int answers = ipclab_sun_answers(sa, SOCK_STREAM);
-    if (answers == 1)
-        errx(IPCLAB_EXIT_FAIL, "%s is already in use by a running server; refusing to take it "
-             "over", path);
-    if (answers == -1)
-        err(IPCLAB_EXIT_FAIL, "%s: cannot tell whether a server is there", path);
-}
-
-/* At exit: is path still the socket file our bind() made (ipclab_socket_made)?  Not a socket
- * another receiver bound there since ours was removed.  lstat only: async-signal-safe. */
-static inline bool guard_still_our_socket(const char *path)
-{
-    const struct stat *ours = &ipclab_socket_file;
-    struct stat st;
-
-    return ours->st_ino != 0 && lstat(path, &st) == 0 && st.st_ino == ours->st_ino &&
-           st.st_dev == ours->st_dev && st.st_ctim.tv_sec == ours->st_ctim.tv_sec &&
-           st.st_ctim.tv_nsec == ours->st_ctim.tv_nsec;
-}
-
 /* fd_sender: the receiver gets our open file with our rights to it; only one of our own uid
  * (SO_PEERCRED, recorded by the kernel at its listen()).  Exit 1 otherwise. */
 static inline void guard_receiver_is_ours(int sock, const char *path)

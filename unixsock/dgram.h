@@ -356,17 +356,6 @@ static inline void dgram_own_path(char *buf, size_t size)
 
 /* ---------------------------------------------------------------- the guards */
 
-/* A path too long for sun_path (108 bytes on Linux) is refused, saying so (exit 1): cut
- * short, as the seeds' strncpy() cut it, it would name another file. */
-static inline void guard_sun_path_fits(const char *path)
-{
-    struct sockaddr_un sa;
-
-    if (strlen(path) >= sizeof sa.sun_path)
-        errx(IPCLAB_EXIT_FAIL, "socket path %s is %zu bytes long; a UNIX socket's path holds at "
-             "most %zu (name a shorter one with -p)", path, strlen(path), sizeof sa.sun_path - 1);
-}
-
 /* What is already at sa's path: a live server's socket is refused, a stale one of ours (its
  * server was killed) removed; anything else, another user's socket included, refused and left
  * alone (ipclab_socket_path_free()).  Exit 1 if refused. */
@@ -374,19 +363,6 @@ static inline void guard_socket_path_free(const struct sockaddr_un *sa)
 {
     if (ipclab_socket_path_free(sa, SOCK_DGRAM) == -1)
         exit(IPCLAB_EXIT_FAIL);
-}
-
-/* Is path still the socket file our bind() made (noted by ipclab_socket_made(): the same
- * device, inode and change time)?  Not if it was removed by hand and another program bound
- * the path since: that one is not ours to remove.  lstat only: the signal handler calls it. */
-static inline bool guard_still_our_socket(const char *path)
-{
-    const struct stat *ours = &ipclab_socket_file;
-    struct stat st;
-
-    return ours->st_ino != 0 && lstat(path, &st) == 0 && st.st_ino == ours->st_ino &&
-           st.st_dev == ours->st_dev && st.st_ctim.tv_sec == ours->st_ctim.tv_sec &&
-           st.st_ctim.tv_nsec == ours->st_ctim.tv_nsec;
 }
 
 /* A datagram socket has no peer credentials: the server's socket file tells whose it is (its

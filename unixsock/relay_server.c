@@ -80,7 +80,7 @@ int main(int argc, char *argv[])
     if (listenfd == -1)
         err(IPCLAB_EXIT_FAIL, "socket");
     struct sockaddr_un sa = { .sun_family = AF_UNIX }; /* the rest zeroed */
-    guard_path_fits_sun_path(socket_path); /* 107 bytes at most, and the NUL */
+    guard_sun_path_fits(socket_path); /* 107 bytes at most, and the NUL */
     /* Fix: a path too long for sun_path is refused above, never cut short as strncpy() did. */
     strcpy(sa.sun_path, socket_path);
     /* 2. bind() makes the socket file, mode 0600; one a killed server left is unlinked. */

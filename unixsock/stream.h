@@ -83,17 +83,6 @@ static inline void tcp_begin(int argc, char *argv[], const char *usage, const ch
 
 /* ---------------------------------------------------------------- the guards */
 
-/* A path too long for sun_path (108 bytes on Linux) is an error that says so (exit 1): the
- * seeds' strcpy() overran sun_path, and strncpy() would cut the path short, another name. */
-static inline void guard_sun_path_fits(const char *path)
-{
-    struct sockaddr_un sa;
-
-    if (strlen(path) >= sizeof sa.sun_path)
-        errx(IPCLAB_EXIT_FAIL, "socket path %s is %zu bytes long; a UNIX socket's path holds at "
-             "most %zu (name a shorter one with -p)", path, strlen(path), sizeof sa.sun_path - 1);
-}
-
 /*
  * Before a server's bind(): what is at the path sa names?  Nothing, or a socket of ours that
  * nobody answers on (left by a killed server: stale) -- return, and the server may unlink it.
