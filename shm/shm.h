@@ -12,6 +12,8 @@
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
+#include "../fifo/fifo.h" /* the FIFO's guards: guard_fifo_is_ours(), guard_opened_fifo_is_ours() */
+
 /* The seed's SHM_SIZE: the whole segment, header included; ftok(3)'s project id. */
 #define SHM_SIZE 4096
 #define SHM_PROJ 'b'
@@ -100,31 +102,6 @@ static inline void shm_exit_if_gone(int fifo_fd, const char *peer, const sigset_
 }
 
 /* ---------------------------------------------------------------- guards (README: hardening) */
-
-/* What is at path must be a FIFO of ours, closed to others: never a file, a link, another's. */
-static inline void guard_fifo_is_ours(const char *path)
-{
-    struct stat st;
-
-    if (lstat(path, &st) == -1)
-        err(IPCLAB_EXIT_FAIL, "%s", path);
-    if (!S_ISFIFO(st.st_mode))
-        errx(IPCLAB_EXIT_FAIL, "%s exists and is not a FIFO; refusing to use it (remove it, or "
-             "name another path with -p)", path);
-    if (!ipclab_trusted(path, st.st_uid, st.st_mode))
-        exit(IPCLAB_EXIT_FAIL);
-}
-
-/* The FIFO opened on fd is still such a FIFO (the name may have been replaced meanwhile). */
-static inline void guard_fifo_still_ours(int fd, const char *path)
-{
-    struct stat st;
-
-    if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode))
-        errx(IPCLAB_EXIT_FAIL, "%s is no longer a FIFO", path);
-    if (!ipclab_trusted(path, st.st_uid, st.st_mode))
-        exit(IPCLAB_EXIT_FAIL);
-}
 
 /* Close the FIFO (fd; -1: not open) and remove it if it is one of ours closed to others. */
 static inline void shm_remove_fifo(const char *path, int fd)

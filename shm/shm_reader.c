@@ -90,7 +90,7 @@ int main(int argc, char *argv[])
         shm_exit_if_gone(-1, "writer", &waitmask); /* the SIGALRM: open() again */
     if (fifofd == -1)
         shm_die(fifo);
-    guard_fifo_still_ours(fifofd, fifo);
+    guard_opened_fifo_is_ours(fifofd, fifo);
     pid_t self = getpid();
     /* Fix: the PID goes after shmat() and the blocking of SIGUSR1, not before. */
     if (write(fifofd, &self, sizeof self) != (ssize_t)sizeof self) /* one write: never split */

@@ -80,7 +80,7 @@ int main(int argc, char *argv[])
         shm_exit_if_gone(-1, "reader", &waitmask); /* the SIGALRM: open() again */
     if (fifofd == -1)
         shm_die(fifo);
-    guard_fifo_still_ours(fifofd, fifo);
+    guard_opened_fifo_is_ours(fifofd, fifo);
     pid_t reader;
     ssize_t n;
     while ((n = read(fifofd, &reader, sizeof reader)) == -1 && errno == EINTR)
