@@ -82,8 +82,6 @@ static int take_fd(struct msghdr *msg)
 int main(int argc, char *argv[])
 {
     fdpass_begin(argc, argv, usage, socket_path, NULL); /* options; Ctrl-C ends it at once */
-    if (socket_path[0] == '\0')
-        ipclab_run_path(socket_path, sizeof socket_path, "fdpass");
     guard_stdout_writable();               /* closed: the file would go into our socket */
     fdpass_cleanup_at_exit(remove_socket); /* at exit and on SIGINT, SIGTERM, SIGHUP */
 
@@ -139,8 +137,11 @@ int main(int argc, char *argv[])
         close(conn); /* silent, or closed without a byte: another receiver's probe, say */
     }
     int fd = take_fd(&msg);
-    if (fd == NO_FD)
+    if (fd == NO_FD) {
+        close(conn); /* our descriptors back before we go (ulimit -n: none was free) */
+        close(listenfd);
         return IPCLAB_EXIT_FAIL;
+    }
     warnx("peer pid %ld (uid %ld) passed a descriptor", (long)cred.pid, (long)cred.uid);
 
     /* 6. Read from the offset the sender left to the end: the lesson's proof. */

@@ -38,8 +38,6 @@ int main(int argc, char *argv[])
     char path[PATH_MAX] = "";
     long count = 64;
     const char *file = fdpass_begin(argc, argv, usage, path, &count); /* Ctrl-C: ends at once */
-    if (path[0] == '\0')
-        ipclab_run_path(path, sizeof path, "fdpass");
 
     /* 1. The file whose open file description we share. */
     int fd = open(file, O_RDONLY | O_CLOEXEC);

@@ -10,7 +10,7 @@
 #include "../common/sockets.h"
 #include <stdalign.h>
 
-/* ---------------------------------------------------------------- plumbing only these programs use */
+/* -------------------------------------------------------- plumbing only these programs use */
 
 /*
  * Are all the descriptors this process may have (ulimit -n, RLIMIT_NOFILE) open?  Then no
@@ -33,9 +33,10 @@ static inline long ipclab_descriptors_full(void)
 
 
 /*
- * Plumbing first: stderr by line, descriptors 0-2 open, the options -- -p PATH into path (PATH_MAX
- * bytes); with count (fd_sender), -n COUNT into *count and one FILE operand, returned -- and the
- * termination signals: from then on one ends the program at once, its cleanup done (ipclab.h).
+ * Plumbing first: stderr by line, descriptors 0-2 open, the options -- -p PATH into path
+ * (PATH_MAX bytes; fdpass in the run directory if none); with count (fd_sender), -n COUNT into
+ * *count and one FILE operand, returned -- and the termination signals: from then on one ends
+ * the program at once, its cleanup done (ipclab.h).
  */
 static inline const char *fdpass_begin(int argc, char *argv[], const char *usage, char *path,
                                        long *count)
@@ -62,6 +63,8 @@ static inline const char *fdpass_begin(int argc, char *argv[], const char *usage
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (count != NULL && argc - optind != 1)
         ipclab_usage_error(usage, argc == optind ? "name the file to pass" : "one file only");
+    if (path[0] == '\0')
+        ipclab_run_path(path, PATH_MAX, "fdpass");
     ipclab_catch_signals();
     ipclab_cleanup_on_signal(NULL);
     return argv[optind];

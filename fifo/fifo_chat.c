@@ -37,6 +37,10 @@ static char chatname[PATH_MAX], a2b[PATH_MAX], b2a[PATH_MAX]; /* PREFIX, PREFIX.
  * async-signal-safe (signal-safety(7)), so the signal handler calls this too. */
 static void remove_fifos(void)
 {
+    static volatile sig_atomic_t done; /* once: later FIFOs of that name are another chat's */
+
+    if (done++)
+        return;
     if (guard_fifo_still_ours(a2b)) /* never a file of yours, nor another's FIFO */
         unlink(a2b);
     if (guard_fifo_still_ours(b2a))
@@ -144,7 +148,11 @@ int main(int argc, char *argv[])
     }
     warnx("%c has left the chat", peer);
 
-    /* 4. close(), and 5. exit() calls remove_fifos(). */
+    /* 4. close() both ends; 5. remove the FIFOs while this side still holds its lock. */
     close(in);
+    if (fds[2].fd != -1)
+        close(out);
+    remove_fifos();
+    close(lock);
     return 0;
 }

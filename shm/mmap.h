@@ -131,7 +131,8 @@ static inline void mmap_catch_sigbus(const char *path, const void *base)
 }
 
 /* The options of mmap_writer (with_size: -p PATH -s BYTES) and mmap_reader (-p PATH): the
- * path in path (the run directory's "mmap" by default); returns the size (-s, else the default). */
+ * path in path (the run directory's "mmap" by default); returns the size (-s, else the default).
+ * The reader, which makes nothing, then dies at once of a termination signal. */
 static inline long mmap_options(int argc, char *argv[], const char *usage, char *path,
                                 size_t path_size, bool with_size)
 {
@@ -158,7 +159,23 @@ static inline long mmap_options(int argc, char *argv[], const char *usage, char 
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (path[0] == '\0')
         ipclab_run_path(path, path_size, "mmap");
+    if (!with_size) {
+        ipclab_catch_signals();
+        ipclab_cleanup_on_signal(NULL);
+    }
     return size;
+}
+
+/* Is the writer gone?  It holds a write lock on byte 1 while it writes; the kernel drops the
+ * lock when the writer ends, kill -9 included.  F_GETLK names who holds it. */
+static inline bool mmap_writer_gone(int fd)
+{
+    struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = MMAP_WRITER,
+                          .l_len = 1 };
+
+    if (fcntl(fd, F_GETLK, &lock) == -1)
+        err(IPCLAB_EXIT_FAIL, "fcntl F_GETLK");
+    return lock.l_type == F_UNLCK;
 }
 
 /*

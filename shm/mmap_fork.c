@@ -114,6 +114,7 @@ static int child(struct shared *m, int pipe_rd)
         m->len += (size_t)n;
     }
     warnx("child: %zu bytes of stdin copied into the mapping", m->len);
+    close(pipe_rd);
     return IPCLAB_EXIT_OK;
 }
 

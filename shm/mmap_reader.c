@@ -12,8 +12,7 @@
  *     terminal 1:  ./shm/mmap_reader
  *     terminal 2:  ./shm/mmap_writer
  * What you should see in terminal 1, once terminal 2 has sent a line and pressed Ctrl-D:
- *     mmap_reader: ready (pid 4243): looking for /tmp/ipclab-1000/mmap
- *     mmap_reader: waiting for /tmp/ipclab-1000/mmap to be made (a look every 200 ms)
+ *     mmap_reader: ready (pid 4243): waiting for /tmp/ipclab-1000/mmap to be made (a look every 200 ms)
  *     mmap_reader: /tmp/ipclab-1000/mmap mapped: 1048576 bytes for data, 0 written so far
  *     hello file
  *     mmap_reader: end of data: 11 bytes, and the writer said done (the file keeps them)
@@ -35,37 +34,22 @@ static const char usage[] =
 
 #define LOOK_MS 200 /* a look at the file, or at its header, every 200 ms */
 
-/* Is the writer gone?  It holds a write lock on byte 1 while it writes; the kernel drops the
- * lock when the writer ends, kill -9 included.  F_GETLK names who holds it. */
-static bool writer_gone(int fd)
-{
-    struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = MMAP_WRITER,
-                          .l_len = 1 };
-
-    if (fcntl(fd, F_GETLK, &lock) == -1)
-        err(IPCLAB_EXIT_FAIL, "fcntl F_GETLK");
-    return lock.l_type == F_UNLCK;
-}
-
 int main(int argc, char *argv[])
 {
     char path[PATH_MAX] = "";
-    mmap_options(argc, argv, usage, path, sizeof path, false);
-    ipclab_catch_signals();
-    ipclab_cleanup_on_signal(NULL); /* Ctrl-C: nothing to remove, die of it at once */
+    mmap_options(argc, argv, usage, path, sizeof path, false); /* and Ctrl-C: die at once */
 
     /* 1. open() the file once a writer has made it; O_NONBLOCK: a FIFO there never blocks us. */
-    ipclab_ready("looking for %s", path);
-    int fd;
+    int fd, look = 0;
     struct stat st;
-    for (int look = 0; (fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1 ||
-                       !mmap_file_made(fd, path, &st); look++) { /* ours, whole: else exit 1 */
+    for (; (fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1 ||
+           !mmap_file_made(fd, path, &st); look++) { /* ours, whole: else exit 1 */
         if (fd == -1 && errno == ELOOP)
             errx(IPCLAB_EXIT_FAIL, "%s is a symbolic link; refusing to follow it", path);
         if (fd == -1 && errno != ENOENT)
             err(IPCLAB_EXIT_FAIL, "%s", path);
         if (look == 0)
-            warnx("waiting for %s to be made (a look every %d ms)", path, LOOK_MS);
+            ipclab_ready("waiting for %s to be made (a look every %d ms)", path, LOOK_MS);
         poll(NULL, 0, LOOK_MS);
     }
 
@@ -74,12 +58,16 @@ int main(int argc, char *argv[])
     if (head == MAP_FAILED)
         err(IPCLAB_EXIT_FAIL, "mmap %s", path);
     mmap_catch_sigbus(path, head); /* the file truncated under us: said, exit 1 */
-    warnx("%s mapped: %u bytes for data, %u written so far", path, head->size, head->len);
+    if (look == 0) /* found at once, and checked: this is the ready line */
+        ipclab_ready("%s mapped: %u bytes for data, %u written so far", path, head->size,
+                     head->len);
+    else
+        warnx("%s mapped: %u bytes for data, %u written so far", path, head->size, head->len);
 
     /* 3. Print what is new, straight from the mapping, until the writer says done or goes. */
     uint32_t printed = 0, len, state;
     for (;;) {
-        bool gone = writer_gone(fd); /* looked at first: a writer that said done, then went,
+        bool gone = mmap_writer_gone(fd); /* looked at first: a writer that said done, then went,
                                         is seen saying it below */
         /* acquire: the bytes that len covers are in place (the writer stored len after them) */
         state = atomic_load_explicit(&head->state, memory_order_acquire);

@@ -161,6 +161,7 @@ static _Noreturn void child(struct shared *s, int i, long times, bool die, int g
     guard_child_ends_on_signals(parent); /* Ctrl-C, SIGTERM, its parent's death: ends at once */
     if (!die && read(gate, &byte, 1) == -1)
         err(IPCLAB_EXIT_FAIL, "read the gate");
+    close(gate);
     for (long n = 0; n < times; n++) {
         enter(s, i);
         long value = s->count; /* read */

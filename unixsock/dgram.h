@@ -18,7 +18,7 @@
  * as "\xHH" at worst, and the NUL. */
 #define IPCLAB_SUN_STR_MAX (4 * sizeof(((struct sockaddr_un *)0)->sun_path) + 2)
 
-/* ---------------------------------------------------------------- plumbing only these programs use */
+/* -------------------------------------------------------- plumbing only these programs use */
 
 /*
  * Fill *sa with path.  Fix: the seeds left sockaddr_un unzeroed and copied the path with

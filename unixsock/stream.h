@@ -19,7 +19,7 @@
 #include "../common/ipclab.h"
 #include "../common/sockets.h"
 
-/* ---------------------------------------------------------------- plumbing only these programs use */
+/* -------------------------------------------------------- plumbing only these programs use */
 
 /*
  * The options of an inetsock program that has no others: -H HOST (*host then points into
