@@ -86,9 +86,8 @@ start_shm_sem() {
         [fdpass/fd_sender]=$DATA)
     local prog programs=() bad
     for prog in $(make -s --no-print-directory -C "$ROOT" print-programs); do
-        # its binary holds the run directory's check (the compiler leaves out the header
-        # functions a program never calls, and their strings with them)
-        grep -qa 'others can get in; refusing' "$BIN/$prog" && programs+=("$prog")
+        # its usage says so: a default name in the run directory
+        "$BIN/$prog" -h | tr -s ' \n' ' ' | grep -q 'in the run directory' && programs+=("$prog")
     done
     (( ${#programs[@]} >= 15 )) || fail "only ${#programs[@]} programs use the run directory: ${programs[*]}"
     for bad in mode owner; do
