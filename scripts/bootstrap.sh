@@ -77,6 +77,8 @@ command -v tmux >/dev/null || missing+=(tmux) # make demo-<mechanism> PANES=1 an
 # standard tools that take one side of a pair in the tests: the kernel object is the interface
 command -v socat >/dev/null || missing+=(socat)
 command -v nc.openbsd >/dev/null || missing+=(netcat-openbsd)
+# perl's IPC::SysV (IPC::Msg, shmread, semop): the System V queue's and segments' other side
+perl -MIPC::Msg -MIPC::SysV -e 1 2>/dev/null || missing+=(perl)
 # sleep as a bash builtin (scripts/lib.sh): the tests' 20 ms polls fork no process to wait
 [[ -f /usr/lib/bash/sleep ]] || missing+=(bash-builtins)
 
