@@ -72,7 +72,17 @@ cleanup() {
 }
 trap cleanup EXIT
 # Ctrl-C reaches every group too: their tests' teardowns run first.
-trap 'wait; exit 130' INT
+# A second SIGINT (coreutils timeout passes one on to us, say) ends a bare `wait` at once: wait
+# for each group until it has really ended, or the cleanup would run while one still makes names.
+pids=()
+stop() {
+    local pid
+    for pid in "${pids[@]}"; do
+        until wait "$pid" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null; do :; done
+    done
+    exit 130
+}
+trap stop INT
 trap 'exit 143' TERM
 # The tests' files -- bats' directories, each test's run directory, its logs, FIFOs and sockets,
 # some 20 000 made and removed in a run -- on a tmpfs, if TMPDIR is not set and /dev/shm is one:
@@ -97,7 +107,6 @@ run_group() {
     echo "$n $((SECONDS - start))" >>"$tmp/ends"
     echo "$status" >"$tmp/$n.status"
 }
-pids=()
 for ((i = 1; i < ${#groups[@]}; i++)); do
     run_group $((i + 1)) "${groups[i]}" "$tmp/$((i + 1)).log" &
     pids[i]=$!
