@@ -1429,7 +1429,7 @@ int main(int argc, char *argv[])
             fputs(usage, stdout);
             return IPCLAB_EXIT_OK;
         default:
-            ipclab_bad_option(usage, opt, argv);
+            ipclab_other_option(usage, opt, argv);
         }
     }
     if (optind < argc)

@@ -141,21 +141,22 @@ static inline _Noreturn void ipclab_usage_error(const char *usage, const char *f
     exit(IPCLAB_EXIT_USAGE);
 }
 
-/* getopt(3) returned '?' or ':' (the option string starts with ':'); "--help" is -h. */
+/* An option the caller's loop does not take itself: -h (or "--help") prints the usage and
+ * exits 0; anything else getopt(3) returned ('?', or ':' -- the option string starts with ':')
+ * is a usage error. */
 /* cppcheck-suppress constParameter ; main's char *argv[] would not convert to const char *const[] in C */
-static inline _Noreturn void ipclab_bad_option(const char *usage, int opt, char *const argv[])
+static inline _Noreturn void ipclab_other_option(const char *usage, int opt, char *const argv[])
 {
     const char *arg = argv[optind];
 
+    if (opt == 'h' || (optopt == '-' && arg != NULL && strcmp(arg, "--help") == 0)) {
+        fputs(usage, stdout);
+        exit(IPCLAB_EXIT_OK);
+    }
     if (opt == ':')
         ipclab_usage_error(usage, "option -%c needs an argument", optopt);
-    if (optopt == '-' && arg != NULL && strncmp(arg, "--", 2) == 0) {
-        if (strcmp(arg, "--help") == 0) {
-            fputs(usage, stdout);
-            exit(IPCLAB_EXIT_OK);
-        }
+    if (optopt == '-' && arg != NULL && strncmp(arg, "--", 2) == 0)
         ipclab_usage_error(usage, "unknown option %s (the one long option is --help)", arg);
-    }
     ipclab_usage_error(usage, "unknown option -%c", optopt);
 }
 
@@ -190,11 +191,8 @@ static inline int ipclab_options_p(int argc, char *argv[], const char *usage,
     while ((opt = getopt(argc, argv, ":hp:")) != -1) {
         if (opt == 'p') {
             take(buf, size, optarg, usage);
-        } else if (opt == 'h') {
-            fputs(usage, stdout);
-            exit(IPCLAB_EXIT_OK);
         } else {
-            ipclab_bad_option(usage, opt, argv);
+            ipclab_other_option(usage, opt, argv); /* -h, or a usage error */
         }
     }
     return optind;
@@ -340,7 +338,7 @@ static inline void ipclab_run_path(char *buf, size_t size, const char *name)
 
 /*
  * SIGINT, SIGTERM and SIGHUP are caught so that a program removes what it made and still ends
- * within 0.5 s: after ipclab_cleanup_on_signal() the handler does an async-signal-safe cleanup
+ * within 0.5 s: after ipclab_cleanup_at_exit() the handler does an async-signal-safe cleanup
  * and dies of the signal; otherwise it records the signal in ipclab_signal, every loop looks at
  * it, and main cleans up and dies of it (ipclab_die_of_signal).  README.md, "Decisions".
  */
@@ -453,14 +451,18 @@ static inline void ipclab_die_of_signal(void)
 }
 
 #if defined(_GNU_SOURCE)
-/* From now on a termination signal makes the handler call clean() (async-signal-safe calls
- * only; NULL: nothing to remove), say so and die of it.  After ipclab_catch_signals(). */
+/* From now on clean() runs at every exit -- return from main, exit(), err() -- and on a
+ * termination signal, in the handler (async-signal-safe calls only), which then says so and
+ * dies of it.  NULL: nothing to remove yet, a signal ends the program at once.  After
+ * ipclab_catch_signals(); once more with what to remove, once that exists. */
 static inline void ipclab_nothing_to_clean(void)
 {
 }
 
-static inline void ipclab_cleanup_on_signal(void (*clean)(void))
+static inline void ipclab_cleanup_at_exit(void (*clean)(void))
 {
+    if (clean != NULL && atexit(clean) != 0)
+        errx(IPCLAB_EXIT_FAIL, "atexit");
     ipclab_name = program_invocation_short_name;
     atomic_signal_fence(memory_order_release); /* the name, and what clean() uses, set first */
     ipclab_cleanup = clean != NULL ? clean : ipclab_nothing_to_clean;

@@ -83,7 +83,7 @@ int main(int argc, char *argv[])
 {
     fdpass_begin(argc, argv, usage, socket_path, NULL); /* options; Ctrl-C ends it at once */
     guard_stdout_writable();               /* closed: the file would go into our socket */
-    fdpass_cleanup_at_exit(remove_socket); /* at exit and on SIGINT, SIGTERM, SIGHUP */
+    ipclab_cleanup_at_exit(remove_socket); /* at exit and on SIGINT, SIGTERM, SIGHUP */
 
     /* 1. A stream socket, and its address: AF_UNIX and a path, in a zeroed sockaddr_un. */
     int listenfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -52,11 +52,8 @@ static inline const char *fdpass_begin(int argc, char *argv[], const char *usage
             if (!ipclab_parse_long(optarg, 0, 1048576, count))
                 ipclab_usage_error(usage, "-n wants a count of bytes from 0 to 1048576, not '%s'",
                                    optarg);
-        } else if (opt == 'h') {
-            fputs(usage, stdout);
-            exit(IPCLAB_EXIT_OK);
         } else {
-            ipclab_bad_option(usage, opt, argv);
+            ipclab_other_option(usage, opt, argv); /* -h, or a usage error */
         }
     }
     if (count == NULL && optind < argc)
@@ -66,17 +63,8 @@ static inline const char *fdpass_begin(int argc, char *argv[], const char *usage
     if (path[0] == '\0')
         ipclab_run_path(path, PATH_MAX, "fdpass");
     ipclab_catch_signals();
-    ipclab_cleanup_on_signal(NULL);
+    ipclab_cleanup_at_exit(NULL);
     return argv[optind];
-}
-
-/* From now on clean() runs at every exit: by a termination signal (then it dies of it) and by
- * exit() or err().  clean() makes async-signal-safe calls only (signal-safety(7)). */
-static inline void fdpass_cleanup_at_exit(void (*clean)(void))
-{
-    if (atexit(clean) != 0)
-        errx(IPCLAB_EXIT_FAIL, "atexit");
-    ipclab_cleanup_on_signal(clean);
 }
 
 /* fd_sender: the receiver gets our open file with our rights to it; only one of our own uid

@@ -19,7 +19,7 @@
  * Mirrors seed 004, 有名管道 demo1 (here: a) and demo2 (here: b).  Build alone:
  *     cc -o fifo_chat fifo_chat.c
  */
-#define _GNU_SOURCE /* program_invocation_short_name, in ipclab_cleanup_on_signal() */
+#define _GNU_SOURCE /* program_invocation_short_name, in ipclab_cleanup_at_exit() */
 
 #include "fifo.h"
 
@@ -79,8 +79,7 @@ int main(int argc, char *argv[])
         ipclab_usage_error(usage, "-p: the prefix is too long");
     /* Fix: the original's handler, in the parent only, called remove() and exit(): unsafe. */
     ipclab_catch_signals();                  /* and SIGPIPE ignored: write() fails with EPIPE */
-    ipclab_cleanup_on_signal(remove_fifos);  /* Ctrl-C: remove both FIFOs, then die of it */
-    atexit(remove_fifos);                    /* err() and return remove them too */
+    ipclab_cleanup_at_exit(remove_fifos);    /* exit, err(), Ctrl-C: remove both FIFOs */
 
     /* 1. Two FIFOs, one each way, mode 0600; EEXIST: the other side made them first. */
     if (mkfifo(a2b, 0600) == -1 && errno != EEXIST)

@@ -19,7 +19,7 @@
  * Mirrors seed 004, 有名管道 (one direction of demo1/demo2).  Build alone:
  *     cc -o fifo_writer fifo_writer.c
  */
-#define _GNU_SOURCE /* program_invocation_short_name, in ipclab_cleanup_on_signal() */
+#define _GNU_SOURCE /* program_invocation_short_name, in ipclab_cleanup_at_exit() */
 
 #include "fifo.h"
 
@@ -50,8 +50,7 @@ int main(int argc, char *argv[])
 
     /* Fix: the original's handler called remove() and exit(), not async-signal-safe. */
     ipclab_catch_signals();                 /* SIGPIPE ignored: write() fails with EPIPE */
-    ipclab_cleanup_on_signal(remove_fifo);  /* Ctrl-C: remove the FIFO, then die of it */
-    atexit(remove_fifo);                    /* err() and return remove it too */
+    ipclab_cleanup_at_exit(remove_fifo);    /* exit, err(), Ctrl-C: remove the FIFO */
 
     /* 1. Give the pipe a name, mode 0600: ours alone.  EEXIST: the reader made it first. */
     if (mkfifo(fifoname, 0600) == -1 && errno != EEXIST)

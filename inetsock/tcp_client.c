@@ -18,7 +18,7 @@
  * Mirrors seed 000's AF_INET client (steps 1 and 2: clt_afinet_conn_init and its connect).
  * Build alone: cc -o tcp_client tcp_client.c
  */
-#define _GNU_SOURCE /* program_invocation_short_name (ipclab_cleanup_on_signal): Linux */
+#define _GNU_SOURCE /* program_invocation_short_name (ipclab_cleanup_at_exit): Linux */
 
 #include "../unixsock/stream.h"
 
@@ -36,7 +36,7 @@ int main(int argc, char *argv[])
     char port[6] = IPCLAB_INET_PORT, where[IPCLAB_ADDR_MAX], self[IPCLAB_ADDR_MAX];
 
     tcp_begin(argc, argv, usage, &host, port, sizeof port, 1);
-    ipclab_cleanup_on_signal(NULL); /* Ctrl-C: die of it at once, even in connect() */
+    ipclab_cleanup_at_exit(NULL); /* Ctrl-C: die of it at once, even in connect() */
 
     /* 1. The server's addresses, IPv4 or IPv6, from a name or a number. */
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,

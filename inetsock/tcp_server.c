@@ -59,7 +59,7 @@ int main(int argc, char *argv[])
     char port[6] = IPCLAB_INET_PORT, where[IPCLAB_ADDR_MAX];
 
     tcp_begin(argc, argv, usage, &host, port, sizeof port, 0);
-    ipclab_cleanup_on_signal(NULL);                 /* SIGINT ...: nothing to remove, die of it */
+    ipclab_cleanup_at_exit(NULL);                 /* SIGINT ...: nothing to remove, die of it */
 
     /* 1. The addresses of HOST and PORT, IPv4 or IPv6, from a name or a number. */
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,

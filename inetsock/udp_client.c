@@ -50,7 +50,7 @@ int main(int argc, char *argv[])
     long long total = 0, count = 0;
 
     dgram_options(argc, argv, usage, &host, port, sizeof port, NULL, &wait_ms);
-    ipclab_cleanup_on_signal(NULL); /* Ctrl-C: nothing to remove, die of SIGINT */
+    ipclab_cleanup_at_exit(NULL); /* Ctrl-C: nothing to remove, die of SIGINT */
 
     /* 1. The server's addresses, each with its family (IPv4, IPv6). */
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,

@@ -50,7 +50,7 @@ int main(int argc, char *argv[])
     char port[6] = IPCLAB_INET_PORT, where[IPCLAB_ADDR_MAX];
 
     dgram_options(argc, argv, usage, &host, port, sizeof port, &tallies.idle, NULL);
-    ipclab_cleanup_on_signal(NULL); /* Ctrl-C: nothing to remove, die of SIGINT */
+    ipclab_cleanup_at_exit(NULL); /* Ctrl-C: nothing to remove, die of SIGINT */
 
     /* 1. The addresses of host and port, each with its family (IPv4, IPv6). */
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,

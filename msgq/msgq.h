@@ -285,11 +285,8 @@ static inline void msgq_begin(int argc, char *argv[], const char *usage, char *p
                 ipclab_usage_error(usage, "-s wants a message size from 1 to %ld bytes (the "
                                    "kernel's msgmax %ld, queue capacity %ld), not '%s'",
                                    max, msgmax, msgmnb, optarg);
-        } else if (opt == 'h') {
-            fputs(usage, stdout);
-            exit(IPCLAB_EXIT_OK);
         } else {
-            ipclab_bad_option(usage, opt, argv);
+            ipclab_other_option(usage, opt, argv); /* -h, or a usage error */
         }
     }
     if (optind < argc)

@@ -46,11 +46,8 @@ static inline void pmq_options(int argc, char *argv[], const char *usage, char *
             if (!ipclab_parse_long(optarg, 1, PMQ_MSGSIZE, size))
                 ipclab_usage_error(usage, "-s wants a message size from 1 to %d bytes (the "
                                    "queue's mq_msgsize), not '%s'", PMQ_MSGSIZE, optarg);
-        } else if (opt == 'h') {
-            fputs(usage, stdout);
-            exit(IPCLAB_EXIT_OK);
         } else {
-            ipclab_bad_option(usage, opt, argv);
+            ipclab_other_option(usage, opt, argv); /* -h, or a usage error */
         }
     }
     if (optind < argc)

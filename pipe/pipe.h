@@ -27,11 +27,8 @@ static inline long greeting_options(int argc, char *argv[], const char *usage, b
             if (!ipclab_parse_long(optarg, 1, MAX_GREETINGS, &count))
                 ipclab_usage_error(usage, "-n wants a count from 1 to %d, not '%s'",
                                    MAX_GREETINGS, optarg);
-        } else if (opt == 'h') {
-            fputs(usage, stdout);
-            exit(IPCLAB_EXIT_OK);
         } else {
-            ipclab_bad_option(usage, opt, argv);
+            ipclab_other_option(usage, opt, argv); /* -h, or a usage error */
         }
     }
     if (optind < argc)

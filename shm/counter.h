@@ -51,12 +51,8 @@ static inline void counter_options(int argc, char *argv[], const char *usage,
                                    "bytes (sem_open adds \"sem.\" to it under /dev/shm); this one "
                                    "has %zu", NAME_MAX - 4, strlen(o->name) - 1);
         }
-        if (opt == 'h') {
-            fputs(usage, stdout);
-            exit(IPCLAB_EXIT_OK);
-        }
-        if (strchr("nmlkph", opt) == NULL)
-            ipclab_bad_option(usage, opt, argv);
+        if (strchr("nmlkp", opt) == NULL)
+            ipclab_other_option(usage, opt, argv); /* -h, or a usage error */
     }
     if (optind < argc)
         ipclab_usage_error(usage, "unexpected argument '%s'", argv[optind]);

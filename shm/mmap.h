@@ -148,11 +148,8 @@ static inline long mmap_options(int argc, char *argv[], const char *usage, char 
             if (!ipclab_parse_long(optarg, 1, MMAP_MAX_SIZE, &size))
                 ipclab_usage_error(usage, "-s wants a size from 1 to %ld bytes, not '%s'",
                                    MMAP_MAX_SIZE, optarg);
-        } else if (opt == 'h') {
-            fputs(usage, stdout);
-            exit(IPCLAB_EXIT_OK);
         } else {
-            ipclab_bad_option(usage, opt, argv);
+            ipclab_other_option(usage, opt, argv); /* -h, or a usage error */
         }
     }
     if (optind < argc)
@@ -161,7 +158,7 @@ static inline long mmap_options(int argc, char *argv[], const char *usage, char 
         ipclab_run_path(path, path_size, "mmap");
     if (!with_size) {
         ipclab_catch_signals();
-        ipclab_cleanup_on_signal(NULL);
+        ipclab_cleanup_at_exit(NULL);
     }
     return size;
 }

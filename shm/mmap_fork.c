@@ -66,11 +66,8 @@ static int parse_args(int argc, char *argv[])
     while ((opt = getopt(argc, argv, ":hp")) != -1) {
         if (opt == 'p') {
             flags = MAP_PRIVATE;
-        } else if (opt == 'h') {
-            fputs(usage, stdout);
-            exit(IPCLAB_EXIT_OK);
         } else {
-            ipclab_bad_option(usage, opt, argv);
+            ipclab_other_option(usage, opt, argv); /* -h, or a usage error */
         }
     }
     if (optind < argc)

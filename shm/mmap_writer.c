@@ -57,8 +57,7 @@ int main(int argc, char *argv[])
             err(IPCLAB_EXIT_FAIL, "cannot create %s", path);
         guard_remove_earlier_file(path); /* ours, whole, no writer at it: else exit 1 */
     }
-    atexit(remove_unfinished);
-    ipclab_cleanup_on_signal(remove_unfinished); /* Ctrl-C: remove it if half made, die */
+    ipclab_cleanup_at_exit(remove_unfinished); /* exit, err(), Ctrl-C: remove it if half made */
     ipclab_lock(fd, MMAP_MAKING, F_WRLCK, true);   /* readers wait until it is whole */
 
     /* 2. Its size, once: a mapping cannot grow its file. */

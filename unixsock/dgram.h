@@ -309,11 +309,8 @@ static inline void dgram_options(int argc, char *argv[], const char *usage, cons
             if (!ipclab_parse_long(optarg, 1, 3600000, wait_ms))
                 ipclab_usage_error(usage, "-w wants milliseconds from 1 to 3600000, not '%s'",
                                    optarg);
-        } else if (opt == 'h') {
-            fputs(usage, stdout);
-            exit(IPCLAB_EXIT_OK);
         } else {
-            ipclab_bad_option(usage, opt, argv);
+            ipclab_other_option(usage, opt, argv); /* -h, or a usage error */
         }
     }
     if (optind < argc)

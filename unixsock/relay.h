@@ -287,17 +287,8 @@ static inline const char *relay_begin(int argc, char *argv[], const char *usage,
         ipclab_usage_error(usage, "a name is 1 to %d ASCII letters, digits, - or _, not '%s'",
                            RELAY_NAME_MAX, argv[first]);
     ipclab_catch_signals();
-    ipclab_cleanup_on_signal(NULL);
+    ipclab_cleanup_at_exit(NULL);
     return argv[first];
-}
-
-/* From now on clean() runs at every exit: by a termination signal (then it dies of it) and by
- * exit() or err().  clean() makes async-signal-safe calls only (signal-safety(7)). */
-static inline void relay_cleanup_at_exit(void (*clean)(void))
-{
-    if (atexit(clean) != 0)
-        errx(IPCLAB_EXIT_FAIL, "atexit");
-    ipclab_cleanup_on_signal(clean);
 }
 
 /* relay_server: is there a descriptor for one more client (ulimit -n)?  See

@@ -72,7 +72,7 @@ int main(int argc, char *argv[])
     relay_begin(argc, argv, usage, socket_path, false); /* options; Ctrl-C ends it at once */
     if (socket_path[0] == '\0')
         ipclab_run_path(socket_path, sizeof socket_path, "relay");
-    relay_cleanup_at_exit(remove_socket); /* at exit and on SIGINT, SIGTERM, SIGHUP */
+    ipclab_cleanup_at_exit(remove_socket); /* at exit and on SIGINT, SIGTERM, SIGHUP */
 
     /* 1. A stream socket, non-blocking: poll() says when a client waits, accept() never
      * blocks the loop.  Its address: AF_UNIX and a path, in a zeroed sockaddr_un. */

@@ -36,11 +36,8 @@ static inline int ipclab_options_inet(int argc, char *argv[], const char *usage,
             *host = optarg;
         } else if (opt == 'P') {
             ipclab_port_arg(port, size, optarg, min_port, usage);
-        } else if (opt == 'h') {
-            fputs(usage, stdout);
-            exit(IPCLAB_EXIT_OK);
         } else {
-            ipclab_bad_option(usage, opt, argv);
+            ipclab_other_option(usage, opt, argv); /* -h, or a usage error */
         }
     }
     if ((*host)[0] == '\0')
@@ -55,7 +52,7 @@ static inline int ipclab_options_inet(int argc, char *argv[], const char *usage,
  * What a UNIX stream program does first: stderr by line and descriptors 0-2 open (ipclab.h);
  * its options, -p PATH into path (size PATH_MAX; default: unix_stream in the run directory) and
  * -h, no operands (else exit 2); and SIGINT, SIGTERM and SIGHUP caught, only recorded until
- * the program calls ipclab_cleanup_on_signal().
+ * the program calls ipclab_cleanup_at_exit().
  */
 static inline void unix_stream_begin(int argc, char *argv[], const char *usage, char *path,
                                      size_t size)

@@ -70,8 +70,7 @@ int main(int argc, char *argv[])
     if (bind(fd, (struct sockaddr *)&me, sizeof me) == -1)
         err(IPCLAB_EXIT_FAIL, "bind %s", self);
     ipclab_socket_made(self);
-    atexit(remove_socket);
-    ipclab_cleanup_on_signal(remove_socket); /* Ctrl-C: remove it, then die of SIGINT */
+    ipclab_cleanup_at_exit(remove_socket); /* exit, err(), Ctrl-C: remove it */
 
     /* 3. connect(): the server is the default destination, and the only sender we take
      * datagrams from.  Nothing is sent. */

@@ -72,9 +72,8 @@ int main(int argc, char *argv[])
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1)
         err(IPCLAB_EXIT_FAIL, "bind %s", sock_path);
     ipclab_socket_made(sock_path);
-    atexit(remove_socket);
     /* Fix: the seed's loop never ended, so its close() and unlink() were never reached. */
-    ipclab_cleanup_on_signal(remove_socket); /* Ctrl-C: remove it, then die of SIGINT */
+    ipclab_cleanup_at_exit(remove_socket); /* exit, err(), Ctrl-C: remove it */
     warnx("ready (pid %ld): receiving on %s; datagrams of up to 4096 bytes", (long)getpid(),
           sock_path);
 

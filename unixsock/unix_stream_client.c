@@ -34,7 +34,7 @@ int main(int argc, char *argv[])
     char path[PATH_MAX] = "";
 
     unix_stream_begin(argc, argv, usage, path, sizeof path);
-    ipclab_cleanup_on_signal(NULL); /* Ctrl-C: die of it at once, even in connect() */
+    ipclab_cleanup_at_exit(NULL); /* Ctrl-C: die of it at once, even in connect() */
 
     /* 1. A stream socket.  It needs no address of its own: SO_PEERCRED names us. */
     int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -86,8 +86,7 @@ int main(int argc, char *argv[])
     if (bind(listenfd, (struct sockaddr *)&addr, sizeof addr) == -1)
         err(IPCLAB_EXIT_FAIL, "bind %s", sock_path);
     guard_note_socket_made(sock_path, &made);       /* remove_socket() removes it, no other */
-    atexit(remove_socket);                          /* at exit(), err() included */
-    ipclab_cleanup_on_signal(remove_socket);        /* SIGINT ...: remove it, die of it */
+    ipclab_cleanup_at_exit(remove_socket);          /* exit, err(), SIGINT ...: remove it */
 
     /* 4. listen(): clients can connect; those beyond MAX_CLIENTS wait in its queue. */
     if (listen(listenfd, SOMAXCONN) == -1)
